@@ -1,0 +1,55 @@
+"""Database configuration, start-up and migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate as migrate_api
+
+MODELS_MODULE = "core.models"
+MIGRATIONS_MODULE = "core.migrations"
+
+
+def tortoise_url(database_url: str) -> str:
+    """Accept the URL forms people bring (including SQLAlchemy's) and return Tortoise's."""
+    scheme, sep, rest = database_url.partition("://")
+    if not sep:
+        raise ValueError("DATABASE_URL must look like scheme://...")
+    scheme = scheme.lower()
+    if scheme in {"postgresql", "postgresql+asyncpg", "postgres", "asyncpg"}:
+        return f"postgres://{rest}"
+    if scheme == "sqlite":
+        return f"sqlite://{rest}"
+    raise ValueError(f"unsupported database scheme {scheme!r}")
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": tortoise_url(database_url)},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For `tortoise makemigrations` during development (see pyproject's [tool.tortoise]).
+TORTOISE_ORM = tortoise_config("sqlite://waitlist.db")
+
+
+async def start(database_url: str) -> TortoiseContext:
+    return await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every pending migration, then release the connections it opened."""
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(database_url))
+        await migrate_api(config=tortoise_config(database_url))

@@ -1,0 +1,27 @@
+"""Domain errors. Each entry point translates them in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses, with a message fit for the person who made it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    pass
+
+
+class AlreadyExists(DomainError):
+    pass
+
+
+class InvalidTransition(DomainError):
+    """A status change that the appointment's current status does not allow."""
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a domain rule (a past day, a bad time zone)."""

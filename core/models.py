@@ -1,0 +1,190 @@
+"""Persistent state (Tortoise ORM). Rules live in core.rules; use cases in core.services."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    CANCELED = "canceled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    phone = fields.CharField(max_length=20, unique=True)
+    email = fields.CharField(max_length=320, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "users"
+
+
+class ServiceAccount(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    phone = fields.CharField(max_length=20, unique=True)
+    email = fields.CharField(max_length=320, null=True)
+    description = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    enable_cancellation_scoring = fields.BooleanField(default=True)
+    cancellation_weight = fields.FloatField(default=1.0)
+    no_show_weight = fields.FloatField(default=2.0)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    penalty_half_life_days = fields.FloatField(default=30.0)
+    # Short name customers text to pick this provider (e.g. SPA); stored upper-case.
+    code = fields.CharField(max_length=16, null=True, unique=True)
+
+    class Meta:
+        table = "service_accounts"
+
+
+class Appointment(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="appointments", on_delete=fields.CASCADE
+    )
+    service_account: fields.ForeignKeyRelation[ServiceAccount] = fields.ForeignKeyField(
+        "models.ServiceAccount", related_name="appointments", on_delete=fields.CASCADE
+    )
+    appointment_date = fields.DatetimeField()
+    # The local date in the provider's time zone, stored so the queue and the
+    # one-per-day rule are plain index lookups.
+    day = fields.DateField()
+    duration_minutes = fields.IntField(default=30)
+    notes = fields.TextField(null=True)
+    status = fields.CharEnumField(Status, max_length=16, default=Status.ACTIVE)
+    penalty = fields.FloatField(default=0.0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    status_changed_at = fields.DatetimeField(null=True)
+    # Set when the provider calls this person (NEXT); DONE / NOSHOW without a number act on it.
+    called_at = fields.DatetimeField(null=True)
+
+    user_id: int
+    service_account_id: int
+
+    class Meta:
+        table = "appointments"
+
+
+# Running decayed counts per (user, service account), as core.rules.penalty defines them.
+class ReliabilityScore(Model):
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="scores", on_delete=fields.CASCADE
+    )
+    service_account: fields.ForeignKeyRelation[ServiceAccount] = fields.ForeignKeyField(
+        "models.ServiceAccount", related_name="scores", on_delete=fields.CASCADE
+    )
+    cancellations = fields.FloatField(default=0.0)
+    no_shows = fields.FloatField(default=0.0)
+    as_of = fields.DatetimeField()
+
+    user_id: int
+    service_account_id: int
+
+    class Meta:
+        table = "reliability_scores"
+        unique_together = (("user", "service_account"),)
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    TELEGRAM = "telegram"
+    CONSOLE = "console"
+
+
+class Conversation(Model):
+    """Where a multi-step dialogue stands, per channel and phone, so any process can resume it."""
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    phone = fields.CharField(max_length=20)
+    state = fields.CharField(max_length=32)
+    data: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    expires_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "conversations"
+        unique_together = (("channel", "phone"),)
+
+
+class Contact(Model):
+    """What we know about reaching a phone: opt-out and the channel it last used."""
+
+    id = fields.IntField(primary_key=True)
+    phone = fields.CharField(max_length=20, unique=True)
+    opted_out = fields.BooleanField(default=False)
+    opted_out_at = fields.DatetimeField(null=True)
+    preferred_channel = fields.CharField(max_length=16, null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "contacts"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class OutboxMessage(Model):
+    """A proactive message, written in the transaction of the change that caused it."""
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    recipient = fields.CharField(max_length=20)
+    text = fields.TextField()
+    status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    idempotency_key = fields.CharField(max_length=128, unique=True)
+    external_id = fields.CharField(max_length=64, null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+        indexes = (("status", "next_attempt_at"),)
+
+
+class InboundMessage(Model):
+    """Inbound deliveries seen, recorded before any side effect so redeliveries change nothing."""
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    external_id = fields.CharField(max_length=64)
+    phone = fields.CharField(max_length=20, null=True)
+    reply = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "inbound_messages"
+        unique_together = (("channel", "external_id"),)
+
+
+class TelegramLink(Model):
+    """A Telegram chat verified to belong to a phone (shared contact of the sender)."""
+
+    id = fields.IntField(primary_key=True)
+    chat_id = fields.BigIntField(unique=True)
+    telegram_user_id = fields.BigIntField()
+    phone = fields.CharField(max_length=20, db_index=True)
+    reachable = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "telegram_links"

@@ -1,0 +1,1 @@
+"""Pure rules: plain functions and data, no I/O and no framework imports."""

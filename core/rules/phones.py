@@ -1,0 +1,46 @@
+"""Phone numbers: the identity of every user and service account."""
+
+from __future__ import annotations
+
+import re
+
+_E164 = re.compile(r"^\+\d{7,17}$")
+_DECORATION = str.maketrans("", "", " -.()\t")
+
+
+class InvalidPhone(ValueError):
+    """The text is not a phone number we accept."""
+
+
+def normalize_phone(raw: str) -> str:
+    """Return the `+digits` form of `raw`, or raise InvalidPhone.
+
+    Spaces, dashes, dots and parentheses are dropped. A leading space stands for
+    `+` because an unencoded `+` in a query string arrives as a space.
+    """
+    if not isinstance(raw, str):
+        raise InvalidPhone("phone must be a string")
+    text = raw
+    if text.startswith(" ") and not text.lstrip().startswith("+"):
+        text = "+" + text.lstrip()
+    phone = text.translate(_DECORATION)
+    if not _E164.match(phone):
+        raise InvalidPhone(
+            "phone must be + followed by 7 to 17 digits, e.g. +14155550101"
+        )
+    return phone
+
+
+def is_phone(raw: str) -> bool:
+    try:
+        normalize_phone(raw)
+    except InvalidPhone:
+        return False
+    return True
+
+
+def mask_phone(phone: str) -> str:
+    """Keep only what a log or a provider needs to tell two people apart."""
+    if len(phone) <= 4:
+        return "***"
+    return f"***{phone[-4:]}"

@@ -1,0 +1,269 @@
+"""Use cases for appointments: book, read the queue, cancel, complete, mark a no-show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
+from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, User
+from core.rules import penalty as penalty_rules
+from core.rules.days import InvalidDate, local_day, parse_appointment_moment, today_in, utcnow
+
+MIN_DURATION, MAX_DURATION = 1, 1440
+
+_VIEW_FIELDS = (
+    "id",
+    "user__phone",
+    "service_account__phone",
+    "appointment_date",
+    "day",
+    "duration_minutes",
+    "notes",
+    "status",
+    "penalty",
+    "created_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentView:
+    id: int
+    user_phone: str
+    service_account_phone: str
+    appointment_date: datetime
+    day: date
+    duration_minutes: int
+    notes: str | None
+    status: Status
+    penalty: float
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AppointmentView:
+        return cls(
+            id=row["id"],
+            user_phone=row["user__phone"],
+            service_account_phone=row["service_account__phone"],
+            appointment_date=row["appointment_date"],
+            day=row["day"],
+            duration_minutes=row["duration_minutes"],
+            notes=row["notes"],
+            status=Status(row["status"]),
+            penalty=row["penalty"],
+            created_at=row["created_at"],
+        )
+
+
+def weights_of(account: ServiceAccount) -> penalty_rules.Weights:
+    return penalty_rules.Weights(
+        enabled=account.enable_cancellation_scoring,
+        cancellation=account.cancellation_weight,
+        no_show=account.no_show_weight,
+        half_life_days=account.penalty_half_life_days,
+    )
+
+
+def _score_of(row: ReliabilityScore | None) -> penalty_rules.Score | None:
+    if row is None:
+        return None
+    return penalty_rules.Score(row.cancellations, row.no_shows, row.as_of)
+
+
+async def _get_user(phone: str) -> User:
+    user = await User.get_or_none(phone=phone)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+async def _get_account(phone: str) -> ServiceAccount:
+    account = await ServiceAccount.get_or_none(phone=phone)
+    if account is None:
+        raise NotFound("Service account not found")
+    return account
+
+
+async def book(
+    *,
+    user_phone: str,
+    service_account_phone: str,
+    appointment_date: str | datetime | date,
+    duration_minutes: int = 30,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> AppointmentView:
+    now = now or utcnow()
+    if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
+        raise InvalidInput(f"duration_minutes must be between {MIN_DURATION} and {MAX_DURATION}")
+    user = await _get_user(user_phone)
+    account = await _get_account(service_account_phone)
+    try:
+        moment = parse_appointment_moment(appointment_date, account.timezone)
+    except InvalidDate as exc:
+        raise InvalidInput(str(exc)) from exc
+    day = local_day(moment, account.timezone)
+    if day < today_in(account.timezone, now=now):
+        raise InvalidInput("appointment_date is in the past for this service account")
+    score = await ReliabilityScore.get_or_none(user_id=user.id, service_account_id=account.id)
+    try:
+        appointment = await Appointment.create(
+            user_id=user.id,
+            service_account_id=account.id,
+            appointment_date=moment,
+            day=day,
+            duration_minutes=duration_minutes,
+            notes=notes,
+            penalty=penalty_rules.penalty(_score_of(score), weights_of(account), now=now),
+        )
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            f"An active appointment already exists for this user on {day.isoformat()}"
+        ) from exc
+    return AppointmentView(
+        id=appointment.id,
+        user_phone=user.phone,
+        service_account_phone=account.phone,
+        appointment_date=appointment.appointment_date,
+        day=day,
+        duration_minutes=appointment.duration_minutes,
+        notes=appointment.notes,
+        status=Status.ACTIVE,
+        penalty=appointment.penalty,
+        created_at=appointment.created_at,
+    )
+
+
+async def queue(
+    *,
+    service_account_phone: str,
+    day: date | None = None,
+    user_phone: str | None = None,
+    skip: int = 0,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> list[AppointmentView]:
+    """The ranked queue of ACTIVE appointments; without a day, today and later."""
+    account = await _get_account(service_account_phone)
+    query = Appointment.filter(service_account_id=account.id, status=Status.ACTIVE)
+    if day is None:
+        query = query.filter(day__gte=today_in(account.timezone, now=now or utcnow()))
+    else:
+        query = query.filter(day=day)
+    if user_phone is not None:
+        user = await User.get_or_none(phone=user_phone).only("id")
+        if user is None:
+            return []
+        query = query.filter(user_id=user.id)
+    rows = (
+        await query.order_by("day", "penalty", "created_at", "id")
+        .offset(skip)
+        .limit(limit)
+        .values(*_VIEW_FIELDS)
+    )
+    return [AppointmentView.from_row(row) for row in rows]
+
+
+async def get_appointment(*, appointment_id: int) -> Appointment:
+    appointment = await Appointment.get_or_none(id=appointment_id).select_related(
+        "user", "service_account"
+    )
+    if appointment is None:
+        raise NotFound("Appointment not found")
+    return appointment
+
+
+async def user_appointments(*, user_id: int) -> list[AppointmentView]:
+    rows = await Appointment.filter(user_id=user_id).order_by("day", "created_at", "id").values(
+        *_VIEW_FIELDS
+    )
+    return [AppointmentView.from_row(row) for row in rows]
+
+
+async def account_appointments(*, service_account_id: int) -> list[AppointmentView]:
+    rows = (
+        await Appointment.filter(service_account_id=service_account_id)
+        .order_by("day", "penalty", "created_at", "id")
+        .values(*_VIEW_FIELDS)
+    )
+    return [AppointmentView.from_row(row) for row in rows]
+
+
+_VERBS = {
+    Status.CANCELED: "canceled",
+    Status.COMPLETED: "completed",
+    Status.NO_SHOW: "marked as no-show",
+}
+_EVENTS = {Status.CANCELED: penalty_rules.Event.CANCELED, Status.NO_SHOW: penalty_rules.Event.NO_SHOW}
+
+
+async def change_status(
+    *, appointment_id: int, to: Status, now: datetime | None = None
+) -> Appointment:
+    """Move an ACTIVE appointment to `to`, once, even under concurrent requests."""
+    if to not in _VERBS:
+        raise InvalidInput(f"cannot change an appointment to {to}")
+    now = now or utcnow()
+    async with in_transaction() as conn:
+        # The conditional update is the guard: of two racing changes, one updates a row.
+        changed = await (
+            Appointment.filter(id=appointment_id, status=Status.ACTIVE)
+            .using_db(conn)
+            .update(status=to, status_changed_at=now)
+        )
+        appointment = (
+            await Appointment.filter(id=appointment_id)
+            .using_db(conn)
+            .select_related("user", "service_account")
+            .first()
+        )
+        if appointment is None:
+            raise NotFound("Appointment not found")
+        if not changed:
+            raise InvalidTransition(
+                f"Only active appointments can be {_VERBS[to]}; this one is {appointment.status}"
+            )
+        event = _EVENTS.get(to)
+        if event is not None:
+            await _record_event(conn, appointment, event, now)
+    return appointment
+
+
+async def cancel(*, appointment_id: int, now: datetime | None = None) -> Appointment:
+    return await change_status(appointment_id=appointment_id, to=Status.CANCELED, now=now)
+
+
+async def complete(*, appointment_id: int, now: datetime | None = None) -> Appointment:
+    return await change_status(appointment_id=appointment_id, to=Status.COMPLETED, now=now)
+
+
+async def mark_no_show(*, appointment_id: int, now: datetime | None = None) -> Appointment:
+    return await change_status(appointment_id=appointment_id, to=Status.NO_SHOW, now=now)
+
+
+async def _record_event(
+    conn: BaseDBAsyncClient,
+    appointment: Appointment,
+    event: penalty_rules.Event,
+    now: datetime,
+) -> None:
+    """Fold one event into the (user, provider) running score, serialised per pair."""
+    keys = {"user_id": appointment.user_id, "service_account_id": appointment.service_account_id}
+    row = await ReliabilityScore.filter(**keys).using_db(conn).select_for_update().first()
+    half_life = appointment.service_account.penalty_half_life_days
+    score = penalty_rules.record_event(_score_of(row), event, at=now, half_life_days=half_life)
+    values = {"cancellations": score.cancellations, "no_shows": score.no_shows, "as_of": score.as_of}
+    if row is not None:
+        await ReliabilityScore.filter(id=row.id).using_db(conn).update(**values)
+        return
+    try:
+        async with in_transaction() as inner:
+            await ReliabilityScore.create(**keys, **values, using_db=inner)
+    except IntegrityError:
+        # A concurrent first event created the row; fold ours into it under its lock.
+        await _record_event(conn, appointment, event, now)

@@ -1,0 +1,50 @@
+"""Use cases for providers (service accounts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import InvalidInput
+from core.models import ServiceAccount
+from core.rules.days import InvalidTimezone, validate_timezone
+from core.services import directory
+
+LABEL = "Service account"
+
+
+def _check_rules(fields: dict[str, Any]) -> None:
+    for key in ("cancellation_weight", "no_show_weight"):
+        if key in fields and fields[key] is not None and fields[key] < 0:
+            raise InvalidInput(f"{key} must be >= 0")
+    half_life = fields.get("penalty_half_life_days")
+    if half_life is not None and half_life <= 0:
+        raise InvalidInput("penalty_half_life_days must be > 0")
+    if "timezone" in fields:
+        try:
+            validate_timezone(fields["timezone"])
+        except InvalidTimezone as exc:
+            raise InvalidInput(str(exc)) from exc
+
+
+async def create_service_account(*, phone: str, name: str, **fields: Any) -> ServiceAccount:
+    _check_rules(fields)
+    return await directory.create(
+        ServiceAccount, label=LABEL, fields={"phone": phone, "name": name, **fields}
+    )
+
+
+async def list_service_accounts(*, skip: int = 0, limit: int = 100) -> list[ServiceAccount]:
+    return await directory.listing(ServiceAccount, skip=skip, limit=limit)
+
+
+async def get_service_account(*, phone: str) -> ServiceAccount:
+    return await directory.get(ServiceAccount, label=LABEL, phone=phone)
+
+
+async def update_service_account(*, phone: str, changes: dict[str, Any]) -> ServiceAccount:
+    _check_rules(changes)
+    return await directory.update(ServiceAccount, label=LABEL, phone=phone, changes=changes)
+
+
+async def delete_service_account(*, phone: str) -> None:
+    await directory.delete(ServiceAccount, label=LABEL, phone=phone)

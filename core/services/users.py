@@ -1,0 +1,36 @@
+"""Use cases for customers (users)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.models import User
+from core.services import directory
+
+LABEL = "User"
+
+
+async def create_user(*, name: str, phone: str, email: str | None = None) -> User:
+    return await directory.create(
+        User, label=LABEL, fields={"name": name, "phone": phone, "email": email}
+    )
+
+
+async def list_users(*, skip: int = 0, limit: int = 100) -> list[User]:
+    return await directory.listing(User, skip=skip, limit=limit)
+
+
+async def get_user(*, phone: str) -> User:
+    return await directory.get(User, label=LABEL, phone=phone)
+
+
+async def find_user(*, phone: str) -> User | None:
+    return await User.get_or_none(phone=phone)
+
+
+async def update_user(*, phone: str, changes: dict[str, Any]) -> User:
+    return await directory.update(User, label=LABEL, phone=phone, changes=changes)
+
+
+async def delete_user(*, phone: str) -> None:
+    await directory.delete(User, label=LABEL, phone=phone)

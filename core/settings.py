@@ -1,0 +1,98 @@
+"""One typed settings object, read from the environment (or `.env`), that fails fast."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples; a server must not start with one of them as a secret.
+_PLACEHOLDERS = {"changeme", "change-me", "change_me", "secret", "token", "xxx", "todo", "example"}
+_TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return lowered in _PLACEHOLDERS or lowered.startswith(("your-", "your_", "<"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    database_url: str = "sqlite://waitlist.db"
+    admin_api_token: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    log_level: LogLevel = "INFO"
+
+    public_base_url: str | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    sms_max_per_second: Annotated[float, Field(gt=0)] = 1.0
+    sms_inbound_per_minute: Annotated[int, Field(ge=1)] = 20
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+
+    @field_validator(
+        "admin_api_token",
+        "twilio_auth_token",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and _is_placeholder(value):
+            raise ValueError("is a placeholder value; set a real secret or leave it empty")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0].lower()
+        if scheme not in {"sqlite", "postgres", "postgresql", "postgresql+asyncpg", "asyncpg"}:
+            raise ValueError("must be a sqlite:// or postgres:// URL")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TELEGRAM_SECRET.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _channels_are_complete(self) -> Settings:
+        if self.telegram_bot_token and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
+        if self.twilio_auth_token and not self.public_base_url:
+            raise ValueError("PUBLIC_BASE_URL is required when TWILIO_AUTH_TOKEN is set")
+        return self
+
+    @property
+    def host_is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.lower().startswith("sqlite://")
