@@ -1,0 +1,1 @@
+"""Conversations by text, independent of the channel that carries them."""
