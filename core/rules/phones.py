@@ -44,3 +44,12 @@ def mask_phone(phone: str) -> str:
     if len(phone) <= 4:
         return "***"
     return f"***{phone[-4:]}"
+
+
+# A run of 7+ digits, possibly after +, %2B or a space: what a phone looks like in a URL.
+_PHONE_IN_TEXT = re.compile(r"(?:\+|%2[bB]|%20)?\d{3,}(\d{4})(?!\d)")
+
+
+def mask_phones_in(text: str) -> str:
+    """Mask every phone-like run of digits in free text such as a logged URL."""
+    return _PHONE_IN_TEXT.sub(lambda m: f"***{m.group(1)}" if len(m.group(0)) >= 7 else m.group(0), text)

@@ -1,0 +1,1 @@
+"""The aiohttp application: the admin REST API and the channel webhooks."""

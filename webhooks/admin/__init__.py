@@ -1,0 +1,22 @@
+"""The admin REST API: users, service accounts and appointments."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from webhooks.admin import appointments, service_accounts, users
+from webhooks.admin.routing import Operation
+
+OPERATIONS: list[Operation] = [
+    *users.OPERATIONS,
+    *service_accounts.OPERATIONS,
+    *appointments.OPERATIONS,
+]
+
+
+def setup(app: web.Application) -> None:
+    for op in OPERATIONS:
+        # Each endpoint answers with and without the trailing slash, as the original did.
+        paths = {op.path, op.path.rstrip("/") or "/"}
+        for path in sorted(paths):
+            app.router.add_route(op.method, path, op.handler)

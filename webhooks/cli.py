@@ -1,0 +1,125 @@
+"""The `waitlist` command: serve, migrate, chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from core import db
+from core.settings import Settings
+from webhooks import logs
+
+log = logging.getLogger("waitlist")
+
+
+def _load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise SystemExit(f"waitlist: invalid settings: {problems}") from None
+
+
+def _serve_one(settings: Settings, reuse_port: bool) -> None:
+    from webhooks.app import create_app
+
+    logs.configure(settings.log_level)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log_class=logs.MaskingAccessLogger,
+        reuse_port=reuse_port or None,
+        print=None,
+        handle_signals=True,
+    )
+
+
+def serve(settings: Settings, *, migrate: bool, workers: int) -> None:
+    logs.configure(settings.log_level)
+    if settings.admin_api_token is None:
+        if not settings.host_is_loopback:
+            raise SystemExit(
+                "waitlist: ADMIN_API_TOKEN is not set; refusing to listen on "
+                f"{settings.host}. Set a token or use a loopback HOST."
+            )
+        log.warning("ADMIN_API_TOKEN is not set: the admin API is open to anyone on this machine")
+    if migrate:
+        asyncio.run(db.migrate(settings.database_url))
+        log.info("migrations applied")
+    log.info("listening on http://%s:%d with %d worker(s)", settings.host, settings.port, workers)
+    if workers == 1:
+        _serve_one(settings, reuse_port=False)
+        return
+    # Several processes share the port (SO_REUSEPORT); the kernel spreads connections.
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_serve_one, args=(settings, True)) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+
+    def _stop(signum: int, _frame: object) -> None:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    for proc in procs:
+        proc.join()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="waitlist", description="Waitlist server and tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="apply migrations and run the server")
+    p_serve.add_argument("--host")
+    p_serve.add_argument("--port", type=int)
+    p_serve.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+    p_serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    sub.add_parser("migrate", help="apply pending migrations and exit")
+    p_chat = sub.add_parser("chat", help="talk to the waitlist as a phone, in this terminal")
+    p_chat.add_argument("--phone", required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        if args.workers < 1:
+            raise SystemExit("waitlist: --workers must be at least 1")
+        settings = _load_settings(host=args.host, port=args.port)
+        serve(settings, migrate=not args.no_migrate, workers=args.workers)
+    elif args.command == "migrate":
+        settings = _load_settings()
+        logs.configure(settings.log_level)
+        asyncio.run(db.migrate(settings.database_url))
+        print("migrations applied")
+    elif args.command == "chat":
+        _chat(_load_settings(), args.phone)
+
+
+def _chat(settings: Settings, phone: str) -> None:
+    from core.rules.phones import InvalidPhone, normalize_phone
+
+    try:
+        normalized = normalize_phone(phone)
+    except InvalidPhone as exc:
+        raise SystemExit(f"waitlist: --phone: {exc}") from None
+    from bot.console import run_chat
+
+    asyncio.run(db.migrate(settings.database_url))
+    asyncio.run(run_chat(settings=settings, phone=normalized))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,137 @@
+"""OpenAPI 3.1 built from the same pydantic models that validate requests; docs served offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from webhooks.admin import OPERATIONS
+from webhooks.admin.routing import Operation
+from webhooks.responses import json_response
+from webhooks.schemas import ErrorOut
+
+STATIC = Path(__file__).parent / "static"
+REF = "#/components/schemas/{model}"
+_ERROR_TEXT = {
+    400: "Refused: already exists, or an impossible status change",
+    401: "Missing or wrong bearer token",
+    404: "Not found",
+    422: "Invalid input",
+}
+
+
+def _parameters(model: type[BaseModel], where: str, defs: dict[str, Any]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=REF)
+    defs.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", []))
+    for prop in schema["properties"].values():
+        # An omitted optional parameter is simply absent; a null default would not validate.
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+    return [
+        {"name": name, "in": where, "required": where == "path" or name in required, "schema": prop}
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _operation(op: Operation, refs: dict[type[BaseModel], Any], defs: dict[str, Any]) -> dict[str, Any]:
+    params: list[dict[str, Any]] = []
+    if op.path_params:
+        params += _parameters(op.path_params, "path", defs)
+    if op.query:
+        params += _parameters(op.query, "query", defs)
+    responses: dict[str, Any] = {}
+    for code, model in op.responses.items():
+        if model is None:
+            responses[str(code)] = {"description": "No content"}
+        else:
+            responses[str(code)] = {
+                "description": "Success",
+                "content": {"application/json": {"schema": refs[model]}},
+            }
+    for code in sorted({*op.errors, 401, 422}):
+        responses[str(code)] = {
+            "description": _ERROR_TEXT.get(code, "Error"),
+            "content": {"application/json": {"schema": refs[ErrorOut]}},
+        }
+    out: dict[str, Any] = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('-', '_')}",
+        "parameters": params,
+        "responses": responses,
+    }
+    if op.body:
+        out["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[op.body]}},
+        }
+    return out
+
+
+def build_spec(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
+    models: set[type[BaseModel]] = {ErrorOut}
+    for op in operations:
+        models.update(m for m in op.responses.values() if m is not None)
+        if op.body:
+            models.add(op.body)
+    ordered = sorted(models, key=lambda m: m.__name__)
+    mapping, top = models_json_schema(
+        [(m, "validation" if _is_input(m, operations) else "serialization") for m in ordered],
+        ref_template=REF,
+    )
+    refs = {m: mapping[(m, "validation" if _is_input(m, operations) else "serialization")] for m in ordered}
+    defs: dict[str, Any] = dict(top.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, defs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Waitlist admin API",
+            "version": "1.0.0",
+            "description": "Users, service accounts and the daily appointment queues.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": defs,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _is_input(model: type[BaseModel], operations: list[Operation]) -> bool:
+    return any(op.body is model for op in operations)
+
+
+_SWAGGER = """<!doctype html><html><head><meta charset="utf-8"><title>Waitlist API</title>
+<link rel="stylesheet" href="/static/swagger-ui.css"></head><body><div id="ui"></div>
+<script src="/static/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""
+
+_REDOC = """<!doctype html><html><head><meta charset="utf-8"><title>Waitlist API</title></head>
+<body><redoc spec-url="/openapi.json"></redoc>
+<script src="/static/redoc.standalone.js"></script></body></html>"""
+
+
+def setup(app: web.Application) -> None:
+    spec = build_spec()
+
+    async def openapi(request: web.Request) -> web.Response:
+        return json_response(spec)
+
+    async def swagger(request: web.Request) -> web.Response:
+        return web.Response(text=_SWAGGER, content_type="text/html")
+
+    async def redoc(request: web.Request) -> web.Response:
+        return web.Response(text=_REDOC, content_type="text/html")
+
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/docs", swagger)
+    app.router.add_get("/redoc", redoc)
+    app.router.add_static("/static/", STATIC)

@@ -1,0 +1,88 @@
+"""Cross-cutting concerns: domain errors to HTTP in one place, and admin authentication."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+import asyncpg
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import ValidationError
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+from core.errors import AlreadyExists, DomainError, InvalidInput, InvalidTransition, NotFound
+from webhooks.responses import error
+from webhooks.state import SETTINGS
+from webhooks.validation import RequestInvalid, errors_of
+
+log = logging.getLogger(__name__)
+
+_STATUS_OF: dict[type[DomainError], int] = {
+    NotFound: 404,
+    AlreadyExists: 400,
+    InvalidTransition: 400,
+    InvalidInput: 422,
+}
+
+# Paths that stay open without the admin token: docs, health, and the channel
+# webhooks, which authenticate with their own signatures.
+_PUBLIC_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/healthz", "/static/", "/webhooks/")
+
+_UNAVAILABLE = (
+    DBConnectionError,
+    ConnectionError,
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _UNAVAILABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return error(_STATUS_OF.get(type(exc), 400), exc.message)
+    except RequestInvalid as exc:
+        return error(422, exc.detail)
+    except ValidationError as exc:
+        return error(422, errors_of(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "www-authenticate"}}
+        return error(exc.status, exc.reason, headers=headers)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        if _database_unavailable(exc) or (isinstance(exc, OperationalError) and _database_unavailable(exc)):
+            log.warning("database unavailable for %s %s: %r", request.method, request.path, exc)
+            return error(503, "Database unavailable, try again shortly")
+        log.exception("unhandled error for %s %s", request.method, request.rel_url.path)
+        return error(500, "Internal server error")
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.app[SETTINGS].admin_api_token
+    if token is None or request.path.startswith(_PUBLIC_PREFIXES):
+        return await handler(request)
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        return error(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    return await handler(request)

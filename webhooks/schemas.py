@@ -1,0 +1,278 @@
+"""The admin API's contract: request and response models. The OpenAPI spec is built from these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from core.rules.days import InvalidDate, InvalidTimezone, parse_day, validate_timezone
+from core.rules.phones import normalize_phone
+
+MAX_ID = 2**31 - 1
+MAX_SKIP = 10**9
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _phone(value: object) -> object:
+    return normalize_phone(value) if isinstance(value, str) else value
+
+
+def _timezone(value: str) -> str:
+    try:
+        return validate_timezone(value)
+    except InvalidTimezone as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _code(value: str) -> str:
+    return value.upper()
+
+
+Phone = Annotated[
+    str,
+    BeforeValidator(_phone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\+[0-9]{7,17}$",
+            "description": "E.164-like: + then 7 to 17 digits. Spaces, dashes, dots and "
+            "parentheses are dropped; a leading space is read as +.",
+            "examples": ["+14155550101"],
+        }
+    ),
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)
+]
+LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
+Timezone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_timezone),
+    WithJsonSchema({"type": "string", "description": "IANA time zone name", "examples": ["UTC", "Europe/Paris"]}),
+]
+Code = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$"), AfterValidator(_code)
+]
+Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+HalfLife = Annotated[float, Field(gt=0, le=36500, allow_inf_nan=False)]
+
+
+def _appointment_date(value: object) -> object:
+    """Keep a bare day a date and a datetime a datetime; zones are resolved per provider."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return parse_day(text)
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except (InvalidDate, ValueError):
+            raise ValueError("must be an ISO datetime or YYYY-MM-DD") from None
+    return value
+
+
+AppointmentDate = Annotated[
+    datetime | date,
+    BeforeValidator(_appointment_date),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
+            "description": "ISO datetime (naive means the service account's time zone) or YYYY-MM-DD.",
+        }
+    ),
+]
+
+
+class _In(BaseModel):
+    # Unknown keys are ignored, as the original API did.
+    model_config = ConfigDict(extra="ignore")
+
+
+class UserCreate(_In):
+    name: Name
+    phone: Phone
+    email: EmailStr | None = None
+
+
+class _NoPhoneChange(_In):
+    """A partial update: only the fields given change, and the phone never does."""
+
+    phone: Any = Field(default=None, json_schema_extra={"deprecated": True})
+    _required: ClassVar[frozenset[str]] = frozenset({"name", "enable_cancellation_scoring",
+        "cancellation_weight", "no_show_weight", "timezone", "penalty_half_life_days"})
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        for key in self.model_fields_set & self._required:
+            if getattr(self, key) is None:
+                raise ValueError(f"{key} cannot be null")
+        return self
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _refuse_phone(cls, value: object) -> object:
+        raise ValueError("Phone number cannot be changed")
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"phone"})
+
+
+class UserUpdate(_NoPhoneChange):
+    name: Name | None = None
+    email: EmailStr | None = None
+
+
+class ServiceAccountFields(_In):
+    email: EmailStr | None = None
+    description: LongText | None = None
+    enable_cancellation_scoring: bool = True
+    cancellation_weight: Weight = 1.0
+    no_show_weight: Weight = 2.0
+    timezone: Timezone = "UTC"
+    penalty_half_life_days: HalfLife = 30.0
+    code: Code | None = None
+
+
+class ServiceAccountCreate(ServiceAccountFields):
+    name: Name
+    phone: Phone
+
+
+class ServiceAccountUpdate(_NoPhoneChange):
+    name: Name | None = None
+    email: EmailStr | None = None
+    description: LongText | None = None
+    enable_cancellation_scoring: bool | None = None
+    cancellation_weight: Weight | None = None
+    no_show_weight: Weight | None = None
+    timezone: Timezone | None = None
+    penalty_half_life_days: HalfLife | None = None
+    code: Code | None = None
+
+
+class AppointmentCreate(_In):
+    user_phone: Phone
+    service_account_phone: Phone
+    appointment_date: AppointmentDate
+    duration_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    notes: LongText | None = None
+
+
+class Page(BaseModel):
+    skip: Annotated[int, Field(ge=0, le=MAX_SKIP)] = 0
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+class QueueQuery(Page):
+    service_account_phone: Phone
+    day: Annotated[
+        date | None,
+        BeforeValidator(lambda v: parse_day(v) if isinstance(v, str) else v),
+        WithJsonSchema({"type": "string", "format": "date"}),
+    ] = None
+    user_phone: Phone | None = None
+
+    @field_validator("day", mode="wrap")
+    @classmethod
+    def _day_message(cls, value: object, handler: Any) -> object:
+        try:
+            return handler(value)
+        except InvalidDate as exc:
+            raise ValueError(str(exc)) from None
+
+
+class PhonePath(BaseModel):
+    phone: Phone
+
+
+class IdPath(BaseModel):
+    id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+Status = Literal["active", "canceled", "completed", "no_show"]
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    phone: str
+    email: str | None
+    created_at: datetime
+
+
+class ServiceAccountOut(BaseModel):
+    id: int
+    name: str
+    phone: str
+    email: str | None
+    description: str | None
+    created_at: datetime
+    enable_cancellation_scoring: bool
+    cancellation_weight: float
+    no_show_weight: float
+    timezone: str
+    penalty_half_life_days: float
+    code: str | None
+
+
+class AppointmentOut(BaseModel):
+    id: int
+    user_phone: str
+    service_account_phone: str
+    appointment_date: datetime
+    day: date
+    duration_minutes: int
+    notes: str | None
+    status: Status
+    penalty: float
+    created_at: datetime
+
+
+class UserDetail(UserOut):
+    appointments: list[AppointmentOut]
+
+
+class ServiceAccountDetail(ServiceAccountOut):
+    appointments: list[AppointmentOut]
+
+
+class AppointmentDetail(AppointmentOut):
+    user: UserOut
+    service_account: ServiceAccountOut
+
+
+T = TypeVar("T")
+
+
+class Envelope(BaseModel, Generic[T]):
+    success: Literal[True]
+    message: str
+    data: T
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[FieldError]
