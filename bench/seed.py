@@ -1,0 +1,278 @@
+"""Seeding the migrated schema directly, fast enough for tens of thousands of rows.
+
+Rows are written with plain SQL (COPY on PostgreSQL, executemany on SQLite) in the
+shapes the ORM writes, so the server reads them as its own. Phones follow the
+API's rule: `+` and 7 to 17 digits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from bench.databases import asyncpg_dsn
+from core.rules import penalty as penalty_rules
+
+
+def user_phone(index: int) -> str:
+    """Bench users: +1 and ten digits, the same format booking.lua builds."""
+    return f"+1{index:010d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    id: int
+    phone: str
+
+
+USER_COLUMNS = ("name", "phone", "email", "created_at")
+APPOINTMENT_COLUMNS = (
+    "user_id",
+    "service_account_id",
+    "appointment_date",
+    "day",
+    "duration_minutes",
+    "notes",
+    "status",
+    "penalty",
+    "created_at",
+    "status_changed_at",
+)
+
+
+def _appointment(
+    user_id: int,
+    provider_id: int,
+    day: date,
+    *,
+    status: str,
+    penalty: float,
+    created_at: datetime,
+    changed_at: datetime | None = None,
+) -> tuple[Any, ...]:
+    moment = datetime(day.year, day.month, day.day, 10, 30, tzinfo=UTC)
+    return (user_id, provider_id, moment, day, 30, None, status, penalty, created_at, changed_at)
+
+
+def history_rows(
+    user_id: int, provider_id: int, events: int, *, now: datetime
+) -> tuple[list[tuple[Any, ...]], penalty_rules.Score]:
+    """`events` past canceled / no-show appointments, one a day going back, and their score."""
+    rows: list[tuple[Any, ...]] = []
+    score: penalty_rules.Score | None = None
+    for age in range(events, 0, -1):
+        day = (now - timedelta(days=age)).date()
+        changed = datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+        status = "canceled" if age % 3 else "no_show"
+        event = penalty_rules.Event.CANCELED if age % 3 else penalty_rules.Event.NO_SHOW
+        score = penalty_rules.record_event(score, event, at=changed, half_life_days=30.0)
+        rows.append(
+            _appointment(
+                user_id,
+                provider_id,
+                day,
+                status=status,
+                penalty=0.0,
+                created_at=changed - timedelta(days=1),
+                changed_at=changed,
+            )
+        )
+    assert score is not None
+    return rows, score
+
+
+class Seeder(ABC):
+    """One database's seeding; the scenarios only speak to this."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def provider(self, phone: str, name: str, code: str | None = None) -> Provider: ...
+
+    @abstractmethod
+    async def users(self, phones: list[str]) -> dict[str, int]:
+        """Create users; return their ids by phone."""
+
+    @abstractmethod
+    async def appointments(self, rows: list[tuple[Any, ...]]) -> None: ...
+
+    @abstractmethod
+    async def score(self, user_id: int, provider_id: int, score: penalty_rules.Score) -> None: ...
+
+    @abstractmethod
+    async def scalar(self, sql: str) -> Any:
+        """One value from SQL written to run on both databases."""
+
+    @abstractmethod
+    async def analyze(self) -> None:
+        """Refresh planner statistics, as autovacuum would on a database in use."""
+
+    async def queue(self, provider: Provider, day: date, first_user: int, count: int) -> None:
+        """`count` people waiting on `day`, with a spread of penalties and booking times."""
+        ids = await self.users([user_phone(i) for i in range(first_user, first_user + count)])
+        start = datetime.now(UTC) - timedelta(hours=2)
+        rows = [
+            _appointment(
+                user_id,
+                provider.id,
+                day,
+                status="active",
+                penalty=float(n % 7) * 0.5,
+                created_at=start + timedelta(seconds=n),
+            )
+            for n, user_id in enumerate(ids.values())
+        ]
+        await self.appointments(rows)
+
+    async def history_user(self, phone: str, provider: Provider, events: int) -> None:
+        user_id = (await self.users([phone]))[phone]
+        rows, score = history_rows(user_id, provider.id, events, now=datetime.now(UTC))
+        await self.appointments(rows)
+        await self.score(user_id, provider.id, score)
+
+
+class PostgresSeeder(Seeder):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def connect(cls, database_url: str) -> PostgresSeeder:
+        return cls(await asyncpg.connect(asyncpg_dsn(database_url)))
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def provider(self, phone: str, name: str, code: str | None = None) -> Provider:
+        row = await self._conn.fetchrow(
+            "INSERT INTO service_accounts (name, phone, email, description, created_at,"
+            " enable_cancellation_scoring, cancellation_weight, no_show_weight, timezone,"
+            " penalty_half_life_days, code)"
+            " VALUES ($1, $2, NULL, 'bench', now(), true, 1.0, 2.0, 'UTC', 30.0, $3)"
+            " RETURNING id",
+            name,
+            phone,
+            code,
+        )
+        return Provider(id=row["id"], phone=phone)
+
+    async def users(self, phones: list[str]) -> dict[str, int]:
+        now = datetime.now(UTC)
+        await self._conn.copy_records_to_table(
+            "users",
+            records=[(f"Bench {phone[-6:]}", phone, None, now) for phone in phones],
+            columns=USER_COLUMNS,
+        )
+        rows = await self._conn.fetch(
+            "SELECT id, phone FROM users WHERE phone = ANY($1::varchar[])", phones
+        )
+        by_phone = {row["phone"]: row["id"] for row in rows}
+        return {phone: by_phone[phone] for phone in phones}
+
+    async def appointments(self, rows: list[tuple[Any, ...]]) -> None:
+        await self._conn.copy_records_to_table(
+            "appointments", records=rows, columns=APPOINTMENT_COLUMNS
+        )
+
+    async def score(self, user_id: int, provider_id: int, score: penalty_rules.Score) -> None:
+        await self._conn.execute(
+            "INSERT INTO reliability_scores (user_id, service_account_id, cancellations,"
+            " no_shows, as_of) VALUES ($1, $2, $3, $4, $5)",
+            user_id,
+            provider_id,
+            score.cancellations,
+            score.no_shows,
+            score.as_of,
+        )
+
+    async def scalar(self, sql: str) -> Any:
+        return await self._conn.fetchval(sql)
+
+    async def analyze(self) -> None:
+        await self._conn.execute("ANALYZE")
+
+
+def _sqlite_value(value: Any) -> Any:
+    """Tortoise stores datetimes as str(aware datetime) and dates as ISO text on SQLite."""
+    if isinstance(value, datetime | date):
+        return str(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+class SqliteSeeder(Seeder):
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path)
+
+    async def close(self) -> None:
+        self._db.close()
+
+    def _insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" for _ in columns)
+        with self._db:
+            self._db.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                [tuple(_sqlite_value(v) for v in row) for row in rows],
+            )
+
+    async def provider(self, phone: str, name: str, code: str | None = None) -> Provider:
+        now = datetime.now(UTC)
+        self._insert(
+            "service_accounts",
+            (
+                "name",
+                "phone",
+                "description",
+                "created_at",
+                "enable_cancellation_scoring",
+                "cancellation_weight",
+                "no_show_weight",
+                "timezone",
+                "penalty_half_life_days",
+                "code",
+            ),
+            [(name, phone, "bench", now, True, 1.0, 2.0, "UTC", 30.0, code)],
+        )
+        (provider_id,) = self._db.execute(
+            "SELECT id FROM service_accounts WHERE phone = ?", (phone,)
+        ).fetchone()
+        return Provider(id=provider_id, phone=phone)
+
+    async def users(self, phones: list[str]) -> dict[str, int]:
+        now = datetime.now(UTC)
+        self._insert(
+            "users", USER_COLUMNS, [(f"Bench {phone[-6:]}", phone, None, now) for phone in phones]
+        )
+        by_phone: dict[str, int] = {}
+        for start in range(0, len(phones), 500):
+            chunk = phones[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for user_id, phone in self._db.execute(
+                f"SELECT id, phone FROM users WHERE phone IN ({marks})", chunk
+            ):
+                by_phone[phone] = user_id
+        return {phone: by_phone[phone] for phone in phones}
+
+    async def appointments(self, rows: list[tuple[Any, ...]]) -> None:
+        self._insert("appointments", APPOINTMENT_COLUMNS, rows)
+
+    async def score(self, user_id: int, provider_id: int, score: penalty_rules.Score) -> None:
+        self._insert(
+            "reliability_scores",
+            ("user_id", "service_account_id", "cancellations", "no_shows", "as_of"),
+            [(user_id, provider_id, score.cancellations, score.no_shows, score.as_of)],
+        )
+
+    async def scalar(self, sql: str) -> Any:
+        row = self._db.execute(sql).fetchone()
+        return None if row is None else row[0]
+
+    async def analyze(self) -> None:
+        with self._db:
+            self._db.execute("ANALYZE")

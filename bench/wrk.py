@@ -1,0 +1,122 @@
+"""Driving wrk (Debian's `wrk`) and reading the JSON line our Lua `done()` prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+MARKER = "BENCH_JSON "
+
+
+class WrkError(RuntimeError):
+    """wrk could not be run or printed no summary."""
+
+
+@dataclass(frozen=True, slots=True)
+class WrkResult:
+    requests: int
+    duration_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    # Socket errors and timeouts as wrk counts them, plus answers outside 2xx.
+    socket_errors: int
+    non2xx: int
+    # A thread ran out of fresh keys and repeated one: the run is not valid as is.
+    exhausted: bool
+    sample: str
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.socket_errors + self.non2xx
+
+
+def ensure_installed() -> str:
+    """Return wrk's path, installing the Debian package when it is missing and we are root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise WrkError("wrk is not installed: run `sudo apt-get install -y wrk`")
+    print("installing wrk (apt-get install -y wrk) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True)
+        subprocess.run(install, env=env, check=True, capture_output=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise WrkError("apt-get installed wrk but it is not on PATH")
+    return found
+
+
+def parse(output: str) -> WrkResult:
+    for line in output.splitlines():
+        if line.startswith(MARKER):
+            raw = json.loads(line[len(MARKER) :])
+            break
+    else:
+        raise WrkError(f"wrk printed no summary:\n{output[-2000:]}")
+    socket_errors = sum(
+        raw[key] for key in ("connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    return WrkResult(
+        requests=raw["requests"],
+        duration_s=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p90_ms=raw["p90_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        socket_errors=socket_errors,
+        non2xx=raw["non2xx"],
+        exhausted=bool(raw["exhausted"]),
+        sample=raw["sample"],
+    )
+
+
+def run(
+    *,
+    url: str,
+    script: str,
+    args: list[str],
+    seconds: float,
+    connections: int,
+    threads: int,
+    log: Path | None = None,
+) -> WrkResult:
+    """One bounded wrk run; `args` follow the script's own `--` argument list."""
+    command = [
+        ensure_installed(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+        "--latency",
+        "-s",
+        str(LUA_DIR / script),
+        url,
+        "--",
+        str(threads),
+        *args,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    output = done.stdout + done.stderr
+    if log is not None:
+        with log.open("a") as handle:
+            handle.write(" ".join(command) + "\n" + output + "\n")
+    if done.returncode != 0:
+        raise WrkError(f"wrk exited {done.returncode}:\n{output[-2000:]}")
+    return parse(output)
