@@ -1,8 +1,27 @@
-"""The conversation engine: (channel, phone, text) in, reply text out."""
+"""The conversation engine: (channel, phone, text) in, reply text out.
+
+Every channel (SMS, Telegram, the console) calls `handle_message`. It works out who is
+talking (a provider by its account phone, else a customer), what they ask for, and
+answers through the core services: no booking rule lives here.
+"""
 
 from __future__ import annotations
 
-from core.models import Channel
+import logging
+from datetime import datetime
+
+from bot import customer, provider, replies
+from bot.inbound import Inbound
+from core.models import Channel, ServiceAccount
+from core.rules.commands import Command, Role, parse
+from core.rules.days import utcnow
+from core.rules.phones import mask_phone
+from core.services import contacts, conversations
+
+log = logging.getLogger(__name__)
+
+# Longer texts are cut: no command needs more, and parsing stays cheap.
+MAX_TEXT = 1000
 
 
 async def handle_message(
@@ -11,6 +30,39 @@ async def handle_message(
     phone: str,
     text: str,
     default_provider_phone: str | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """Reply to one inbound message. Never raises, never returns an empty reply."""
-    return "Text JOIN to get in line, STATUS for your place, LEAVE to leave."
+    """Reply to one inbound message. Never raises, never returns an empty reply.
+
+    `phone` is the sender's normalised E.164 number; `default_provider_phone` is the
+    provider a customer reached when the channel tells us (SMS to a provider's number).
+    """
+    message = Inbound(
+        channel=channel,
+        phone=phone,
+        text=(text or "")[:MAX_TEXT],
+        default_provider_phone=default_provider_phone,
+        now=now or utcnow(),
+    )
+    try:
+        reply = await _respond(message)
+    except Exception:
+        log.exception("engine failed for %s via %s", mask_phone(phone), channel.value)
+        return replies.sorry()
+    return reply if reply.strip() else replies.sorry()
+
+
+async def _respond(message: Inbound) -> str:
+    await contacts.record_channel(phone=message.phone, channel=message.channel)
+    account = await ServiceAccount.get_or_none(phone=message.phone)
+    parsed = parse(message.text, role=Role.PROVIDER if account else Role.CUSTOMER)
+    if parsed.command is Command.STOP:
+        await contacts.set_opted_out(phone=message.phone, opted_out=True, now=message.now)
+        await conversations.clear(channel=message.channel, phone=message.phone)
+        return replies.stopped()
+    if parsed.command is Command.START:
+        await contacts.set_opted_out(phone=message.phone, opted_out=False, now=message.now)
+        return replies.started()
+    if account is not None:
+        return await provider.respond(message, account, parsed)
+    return await customer.respond(message, parsed)

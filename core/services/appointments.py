@@ -14,6 +14,8 @@ from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
 from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, User
 from core.rules import penalty as penalty_rules
 from core.rules.days import InvalidDate, local_day, parse_appointment_moment, today_in, utcnow
+from core.rules.queue_spot import Spot, spot_in
+from core.services import lines, notices, outbox
 
 MIN_DURATION, MAX_DURATION = 1, 1440
 
@@ -231,6 +233,10 @@ async def change_status(
         event = _EVENTS.get(to)
         if event is not None:
             await _record_event(conn, appointment, event, now)
+        await notices.line_moved(
+            conn=conn, account=appointment.service_account, day=appointment.day, now=now
+        )
+    outbox.wake()
     return appointment
 
 
@@ -267,3 +273,118 @@ async def _record_event(
     except IntegrityError:
         # A concurrent first event created the row; fold ours into it under its lock.
         await _record_event(conn, appointment, event, now)
+
+
+# The conversation engine's view of the line ---------------------------------------
+
+
+async def spot_of(*, appointment_id: int, service_account_id: int, day: date) -> Spot | None:
+    """Position, people ahead and wait of an ACTIVE, not yet called appointment."""
+    line = await lines.waiting_durations(service_account_id=service_account_id, day=day)
+    return spot_in(line, appointment_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One of a user's active appointments, as the user sees it."""
+
+    appointment: Appointment
+    account: ServiceAccount
+    today: date
+    # None once the provider has called them: it is their turn.
+    spot: Spot | None
+
+
+async def standings(*, user_phone: str, now: datetime | None = None) -> list[Standing]:
+    """The user's active appointments from today on (each provider's today), soonest first."""
+    now = now or utcnow()
+    user = await User.get_or_none(phone=user_phone).only("id")
+    if user is None:
+        return []
+    rows = (
+        await Appointment.filter(user_id=user.id, status=Status.ACTIVE)
+        .select_related("service_account")
+        .order_by("day", "created_at", "id")
+    )
+    result = []
+    for appointment in rows:
+        account = appointment.service_account
+        today = today_in(account.timezone, now=now)
+        if appointment.day < today:
+            continue
+        spot = None
+        if appointment.called_at is None:
+            spot = await spot_of(
+                appointment_id=appointment.id, service_account_id=account.id, day=appointment.day
+            )
+        result.append(Standing(appointment, account, today, spot))
+    return result
+
+
+async def active_on_day(*, user_phone: str, day: date) -> Appointment | None:
+    """The user's one active appointment on `day`, with its provider."""
+    return (
+        await Appointment.filter(user__phone=user_phone, day=day, status=Status.ACTIVE)
+        .select_related("service_account")
+        .first()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Called:
+    appointment: Appointment
+    user: User
+    still_waiting: int
+
+
+async def call_next(
+    *, service_account_phone: str, now: datetime | None = None
+) -> Called | None:
+    """Call the first person waiting today; they hear it is their turn. None if nobody waits."""
+    now = now or utcnow()
+    account = await _get_account(service_account_phone)
+    today = today_in(account.timezone, now=now)
+    async with in_transaction() as conn:
+        while True:
+            line = await lines.waiting(service_account_id=account.id, day=today, using_db=conn)
+            if not line:
+                return None
+            first = line[0]
+            # Of two providers' devices pressing NEXT at once, each calls a different person.
+            won = await (
+                Appointment.filter(id=first.id, status=Status.ACTIVE, called_at__isnull=True)
+                .using_db(conn)
+                .update(called_at=now)
+            )
+            if won:
+                break
+        first.called_at = now
+        await notices.your_turn(conn=conn, appointment=first, account=account, now=now)
+        await notices.line_moved(conn=conn, account=account, day=today, now=now)
+    outbox.wake()
+    return Called(first, first.user, len(line) - 1)
+
+
+async def closable(
+    *,
+    service_account_phone: str,
+    position: int | None = None,
+    appointment_id: int | None = None,
+    now: datetime | None = None,
+) -> Appointment | None:
+    """The active appointment a provider's DONE / NOSHOW means: `#id`, today's position
+    n, or else the person called longest ago."""
+    account = await _get_account(service_account_phone)
+    query = Appointment.filter(service_account_id=account.id, status=Status.ACTIVE)
+    if appointment_id is not None:
+        return await query.filter(id=appointment_id).select_related("user").first()
+    today = today_in(account.timezone, now=now or utcnow())
+    if position is not None:
+        line = await lines.waiting(service_account_id=account.id, day=today)
+        return line[position - 1] if 1 <= position <= len(line) else None
+    return (
+        await query.filter(called_at__isnull=False, day__lte=today)
+        .order_by("called_at", "id")
+        .select_related("user")
+        .first()
+    )

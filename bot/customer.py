@@ -1,0 +1,327 @@
+"""What customers can text: JOIN, STATUS, LEAVE, HELP, and the dialogues they open."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot import replies
+from bot.inbound import Inbound
+from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
+from core.models import Channel, ServiceAccount
+from core.rules import day_words
+from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
+from core.rules.days import today_in
+from core.rules.names import clean_name
+from core.rules.queue_spot import Spot
+from core.services import appointments, conversations, provider_lookup, users
+
+ASK_NAME, ASK_PLACE, ASK_SPOT = "ask_name", "ask_place", "ask_spot"
+
+# Words around a place's name that are not part of it: "join the LINE at spa".
+_NOT_A_PLACE = frozenset({"queue", "line", "waitlist", "list", "spot", "place", "appointment"})
+
+
+async def respond(message: Inbound, parsed: Parsed) -> str:
+    dialogue = await conversations.load(
+        channel=message.channel, phone=message.phone, now=message.now
+    )
+    if dialogue is not None:
+        reply = await _resume(message, parsed, dialogue)
+        if reply is not None:
+            return reply
+    return await _command(message, parsed)
+
+
+async def _command(message: Inbound, parsed: Parsed) -> str:
+    if parsed.command is Command.JOIN:
+        return await _join(message, parsed)
+    if parsed.command is Command.STATUS:
+        return await _status(message)
+    if parsed.command is Command.LEAVE:
+        return await _leave(message, parsed)
+    if parsed.command is Command.HELP:
+        return replies.help_customer(sms=message.channel is Channel.SMS)
+    if await users.find_user(phone=message.phone) is None:
+        return await _ask_name(message)
+    return replies.not_understood(parsed.hints)
+
+
+# Dialogues ------------------------------------------------------------------------
+
+
+async def _save(message: Inbound, state: str, data: dict[str, Any]) -> None:
+    await conversations.save(
+        channel=message.channel, phone=message.phone, state=state, data=data, now=message.now
+    )
+
+
+async def _clear(message: Inbound) -> None:
+    await conversations.clear(channel=message.channel, phone=message.phone)
+
+
+async def _resume(
+    message: Inbound, parsed: Parsed, dialogue: conversations.Dialogue
+) -> str | None:
+    """The reply when the text answers the open question; None to treat it afresh."""
+    if dialogue.state == ASK_NAME:
+        return await _answer_name(message, parsed, dialogue.data)
+    number = choice_number(message.text)
+    if number is None and parsed.command is not None:
+        await _clear(message)
+        return None
+    if dialogue.state == ASK_PLACE:
+        return await _answer_place(message, parsed, number, dialogue.data)
+    if dialogue.state == ASK_SPOT:
+        return await _answer_spot(message, number, dialogue.data)
+    await _clear(message)
+    return None
+
+
+async def _ask_name(message: Inbound) -> str:
+    await _save(
+        message,
+        ASK_NAME,
+        {"text": message.text, "default_provider": message.default_provider_phone},
+    )
+    return replies.ask_name()
+
+
+async def _answer_name(message: Inbound, parsed: Parsed, data: dict[str, Any]) -> str | None:
+    if parsed.exact and parsed.command is Command.JOIN:
+        # Asked again before answering: keep the fuller request, ask for the name again.
+        if parsed.args or parsed.phone:
+            await _save(message, ASK_NAME, {**data, "text": message.text})
+        return replies.ask_name_again()
+    if parsed.exact and parsed.command in {Command.HELP, Command.STATUS, Command.LEAVE}:
+        await _clear(message)
+        return None
+    name = clean_name(message.text)
+    if name is None:
+        await _save(message, ASK_NAME, data)
+        return replies.ask_name_again()
+    # Registered meanwhile (another channel, the admin API): carry on with that record.
+    with contextlib.suppress(AlreadyExists):
+        await users.create_user(name=name, phone=message.phone)
+    await _clear(message)
+    original = str(data.get("text") or "")
+    default = data.get("default_provider")
+    first = parse(original, role=Role.CUSTOMER)
+    if first.command is None:
+        return replies.welcome(name)
+    if not isinstance(default, str):
+        default = None
+    return await _command(message.with_text(original, default_provider_phone=default), first)
+
+
+async def _answer_place(
+    message: Inbound, parsed: Parsed, number: int | None, data: dict[str, Any]
+) -> str:
+    day = _stored_day(data)
+    if number is not None:
+        options = [str(p) for p in data.get("options", [])]
+        if not 1 <= number <= len(options):
+            await _save(message, ASK_PLACE, data)
+            return replies.bad_choice(len(options))
+        chosen = await provider_lookup.by_phones(phones=[options[number - 1]])
+        if not chosen:
+            await _clear(message)
+            return replies.place_not_found(options[number - 1])
+        await _clear(message)
+        return await _book(message, chosen[0], day)
+    words = _place_words(parsed.args)
+    return await _pick_place(message, words, parsed.phone, day, default_first=False)
+
+
+async def _answer_spot(message: Inbound, number: int | None, data: dict[str, Any]) -> str:
+    options = [int(i) for i in data.get("options", [])]
+    if number is None or not 1 <= number <= len(options):
+        await _save(message, ASK_SPOT, data)
+        return replies.bad_choice(len(options))
+    await _clear(message)
+    standings = await appointments.standings(user_phone=message.phone, now=message.now)
+    mine = {s.appointment.id: s for s in standings}
+    chosen = mine.get(options[number - 1])
+    if chosen is None:
+        return replies.no_longer_active()
+    return await _cancel(message, chosen)
+
+
+def _stored_day(data: dict[str, Any]) -> day_words.DayWords | None:
+    text = data.get("day")
+    return day_words.DayWords(text) if isinstance(text, str) and text else None
+
+
+def _place_words(args: Sequence[str]) -> list[str]:
+    return [w for w in args if w.lower() not in _NOT_A_PLACE and w.lower() not in FILLERS]
+
+
+# JOIN -------------------------------------------------------------------------------
+
+
+async def _join(message: Inbound, parsed: Parsed) -> str:
+    if await users.find_user(phone=message.phone) is None:
+        return await _ask_name(message)
+    found = day_words.find_day(parsed.args)
+    words = _place_words(found.rest)
+    return await _pick_place(message, words, parsed.phone, found.day, default_first=True)
+
+
+async def _pick_place(
+    message: Inbound,
+    words: Sequence[str],
+    phone: str | None,
+    day: day_words.DayWords | None,
+    *,
+    default_first: bool,
+) -> str:
+    """Book at the one place meant, or ask which; `default_first` lets the number the
+    customer texted (SMS to a provider's own number) stand for the place."""
+    named = bool(words) or phone is not None
+    if named:
+        candidates = await provider_lookup.find(words=words, phone=phone)
+    elif default_first and message.default_provider_phone:
+        candidates = await provider_lookup.by_phones(phones=[message.default_provider_phone])
+    else:
+        candidates = []
+    if not named and not candidates:
+        # With a single provider, it is the default; with several, a numbered choice.
+        candidates = await provider_lookup.default_accounts()
+    if len(candidates) == 1:
+        await _clear(message)
+        return await _book(message, candidates[0], day)
+    unknown = None
+    if not candidates:
+        unknown = " ".join(words) or phone
+        candidates = await provider_lookup.default_accounts()
+        if not candidates:
+            await _clear(message)
+            return replies.no_places()
+    await _save(
+        message,
+        ASK_PLACE,
+        {"day": day.text if day else None, "options": [a.phone for a in candidates]},
+    )
+    return replies.choose_place(
+        [replies.PlaceOption(a.name, a.code) for a in candidates], unknown=unknown
+    )
+
+
+async def _book(
+    message: Inbound, account: ServiceAccount, words: day_words.DayWords | None
+) -> str:
+    today = today_in(account.timezone, now=message.now)
+    try:
+        day = day_words.resolve_day(words, today=today) if words else today
+    except day_words.BadDay:
+        return replies.bad_day()
+    if day < today:
+        return replies.day_passed()
+    try:
+        view = await appointments.book(
+            user_phone=message.phone,
+            service_account_phone=account.phone,
+            appointment_date=day,
+            now=message.now,
+        )
+    except AlreadyExists:
+        return await _already(message, day)
+    except InvalidInput:
+        return replies.day_passed()
+    except NotFound:
+        return replies.no_places()
+    spot = await appointments.spot_of(
+        appointment_id=view.id, service_account_id=account.id, day=day
+    )
+    return replies.joined(
+        place_name=account.name,
+        day=replies.day_label(day, today=today),
+        spot=spot or Spot(1, 0, 0),
+    )
+
+
+async def _already(message: Inbound, day: date) -> str:
+    existing = await appointments.active_on_day(user_phone=message.phone, day=day)
+    if existing is None:
+        return replies.no_longer_active()
+    account = existing.service_account
+    spot = None
+    if existing.called_at is None:
+        spot = await appointments.spot_of(
+            appointment_id=existing.id, service_account_id=account.id, day=day
+        )
+    today = today_in(account.timezone, now=message.now)
+    return replies.already_booked(
+        place_name=account.name, day=replies.day_label(day, today=today), spot=spot
+    )
+
+
+# STATUS and LEAVE -------------------------------------------------------------------------
+
+
+def _standing(s: appointments.Standing) -> replies.Standing:
+    return replies.Standing(
+        place_name=s.account.name,
+        day=replies.day_label(s.appointment.day, today=s.today),
+        spot=s.spot,
+    )
+
+
+async def _status(message: Inbound) -> str:
+    standings = await appointments.standings(user_phone=message.phone, now=message.now)
+    if not standings:
+        return replies.not_in_line()
+    return replies.status([_standing(s) for s in standings])
+
+
+def _narrow(
+    standings: list[appointments.Standing], args: Sequence[str]
+) -> list[appointments.Standing]:
+    """Keep the appointments that `LEAVE 2`, `LEAVE SPA` or `LEAVE FRI` points at."""
+    words = [w for w in args if w.lower() not in FILLERS]
+    if len(words) == 1 and words[0].isdecimal():
+        n = int(words[0])
+        return [standings[n - 1]] if 1 <= n <= len(standings) else standings
+    found = day_words.find_day(words)
+    kept = standings
+    if found.day is not None:
+        by_day = []
+        for s in kept:
+            with contextlib.suppress(day_words.BadDay):
+                if day_words.resolve_day(found.day, today=s.today) == s.appointment.day:
+                    by_day.append(s)
+        kept = by_day or kept
+    place = " ".join(_place_words(found.rest)).casefold()
+    if place:
+        by_place = [
+            s for s in kept
+            if (s.account.code or "").casefold() == place
+            or s.account.name.casefold().startswith(place)
+        ]
+        kept = by_place or kept
+    return kept
+
+
+async def _leave(message: Inbound, parsed: Parsed) -> str:
+    standings = await appointments.standings(user_phone=message.phone, now=message.now)
+    if not standings:
+        return replies.not_in_line()
+    chosen = _narrow(standings, parsed.args)
+    if len(chosen) == 1:
+        return await _cancel(message, chosen[0])
+    await _save(message, ASK_SPOT, {"options": [s.appointment.id for s in chosen]})
+    return replies.choose_standing([_standing(s) for s in chosen])
+
+
+async def _cancel(message: Inbound, standing: appointments.Standing) -> str:
+    try:
+        await appointments.cancel(appointment_id=standing.appointment.id, now=message.now)
+    except (InvalidTransition, NotFound):
+        return replies.no_longer_active()
+    return replies.left(
+        place_name=standing.account.name,
+        day=replies.day_label(standing.appointment.day, today=standing.today),
+    )
+

@@ -1,0 +1,20 @@
+"""One inbound message, as the handlers see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from core.models import Channel
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    channel: Channel
+    phone: str
+    text: str
+    default_provider_phone: str | None
+    now: datetime
+
+    def with_text(self, text: str, *, default_provider_phone: str | None) -> Inbound:
+        return replace(self, text=text, default_provider_phone=default_provider_phone)

@@ -1,0 +1,132 @@
+"""What a provider can text from its account's phone: QUEUE, NEXT, DONE, NOSHOW, ADD."""
+
+from __future__ import annotations
+
+from bot import replies
+from bot.inbound import Inbound
+from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
+from core.models import Channel, ServiceAccount
+from core.rules import day_words
+from core.rules.commands import Command, Parsed, target
+from core.rules.days import today_in
+from core.rules.gsm import SINGLE_GSM
+from core.rules.names import clean_name
+from core.rules.queue_spot import Spot
+from core.services import appointments, lines, users
+
+# A queue on SMS is summarised into one segment; other channels have room for more.
+QUEUE_BUDGET = {Channel.SMS: SINGLE_GSM}
+WIDE_QUEUE_BUDGET = 1500
+WALK_IN_NAME = "Walk-in"
+
+
+async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str:
+    if parsed.command is Command.QUEUE:
+        return await _queue(message, account, parsed)
+    if parsed.command is Command.NEXT:
+        return await _next(message, account)
+    if parsed.command in {Command.DONE, Command.NOSHOW}:
+        return await _close(message, account, parsed)
+    if parsed.command is Command.ADD:
+        return await _add(message, account, parsed)
+    if parsed.command is Command.HELP:
+        return replies.help_provider()
+    return replies.not_understood(parsed.hints)
+
+
+async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str:
+    today = today_in(account.timezone, now=message.now)
+    found = day_words.find_day(parsed.args)
+    try:
+        day = day_words.resolve_day(found.day, today=today) if found.day else today
+    except day_words.BadDay:
+        return replies.bad_day()
+    serving = await lines.serving(service_account_id=account.id, day=day)
+    waiting = await lines.waiting(service_account_id=account.id, day=day)
+    entries, wait = [], 0
+    for appointment in waiting:
+        entries.append(replies.QueueEntry(appointment.user.name, appointment.user.phone, wait))
+        wait += appointment.duration_minutes
+    return replies.queue(
+        place_name=account.name,
+        day=replies.day_label(day, today=today),
+        serving=[replies.QueueEntry(a.user.name, a.user.phone, 0) for a in serving],
+        waiting=entries,
+        budget=QUEUE_BUDGET.get(message.channel, WIDE_QUEUE_BUDGET),
+    )
+
+
+async def _waiting_today(message: Inbound, account: ServiceAccount) -> int:
+    today = today_in(account.timezone, now=message.now)
+    return len(await lines.waiting_durations(service_account_id=account.id, day=today))
+
+
+async def _next(message: Inbound, account: ServiceAccount) -> str:
+    called = await appointments.call_next(service_account_phone=account.phone, now=message.now)
+    if called is None:
+        return replies.nobody_waiting()
+    return replies.called(
+        name=called.user.name, phone=called.user.phone, waiting=called.still_waiting
+    )
+
+
+async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str:
+    assert parsed.command is not None
+    which = target(parsed.args)
+    appointment = await appointments.closable(
+        service_account_phone=account.phone,
+        position=which.position if which else None,
+        appointment_id=which.appointment_id if which else None,
+        now=message.now,
+    )
+    if appointment is None:
+        if which is not None and which.position is not None:
+            return replies.no_such_position(which.position)
+        if which is not None and which.appointment_id is not None:
+            return replies.no_such_appointment(which.appointment_id)
+        return replies.nobody_called()
+    change = appointments.complete if parsed.command is Command.DONE else appointments.mark_no_show
+    try:
+        await change(appointment_id=appointment.id, now=message.now)
+    except (InvalidTransition, NotFound):
+        return replies.no_such_appointment(appointment.id)
+    return replies.closed(
+        command=parsed.command,
+        name=appointment.user.name,
+        phone=appointment.user.phone,
+        waiting=await _waiting_today(message, account),
+    )
+
+
+async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str:
+    if parsed.phone is None:
+        return replies.add_usage()
+    found = day_words.find_day(parsed.args)
+    today = today_in(account.timezone, now=message.now)
+    try:
+        day = day_words.resolve_day(found.day, today=today) if found.day else today
+    except day_words.BadDay:
+        return replies.bad_day()
+    label = replies.day_label(day, today=today)
+    user = await users.find_user(phone=parsed.phone)
+    if user is None:
+        name = clean_name(" ".join(found.rest)) or WALK_IN_NAME
+        try:
+            user = await users.create_user(name=name, phone=parsed.phone)
+        except AlreadyExists:
+            user = await users.get_user(phone=parsed.phone)
+    try:
+        view = await appointments.book(
+            user_phone=user.phone,
+            service_account_phone=account.phone,
+            appointment_date=day,
+            now=message.now,
+        )
+    except AlreadyExists:
+        return replies.add_already(name=user.name, phone=user.phone, day=label)
+    except InvalidInput:
+        return replies.day_passed()
+    spot = await appointments.spot_of(
+        appointment_id=view.id, service_account_id=account.id, day=day
+    )
+    return replies.added(name=user.name, phone=user.phone, day=label, spot=spot or Spot(1, 0, 0))

@@ -1,0 +1,343 @@
+"""Every word the engine says, in one place, to review and translate.
+
+Each core reply fits one SMS segment (160 GSM-7 characters): names taken from the
+database are made GSM-7-safe and shortened here, so a long or accented name cannot
+push a message into a second segment or into UCS-2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core.rules.commands import Command
+from core.rules.gsm import SINGLE_GSM, septets, to_gsm7
+from core.rules.names import short_name
+from core.rules.phones import mask_phone
+from core.rules.queue_spot import Spot
+
+PLACE_MAX = 20
+PERSON_MAX = 16
+ECHO_MAX = 16
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(to_gsm7(text).split())
+    if len(text) <= limit:
+        return text or "?"
+    return text[: limit - 1].rstrip() + "."
+
+
+def place(name: str) -> str:
+    return _clip(name, PLACE_MAX)
+
+
+def person(name: str) -> str:
+    return _clip(short_name(name), PERSON_MAX)
+
+
+def day_label(day: date, *, today: date) -> str:
+    if day == today:
+        return "today"
+    if day == today + timedelta(days=1):
+        return "tomorrow"
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def wait_phrase(minutes: int) -> str:
+    if minutes <= 0:
+        return "no wait"
+    hours, mins = divmod(minutes, 60)
+    if not hours:
+        return f"about {mins} min wait"
+    return f"about {hours}h {mins:02d}m wait"
+
+
+def _spot(spot: Spot) -> str:
+    return f"#{spot.position}, {spot.ahead} ahead, {wait_phrase(spot.wait_minutes)}"
+
+
+def _fit(parts: Sequence[str], *, head: str, tail: str, budget: int) -> str:
+    """`head` + as many `parts` as fit + "+N more" + `tail`, within `budget` septets."""
+    shown: list[str] = []
+    for i, part in enumerate(parts):
+        rest = len(parts) - i - 1
+        more = f" +{rest} more." if rest else ""
+        candidate = head + "; ".join([*shown, part]) + more + tail
+        if septets(candidate) > budget:
+            break
+        shown.append(part)
+    left = len(parts) - len(shown)
+    more = f" +{left} more." if left else ""
+    return head + "; ".join(shown) + ("." if shown and not left else "") + more + tail
+
+
+# Customers -----------------------------------------------------------------------
+
+
+def ask_name() -> str:
+    return "Welcome to Waitlist! What's your name? Reply with it and I'll carry on."
+
+
+def ask_name_again() -> str:
+    return (
+        "Sorry, I didn't catch a name. Please reply with your first and last name, "
+        "e.g. Ann Bell."
+    )
+
+
+def welcome(name: str) -> str:
+    return (
+        f"Thanks, {_clip(name.split()[0], PERSON_MAX)}! Text JOIN to get in line, "
+        "STATUS for your place, LEAVE to leave, HELP for more."
+    )
+
+
+def joined(*, place_name: str, day: str, spot: Spot) -> str:
+    return (
+        f"You're in line at {place(place_name)} {day}: {_spot(spot)}. "
+        "Text STATUS for updates, LEAVE to leave."
+    )
+
+
+def already_booked(*, place_name: str, day: str, spot: Spot | None) -> str:
+    where = f"{place(place_name)} {day}"
+    if spot is None:
+        return f"You already have a spot at {where}. Text STATUS to see it, LEAVE to give it up."
+    return f"You already have a spot at {where}: {_spot(spot)}. Text LEAVE first to change it."
+
+
+def day_passed() -> str:
+    return "That day has passed. Text JOIN with a day like TODAY, TOMORROW, FRI or 24/12."
+
+
+def bad_day() -> str:
+    return "I couldn't read that day. Try TODAY, TOMORROW, a weekday like FRI, or 24/12."
+
+
+def no_places() -> str:
+    return "No places are taking bookings by text yet. Please try again later."
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOption:
+    name: str
+    code: str | None
+
+
+def _place_option(option: PlaceOption) -> str:
+    code = f" ({_clip(option.code, 8)})" if option.code else ""
+    return place(option.name) + code
+
+
+def choose_place(options: Sequence[PlaceOption], *, unknown: str | None = None) -> str:
+    """A numbered choice when it fits one segment, else how to name the place."""
+    head = f"I don't know {_clip(unknown, ECHO_MAX)!r}. " if unknown else ""
+    listed = ", ".join(f"{i} {_place_option(o)}" for i, o in enumerate(options, start=1))
+    numbered = f"{head}Which place? Reply {listed}."
+    if options and septets(numbered) <= SINGLE_GSM:
+        return numbered
+    return f"{head}Which place? Text JOIN and the place's code or name, e.g. JOIN SPA."
+
+
+def place_not_found(unknown: str) -> str:
+    return (
+        f"I don't know a place called {_clip(unknown, ECHO_MAX)!r}. "
+        "Text JOIN and the place's code or name, e.g. JOIN SPA."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One of a customer's active appointments, for STATUS and LEAVE."""
+
+    place_name: str
+    day: str
+    spot: Spot | None  # None: called, it is their turn
+
+
+def _standing(s: Standing) -> str:
+    where = f"{place(s.place_name)} {s.day}"
+    if s.spot is None:
+        return f"{where}: it's your turn now"
+    return f"{where}: {_spot(s.spot)}"
+
+
+def status(standings: Sequence[Standing]) -> str:
+    if len(standings) == 1:
+        return f"{_standing(standings[0])}. Text LEAVE to leave the line."
+    return _fit(
+        [_standing(s) for s in standings],
+        head="Your spots: ",
+        tail=" Text LEAVE to leave one.",
+        budget=SINGLE_GSM,
+    )
+
+
+def not_in_line() -> str:
+    return "You're not in any line. Text JOIN to get in line, or HELP for what you can text."
+
+
+def left(*, place_name: str, day: str) -> str:
+    return f"You've left the line at {place(place_name)} {day}. Text JOIN to get back in line."
+
+
+def no_longer_active() -> str:
+    return "That spot is no longer active. Text STATUS to see where you are."
+
+
+def choose_standing(standings: Sequence[Standing]) -> str:
+    options = [
+        f"{i} {place(s.place_name)} {s.day}" for i, s in enumerate(standings, start=1)
+    ]
+    return _fit(options, head="Which one? Reply ", tail="", budget=SINGLE_GSM)
+
+
+def bad_choice(count: int) -> str:
+    return f"Please reply with a number from 1 to {count}, or text HELP."
+
+
+def help_customer(*, sms: bool) -> str:
+    leave = "LEAVE to leave (not CANCEL: it stops all texts)" if sms else "LEAVE to leave"
+    return (
+        f"Text JOIN to get in line (JOIN SPA FRI picks place and day), STATUS for your "
+        f"place, {leave}, STOP to opt out."
+    )
+
+
+def stopped() -> str:
+    return "You're unsubscribed: we won't text you updates. Text START to get them again."
+
+
+def started() -> str:
+    return "You're subscribed again: we'll text you when your turn is near. Text HELP for commands."
+
+
+_HINT_WORDS = {
+    Command.JOIN: "JOIN",
+    Command.STATUS: "STATUS",
+    Command.LEAVE: "LEAVE",
+    Command.QUEUE: "QUEUE",
+    Command.NEXT: "NEXT",
+    Command.DONE: "DONE",
+    Command.NOSHOW: "NOSHOW",
+    Command.ADD: "ADD",
+}
+
+
+def not_understood(hints: Sequence[Command]) -> str:
+    words = [_HINT_WORDS[c] for c in hints if c in _HINT_WORDS][:3] or ["HELP"]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return f"Sorry, I didn't get that. Try {listed}. Text HELP for more."
+
+
+def sorry() -> str:
+    return "Sorry, something went wrong on our side. Please try again in a minute."
+
+
+# Proactive messages (outbox) ---------------------------------------------------------
+
+
+def your_turn(*, place_name: str) -> str:
+    return (
+        f"It's your turn at {place(place_name)}! Please come in now. "
+        "Text LEAVE if you can't make it."
+    )
+
+
+def you_are_next(*, place_name: str) -> str:
+    return (
+        f"You're next at {place(place_name)}. Please be ready. "
+        "Text STATUS for your place, LEAVE if you can't make it."
+    )
+
+
+def up_soon(*, place_name: str) -> str:
+    return (
+        f"You're up soon at {place(place_name)}: 1 person ahead of you. "
+        "Text STATUS for your place, LEAVE if you can't make it."
+    )
+
+
+# Providers ---------------------------------------------------------------------------
+
+
+def help_provider() -> str:
+    return (
+        "QUEUE [day] shows your line, NEXT calls the next person, DONE [n] or NOSHOW [n] "
+        "closes a visit, ADD +phone [name] adds a walk-in."
+    )
+
+
+def _who(name: str, phone: str) -> str:
+    return f"{person(name)} ({mask_phone(phone)})"
+
+
+def called(*, name: str, phone: str, waiting: int) -> str:
+    return (
+        f"Called {_who(name, phone)}. {waiting} still waiting. "
+        "Text DONE when finished, NOSHOW if they don't come."
+    )
+
+
+def nobody_waiting() -> str:
+    return "Nobody is waiting today. Text QUEUE [day] to see a line."
+
+
+def closed(*, command: Command, name: str, phone: str, waiting: int) -> str:
+    verb = "Done" if command is Command.DONE else "No-show"
+    return f"{verb}: {_who(name, phone)}. {waiting} waiting. Text NEXT to call the next person."
+
+
+def nobody_called() -> str:
+    return "Nobody has been called. Text NEXT to call the next person, or DONE 1 / NOSHOW 1 for #1."
+
+
+def no_such_position(position: int) -> str:
+    return f"There is no #{position} in today's line. Text QUEUE to see it."
+
+
+def no_such_appointment(appointment_id: int) -> str:
+    return f"No active appointment #{appointment_id} in your line. Text QUEUE to see it."
+
+
+def add_usage() -> str:
+    return "To add a walk-in, text ADD and their number, e.g. ADD +14155550101 Ann Bell."
+
+
+def added(*, name: str, phone: str, day: str, spot: Spot) -> str:
+    return f"Added {_who(name, phone)} for {day}: {_spot(spot)}."
+
+
+def add_already(*, name: str, phone: str, day: str) -> str:
+    return f"{_who(name, phone)} already has a spot {day}. Text QUEUE to see your line."
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    name: str
+    phone: str
+    wait_minutes: int
+
+
+def queue(
+    *,
+    place_name: str,
+    day: str,
+    serving: Sequence[QueueEntry],
+    waiting: Sequence[QueueEntry],
+    budget: int,
+) -> str:
+    """The line for a provider, summarised to fit `budget` septets."""
+    head = f"{place(place_name)} {day}: {len(waiting)} waiting."
+    if serving:
+        head += " Now: " + ", ".join(_who(e.name, e.phone) for e in serving[:2])
+        head += f" +{len(serving) - 2}." if len(serving) > 2 else "."
+    if not waiting:
+        return head
+    lines = [
+        f"{i} {person(e.name)} {mask_phone(e.phone)[-4:]} {e.wait_minutes}m"
+        for i, e in enumerate(waiting, start=1)
+    ]
+    return _fit(lines, head=head + " ", tail="", budget=budget)

@@ -1,0 +1,273 @@
+"""What a text message asks for: a command, its arguments, a phone number in it.
+
+Forgiving on purpose: case, extra spaces, punctuation, filler words (please, hi,
+thanks), common synonyms and small typos are accepted. Opt-out and opt-in words are
+the exception: they count only as the whole message and only when spelled right,
+because opting someone out by accident silences them on every channel.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.rules.phones import InvalidPhone, normalize_phone
+
+
+class Command(StrEnum):
+    JOIN = "join"
+    STATUS = "status"
+    LEAVE = "leave"
+    HELP = "help"
+    STOP = "stop"
+    START = "start"
+    QUEUE = "queue"
+    NEXT = "next"
+    DONE = "done"
+    NOSHOW = "noshow"
+    ADD = "add"
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    PROVIDER = "provider"
+
+
+# Carriers' (and Twilio's) opt-out and opt-in keywords, minus CANCEL: we read CANCEL
+# as LEAVE, though on SMS the carrier acts on it first.
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout"})
+START_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "resubscribe"})
+
+_CUSTOMER_WORDS: dict[str, Command] = {
+    "join": Command.JOIN, "book": Command.JOIN, "signup": Command.JOIN,
+    "reserve": Command.JOIN, "enroll": Command.JOIN, "checkin": Command.JOIN,
+    "enqueue": Command.JOIN,
+    "status": Command.STATUS, "position": Command.STATUS, "pos": Command.STATUS,
+    "where": Command.STATUS, "wait": Command.STATUS, "eta": Command.STATUS,
+    "leave": Command.LEAVE, "cancel": Command.LEAVE, "drop": Command.LEAVE,
+    "unbook": Command.LEAVE, "withdraw": Command.LEAVE, "exit": Command.LEAVE,
+    "help": Command.HELP, "info": Command.HELP, "commands": Command.HELP,
+    "menu": Command.HELP, "options": Command.HELP,
+}
+_PROVIDER_WORDS: dict[str, Command] = {
+    "queue": Command.QUEUE, "list": Command.QUEUE, "line": Command.QUEUE,
+    "who": Command.QUEUE, "status": Command.QUEUE, "waiting": Command.QUEUE,
+    "next": Command.NEXT, "call": Command.NEXT,
+    "done": Command.DONE, "complete": Command.DONE, "completed": Command.DONE,
+    "finished": Command.DONE, "served": Command.DONE, "finish": Command.DONE,
+    "noshow": Command.NOSHOW, "absent": Command.NOSHOW, "missed": Command.NOSHOW,
+    "add": Command.ADD, "walkin": Command.ADD,
+    "help": Command.HELP, "info": Command.HELP, "commands": Command.HELP,
+    "menu": Command.HELP,
+}
+_WORDS = {Role.CUSTOMER: _CUSTOMER_WORDS, Role.PROVIDER: _PROVIDER_WORDS}
+_DEFAULT_HINTS = {
+    Role.CUSTOMER: (Command.JOIN, Command.STATUS, Command.LEAVE),
+    Role.PROVIDER: (Command.QUEUE, Command.NEXT, Command.DONE),
+}
+
+# Several words meaning one command, folded into that command's word before matching.
+_PHRASES: dict[tuple[str, ...], str] = {
+    ("where", "am", "i"): "status",
+    ("whats", "my", "position"): "status",
+    ("how", "long"): "status",
+    ("my", "spot"): "status",
+    ("my", "place"): "status",
+    ("cant", "make", "it"): "leave",
+    ("cannot", "make", "it"): "leave",
+    ("can", "not", "make", "it"): "leave",
+    ("not", "coming"): "leave",
+    ("remove", "me"): "leave",
+    ("count", "me", "out"): "leave",
+    ("sign", "up"): "signup",
+    ("check", "in"): "checkin",
+    ("add", "me"): "join",
+    ("get", "in", "line"): "join",
+    ("line", "up"): "join",
+    ("opt", "out"): "optout",
+    ("opt", "in"): "optin",
+    ("stop", "all"): "stopall",
+    ("no", "show"): "noshow",
+    ("walk", "in"): "walkin",
+    ("call", "next"): "next",
+    ("whos", "next"): "queue",
+}
+_LONGEST_PHRASE = max(len(p) for p in _PHRASES)
+
+FILLERS = frozenset(
+    {
+        "please", "pls", "plz", "plse", "pleas", "kindly",
+        "hi", "hello", "hey", "hiya", "yo", "heya", "howdy", "greetings",
+        "thanks", "thank", "thankyou", "thx", "ty", "cheers", "you", "u",
+        "ok", "okay", "k", "sure", "yes", "yeah", "yep",
+        "good", "morning", "afternoon", "evening",
+        "i", "id", "im", "ill", "ive", "me", "my", "we", "us", "our", "to", "want", "wanna",
+        "would", "like", "love", "can", "could", "let", "lets", "need", "just",
+        "the", "a", "an", "for", "at", "with", "on", "in", "of", "and", "also", "again",
+        "is", "am", "are", "be", "do", "there", "sorry", "now",
+    }
+)
+
+_PHONE = re.compile(r"\+[\d\s().\-]{6,}\d")
+_APOSTROPHE = re.compile(r"(?<=\w)['’‘`](?=\w)")
+_TOKEN = re.compile(r"[#+]?[^\W_]+(?:[/.\-][^\W_]+)*")
+_NUMBER = re.compile(r"^#?(\d{1,3})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    command: Command | None
+    # Words after the command, fillers dropped, original case kept (names, codes).
+    args: tuple[str, ...]
+    # The first +E.164 number in the message, normalised.
+    phone: str | None
+    # Whether the command word was spelled exactly (a typo-corrected one is not).
+    exact: bool
+    # When no command was understood: the likeliest ones, best first.
+    hints: tuple[Command, ...]
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return _APOSTROPHE.sub("", text)
+
+
+def tokenize(text: str) -> list[str]:
+    """Words, dates (24/12, 2026-12-24) and #numbers; punctuation and emoji dropped."""
+    return _TOKEN.findall(_fold(text))
+
+
+def _fold_phrases(tokens: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(_LONGEST_PHRASE, len(tokens) - i), 1, -1):
+            key = tuple(t.lower() for t in tokens[i : i + size])
+            if key in _PHRASES:
+                out.append(_PHRASES[key])
+                i += size
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: edits, counting a swap of neighbours as one."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _allowed_typos(word: str) -> int:
+    if len(word) < 4:
+        return 0
+    return 1 if len(word) < 7 else 2
+
+
+def _fuzzy(word: str, vocabulary: dict[str, Command]) -> Command | None:
+    """The one command `word` is a small typo of, or None if none or several are close."""
+    allowed = _allowed_typos(word)
+    if not allowed:
+        return None
+    best: dict[Command, int] = {}
+    for candidate, command in vocabulary.items():
+        if len(candidate) < 4:
+            continue
+        d = distance(word, candidate)
+        if d <= allowed:
+            best[command] = min(d, best.get(command, d))
+    if not best:
+        return None
+    top = min(best.values())
+    winners = [c for c, d in best.items() if d == top]
+    return winners[0] if len(winners) == 1 else None
+
+
+def _hints(word: str | None, role: Role) -> tuple[Command, ...]:
+    defaults = _DEFAULT_HINTS[role]
+    if not word:
+        return defaults
+    vocabulary = _WORDS[role]
+    scores: dict[Command, float] = {}
+    for candidate, command in vocabulary.items():
+        if command is Command.HELP:
+            continue
+        score = distance(word, candidate) / max(len(word), len(candidate))
+        scores[command] = min(score, scores.get(command, score))
+    ranked = sorted(scores, key=lambda c: (scores[c], defaults.index(c) if c in defaults else 9))
+    return tuple(ranked[:3])
+
+
+def find_phone(text: str) -> str | None:
+    for match in _PHONE.finditer(text):
+        try:
+            return normalize_phone(match.group(0).strip())
+        except InvalidPhone:
+            continue
+    return None
+
+
+def parse(text: str, *, role: Role) -> Parsed:
+    phone = find_phone(text)
+    without_phone = _PHONE.sub(" ", text)
+    tokens = _fold_phrases(tokenize(without_phone))
+    words = [t for t in tokens if t.lower() not in FILLERS]
+    # Hyphens go for matching only ("no-show", "opt-out"); args keep the words as sent.
+    lowered = [w.lower().replace("-", "") for w in words]
+    if text.strip() and set(text.strip()) <= {"?", " "}:
+        command = Command.STATUS if role is Role.CUSTOMER else Command.QUEUE
+        return Parsed(command, (), phone, True, ())
+    if len(lowered) == 1 and lowered[0] in STOP_WORDS:
+        return Parsed(Command.STOP, (), phone, True, ())
+    if len(lowered) == 1 and lowered[0] in START_WORDS:
+        return Parsed(Command.START, (), phone, True, ())
+    vocabulary = _WORDS[role]
+    for i, word in enumerate(lowered):
+        if word in vocabulary:
+            return Parsed(vocabulary[word], tuple(words[i + 1 :]), phone, True, ())
+    if lowered:
+        guess = _fuzzy(lowered[0], vocabulary)
+        if guess is not None:
+            return Parsed(guess, tuple(words[1:]), phone, False, ())
+    return Parsed(None, tuple(words), phone, False, _hints(lowered[0] if lowered else None, role))
+
+
+def choice_number(text: str) -> int | None:
+    """The number in an answer to a numbered question ("2", "#2", "number 2, thanks")."""
+    words = [
+        t for t in tokenize(text) if t.lower() not in FILLERS | {"number", "no", "option", "choice"}
+    ]
+    if len(words) != 1:
+        return None
+    match = _NUMBER.match(words[0])
+    return int(match[1]) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Which appointment a provider means: a queue position, or `#id`."""
+
+    position: int | None = None
+    appointment_id: int | None = None
+
+
+def target(args: Sequence[str]) -> Target | None:
+    """Read `3` or `#12` from a provider's DONE / NOSHOW; None when absent or unreadable."""
+    for arg in args:
+        if arg.startswith("#") and arg[1:].isdecimal():
+            return Target(appointment_id=int(arg[1:]))
+        if arg.isdecimal():
+            return Target(position=int(arg))
+    return None

@@ -1,0 +1,44 @@
+"""Proactive messages caused by a change to a line, written in the change's transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from bot import replies
+from core.models import Appointment, ServiceAccount
+from core.rules.days import today_in
+from core.services import lines, outbox
+
+# Positions 1 and 2 of today's waiting line hear that their turn is near.
+_NEAR = {1: replies.you_are_next, 2: replies.up_soon}
+
+
+async def line_moved(
+    *, conn: BaseDBAsyncClient, account: ServiceAccount, day: date, now: datetime
+) -> None:
+    """Tell whoever now stands 1st or 2nd today; each appointment hears each once."""
+    if day != today_in(account.timezone, now=now):
+        return
+    line = await lines.waiting(service_account_id=account.id, day=day, using_db=conn)
+    for position, appointment in enumerate(line[: len(_NEAR)], start=1):
+        await outbox.enqueue(
+            conn=conn,
+            recipient=appointment.user.phone,
+            text=_NEAR[position](place_name=account.name),
+            idempotency_key=f"near:{appointment.id}:{position}",
+            now=now,
+        )
+
+
+async def your_turn(
+    *, conn: BaseDBAsyncClient, appointment: Appointment, account: ServiceAccount, now: datetime
+) -> None:
+    await outbox.enqueue(
+        conn=conn,
+        recipient=appointment.user.phone,
+        text=replies.your_turn(place_name=account.name),
+        idempotency_key=f"turn:{appointment.id}",
+        now=now,
+    )
