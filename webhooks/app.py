@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core import db
 from core.settings import Settings
-from webhooks import admin, docs
+from webhooks import admin, docs, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.state import SETTINGS
 
@@ -27,6 +27,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     docs.setup(app)
     admin.setup(app)
+    telegram.setup(app)
     app.router.add_get("/healthz", _healthz)
     return app
 

@@ -1,0 +1,1 @@
+"""Fakes of the outside services, as real servers on loopback."""

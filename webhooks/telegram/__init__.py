@@ -1,0 +1,80 @@
+"""The Telegram channel: `POST /webhooks/telegram`, PTB behind our aiohttp server.
+
+In the style of PTB's customwebhookbot example: the route checks the secret token,
+records the update_id and hands the update to the Application; handlers (handlers.py)
+do the rest. Without TELEGRAM_BOT_TOKEN the channel is off and the route answers 404.
+
+    telegram.setup(app)            # in create_app, before the outbox dispatcher
+    telegram.sender_of(app)        # the outbox's Sender for Channel.TELEGRAM, or None
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+from aiohttp import web
+
+from bot.senders import Sender
+from webhooks.responses import error, json_response
+from webhooks.state import SETTINGS
+from webhooks.telegram.channel import NotAnUpdate, TelegramChannel
+
+log = logging.getLogger(__name__)
+
+PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+CHANNEL = web.AppKey("telegram_channel", TelegramChannel)
+
+
+def setup(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    if settings.telegram_bot_token is not None:
+        app[CHANNEL] = TelegramChannel(settings)
+    app.router.add_post(PATH, receive)
+    app.cleanup_ctx.append(_lifecycle)
+
+
+def sender_of(app: web.Application) -> Sender | None:
+    channel = app.get(CHANNEL)
+    return channel.sender if channel is not None else None
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    channel = app.get(CHANNEL)
+    if channel is None:
+        log.info("Telegram channel off: TELEGRAM_BOT_TOKEN is not set (%s answers 404)", PATH)
+        yield
+        return
+    await channel.start()
+    try:
+        yield
+    finally:
+        await channel.stop()
+
+
+async def receive(request: web.Request) -> web.Response:
+    channel = request.app.get(CHANNEL)
+    if channel is None:
+        return error(404, "Telegram is not configured on this server")
+    given = request.headers.get(SECRET_HEADER, "").encode()
+    if not hmac.compare_digest(given, channel.secret):
+        log.warning("telegram webhook call with a wrong secret token from %s", request.remote)
+        return error(403, "Forbidden")
+    if not channel.ready:
+        # Telegram retries a non-2xx delivery, so nothing is lost while we connect.
+        return error(503, "The Telegram channel is starting")
+    try:
+        data = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as exc:
+        return error(400, f"Malformed JSON: {exc}")
+    try:
+        update = channel.parse(data)
+    except NotAnUpdate as exc:
+        return error(400, str(exc))
+    # Errors in handling are logged and still answered 200: a failing update would
+    # otherwise come back from Telegram again and again for a day.
+    fresh = await channel.process(update)
+    return json_response({"ok": True, "duplicate": not fresh})

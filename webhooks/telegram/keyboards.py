@@ -1,0 +1,149 @@
+"""Inline keyboards: buttons that type the engine's text commands for the user.
+
+A command button's callback data is the very text a person could type ("STATUS",
+"JOIN SPA 2026-12-24", "NEXT"), so buttons go through the same engine and the same
+booking rules as SMS. Data starting with `ui:` only moves between pickers (choose a
+place, then a day) and never changes anything.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from bot import customer, replies
+from core.models import Channel, ServiceAccount
+from core.rules.days import today_in, utcnow
+from core.services import appointments, conversations, provider_lookup, users
+from webhooks.telegram import texts
+
+UI_PREFIX = "ui:"
+PICK_PLACE = "ui:join"
+PICK_DAY = "ui:day:"  # + the place's code, or its phone when it has none
+MAX_CHOICES = 9
+DAYS_AHEAD = 6
+# Telegram's limit on callback data.
+MAX_DATA_BYTES = 64
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    assert len(data.encode()) <= MAX_DATA_BYTES, data
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def share_phone() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.SHARE_BUTTON, request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+PROVIDER_CONSOLE = InlineKeyboardMarkup(
+    [
+        [
+            _button(texts.NEXT, "NEXT"),
+            _button(texts.DONE, "DONE"),
+            _button(texts.NO_SHOW, "NOSHOW"),
+        ],
+        [_button(texts.QUEUE, "QUEUE")],
+    ]
+)
+_CUSTOMER_IN_LINE = InlineKeyboardMarkup(
+    [
+        [_button(texts.STATUS, "STATUS"), _button(texts.LEAVE, "LEAVE")],
+        [_button(texts.JOIN, PICK_PLACE)],
+    ]
+)
+_CUSTOMER_IDLE = InlineKeyboardMarkup(
+    [[_button(texts.JOIN, PICK_PLACE), _button(texts.HELP, "HELP")]]
+)
+
+
+async def is_provider(phone: str) -> bool:
+    return await ServiceAccount.exists(phone=phone)
+
+
+async def after_reply(phone: str) -> InlineKeyboardMarkup | None:
+    """The buttons to show under a reply to `phone`: what they can sensibly do next.
+
+    The engine's open question comes first: when it asked "which place?" or "which
+    appointment?", its numbered options become buttons that answer with the number.
+    None for someone not yet registered: the engine is asking for their name, and a
+    button press would be read as the answer.
+    """
+    if await is_provider(phone):
+        return PROVIDER_CONSOLE
+    dialogue = await conversations.load(channel=Channel.TELEGRAM, phone=phone, now=utcnow())
+    if dialogue is not None:
+        choices = await _choices(phone, dialogue)
+        if choices is not None:
+            return choices
+    if await users.find_user(phone=phone) is None:
+        return None
+    in_line = await appointments.standings(user_phone=phone)
+    return _CUSTOMER_IN_LINE if in_line else _CUSTOMER_IDLE
+
+
+async def _choices(phone: str, dialogue: conversations.Dialogue) -> InlineKeyboardMarkup | None:
+    options = list(dialogue.data.get("options") or [])[:MAX_CHOICES]
+    labels: list[str]
+    if dialogue.state == customer.ASK_PLACE:
+        accounts = await provider_lookup.by_phones(phones=[str(o) for o in options])
+        labels = [replies.place(account.name) for account in accounts]
+    elif dialogue.state == customer.ASK_SPOT:
+        mine = {s.appointment.id: s for s in await appointments.standings(user_phone=phone)}
+        labels = [
+            f"{replies.place(s.account.name)} {replies.day_label(s.appointment.day, today=s.today)}"
+            for s in (mine.get(o) for o in options)
+            if s is not None
+        ]
+    else:
+        return None
+    if len(labels) != len(options) or not labels:
+        # Something changed since the question was asked: let the person type.
+        return None
+    return InlineKeyboardMarkup(
+        [[_button(f"{n}. {label}", str(n))] for n, label in enumerate(labels, start=1)]
+    )
+
+
+def _place_key(account: ServiceAccount) -> str:
+    return account.code or account.phone
+
+
+async def picker(data: str) -> InlineKeyboardMarkup | None:
+    """The picker a `ui:` button opens; None when there is nothing to pick from."""
+    if data.startswith(PICK_DAY):
+        key = data.removeprefix(PICK_DAY)
+        found = await provider_lookup.find(words=[key], phone=key if key.startswith("+") else None)
+        if len(found) == 1:
+            return pick_day(found[0])
+    accounts = await provider_lookup.default_accounts()
+    if not accounts:
+        return None
+    if len(accounts) == 1:
+        return pick_day(accounts[0])
+    return InlineKeyboardMarkup(
+        [
+            [_button(replies.place(account.name), PICK_DAY + _place_key(account))]
+            for account in accounts
+        ]
+    )
+
+
+def pick_day(account: ServiceAccount) -> InlineKeyboardMarkup:
+    """Today and the days after, in the place's own time zone.
+
+    The data names the date itself, not "today": a picker pressed after midnight must
+    not book a different day from the one its button showed.
+    """
+    key = _place_key(account)
+    today = today_in(account.timezone, now=utcnow())
+    buttons = []
+    for offset in range(DAYS_AHEAD):
+        day = today + timedelta(days=offset)
+        label = replies.day_label(day, today=today)
+        buttons.append(_button(label[:1].upper() + label[1:], f"JOIN {key} {day.isoformat()}"))
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])

@@ -1,0 +1,97 @@
+"""Sending to Telegram: one path for direct replies and the outbox, with PTB's errors
+mapped onto the dispatcher's two outcomes (try later / never)."""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+import warnings
+
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.senders import RetryLater, Undeliverable
+from core.models import Channel
+from webhooks.telegram import links
+from webhooks.telegram.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+# The dispatcher gives a send 30 s; waiting for a pacing slot longer than this is better
+# spent rescheduling the message.
+OUTBOX_MAX_WAIT = 5.0
+REPLY_MAX_WAIT = 10.0
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    # PTB 22 returns an int or a timedelta depending on PTB_TIMEDELTA, and warns about the int.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    if isinstance(value, dtm.timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+async def send_text(
+    bot: Bot,
+    pacer: Pacer,
+    *,
+    chat_id: int,
+    text: str,
+    reply_markup: Markup | None = None,
+    max_wait: float = OUTBOX_MAX_WAIT,
+    per_chat: bool = True,
+) -> Message:
+    """Send `text` to `chat_id`, paced. Raises RetryLater or Undeliverable."""
+    await pacer.acquire(chat_id, max_wait=max_wait, per_chat=per_chat)
+    try:
+        return await bot.send_message(chat_id=chat_id, text=text, reply_markup=reply_markup)
+    except RetryAfter as exc:
+        seconds = retry_after_seconds(exc)
+        pacer.pause(seconds)
+        raise RetryLater("Telegram flood control", retry_after=seconds) from exc
+    except Forbidden as exc:
+        # Blocked by the user (or a deactivated account): nothing will reach them until
+        # they write to us again, so stop trying.
+        await links.set_reachable(chat_id, False)
+        raise Undeliverable(f"Telegram refused: {exc.message}") from exc
+    except ChatMigrated as exc:
+        raise Undeliverable("the chat became a supergroup") from exc
+    except BadRequest as exc:
+        # The same request will be refused again; "chat not found" also means the link is dead.
+        if "chat not found" in exc.message.lower():
+            await links.set_reachable(chat_id, False)
+        raise Undeliverable(f"Telegram refused the message: {exc.message}") from exc
+    except (NetworkError, InvalidToken) as exc:
+        # Network trouble, a Telegram 5xx, or a token being rotated: the outbox retries.
+        raise RetryLater(f"Telegram unavailable: {type(exc).__name__}") from exc
+    except TelegramError as exc:
+        raise RetryLater(f"Telegram error: {exc.message}") from exc
+
+
+class TelegramSender:
+    """The outbox's Telegram sender: proactive messages to the phone's linked chat."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, bot: Bot, pacer: Pacer) -> None:
+        self._bot = bot
+        self._pacer = pacer
+
+    async def send(self, *, recipient_phone: str, text: str, idempotency_key: str) -> str | None:
+        chat_id = await links.chat_of(recipient_phone)
+        if chat_id is None:
+            raise Undeliverable("no reachable Telegram chat is linked to this phone")
+        message = await send_text(self._bot, self._pacer, chat_id=chat_id, text=text)
+        return str(message.message_id)
