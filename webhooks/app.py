@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core import db
 from core.settings import Settings
-from webhooks import admin, docs, telegram
+from webhooks import admin, docs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.state import SETTINGS
 
@@ -28,6 +28,7 @@ def create_app(settings: Settings) -> web.Application:
     docs.setup(app)
     admin.setup(app)
     telegram.setup(app)
+    sms.setup(app)
     app.router.add_get("/healthz", _healthz)
     return app
 

@@ -1,0 +1,33 @@
+"""Carrier-level opt-out and opt-in keywords, as Twilio applies them on long codes.
+
+Twilio acts on these words before our webhook sees them: after STOP it answers the
+customer itself and refuses our sends (error 21610) until START. We mirror that state
+so no channel sends proactive messages to someone who said STOP.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
+
+# Twilio matches the whole message, ignoring case and surrounding blanks; people add a
+# full stop or an exclamation mark, which we forgive too.
+_TRIM = " \t\r\n.!"
+
+
+class Keyword(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+
+
+def carrier_keyword(text: str) -> Keyword | None:
+    word = text.strip(_TRIM).upper()
+    if word in OPT_OUT_WORDS:
+        return Keyword.OPT_OUT
+    if word in OPT_IN_WORDS:
+        return Keyword.OPT_IN
+    return None

@@ -1,0 +1,24 @@
+"""Inbound flood control: what to do with a message given what the window already holds.
+
+The counting itself happens in the database (see webhooks.sms), so every server
+process sees the same window; this module only decides.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    ALLOW = "allow"
+    # Over the limit for the first time in this window: one short reply.
+    SLOW_DOWN = "slow_down"
+    # Over the limit and already told: answer nothing until the window passes.
+    SILENT = "silent"
+
+
+def inbound_verdict(*, seen_in_window: int, limit: int, warned_in_window: bool) -> Verdict:
+    """`seen_in_window` counts the message being judged."""
+    if seen_in_window <= limit:
+        return Verdict.ALLOW
+    return Verdict.SILENT if warned_in_window else Verdict.SLOW_DOWN

@@ -1,0 +1,303 @@
+"""A fake Twilio on loopback: the Messages API our Sender calls, and the webhook side
+that calls us (signed inbound messages and status callbacks).
+
+The API half is a real aiohttp server, so the real twilio client talks HTTP to it
+through TWILIO_API_BASE_URL. It can fail on demand (429 with Retry-After, 5xx, a hang
+past the client's timeout, error 21610 and other 4xx) and be slow. Like an idempotent
+provider, it dedupes on our idempotency key (the `key` query parameter of the
+StatusCallback URL) and counts: `requests` holds every POST, `messages` one entry per
+key, and `duplicates` how many POSTs repeated a key already accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import itertools
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+from yarl import URL
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One scripted answer instead of success."""
+
+    status: int
+    code: int | None = None
+    retry_after: str | None = None
+    hang: bool = False
+    message: str = "scripted failure"
+
+
+RATE_LIMITED = Failure(429, 20429, retry_after="7", message="Too Many Requests")
+SERVER_ERROR = Failure(500, 20500, message="Internal Server Error")
+UNAVAILABLE = Failure(503, 20503, message="Service Unavailable")
+HANG = Failure(0, hang=True)
+OPTED_OUT = Failure(400, 21610, message="Attempt to send to unsubscribed recipient")
+INVALID_TO = Failure(400, 21211, message="The 'To' number is not a valid phone number.")
+
+
+@dataclass
+class Message:
+    sid: str
+    to: str
+    sender: str
+    body: str
+    status_callback: str | None
+    key: str | None
+
+
+@dataclass
+class Request:
+    form: dict[str, str]
+    authorized: bool
+    answered: int | None = None
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = ACCOUNT_SID
+    auth_token: str = AUTH_TOKEN
+    delay: float = 0.0
+    requests: list[Request] = field(default_factory=list)
+    messages: dict[str, Message] = field(default_factory=dict)
+    duplicates: int = 0
+    _script: deque[Failure] = field(default_factory=deque)
+    _sids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    url: str = ""
+
+    async def start(self) -> FakeTwilio:
+        app = web.Application()
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        return self
+
+    async def close(self) -> None:
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeTwilio:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def fail_next(self, *failures: Failure) -> None:
+        """Answer the next POSTs with these failures, in order, then succeed again."""
+        self._script.extend(failures)
+
+    @property
+    def bodies(self) -> list[str]:
+        return [m.body for m in self.messages.values()]
+
+    async def wait_for_requests(self, count: int, within: float = 30.0) -> None:
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.requests) >= count)
+
+    async def wait_for_messages(self, count: int, within: float = 30.0) -> None:
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.messages) >= count)
+
+    def _authorized(self, request: web.Request) -> bool:
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return False
+        return hmac.compare_digest(user, self.account_sid) and hmac.compare_digest(
+            password, self.auth_token
+        )
+
+    async def _create(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        seen = Request(form=form, authorized=self._authorized(request))
+        self.requests.append(seen)
+        response = await self._answer(request, seen)
+        seen.answered = response.status
+        async with self._arrived:
+            self._arrived.notify_all()
+        return response
+
+    async def _answer(self, request: web.Request, seen: Request) -> web.Response:
+        if not seen.authorized:
+            return _error(401, 20003, "Authenticate")
+        if request.match_info["sid"] != self.account_sid:
+            return _error(404, 20404, "The requested resource was not found")
+        if self._script:
+            failure = self._script.popleft()
+            if failure.hang:
+                # Never answer: the client's own timeout has to end the request.
+                await self._closing.wait()
+                return _error(504, None, "fake closing")
+            headers = {"Retry-After": failure.retry_after} if failure.retry_after else None
+            return _error(failure.status, failure.code, failure.message, headers=headers)
+        form = seen.form
+        if not form.get("To") or not form.get("Body") or not (
+            form.get("From") or form.get("MessagingServiceSid")
+        ):
+            return _error(400, 21604, "A 'To', 'Body' and 'From' are required")
+        if self.delay:
+            # Slow, and still working after the client has gone: a request whose
+            # caller was killed mid-flight is accepted all the same, as at Twilio.
+            await asyncio.sleep(self.delay)
+        callback = form.get("StatusCallback")
+        key = _key_of(callback)
+        if key is not None and key in self.messages:
+            self.duplicates += 1
+            return _created(self.account_sid, self.messages[key])
+        message = Message(
+            sid=f"SM{next(self._sids):032x}",
+            to=form["To"],
+            sender=form.get("From") or form.get("MessagingServiceSid", ""),
+            body=form["Body"],
+            status_callback=callback,
+            key=key,
+        )
+        self.messages[key or message.sid] = message
+        return _created(self.account_sid, message)
+
+
+def _key_of(callback: str | None) -> str | None:
+    if not callback:
+        return None
+    keys = parse_qs(urlsplit(callback).query).get("key")
+    return keys[0] if keys else None
+
+
+def _created(account_sid: str, message: Message) -> web.Response:
+    return web.json_response(
+        {
+            "sid": message.sid,
+            "account_sid": account_sid,
+            "to": message.to,
+            "from": message.sender,
+            "body": message.body,
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}.json",
+        },
+        status=201,
+    )
+
+
+def _error(
+    status: int, code: int | None, message: str, *, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    body: dict[str, Any] = {"status": status, "message": message}
+    if code is not None:
+        body["code"] = code
+        body["more_info"] = f"https://www.twilio.com/docs/errors/{code}"
+    return web.json_response(body, status=status, headers=headers)
+
+
+# --- the webhook side: what Twilio sends to us --------------------------------------
+
+
+def signature(url: str, params: Mapping[str, str], *, token: str = AUTH_TOKEN) -> str:
+    """X-Twilio-Signature for a form POST to `url`, as Twilio computes it."""
+    return str(RequestValidator(token).compute_signature(url, dict(params)))
+
+
+def inbound_form(
+    *, sid: str, sender: str, to: str, body: str, **extra: str
+) -> dict[str, str]:
+    """The fields of an inbound SMS webhook (a realistic subset)."""
+    return {
+        "ToCountry": "US",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": body,
+        "To": to,
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
+
+
+class Webhooks:
+    """Calls our webhooks through an aiohttp test client as Twilio would, signed for the
+    public address (PUBLIC_BASE_URL) while the request really goes to the test server."""
+
+    def __init__(self, client: Any, public_base_url: str, *, token: str = AUTH_TOKEN) -> None:
+        self.client = client
+        self.public_base_url = public_base_url.rstrip("/")
+        self.token = token
+        self._sids = itertools.count(1)
+
+    def next_sid(self) -> str:
+        return f"SM{next(self._sids):032x}"
+
+    async def post(
+        self,
+        path_qs: str,
+        params: Mapping[str, str],
+        *,
+        token: str | None = None,
+        signed_url: str | None = None,
+        sign: bool = True,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        all_headers = dict(headers or {})
+        if sign:
+            url = signed_url or self.public_base_url + path_qs
+            all_headers["X-Twilio-Signature"] = signature(url, params, token=token or self.token)
+        # encoded=True: send the path and query exactly as written, as Twilio does.
+        return await self.client.post(
+            URL(path_qs, encoded=True),
+            data=data if data is not None else dict(params),
+            headers=all_headers,
+        )
+
+    async def sms(
+        self, *, sender: str, body: str, to: str, sid: str | None = None, **options: Any
+    ) -> Any:
+        form = inbound_form(sid=sid or self.next_sid(), sender=sender, to=to, body=body)
+        return await self.post("/webhooks/twilio/sms", form, **options)
+
+    async def status(
+        self, message: Message, status: str, *, error_code: str | None = None
+    ) -> Any:
+        """The delivery report Twilio posts to the message's StatusCallback."""
+        assert message.status_callback, "the message was sent without a StatusCallback"
+        public = urlsplit(message.status_callback)
+        path_qs = public.path + (f"?{public.query}" if public.query else "")
+        params = {
+            "MessageSid": message.sid,
+            "MessageStatus": status,
+            "AccountSid": ACCOUNT_SID,
+            "To": message.to,
+            "From": message.sender,
+        }
+        if error_code:
+            params["ErrorCode"] = error_code
+        return await self.post(path_qs, params, signed_url=message.status_callback)

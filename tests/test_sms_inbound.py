@@ -1,0 +1,243 @@
+"""Inbound SMS: redeliveries, floods, odd bodies, carrier keywords, the provider's number."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from core.models import Contact, InboundMessage, ServiceAccount
+from core.services import contacts
+from tests.sms_support import (  # noqa: F401 (fixtures)
+    ANN,
+    BOB,
+    OUR_NUMBER,
+    PROVIDER_PHONE,
+    RecordingEngine,
+    replies_in,
+    sms_fixture,
+    sms_settings,
+    start_sms,
+    twilio_api_fixture,
+)
+from webhooks.sms import SMS, replies
+
+SID = "SM" + "f" * 32
+
+
+async def test_ten_deliveries_of_one_message_have_one_effect_and_the_same_reply(sms):
+    answers = [await replies_in(await sms.text(ANN, "join SPA", sid=SID)) for _ in range(10)]
+
+    assert answers == [["Got it."]] * 10
+    assert len(sms.engine.calls) == 1
+    assert await InboundMessage.filter(external_id=SID).count() == 1
+
+
+class SlowEngine(RecordingEngine):
+    async def __call__(self, **kwargs):  # type: ignore[override]
+        reply = await super().__call__(**kwargs)
+        await asyncio.sleep(0.3)
+        return reply
+
+
+async def test_ten_concurrent_deliveries_wait_for_the_first_and_repeat_its_reply(sms):
+    engine = SlowEngine(reply="You are number 1 in line.")
+    sms.client.app[SMS].engine = engine
+
+    responses = await asyncio.gather(*(sms.text(ANN, "join", sid=SID) for _ in range(10)))
+
+    answers = [await replies_in(r) for r in responses]
+    assert answers == [["You are number 1 in line."]] * 10
+    assert len(engine.calls) == 1
+
+
+async def test_a_redelivered_stop_changes_nothing_more(sms):
+    for _ in range(3):
+        assert await replies_in(await sms.text(ANN, "STOP", sid=SID)) == []
+    assert await contacts.is_opted_out(phone=ANN)
+    assert await Contact.filter(phone=ANN).count() == 1
+
+
+async def test_a_flood_gets_one_slow_down_then_silence_and_other_phones_are_unaffected(sms):
+    answers = [await replies_in(await sms.text(ANN, f"status {n}")) for n in range(25)]
+
+    assert answers[:20] == [["Got it."]] * 20
+    assert answers[20] == [replies.SLOW_DOWN]
+    assert answers[21:] == [[]] * 4
+    assert len(sms.engine.calls) == 20
+    # Bob is not slowed by Ann's flood.
+    assert await replies_in(await sms.text(BOB, "status")) == ["Got it."]
+    assert sms.engine.calls[-1]["phone"] == BOB
+
+
+async def test_once_the_window_has_passed_a_flooder_is_answered_again(sms):
+    for n in range(22):
+        await sms.text(ANN, f"status {n}")
+    assert await replies_in(await sms.text(ANN, "status")) == []
+
+    # Let a minute pass for everything Ann sent.
+    for row in await InboundMessage.filter(phone=ANN):
+        row.created_at = row.created_at - timedelta(seconds=61)
+        await row.save(update_fields=["created_at"])
+
+    assert await replies_in(await sms.text(ANN, "status")) == ["Got it."]
+
+
+async def test_the_limit_comes_from_settings(aiohttp_client, database_url, twilio_api):
+    sms = await start_sms(
+        aiohttp_client,
+        sms_settings(database_url, twilio_api.url, sms_inbound_per_minute=2),
+        twilio_api,
+        engine=RecordingEngine(),
+    )
+    answers = [await replies_in(await sms.text(ANN, "status")) for _ in range(4)]
+
+    assert answers == [["Got it."], ["Got it."], [replies.SLOW_DOWN], []]
+
+
+async def test_stop_is_recorded_even_from_a_phone_that_is_being_rate_limited(sms):
+    for n in range(22):
+        await sms.text(ANN, f"status {n}")
+
+    assert await replies_in(await sms.text(ANN, "stop")) == []
+    assert await contacts.is_opted_out(phone=ANN)
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+     "stop", " Stop. ", "cancel!"],
+)
+async def test_a_carrier_opt_out_word_records_the_opt_out_and_answers_nothing(sms, word):
+    response = await sms.text(ANN, word)
+
+    # Twilio itself answers STOP-type words, and refuses our reply with 21610.
+    assert await replies_in(response) == []
+    assert await contacts.is_opted_out(phone=ANN)
+    assert sms.engine.calls == []
+
+
+@pytest.mark.parametrize("word", ["START", "unstop", "Start."])
+async def test_start_or_unstop_opts_back_in_and_twilio_does_the_answering(sms, word):
+    await sms.text(ANN, "STOP")
+    response = await sms.text(ANN, word)
+
+    assert await replies_in(response) == []
+    assert not await contacts.is_opted_out(phone=ANN)
+    assert sms.engine.calls == []
+
+
+async def test_yes_opts_back_in_and_still_reaches_the_engine_as_an_answer(sms):
+    await sms.text(ANN, "STOP")
+    response = await sms.text(ANN, "yes")
+
+    assert await replies_in(response) == ["Got it."]
+    assert not await contacts.is_opted_out(phone=ANN)
+    assert [call["text"] for call in sms.engine.calls] == ["yes"]
+
+
+async def test_a_sentence_containing_stop_is_not_a_carrier_keyword(sms):
+    await replies_in(await sms.text(ANN, "please stop the queue"))
+
+    assert not await contacts.is_opted_out(phone=ANN)
+    assert [call["text"] for call in sms.engine.calls] == ["please stop the queue"]
+
+
+async def test_a_body_of_1600_characters_reaches_the_engine_whole(sms):
+    body = "join " + "x" * 1595
+    answers = await replies_in(await sms.text(ANN, body))
+
+    assert sms.engine.calls[0]["text"] == body
+    assert answers == ["Got it."]
+
+
+async def test_a_longer_body_is_cut_to_1600_characters_with_a_polite_note(sms):
+    body = "status " + "y" * 3000
+    answers = await replies_in(await sms.text(ANN, body))
+
+    assert sms.engine.calls[0]["text"] == body[:1600]
+    assert answers == [f"Got it.\n{replies.CUT}"]
+
+
+async def test_non_ascii_bodies_and_replies_pass_through_intact(sms):
+    sms.engine.reply = "Ça marche — vous êtes n° 2 <maintenant> & bientôt"
+    text = "Привет! ¿Puedo unirme? 🙂 日本語"
+    answers = await replies_in(await sms.text(ANN, text))
+
+    assert sms.engine.calls[0]["text"] == text
+    assert answers == [sms.engine.reply]
+
+
+@pytest.mark.parametrize("body", ["", "   "])
+async def test_an_empty_body_still_gets_an_answer(sms, body):
+    answers = await replies_in(await sms.text(ANN, body))
+
+    assert answers == ["Got it."]
+    assert sms.engine.calls[0]["text"] == body
+
+
+async def test_a_message_without_a_body_field_is_treated_as_empty(sms):
+    from tests.fakes.twilio_api import inbound_form
+
+    form = inbound_form(sid=SID, sender=ANN, to=OUR_NUMBER, body="")
+    del form["Body"]
+    answers = await replies_in(await sms.twilio.post("/webhooks/twilio/sms", form))
+
+    assert answers == ["Got it."]
+    assert sms.engine.calls[0]["text"] == ""
+
+
+async def test_a_text_to_a_providers_own_number_makes_that_provider_the_default(sms):
+    await ServiceAccount.create(name="Serene Spa", phone=PROVIDER_PHONE)
+
+    await sms.text(ANN, "join", to=PROVIDER_PHONE)
+    await sms.text(ANN, "join", to=OUR_NUMBER)
+    await sms.text(ANN, "join", to="+13105550000")
+
+    defaults = [call["default_provider_phone"] for call in sms.engine.calls]
+    assert defaults == [PROVIDER_PHONE, None, None]
+
+
+async def test_the_sender_phone_reaches_the_engine_normalised(sms):
+    await sms.text("+1 (415) 555-0101", "status")
+
+    assert sms.engine.calls[0]["phone"] == ANN
+    assert (await InboundMessage.first()).phone == ANN
+
+
+async def test_an_engine_failure_still_gets_a_polite_twiml_reply_and_is_recorded(sms):
+    sms.engine.fail = True
+
+    first = await replies_in(await sms.text(ANN, "join", sid=SID))
+    again = await replies_in(await sms.text(ANN, "join", sid=SID))
+
+    assert first == again == [replies.SORRY]
+    assert len(sms.engine.calls) == 1
+
+
+async def test_an_empty_engine_reply_is_replaced_by_a_polite_one(sms):
+    sms.engine.reply = ""
+
+    assert await replies_in(await sms.text(ANN, "join")) == [replies.SORRY]
+
+
+async def test_the_real_engine_is_wired_in_by_default(aiohttp_client, database_url, twilio_api):
+    sms = await start_sms(
+        aiohttp_client, sms_settings(database_url, twilio_api.url), twilio_api, engine=None
+    )
+
+    answers = await replies_in(await sms.text(ANN, "help"))
+
+    assert len(answers) == 1
+    assert answers[0].strip()
+
+
+def test_the_channels_own_replies_fit_one_gsm7_segment():
+    gsm7 = set(
+        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    )
+    for text in (replies.SLOW_DOWN, replies.SORRY, replies.CUT):
+        assert len(text) <= 160
+        assert set(text) <= gsm7, text

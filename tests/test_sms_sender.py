@@ -1,0 +1,250 @@
+"""The SMS Sender against a fake Twilio on loopback, through the real twilio client."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from bot.senders import RetryLater, Undeliverable
+from core.settings import Settings
+from tests.fakes.twilio_api import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    HANG,
+    INVALID_TO,
+    OPTED_OUT,
+    RATE_LIMITED,
+    SERVER_ERROR,
+    UNAVAILABLE,
+    Failure,
+    FakeTwilio,
+)
+from webhooks.sms.sender import Pacer, retry_after_seconds, twilio_sms_sender
+
+FROM = "+15005550006"
+ANN = "+14155550101"
+PUBLIC = "https://waitlist.example.com"
+
+
+def settings_for(fake: FakeTwilio, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": "sqlite://:memory:",
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_from_number": FROM,
+        "twilio_api_base_url": fake.url,
+        "public_base_url": PUBLIC,
+        "sms_max_per_second": 1000,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTwilio() as server:
+        yield server
+
+
+async def test_a_send_reaches_the_fake_api_with_to_from_body_and_a_keyed_status_callback(fake):
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        sid = await sender.send(recipient_phone=ANN, text="It's your turn", idempotency_key="k-1")
+
+    assert sid is not None
+    assert sid.startswith("SM")
+    [request] = fake.requests
+    assert request.authorized
+    assert request.form["To"] == ANN
+    assert request.form["From"] == FROM
+    assert request.form["Body"] == "It's your turn"
+    callback = urlsplit(request.form["StatusCallback"])
+    assert f"{callback.scheme}://{callback.netloc}{callback.path}" == (
+        f"{PUBLIC}/webhooks/twilio/status"
+    )
+    assert parse_qs(callback.query) == {"key": ["k-1"]}
+
+
+async def test_a_messaging_service_sends_without_a_from_number(fake):
+    service = "MG" + "1" * 32
+    settings = settings_for(fake, twilio_from_number=None, twilio_messaging_service_sid=service)
+    async with twilio_sms_sender(settings) as sender:
+        await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+    [request] = fake.requests
+    assert request.form["MessagingServiceSid"] == service
+    assert "From" not in request.form
+
+
+async def test_a_429_asks_to_retry_no_sooner_than_its_retry_after(fake):
+    fake.fail_next(RATE_LIMITED)
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        with pytest.raises(RetryLater) as caught:
+            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+    assert caught.value.retry_after == 7.0
+    assert "429" in str(caught.value)
+    assert fake.messages == {}
+
+
+@pytest.mark.parametrize("failure", [SERVER_ERROR, UNAVAILABLE], ids=["500", "503"])
+async def test_a_server_error_asks_to_retry_and_the_client_itself_does_not(fake, failure):
+    fake.fail_next(failure)
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        with pytest.raises(RetryLater):
+            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+    # One POST: twilio's own max_retries would have posted (and maybe sent) again.
+    assert len(fake.requests) == 1
+
+
+async def test_a_hung_request_ends_at_the_client_timeout_and_asks_to_retry(fake):
+    fake.fail_next(HANG)
+    async with twilio_sms_sender(settings_for(fake), request_timeout=0.5) as sender:
+        with pytest.raises(RetryLater) as caught:
+            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+    assert "unreachable" in str(caught.value)
+
+
+async def test_an_unreachable_api_asks_to_retry():
+    async with FakeTwilio() as gone:
+        settings = settings_for(gone)
+    # The fake is closed: its port refuses connections.
+    async with twilio_sms_sender(settings) as sender:
+        with pytest.raises(RetryLater):
+            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+
+async def test_error_21610_is_undeliverable_because_the_recipient_opted_out(fake):
+    fake.fail_next(OPTED_OUT)
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        with pytest.raises(Undeliverable) as caught:
+            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+    assert caught.value.opted_out is True
+    assert "21610" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [INVALID_TO, Failure(400, 21408, message="Permission to send an SMS has not been enabled")],
+    ids=["21211", "21408"],
+)
+async def test_other_4xx_errors_are_undeliverable_without_opting_out(fake, failure):
+    fake.fail_next(failure)
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        with pytest.raises(Undeliverable) as caught:
+            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+    assert caught.value.opted_out is False
+    assert str(failure.code) in str(caught.value)
+
+
+async def test_wrong_credentials_are_undeliverable_and_the_token_is_not_in_the_reason(fake):
+    settings = settings_for(fake, twilio_auth_token="a-different-auth-token-99")
+    async with twilio_sms_sender(settings) as sender:
+        with pytest.raises(Undeliverable) as caught:
+            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+
+    assert "401" in str(caught.value)
+    assert "a-different-auth-token-99" not in str(caught.value)
+
+
+async def test_non_ascii_text_arrives_intact(fake):
+    text = "Ваша очередь: café 🙂"
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        await sender.send(recipient_phone=ANN, text=text, idempotency_key="k-1")
+
+    assert fake.bodies == [text]
+
+
+async def test_sends_from_one_number_are_spaced_by_the_configured_rate(fake):
+    # A lower bound only: pacing guarantees the gaps, however fast the machine.
+    arrivals: list[float] = []
+    loop = asyncio.get_running_loop()
+    async with twilio_sms_sender(settings_for(fake, sms_max_per_second=5)) as sender:
+
+        async def send(n: int) -> None:
+            await sender.send(recipient_phone=ANN, text=f"m{n}", idempotency_key=f"k-{n}")
+            arrivals.append(loop.time())
+
+        start = loop.time()
+        await asyncio.gather(*(send(n) for n in range(4)))
+
+    assert len(fake.messages) == 4
+    # Four sends at 5 a second: the last may leave no sooner than 3 intervals in.
+    assert max(arrivals) - start >= 3 * 0.2 - 0.01
+
+
+async def test_the_http_session_is_closed_when_the_sender_context_ends(fake):
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        http = sender._client.http_client
+        assert not http.session.closed
+    assert http.session.closed
+
+
+async def test_the_sender_refuses_settings_without_a_from_number_or_service(fake):
+    with pytest.raises(ValueError, match="TWILIO_FROM_NUMBER"):
+        async with twilio_sms_sender(settings_for(fake, twilio_from_number=None)):
+            pass
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+async def test_the_pacer_queues_concurrent_sends_one_interval_apart():
+    clock = FakeClock()
+    pacer = Pacer(2.0, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        await pacer.wait("+15005550006")
+
+    assert clock.slept == [0.5, 1.0]
+
+
+async def test_the_pacer_keeps_separate_numbers_independent():
+    clock = FakeClock()
+    pacer = Pacer(1.0, clock=clock, sleep=clock.sleep)
+    await pacer.wait("+15005550006")
+    await pacer.wait("+15005550007")
+
+    assert clock.slept == []
+
+
+async def test_the_pacer_hands_a_long_wait_back_to_the_outbox_without_taking_a_slot():
+    clock = FakeClock()
+    pacer = Pacer(1.0, max_wait=2.0, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        await pacer.wait("n")  # slots at 100, 101, 102
+    with pytest.raises(RetryLater) as caught:
+        await pacer.wait("n")  # would be 103: 3 s away
+    assert caught.value.retry_after == pytest.approx(3.0)
+
+    clock.now = 101.5
+    await pacer.wait("n")  # the refused call did not push the queue back
+    assert clock.slept[-1] == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("7", 7.0), (" 2.5 ", 2.5), ("-3", 0.0), ("999999", 3600.0), ("soon", None), (None, None)],
+)
+def test_retry_after_reads_seconds_and_caps_them(header, expected):
+    assert retry_after_seconds(header) == expected
+
+
+def test_retry_after_reads_an_http_date():
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    later = (now + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert retry_after_seconds(later, now=now) == 30.0

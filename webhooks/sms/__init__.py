@@ -1,0 +1,79 @@
+"""The SMS channel over Twilio: signed inbound webhook, TwiML replies, outbound Sender.
+
+`setup(app)` registers the routes and, in `app.cleanup_ctx`, the Twilio client that
+backs the outbox's SMS Sender (`app[SMS].sender` while the app runs). Without
+TWILIO_AUTH_TOKEN the channel is off: no route is registered (so both answer 404) and
+start-up logs why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from bot.engine import handle_message
+from core.rules.phones import InvalidPhone, normalize_phone
+from webhooks.sms import routes
+from webhooks.sms.routes import SMS, Engine, SmsChannel
+from webhooks.sms.sender import (
+    STATUS_PATH,
+    TwilioSmsSender,
+    outbound_problem,
+    twilio_sms_sender,
+)
+from webhooks.state import SETTINGS
+
+__all__ = ["INBOUND_PATH", "SMS", "STATUS_PATH", "SmsChannel", "TwilioSmsSender", "setup"]
+
+log = logging.getLogger(__name__)
+
+INBOUND_PATH = "/webhooks/twilio/sms"
+
+
+def setup(app: web.Application, *, engine: Engine = handle_message) -> None:
+    settings = app[SETTINGS]
+    token = settings.twilio_auth_token
+    own: set[str] = set()
+    if settings.twilio_from_number:
+        with contextlib.suppress(InvalidPhone):
+            own.add(normalize_phone(settings.twilio_from_number))
+    app[SMS] = SmsChannel(
+        validator=RequestValidator(token.get_secret_value()) if token else None,
+        # Settings refuse a token without PUBLIC_BASE_URL, so "" only when the channel is off.
+        public_base_url=(settings.public_base_url or "").rstrip("/"),
+        inbound_per_minute=settings.sms_inbound_per_minute,
+        own_numbers=frozenset(own),
+        engine=engine,
+        off_reason=None if token else "TWILIO_AUTH_TOKEN is not set",
+    )
+    if token is not None:
+        app.router.add_post(INBOUND_PATH, routes.inbound)
+        app.router.add_post(STATUS_PATH, routes.status)
+    app.cleanup_ctx.append(_sms_channel)
+
+
+async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
+    channel = app[SMS]
+    if channel.off_reason is not None:
+        log.info(
+            "SMS channel off: %s; %s and %s answer 404",
+            channel.off_reason, INBOUND_PATH, STATUS_PATH,
+        )
+        yield
+        return
+    problem = outbound_problem(app[SETTINGS])
+    if problem is not None:
+        log.warning("SMS replies work, outbound SMS is off: %s", problem)
+        yield
+        return
+    async with twilio_sms_sender(app[SETTINGS]) as sender:
+        channel.sender = sender
+        log.info("SMS channel on: webhook %s%s", channel.public_base_url, INBOUND_PATH)
+        try:
+            yield
+        finally:
+            channel.sender = None
