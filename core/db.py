@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -25,9 +26,22 @@ def tortoise_url(database_url: str) -> str:
     raise ValueError(f"unsupported database scheme {scheme!r}")
 
 
+# A silent network must not hang a request forever: bound connecting and each command.
+_POSTGRES_LIMITS = {"timeout": 5.0, "command_timeout": 30.0}
+
+
+def connection_config(database_url: str) -> dict[str, Any]:
+    url = tortoise_url(database_url)
+    config: dict[str, Any] = expand_db_url(url)
+    if url.startswith("postgres://"):
+        for key, value in _POSTGRES_LIMITS.items():
+            config["credentials"][key] = float(config["credentials"].get(key, value))
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": tortoise_url(database_url)},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

@@ -76,7 +76,6 @@ class Appointment(Model):
 
 # Running decayed counts per (user, service account), as core.rules.penalty defines them.
 class ReliabilityScore(Model):
-
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="scores", on_delete=fields.CASCADE

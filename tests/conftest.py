@@ -65,9 +65,7 @@ _TABLES_TO_KEEP = {"tortoise_migrations"}
 async def _truncate(url: str) -> None:
     conn = await asyncpg.connect(_asyncpg_dsn(url))
     try:
-        rows = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-        )
+        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         tables = [r["tablename"] for r in rows if r["tablename"] not in _TABLES_TO_KEEP]
         if tables:
             quoted = ", ".join(f'"{t}"' for t in tables)
@@ -95,3 +93,18 @@ async def orm(database_url: str) -> AsyncIterator[str]:
         yield database_url
     finally:
         await ctx.close_connections()
+
+
+@pytest.fixture
+def settings(database_url: str):
+    from core.settings import Settings
+
+    return Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings):
+    """The real app over real HTTP on loopback."""
+    from webhooks.app import create_app
+
+    return await aiohttp_client(create_app(settings))

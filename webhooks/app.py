@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core import db
 from core.settings import Settings
-from webhooks import admin, docs, sms, telegram
+from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.state import SETTINGS
 
@@ -24,6 +24,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
+    logs.install_phone_masking()
     app.cleanup_ctx.append(_database)
     docs.setup(app)
     admin.setup(app)

@@ -25,7 +25,8 @@ def _load_settings(**overrides: object) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in exc.errors()
         )
         raise SystemExit(f"waitlist: invalid settings: {problems}") from None
 
@@ -38,7 +39,6 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        access_log_class=logs.MaskingAccessLogger,
         reuse_port=reuse_port or None,
         print=None,
         handle_signals=True,
@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply pending migrations and exit")
     p_chat = sub.add_parser("chat", help="talk to the waitlist as a phone, in this terminal")
     p_chat.add_argument("--phone", required=True)
+    p_telegram = sub.add_parser("telegram", help="connect the Telegram bot")
+    telegram_sub = p_telegram.add_subparsers(dest="telegram_command", required=True)
+    telegram_sub.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram")
+    telegram_sub.add_parser("poll", help="fetch updates by long polling (local development)")
     return parser
 
 
@@ -106,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("migrations applied")
     elif args.command == "chat":
         _chat(_load_settings(), args.phone)
+    elif args.command == "telegram":
+        _telegram(_load_settings(), args.telegram_command)
 
 
 def _chat(settings: Settings, phone: str) -> None:
@@ -119,6 +125,16 @@ def _chat(settings: Settings, phone: str) -> None:
 
     asyncio.run(db.migrate(settings.database_url))
     asyncio.run(run_chat(settings=settings, phone=normalized))
+
+
+def _telegram(settings: Settings, command: str) -> None:
+    from webhooks.telegram import commands
+
+    logs.configure(settings.log_level)
+    if command == "set-webhook":
+        print(f"Telegram will deliver updates to {asyncio.run(commands.set_webhook(settings))}")
+    else:
+        asyncio.run(commands.run_poll(settings))
 
 
 if __name__ == "__main__":

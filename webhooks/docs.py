@@ -38,7 +38,9 @@ def _parameters(model: type[BaseModel], where: str, defs: dict[str, Any]) -> lis
     ]
 
 
-def _operation(op: Operation, refs: dict[type[BaseModel], Any], defs: dict[str, Any]) -> dict[str, Any]:
+def _operation(
+    op: Operation, refs: dict[type[BaseModel], Any], defs: dict[str, Any]
+) -> dict[str, Any]:
     params: list[dict[str, Any]] = []
     if op.path_params:
         params += _parameters(op.path_params, "path", defs)
@@ -84,7 +86,10 @@ def build_spec(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         [(m, "validation" if _is_input(m, operations) else "serialization") for m in ordered],
         ref_template=REF,
     )
-    refs = {m: mapping[(m, "validation" if _is_input(m, operations) else "serialization")] for m in ordered}
+    refs = {
+        m: mapping[(m, "validation" if _is_input(m, operations) else "serialization")]
+        for m in ordered
+    }
     defs: dict[str, Any] = dict(top.get("$defs", {}))
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:

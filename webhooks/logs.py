@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
-
 from core.rules.phones import mask_phones_in
 
 
-class MaskingAccessLogger(AbstractAccessLogger):
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            '%s "%s %s" %d %.1fms',
-            request.remote,
-            request.method,
-            mask_phones_in(request.path_qs),
-            response.status,
-            time * 1000,
-        )
+class MaskPhones(logging.Filter):
+    """Rewrites a record's message with every phone-like number masked."""
 
-    @property
-    def enabled(self) -> bool:
-        return self.logger.isEnabledFor(logging.INFO)
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_phones_in(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def install_phone_masking() -> None:
+    # The access log prints request lines, which carry phones in paths and queries.
+    for name in ("aiohttp.access", "aiohttp.server", "aiohttp.web"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskPhones) for f in logger.filters):
+            logger.addFilter(MaskPhones())
 
 
 def configure(level: str) -> None:
@@ -31,3 +31,4 @@ def configure(level: str) -> None:
     # Library loggers at INFO would echo request URLs (with phones and tokens) verbatim.
     for noisy in ("httpx", "telegram", "twilio.http_client", "tortoise", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    install_phone_masking()

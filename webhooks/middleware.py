@@ -10,7 +10,7 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
-from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.exceptions import DBConnectionError
 
 from core.errors import AlreadyExists, DomainError, InvalidInput, InvalidTransition, NotFound
 from webhooks.responses import error
@@ -64,15 +64,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "www-authenticate"}}
+        headers = {
+            k: v for k, v in exc.headers.items() if k.lower() in {"allow", "www-authenticate"}
+        }
         return error(exc.status, exc.reason, headers=headers)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if _database_unavailable(exc) or (isinstance(exc, OperationalError) and _database_unavailable(exc)):
-            log.warning("database unavailable for %s %s: %r", request.method, request.path, exc)
+        where = mask_phones_in(request.path)
+        if _database_unavailable(exc):
+            log.warning("database unavailable for %s %s: %r", request.method, where, exc)
             return error(503, "Database unavailable, try again shortly")
-        log.exception("unhandled error for %s %s", request.method, request.rel_url.path)
+        log.exception("unhandled error for %s %s", request.method, where)
         return error(500, "Internal server error")
 
 

@@ -15,7 +15,9 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
-def json_response(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         body=orjson.dumps(body, default=_default),
         status=status,

@@ -60,18 +60,24 @@ Phone = Annotated[
     ),
 ]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
 ]
 LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
 Timezone = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),
     AfterValidator(_timezone),
-    WithJsonSchema({"type": "string", "description": "IANA time zone name", "examples": ["UTC", "Europe/Paris"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "IANA time zone name",
+            "examples": ["UTC", "Europe/Paris"],
+        }
+    ),
 ]
-Code = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$"), AfterValidator(_code)
-]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$"), AfterValidator(_code)]
 Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 HalfLife = Annotated[float, Field(gt=0, le=36500, allow_inf_nan=False)]
 
@@ -94,7 +100,10 @@ AppointmentDate = Annotated[
     BeforeValidator(_appointment_date),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date"},
+            ],
             "description": "ISO datetime (naive means the service account's time zone) or YYYY-MM-DD.",
         }
     ),
@@ -116,8 +125,16 @@ class _NoPhoneChange(_In):
     """A partial update: only the fields given change, and the phone never does."""
 
     phone: Any = Field(default=None, json_schema_extra={"deprecated": True})
-    _required: ClassVar[frozenset[str]] = frozenset({"name", "enable_cancellation_scoring",
-        "cancellation_weight", "no_show_weight", "timezone", "penalty_half_life_days"})
+    _required: ClassVar[frozenset[str]] = frozenset(
+        {
+            "name",
+            "enable_cancellation_scoring",
+            "cancellation_weight",
+            "no_show_weight",
+            "timezone",
+            "penalty_half_life_days",
+        }
+    )
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:

@@ -21,7 +21,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidTimezone(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris") from exc
+        raise InvalidTimezone(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Paris"
+        ) from exc
 
 
 def validate_timezone(name: str) -> str:
@@ -67,9 +69,7 @@ def parse_appointment_moment(value: str | datetime | date, tz_name: str) -> date
                 else datetime.fromisoformat(text.replace("Z", "+00:00"))
             )
         except ValueError as exc:
-            raise InvalidDate(
-                "appointment_date must be an ISO datetime or YYYY-MM-DD"
-            ) from exc
+            raise InvalidDate("appointment_date must be an ISO datetime or YYYY-MM-DD") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)

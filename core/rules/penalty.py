@@ -47,8 +47,14 @@ def decayed(score: Score, *, now: datetime, half_life_days: float) -> Score:
     return Score(score.cancellations * factor, score.no_shows * factor, max(now, score.as_of))
 
 
-def record_event(score: Score | None, event: Event, *, at: datetime, half_life_days: float) -> Score:
-    base = Score(0.0, 0.0, at) if score is None else decayed(score, now=at, half_life_days=half_life_days)
+def record_event(
+    score: Score | None, event: Event, *, at: datetime, half_life_days: float
+) -> Score:
+    base = (
+        Score(0.0, 0.0, at)
+        if score is None
+        else decayed(score, now=at, half_life_days=half_life_days)
+    )
     if event is Event.CANCELED:
         return Score(base.cancellations + 1.0, base.no_shows, base.as_of)
     return Score(base.cancellations, base.no_shows + 1.0, base.as_of)

@@ -25,9 +25,7 @@ def normalize_phone(raw: str) -> str:
         text = "+" + text.lstrip()
     phone = text.translate(_DECORATION)
     if not _E164.match(phone):
-        raise InvalidPhone(
-            "phone must be + followed by 7 to 17 digits, e.g. +14155550101"
-        )
+        raise InvalidPhone("phone must be + followed by 7 to 17 digits, e.g. +14155550101")
     return phone
 
 
@@ -52,4 +50,6 @@ _PHONE_IN_TEXT = re.compile(r"(?:\+|%2[bB]|%20)?\d{3,}(\d{4})(?!\d)")
 
 def mask_phones_in(text: str) -> str:
     """Mask every phone-like run of digits in free text such as a logged URL."""
-    return _PHONE_IN_TEXT.sub(lambda m: f"***{m.group(1)}" if len(m.group(0)) >= 7 else m.group(0), text)
+    return _PHONE_IN_TEXT.sub(
+        lambda m: f"***{m.group(1)}" if len(m.group(0)) >= 7 else m.group(0), text
+    )

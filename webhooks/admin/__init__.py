@@ -17,6 +17,6 @@ OPERATIONS: list[Operation] = [
 def setup(app: web.Application) -> None:
     for op in OPERATIONS:
         # Each endpoint answers with and without the trailing slash, as the original did.
-        paths = {op.path, op.path.rstrip("/") or "/"}
-        for path in sorted(paths):
+        bare = op.path.rstrip("/")
+        for path in (bare, f"{bare}/"):
             app.router.add_route(op.method, path, op.handler)

@@ -1,0 +1,123 @@
+"""The pure rules, without I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from core.rules import penalty as p
+from core.rules.days import (
+    InvalidDate,
+    InvalidTimezone,
+    local_day,
+    parse_appointment_moment,
+    parse_day,
+    today_in,
+    validate_timezone,
+)
+from core.rules.phones import InvalidPhone, mask_phone, mask_phones_in, normalize_phone
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+DEFAULT = p.Weights(enabled=True, cancellation=1.0, no_show=2.0, half_life_days=30.0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+14155550101", "+14155550101"),
+        ("+1 (415) 555-0101", "+14155550101"),
+        ("+1.415.555.0101", "+14155550101"),
+        (" 12025550179", "+12025550179"),
+        ("  +12025550179", "+12025550179"),
+        ("+1234567", "+1234567"),
+        ("+12345678901234567", "+12345678901234567"),
+    ],
+)
+def test_phones_are_normalised_to_plus_and_digits(raw, expected):
+    assert normalize_phone(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "14155550101", "+123456", "+123456789012345678", "+1415abc0101", "++14155550101", "+"],
+)
+def test_anything_else_is_not_a_phone(raw):
+    with pytest.raises(InvalidPhone):
+        normalize_phone(raw)
+
+
+def test_masking_keeps_only_the_last_four_digits():
+    assert mask_phone("+14155550101") == "***0101"
+    assert mask_phones_in("GET /users/+14155550101?x=%2B12025550179") == (
+        "GET /users/***0101?x=***0179"
+    )
+    assert mask_phones_in("/appointments/42") == "/appointments/42"
+
+
+def test_a_bare_day_is_local_midnight_in_the_providers_zone():
+    moment = parse_appointment_moment("2026-03-10", "America/New_York")
+    assert moment == datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+    assert local_day(moment, "America/New_York") == date(2026, 3, 10)
+
+
+def test_a_naive_datetime_is_read_in_the_providers_zone_and_an_offset_is_kept():
+    naive = parse_appointment_moment("2026-03-10T23:30:00", "Asia/Tokyo")
+    assert naive == datetime(2026, 3, 10, 14, 30, tzinfo=UTC)
+    offset = parse_appointment_moment("2026-03-10T23:30:00+00:00", "Asia/Tokyo")
+    # 23:30 UTC is already the 11th in Tokyo: the day follows the provider's zone.
+    assert local_day(offset, "Asia/Tokyo") == date(2026, 3, 11)
+
+
+def test_today_depends_on_the_providers_zone():
+    now = datetime(2026, 3, 10, 23, 0, tzinfo=UTC)
+    assert today_in("UTC", now=now) == date(2026, 3, 10)
+    assert today_in("Europe/Berlin", now=now) == date(2026, 3, 11)
+
+
+@pytest.mark.parametrize("text", ["2026-13-01", "2026-02-30", "10/03/2026", "tomorrow", ""])
+def test_malformed_days_are_refused(text):
+    with pytest.raises(InvalidDate):
+        parse_day(text)
+
+
+def test_unknown_time_zones_are_refused():
+    with pytest.raises(InvalidTimezone):
+        validate_timezone("Mars/Olympus")
+    assert validate_timezone("Europe/Paris") == "Europe/Paris"
+
+
+def test_a_new_user_has_no_penalty():
+    assert p.penalty(None, DEFAULT, now=T0) == 0.0
+
+
+def test_each_event_counts_its_weight_when_fresh():
+    score = p.record_event(None, p.Event.CANCELED, at=T0, half_life_days=30)
+    score = p.record_event(score, p.Event.NO_SHOW, at=T0, half_life_days=30)
+    assert p.penalty(score, DEFAULT, now=T0) == 3.0
+
+
+def test_an_event_counts_half_after_one_half_life():
+    score = p.record_event(None, p.Event.NO_SHOW, at=T0, half_life_days=30)
+    assert p.penalty(score, DEFAULT, now=T0 + timedelta(days=30)) == 1.0
+    assert p.penalty(score, DEFAULT, now=T0 + timedelta(days=60)) == 0.5
+
+
+def test_the_running_score_equals_the_sum_over_the_history():
+    # A no-show 60 days ago and a cancellation 30 days ago, seen today:
+    # 2 * 2^-2 + 1 * 2^-1 = 1.0
+    score = p.record_event(None, p.Event.NO_SHOW, at=T0, half_life_days=30)
+    score = p.record_event(score, p.Event.CANCELED, at=T0 + timedelta(days=30), half_life_days=30)
+    assert p.penalty(score, DEFAULT, now=T0 + timedelta(days=60)) == 1.0
+
+
+def test_weights_are_applied_when_reading_so_a_provider_can_change_them():
+    score = p.record_event(None, p.Event.CANCELED, at=T0, half_life_days=30)
+    heavy = p.Weights(enabled=True, cancellation=5.0, no_show=0.0, half_life_days=30.0)
+    assert p.penalty(score, heavy, now=T0) == 5.0
+
+
+def test_disabled_scoring_gives_zero():
+    score = p.record_event(None, p.Event.NO_SHOW, at=T0, half_life_days=30)
+    off = p.Weights(enabled=False, cancellation=1.0, no_show=2.0, half_life_days=30.0)
+    assert p.penalty(score, off, now=T0) == 0.0
