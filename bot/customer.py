@@ -15,7 +15,6 @@ from core.rules import day_words
 from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
 from core.rules.days import today_in
 from core.rules.names import clean_name
-from core.rules.queue_spot import Spot
 from core.services import appointments, conversations, provider_lookup, users
 
 ASK_NAME, ASK_PLACE, ASK_SPOT = "ask_name", "ask_place", "ask_spot"
@@ -96,8 +95,8 @@ async def _answer_name(message: Inbound, parsed: Parsed, data: dict[str, Any]) -
             await _save(message, ASK_NAME, {**data, "text": message.text})
         return replies.ask_name_again()
     if parsed.exact and parsed.command in {Command.HELP, Command.STATUS, Command.LEAVE}:
-        await _clear(message)
-        return None
+        # Answered, and the question about the name stays open.
+        return await _command(message, parsed)
     name = clean_name(message.text)
     if name is None:
         await _save(message, ASK_NAME, data)
@@ -214,17 +213,14 @@ async def _book(
 ) -> str:
     today = today_in(account.timezone, now=message.now)
     try:
-        day = day_words.resolve_day(words, today=today) if words else today
+        day = day_words.day_or_today(words, today=today)
     except day_words.BadDay:
         return replies.bad_day()
     if day < today:
         return replies.day_passed()
     try:
-        view = await appointments.book(
-            user_phone=message.phone,
-            service_account_phone=account.phone,
-            appointment_date=day,
-            now=message.now,
+        spot = await appointments.join_line(
+            user_phone=message.phone, account=account, day=day, now=message.now
         )
     except AlreadyExists:
         return await _already(message, day)
@@ -232,13 +228,8 @@ async def _book(
         return replies.day_passed()
     except NotFound:
         return replies.no_places()
-    spot = await appointments.spot_of(
-        appointment_id=view.id, service_account_id=account.id, day=day
-    )
     return replies.joined(
-        place_name=account.name,
-        day=replies.day_label(day, today=today),
-        spot=spot or Spot(1, 0, 0),
+        place_name=account.name, day=replies.day_label(day, today=today), spot=spot
     )
 
 

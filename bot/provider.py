@@ -11,7 +11,6 @@ from core.rules.commands import Command, Parsed, target
 from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
-from core.rules.queue_spot import Spot
 from core.services import appointments, lines, users
 
 # A queue on SMS is summarised into one segment; other channels have room for more.
@@ -38,7 +37,7 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     today = today_in(account.timezone, now=message.now)
     found = day_words.find_day(parsed.args)
     try:
-        day = day_words.resolve_day(found.day, today=today) if found.day else today
+        day = day_words.day_or_today(found.day, today=today)
     except day_words.BadDay:
         return replies.bad_day()
     serving = await lines.serving(service_account_id=account.id, day=day)
@@ -104,7 +103,7 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
     found = day_words.find_day(parsed.args)
     today = today_in(account.timezone, now=message.now)
     try:
-        day = day_words.resolve_day(found.day, today=today) if found.day else today
+        day = day_words.day_or_today(found.day, today=today)
     except day_words.BadDay:
         return replies.bad_day()
     label = replies.day_label(day, today=today)
@@ -116,17 +115,11 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
         except AlreadyExists:
             user = await users.get_user(phone=parsed.phone)
     try:
-        view = await appointments.book(
-            user_phone=user.phone,
-            service_account_phone=account.phone,
-            appointment_date=day,
-            now=message.now,
+        spot = await appointments.join_line(
+            user_phone=user.phone, account=account, day=day, now=message.now
         )
     except AlreadyExists:
         return replies.add_already(name=user.name, phone=user.phone, day=label)
     except InvalidInput:
         return replies.day_passed()
-    spot = await appointments.spot_of(
-        appointment_id=view.id, service_account_id=account.id, day=day
-    )
-    return replies.added(name=user.name, phone=user.phone, day=label, spot=spot or Spot(1, 0, 0))
+    return replies.added(name=user.name, phone=user.phone, day=label, spot=spot)

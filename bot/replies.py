@@ -24,9 +24,12 @@ ECHO_MAX = 16
 
 def _clip(text: str, limit: int) -> str:
     text = " ".join(to_gsm7(text).split())
-    if len(text) <= limit:
-        return text or "?"
-    return text[: limit - 1].rstrip() + "."
+    return text[:limit].rstrip() or "?"
+
+
+def _echo(text: str) -> str:
+    """What the customer typed, quoted back, short and safe."""
+    return '"' + _clip(text, ECHO_MAX).replace('"', "'") + '"'
 
 
 def place(name: str) -> str:
@@ -60,17 +63,18 @@ def _spot(spot: Spot) -> str:
 
 def _fit(parts: Sequence[str], *, head: str, tail: str, budget: int) -> str:
     """`head` + as many `parts` as fit + "+N more" + `tail`, within `budget` septets."""
+
+    def render(shown: Sequence[str]) -> str:
+        left = len(parts) - len(shown)
+        items = [*shown, f"+{left} more"] if left else list(shown)
+        return head + "; ".join(items) + "." + tail
+
     shown: list[str] = []
-    for i, part in enumerate(parts):
-        rest = len(parts) - i - 1
-        more = f" +{rest} more." if rest else ""
-        candidate = head + "; ".join([*shown, part]) + more + tail
-        if septets(candidate) > budget:
+    for part in parts:
+        if septets(render([*shown, part])) > budget:
             break
         shown.append(part)
-    left = len(parts) - len(shown)
-    more = f" +{left} more." if left else ""
-    return head + "; ".join(shown) + ("." if shown and not left else "") + more + tail
+    return render(shown)
 
 
 # Customers -----------------------------------------------------------------------
@@ -133,7 +137,7 @@ def _place_option(option: PlaceOption) -> str:
 
 def choose_place(options: Sequence[PlaceOption], *, unknown: str | None = None) -> str:
     """A numbered choice when it fits one segment, else how to name the place."""
-    head = f"I don't know {_clip(unknown, ECHO_MAX)!r}. " if unknown else ""
+    head = f"I don't know {_echo(unknown)}. " if unknown else ""
     listed = ", ".join(f"{i} {_place_option(o)}" for i, o in enumerate(options, start=1))
     numbered = f"{head}Which place? Reply {listed}."
     if options and septets(numbered) <= SINGLE_GSM:
@@ -143,7 +147,7 @@ def choose_place(options: Sequence[PlaceOption], *, unknown: str | None = None) 
 
 def place_not_found(unknown: str) -> str:
     return (
-        f"I don't know a place called {_clip(unknown, ECHO_MAX)!r}. "
+        f"I don't know a place called {_echo(unknown)}. "
         "Text JOIN and the place's code or name, e.g. JOIN SPA."
     )
 
@@ -227,7 +231,9 @@ _HINT_WORDS = {
 
 
 def not_understood(hints: Sequence[Command]) -> str:
-    words = [_HINT_WORDS[c] for c in hints if c in _HINT_WORDS][:3] or ["HELP"]
+    words = [_HINT_WORDS[c] for c in hints if c in _HINT_WORDS][:3]
+    if not words:
+        return "Sorry, I didn't get that. Text HELP for what you can text."
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
     return f"Sorry, I didn't get that. Try {listed}. Text HELP for more."
 

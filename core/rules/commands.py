@@ -42,25 +42,54 @@ STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit", "revoke
 START_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "resubscribe"})
 
 _CUSTOMER_WORDS: dict[str, Command] = {
-    "join": Command.JOIN, "book": Command.JOIN, "signup": Command.JOIN,
-    "reserve": Command.JOIN, "enroll": Command.JOIN, "checkin": Command.JOIN,
+    "join": Command.JOIN,
+    "book": Command.JOIN,
+    "signup": Command.JOIN,
+    "reserve": Command.JOIN,
+    "enroll": Command.JOIN,
+    "checkin": Command.JOIN,
     "enqueue": Command.JOIN,
-    "status": Command.STATUS, "position": Command.STATUS, "pos": Command.STATUS,
-    "where": Command.STATUS, "wait": Command.STATUS, "eta": Command.STATUS,
-    "leave": Command.LEAVE, "cancel": Command.LEAVE, "drop": Command.LEAVE,
-    "unbook": Command.LEAVE, "withdraw": Command.LEAVE, "exit": Command.LEAVE,
-    "help": Command.HELP, "info": Command.HELP, "commands": Command.HELP,
-    "menu": Command.HELP, "options": Command.HELP,
+    "status": Command.STATUS,
+    "position": Command.STATUS,
+    "pos": Command.STATUS,
+    "where": Command.STATUS,
+    "wait": Command.STATUS,
+    "eta": Command.STATUS,
+    "leave": Command.LEAVE,
+    "cancel": Command.LEAVE,
+    "drop": Command.LEAVE,
+    "unbook": Command.LEAVE,
+    "withdraw": Command.LEAVE,
+    "exit": Command.LEAVE,
+    "help": Command.HELP,
+    "info": Command.HELP,
+    "commands": Command.HELP,
+    "menu": Command.HELP,
+    "options": Command.HELP,
 }
 _PROVIDER_WORDS: dict[str, Command] = {
-    "queue": Command.QUEUE, "list": Command.QUEUE, "line": Command.QUEUE,
-    "who": Command.QUEUE, "status": Command.QUEUE, "waiting": Command.QUEUE,
-    "next": Command.NEXT, "call": Command.NEXT,
-    "done": Command.DONE, "complete": Command.DONE, "completed": Command.DONE,
-    "finished": Command.DONE, "served": Command.DONE, "finish": Command.DONE,
-    "noshow": Command.NOSHOW, "absent": Command.NOSHOW, "missed": Command.NOSHOW,
-    "add": Command.ADD, "walkin": Command.ADD,
-    "help": Command.HELP, "info": Command.HELP, "commands": Command.HELP,
+    "queue": Command.QUEUE,
+    "list": Command.QUEUE,
+    "line": Command.QUEUE,
+    "who": Command.QUEUE,
+    "status": Command.QUEUE,
+    "waiting": Command.QUEUE,
+    "next": Command.NEXT,
+    "call": Command.NEXT,
+    "done": Command.DONE,
+    "complete": Command.DONE,
+    "completed": Command.DONE,
+    "finished": Command.DONE,
+    "served": Command.DONE,
+    "finish": Command.DONE,
+    "noshow": Command.NOSHOW,
+    "absent": Command.NOSHOW,
+    "missed": Command.NOSHOW,
+    "add": Command.ADD,
+    "walkin": Command.ADD,
+    "help": Command.HELP,
+    "info": Command.HELP,
+    "commands": Command.HELP,
     "menu": Command.HELP,
 }
 _WORDS = {Role.CUSTOMER: _CUSTOMER_WORDS, Role.PROVIDER: _PROVIDER_WORDS}
@@ -99,19 +128,86 @@ _LONGEST_PHRASE = max(len(p) for p in _PHRASES)
 
 FILLERS = frozenset(
     {
-        "please", "pls", "plz", "plse", "pleas", "kindly",
-        "hi", "hello", "hey", "hiya", "yo", "heya", "howdy", "greetings",
-        "thanks", "thank", "thankyou", "thx", "ty", "cheers", "you", "u",
-        "ok", "okay", "k", "sure", "yes", "yeah", "yep",
-        "good", "morning", "afternoon", "evening",
-        "i", "id", "im", "ill", "ive", "me", "my", "we", "us", "our", "to", "want", "wanna",
-        "would", "like", "love", "can", "could", "let", "lets", "need", "just",
-        "the", "a", "an", "for", "at", "with", "on", "in", "of", "and", "also", "again",
-        "is", "am", "are", "be", "do", "there", "sorry", "now",
+        "please",
+        "pls",
+        "plz",
+        "plse",
+        "pleas",
+        "kindly",
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "yo",
+        "heya",
+        "howdy",
+        "greetings",
+        "thanks",
+        "thank",
+        "thankyou",
+        "thx",
+        "ty",
+        "cheers",
+        "you",
+        "u",
+        "ok",
+        "okay",
+        "k",
+        "sure",
+        "yes",
+        "yeah",
+        "yep",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "i",
+        "id",
+        "im",
+        "ill",
+        "ive",
+        "me",
+        "my",
+        "we",
+        "us",
+        "our",
+        "to",
+        "want",
+        "wanna",
+        "would",
+        "like",
+        "love",
+        "can",
+        "could",
+        "let",
+        "lets",
+        "need",
+        "just",
+        "the",
+        "a",
+        "an",
+        "for",
+        "at",
+        "with",
+        "on",
+        "in",
+        "of",
+        "and",
+        "also",
+        "again",
+        "is",
+        "am",
+        "are",
+        "be",
+        "do",
+        "there",
+        "sorry",
+        "now",
     }
 )
 
-_PHONE = re.compile(r"\+[\d\s().\-]{6,}\d")
+# Ends at a token boundary, so "24/12" after a number is not read as more digits.
+_PHONE = re.compile(r"\+[\d\s().\-]{6,}\d(?![\w/])")
 _APOSTROPHE = re.compile(r"(?<=\w)['’‘`](?=\w)")
 _TOKEN = re.compile(r"[#+]?[^\W_]+(?:[/.\-][^\W_]+)*")
 _NUMBER = re.compile(r"^#?(\d{1,3})$")
@@ -210,18 +306,30 @@ def _hints(word: str | None, role: Role) -> tuple[Command, ...]:
     return tuple(ranked[:3])
 
 
-def find_phone(text: str) -> str | None:
+def _take_phone(text: str) -> tuple[str | None, str]:
+    """The first phone number in `text`, and the text without it.
+
+    Digits after the number ("+1 415 555 0100 2026-12-24") stay in the text: the
+    longest run of space-separated groups that is a valid number wins.
+    """
     for match in _PHONE.finditer(text):
-        try:
-            return normalize_phone(match.group(0).strip())
-        except InvalidPhone:
-            continue
-    return None
+        groups = match.group(0).split()
+        for size in range(len(groups), 0, -1):
+            try:
+                phone = normalize_phone(" ".join(groups[:size]))
+            except InvalidPhone:
+                continue
+            rest = " ".join(groups[size:])
+            return phone, f"{text[: match.start()]} {rest} {text[match.end() :]}"
+    return None, text
+
+
+def find_phone(text: str) -> str | None:
+    return _take_phone(text)[0]
 
 
 def parse(text: str, *, role: Role) -> Parsed:
-    phone = find_phone(text)
-    without_phone = _PHONE.sub(" ", text)
+    phone, without_phone = _take_phone(text)
     tokens = _fold_phrases(tokenize(without_phone))
     words = [t for t in tokens if t.lower() not in FILLERS]
     # Hyphens go for matching only ("no-show", "opt-out"); args keep the words as sent.

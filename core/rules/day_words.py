@@ -13,17 +13,37 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 _WEEKDAYS = {
-    "monday": 0, "mon": 0,
-    "tuesday": 1, "tue": 1, "tues": 1,
-    "wednesday": 2, "wed": 2, "weds": 2,
-    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3,
-    "friday": 4, "fri": 4,
-    "saturday": 5, "sat": 5,
-    "sunday": 6, "sun": 6,
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "weds": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
 }
 _OFFSETS = {
-    "today": 0, "tonight": 0, "tday": 0, "tdy": 0,
-    "tomorrow": 1, "tomorow": 1, "tommorow": 1, "tommorrow": 1, "tmrw": 1, "tmr": 1, "tmw": 1,
+    "today": 0,
+    "tonight": 0,
+    "tday": 0,
+    "tdy": 0,
+    "tomorrow": 1,
+    "tomorow": 1,
+    "tommorow": 1,
+    "tommorrow": 1,
+    "tmrw": 1,
+    "tmr": 1,
+    "tmw": 1,
 }
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?$")
@@ -114,3 +134,8 @@ def resolve_day(words: DayWords, *, today: date) -> date:
             candidate = _calendar(today.year + 1, month, day)
         return candidate
     raise BadDay(f"{words.text!r} is not a day")
+
+
+def day_or_today(words: DayWords | None, *, today: date) -> date:
+    """The day named, today when none was. Raises BadDay."""
+    return resolve_day(words, today=today) if words is not None else today

@@ -284,6 +284,18 @@ async def spot_of(*, appointment_id: int, service_account_id: int, day: date) ->
     return spot_in(line, appointment_id)
 
 
+async def join_line(
+    *, user_phone: str, account: ServiceAccount, day: date, now: datetime | None = None
+) -> Spot:
+    """Book `day` at `account` and say where that puts the user (book's errors apply)."""
+    view = await book(
+        user_phone=user_phone, service_account_phone=account.phone, appointment_date=day, now=now
+    )
+    spot = await spot_of(appointment_id=view.id, service_account_id=account.id, day=day)
+    # Only a NEXT landing between the two queries leaves it out of the waiting line.
+    return spot or Spot(position=1, ahead=0, wait_minutes=0)
+
+
 @dataclass(frozen=True, slots=True)
 class Standing:
     """One of a user's active appointments, as the user sees it."""

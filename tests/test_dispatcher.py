@@ -1,0 +1,266 @@
+"""The outbox dispatcher: delivery, opt-outs, retries, latency, exactly-once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import textwrap
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.dispatcher import Dispatcher
+from bot.engine import handle_message
+from bot.senders import RetryLater, Undeliverable
+from core.models import Channel, Contact, OutboxMessage, OutboxStatus
+from core.rules.days import utcnow
+from core.services import contacts, service_accounts, users
+from tests.conftest import ON_POSTGRES
+
+ANN, BOB, SPA = "+14155550101", "+14155550102", "+14155550100"
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+class Recorder:
+    """A Sender that records what it sends, or fails as told."""
+
+    def __init__(self, channel: Channel, *, fail_with: Exception | None = None) -> None:
+        self.channel = channel
+        self.fail_with = fail_with
+        self.sent: list[tuple[str, str, str]] = []
+        self.arrived = asyncio.Event()
+
+    async def send(self, *, recipient_phone: str, text: str, idempotency_key: str) -> str | None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append((recipient_phone, text, idempotency_key))
+        self.arrived.set()
+        return f"ext-{len(self.sent)}"
+
+
+async def _put(key: str, *, to: str = ANN, channel: Channel = Channel.SMS, delay: float = 0):
+    return await OutboxMessage.create(
+        channel=channel.value,
+        recipient=to,
+        text=f"text {key}",
+        next_attempt_at=utcnow() + timedelta(seconds=delay),
+        idempotency_key=key,
+    )
+
+
+async def test_a_due_message_is_sent_once_and_marked_sent(orm):
+    await _put("k1")
+    await _put("later", delay=3600)
+    sms = Recorder(Channel.SMS)
+    dispatcher = Dispatcher({Channel.SMS: sms})
+    assert await dispatcher.run_once() == 1
+    assert await dispatcher.run_once() == 0
+    assert sms.sent == [(ANN, "text k1", "k1")]
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert (row.status, row.attempts, row.external_id) == (OutboxStatus.SENT, 1, "ext-1")
+    assert row.sent_at is not None
+    assert (await OutboxMessage.get(idempotency_key="later")).status == OutboxStatus.PENDING
+
+
+async def test_messages_to_opted_out_phones_are_skipped_not_sent(orm):
+    await contacts.set_opted_out(phone=ANN, opted_out=True)
+    await _put("k1")
+    await _put("k2", to=BOB)
+    sms = Recorder(Channel.SMS)
+    await Dispatcher({Channel.SMS: sms}).run_once()
+    assert [to for to, _, _ in sms.sent] == [BOB]
+    assert (await OutboxMessage.get(idempotency_key="k1")).status == OutboxStatus.SKIPPED
+
+
+async def test_a_temporary_failure_is_retried_no_sooner_than_the_channel_asks(orm):
+    await _put("k1")
+    failing = Recorder(Channel.SMS, fail_with=RetryLater("429", retry_after=30))
+    started = utcnow()
+    await Dispatcher({Channel.SMS: failing}).run_once()
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert row.status == OutboxStatus.PENDING
+    assert row.attempts == 1
+    assert row.last_error == "429"
+    assert row.next_attempt_at >= started + timedelta(seconds=30)
+    # Not due yet: nothing is claimed.
+    assert await Dispatcher({Channel.SMS: Recorder(Channel.SMS)}).run_once() == 0
+
+
+async def test_retries_back_off_and_stop_after_max_attempts(orm):
+    await _put("k1")
+    failing = Recorder(Channel.SMS, fail_with=RetryLater("503"))
+    dispatcher = Dispatcher({Channel.SMS: failing}, max_attempts=3, base_backoff=10)
+    delays = []
+    for _ in range(3):
+        before = utcnow()
+        await dispatcher.run_once()
+        row = await OutboxMessage.get(idempotency_key="k1")
+        delays.append(round((row.next_attempt_at - before).total_seconds()))
+        # Make it due again without waiting for the backoff.
+        await OutboxMessage.filter(id=row.id).update(next_attempt_at=utcnow())
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 3)
+    assert delays[:2] == [10, 20]
+
+
+async def test_an_undeliverable_message_is_not_retried_and_an_opt_out_is_remembered(orm):
+    await _put("k1")
+    refused = Recorder(Channel.SMS, fail_with=Undeliverable("21610", opted_out=True))
+    await Dispatcher({Channel.SMS: refused}).run_once()
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 1)
+    assert await contacts.is_opted_out(phone=ANN)
+    assert await Dispatcher({Channel.SMS: Recorder(Channel.SMS)}).run_once() == 0
+
+
+async def test_a_sender_that_crashes_is_treated_as_a_temporary_failure(orm):
+    await _put("k1")
+    await Dispatcher({Channel.SMS: Recorder(Channel.SMS, fail_with=KeyError("bug"))}).run_once()
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
+    assert "KeyError" in (row.last_error or "")
+
+
+async def test_a_dispatcher_claims_only_channels_it_can_send_on(orm):
+    await _put("sms")
+    await _put("tg", channel=Channel.TELEGRAM)
+    telegram = Recorder(Channel.TELEGRAM)
+    assert await Dispatcher({Channel.TELEGRAM: telegram}).run_once() == 1
+    assert [key for _, _, key in telegram.sent] == ["tg"]
+    assert (await OutboxMessage.get(idempotency_key="sms")).status == OutboxStatus.PENDING
+
+
+async def test_a_console_dispatcher_takes_only_its_own_phones_messages(orm):
+    await _put("ann", channel=Channel.CONSOLE)
+    await _put("bob", to=BOB, channel=Channel.CONSOLE)
+    console = Recorder(Channel.CONSOLE)
+    await Dispatcher({Channel.CONSOLE: console}, recipient=BOB).run_once()
+    assert [key for _, _, key in console.sent] == ["bob"]
+
+
+async def test_one_recipients_messages_go_out_in_the_order_they_were_written(orm):
+    for key in ("a", "b", "c", "d"):
+        await _put(key)
+    sms = Recorder(Channel.SMS)
+    await Dispatcher({Channel.SMS: sms}).run_once()
+    assert [key for _, _, key in sms.sent] == ["a", "b", "c", "d"]
+
+
+async def test_a_message_leaves_within_a_second_of_the_change_that_caused_it(orm):
+    await service_accounts.create_service_account(phone=SPA, name="Zen Spa", code="SPA")
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await handle_message(channel=Channel.SMS, phone=ANN, text="join")
+    sms = Recorder(Channel.SMS)
+    dispatcher = Dispatcher({Channel.SMS: sms}, poll_interval=0.25)
+    await dispatcher.start()
+    try:
+        await asyncio.sleep(0.3)  # let it settle into waiting for work
+        started = time.monotonic()
+        await handle_message(channel=Channel.SMS, phone=SPA, text="next")
+        await asyncio.wait_for(sms.arrived.wait(), timeout=1.0)
+        elapsed = time.monotonic() - started
+    finally:
+        await dispatcher.stop()
+    assert "your turn" in sms.sent[0][1]
+    assert elapsed < 1.0
+
+
+async def test_a_message_written_by_another_process_is_picked_up_by_polling(orm):
+    sms = Recorder(Channel.SMS)
+    dispatcher = Dispatcher({Channel.SMS: sms}, poll_interval=0.25)
+    await dispatcher.start()
+    try:
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        await _put("from-elsewhere")  # no in-process wake-up
+        await asyncio.wait_for(sms.arrived.wait(), timeout=1.0)
+        elapsed = time.monotonic() - started
+    finally:
+        await dispatcher.stop()
+    assert elapsed < 1.0
+
+
+async def test_two_dispatchers_in_one_process_deliver_each_message_once(orm):
+    for i in range(60):
+        await _put(f"k{i}", to=f"+1415555{i:04d}")
+    one, two = Recorder(Channel.SMS), Recorder(Channel.SMS)
+    a = Dispatcher({Channel.SMS: one}, batch_size=7)
+    b = Dispatcher({Channel.SMS: two}, batch_size=7)
+    while await OutboxMessage.filter(status=OutboxStatus.PENDING).exists():
+        await asyncio.gather(a.run_once(), b.run_once())
+    keys = [k for _, _, k in one.sent + two.sent]
+    assert sorted(keys) == sorted(f"k{i}" for i in range(60))
+
+
+_WORKER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from bot.dispatcher import Dispatcher
+    from core import db
+    from core.models import Channel, OutboxMessage, OutboxStatus
+
+    url, out_path = sys.argv[1], sys.argv[2]
+
+    class FileSender:
+        channel = Channel.SMS
+        def __init__(self, out):
+            self.out = out
+        async def send(self, *, recipient_phone, text, idempotency_key):
+            await asyncio.sleep(0.001)  # a network round trip, so the two overlap
+            self.out.write(idempotency_key + "\\n")
+            self.out.flush()
+            return None
+
+    async def main():
+        ctx = await db.start(url)
+        try:
+            with open(out_path, "w") as out:
+                dispatcher = Dispatcher({Channel.SMS: FileSender(out)}, batch_size=10)
+                idle = 0
+                while idle < 20:
+                    idle = 0 if await dispatcher.run_once() else idle + 1
+                    if idle:
+                        await asyncio.sleep(0.02)
+        finally:
+            await ctx.close_connections()
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SKIP LOCKED claims are a PostgreSQL feature")
+async def test_two_dispatcher_processes_on_postgresql_deliver_each_message_exactly_once(
+    orm, tmp_path: Path
+):
+    total = 400
+    await OutboxMessage.bulk_create(
+        [
+            OutboxMessage(
+                channel=Channel.SMS.value,
+                recipient=f"+1415555{i:04d}",
+                text="hello",
+                next_attempt_at=utcnow(),
+                idempotency_key=f"k{i}",
+            )
+            for i in range(total)
+        ]
+    )
+    url = orm + ("&" if "?" in orm else "?") + "minsize=1&maxsize=4"
+    env = {**os.environ, "PYTHONPATH": _PROJECT_ROOT}
+    outputs = [tmp_path / "one.txt", tmp_path / "two.txt"]
+    workers = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", _WORKER, url, str(out), env=env)
+        for out in outputs
+    ]
+    codes = await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers)), 120)
+    assert codes == [0, 0]
+    per_worker = [(await asyncio.to_thread(out.read_text)).split() for out in outputs]
+    delivered = per_worker[0] + per_worker[1]
+    assert sorted(delivered) == sorted(f"k{i}" for i in range(total))
+    assert all(per_worker), "both processes should have taken a share"
+    assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == total
+    assert not await Contact.exists()

@@ -1,0 +1,114 @@
+"""Every reply fits one SMS segment, even with the longest, most exotic names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot import replies as r
+from core.rules.commands import Command
+from core.rules.gsm import fits_one_segment, segments
+from core.rules.queue_spot import Spot
+
+LONG_PLACE = "Zoë’s “Extra-Ordinary” Hair & Nail Studio 💇 of Greater Łódź" * 3
+LONG_PERSON = "Maximiliana-Josefina Ölçüm-Ŝtraße 🙂 de la Vega y Fernández"
+PHONE = "+12345678901234567"
+BIG = Spot(position=999, ahead=998, wait_minutes=99_999)
+LONG_DAY = r.day_label(date(2026, 12, 30), today=date(2026, 11, 25))
+ENTRY = r.QueueEntry(LONG_PERSON, PHONE, 99_999)
+
+CORE_REPLIES = {
+    "ask_name": r.ask_name(),
+    "ask_name_again": r.ask_name_again(),
+    "welcome": r.welcome(LONG_PERSON),
+    "joined": r.joined(place_name=LONG_PLACE, day=LONG_DAY, spot=BIG),
+    "already_booked": r.already_booked(place_name=LONG_PLACE, day=LONG_DAY, spot=BIG),
+    "already_booked_called": r.already_booked(place_name=LONG_PLACE, day=LONG_DAY, spot=None),
+    "day_passed": r.day_passed(),
+    "bad_day": r.bad_day(),
+    "no_places": r.no_places(),
+    "choose_place_few": r.choose_place(
+        [r.PlaceOption(LONG_PLACE, "ABCDEFGHIJKLMNOP")] * 2, unknown=LONG_PERSON
+    ),
+    "choose_place_many": r.choose_place([r.PlaceOption(LONG_PLACE, "SPA")] * 9),
+    "place_not_found": r.place_not_found(LONG_PLACE),
+    "status_one": r.status([r.Standing(LONG_PLACE, LONG_DAY, BIG)]),
+    "status_called": r.status([r.Standing(LONG_PLACE, LONG_DAY, None)]),
+    "status_many": r.status([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),
+    "not_in_line": r.not_in_line(),
+    "left": r.left(place_name=LONG_PLACE, day=LONG_DAY),
+    "no_longer_active": r.no_longer_active(),
+    "choose_standing": r.choose_standing([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),
+    "bad_choice": r.bad_choice(999),
+    "help_sms": r.help_customer(sms=True),
+    "help_other": r.help_customer(sms=False),
+    "stopped": r.stopped(),
+    "started": r.started(),
+    "not_understood": r.not_understood([Command.NOSHOW, Command.STATUS, Command.LEAVE]),
+    "not_understood_none": r.not_understood([]),
+    "sorry": r.sorry(),
+    "your_turn": r.your_turn(place_name=LONG_PLACE),
+    "you_are_next": r.you_are_next(place_name=LONG_PLACE),
+    "up_soon": r.up_soon(place_name=LONG_PLACE),
+    "help_provider": r.help_provider(),
+    "called": r.called(name=LONG_PERSON, phone=PHONE, waiting=999),
+    "nobody_waiting": r.nobody_waiting(),
+    "closed_done": r.closed(command=Command.DONE, name=LONG_PERSON, phone=PHONE, waiting=999),
+    "closed_noshow": r.closed(command=Command.NOSHOW, name=LONG_PERSON, phone=PHONE, waiting=9),
+    "nobody_called": r.nobody_called(),
+    "no_such_position": r.no_such_position(9999),
+    "no_such_appointment": r.no_such_appointment(10**9),
+    "add_usage": r.add_usage(),
+    "added": r.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG),
+    "add_already": r.add_already(name=LONG_PERSON, phone=PHONE, day=LONG_DAY),
+    "queue_sms": r.queue(
+        place_name=LONG_PLACE, day=LONG_DAY, serving=[ENTRY] * 3, waiting=[ENTRY] * 50, budget=160
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORE_REPLIES))
+def test_every_reply_fits_one_gsm7_segment_in_the_worst_case(name):
+    text = CORE_REPLIES[name]
+    assert fits_one_segment(text), (name, len(text), text)
+    assert segments(text) == 1
+
+
+@pytest.mark.parametrize("name", sorted(CORE_REPLIES))
+def test_no_reply_has_curly_quotes_emoji_or_a_blank(name):
+    text = CORE_REPLIES[name]
+    assert text
+    assert text.strip() == text
+    assert not set(text) & set("‘’“”…🙂💇")
+
+
+def test_a_long_queue_is_summarised_with_how_many_more():
+    text = CORE_REPLIES["queue_sms"]
+    assert "50 waiting" in text
+    assert "more." in text
+
+
+def test_a_wide_channel_shows_the_whole_queue():
+    entries = [r.QueueEntry(f"Person{i} X", f"+1415555{i:04d}", i * 30) for i in range(20)]
+    text = r.queue(place_name="Spa", day="today", serving=[], waiting=entries, budget=1500)
+    assert "20 Person19 X" in text
+    assert "more" not in text
+
+
+def test_waits_read_naturally():
+    assert r.wait_phrase(0) == "no wait"
+    assert r.wait_phrase(45) == "about 45 min wait"
+    assert r.wait_phrase(75) == "about 1h 15m wait"
+
+
+def test_days_are_named_relative_to_the_providers_today():
+    today = date(2026, 11, 25)
+    assert r.day_label(today, today=today) == "today"
+    assert r.day_label(date(2026, 11, 26), today=today) == "tomorrow"
+    assert r.day_label(date(2026, 12, 4), today=today) == "Fri 4 Dec"
+
+
+def test_sms_help_warns_against_cancel():
+    assert "not CANCEL" in r.help_customer(sms=True)
+    assert "CANCEL" not in r.help_customer(sms=False)
