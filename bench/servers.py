@@ -24,7 +24,14 @@ def free_port() -> int:
 
 
 def waitlist_command() -> list[str]:
-    """The `waitlist` console script of the interpreter running the bench."""
+    """The `waitlist` console script of the interpreter running the bench.
+
+    BENCH_WAITLIST overrides it (a command line, split on spaces), to measure a
+    patched server against the same scenarios before proposing a change.
+    """
+    override = os.environ.get("BENCH_WAITLIST", "").split()
+    if override:
+        return override
     script = Path(sys.executable).with_name("waitlist")
     if not script.exists():
         raise RuntimeError(

@@ -1,0 +1,352 @@
+"""Where a request's time goes: SQL statements per request, and a py-spy profile under load.
+
+    python -m bench.profile                      # booking and queue, on PostgreSQL
+    python -m bench.profile --scenarios booking --seconds 15
+
+1. Statements per request: the profile database gets `log_statement = all` (that
+   database only), a few requests are sent one at a time, and the statements the
+   server's sessions logged for it are counted in PostgreSQL's log.
+2. Profile: the server is restarted without statement logging, wrk drives it at 32
+   connections, and `py-spy record` samples the server (idle time included) for
+   --seconds. The raw stacks go to bench/out/profile-<scenario>.txt (flamegraph
+   input) and a summary is printed: time by layer and the hottest functions.
+
+Needs py-spy (pip install py-spy, in the project's `bench` extra) and root or
+ptrace rights over the server process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+import asyncpg
+
+from bench import databases, servers, wrk
+from bench.seed import PostgresSeeder, Provider, user_phone
+
+BENCH_DIR = Path(__file__).resolve().parent
+OUT = BENCH_DIR / "out"
+DATABASE = "waitlist_bench_profile"
+PG_LOG = Path("/var/log/postgresql")
+TOKEN = "bench-profile-token-0123456789"
+SAMPLED_REQUESTS = 20
+
+# Layers a stack's innermost frame belongs to, first match wins.
+LAYERS = (
+    ("idle: waiting for the network", re.compile(r"\(selectors\.py:")),
+    ("socket writes (send syscalls)", re.compile(r"_SelectorSocketTransport\.write ")),
+    ("tortoise", re.compile(r"\(tortoise/")),
+    ("pypika", re.compile(r"\(pypika")),
+    ("asyncpg", re.compile(r"\(asyncpg/")),
+    ("pydantic", re.compile(r"\(pydantic")),
+    ("json / orjson", re.compile(r"json")),
+    ("logging", re.compile(r"\(logging/")),
+    ("aiohttp", re.compile(r"\((aiohttp|multidict|yarl)/")),
+    ("asyncio", re.compile(r"\(asyncio/")),
+    ("project: core", re.compile(r"\(core/")),
+    ("project: webhooks", re.compile(r"\(webhooks/")),
+    ("project: bot", re.compile(r"\(bot/")),
+    ("twilio", re.compile(r"\(twilio/")),
+)
+
+
+@dataclass
+class Profile:
+    samples: int = 0
+    by_layer: Counter[str] = field(default_factory=Counter)
+    self_time: Counter[str] = field(default_factory=Counter)
+    inclusive: Counter[str] = field(default_factory=Counter)
+
+
+def layer_of(frame: str) -> str:
+    for name, pattern in LAYERS:
+        if pattern.search(frame):
+            return name
+    return "other"
+
+
+def function_of(frame: str) -> str:
+    """`name (file.py:123)` -> `name (file.py)`: lines of one function counted together."""
+    return re.sub(r":\d+\)$", ")", frame)
+
+
+def summarise(raw: Path) -> Profile:
+    """Read py-spy's raw (collapsed) output: `frame;frame;...;frame count` per line."""
+    profile = Profile()
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        innermost = frames[-1]
+        profile.samples += count
+        profile.by_layer[layer_of(innermost)] += count
+        profile.self_time[function_of(innermost)] += count
+        for function in {function_of(frame) for frame in frames}:
+            profile.inclusive[function] += count
+    return profile
+
+
+def report(name: str, profile: Profile, top: int = 20) -> str:
+    total = profile.samples or 1
+    lines = [f"## {name}: {profile.samples} samples", "", "Self time by layer:"]
+    for layer, count in profile.by_layer.most_common():
+        lines.append(f"  {100 * count / total:5.1f}%  {layer}")
+    lines += ["", f"Hottest functions (self time, top {top}):"]
+    for frame, count in profile.self_time.most_common(top):
+        lines.append(f"  {100 * count / total:5.1f}%  {frame}")
+    lines += ["", "Inclusive time of the request path (project and ORM frames):"]
+    project = [
+        (frame, count)
+        for frame, count in profile.inclusive.most_common()
+        if re.search(r"\((core|webhooks|bot)/|\(tortoise/(models|queryset)", frame)
+    ]
+    for frame, count in project[:top]:
+        lines.append(f"  {100 * count / total:5.1f}%  {frame}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- statements
+
+
+def pg_log() -> Path:
+    logs = sorted(PG_LOG.glob("postgresql-*-main.log"))
+    if not logs:
+        raise RuntimeError(f"no PostgreSQL log under {PG_LOG}")
+    return logs[-1]
+
+
+STATEMENT = re.compile(r"@(?P<db>\S+) LOG:  (?:statement|execute [^:]*): (?P<sql>.*)")
+
+
+def statements_since(log: Path, offset: int) -> list[str]:
+    with log.open(errors="replace") as handle:
+        handle.seek(offset)
+        text = handle.read()
+    found = []
+    for line in text.splitlines():
+        match = STATEMENT.search(line)
+        if match and match.group("db") == DATABASE:
+            found.append(match.group("sql"))
+    return found
+
+
+def shape(sql: str) -> str:
+    """A statement without its literal values, cut short, to tell statements apart."""
+    return re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:120]
+
+
+async def count_statements(
+    server: servers.Server, requests: list[tuple[str, str, dict | None]]
+) -> tuple[float, list[str]]:
+    """Send requests one at a time; return statements per request and one request's SQL."""
+    log = pg_log()
+    await asyncio.sleep(0.5)
+    offset = log.stat().st_size
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+        for method, path, body in requests:
+            async with http.request(method, server.url + path, json=body) as answer:
+                if answer.status >= 300:
+                    raise RuntimeError(f"{method} {path}: {answer.status} {await answer.text()}")
+    await asyncio.sleep(1.0)  # the log is written asynchronously
+    found = statements_since(log, offset)
+    per_request = len(found) / len(requests)
+    one = found[: round(per_request)]
+    return per_request, [shape(sql) for sql in one]
+
+
+# ---------------------------------------------------------------- load + py-spy
+
+
+def py_spy() -> str:
+    found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(found).exists():
+        raise SystemExit("py-spy is not installed: pip install -e '.[bench]'")
+    return found
+
+
+def profile_under_load(
+    server: servers.Server, script: str, args: list[str], seconds: float, out: Path
+) -> Profile:
+    result: list[wrk.WrkResult] = []
+
+    def load() -> None:
+        result.append(
+            wrk.run(
+                url=server.url,
+                script=script,
+                args=args,
+                seconds=seconds + 3,
+                connections=32,
+                threads=2,
+            )
+        )
+
+    driver = threading.Thread(target=load)
+    driver.start()
+    time.sleep(1.5)
+    subprocess.run(
+        [
+            py_spy(),
+            "record",
+            "--format",
+            "raw",
+            "--idle",
+            "--nonblocking",
+            "--rate",
+            "200",
+            "--duration",
+            str(round(seconds)),
+            "--pid",
+            str(server.worker_pids()[0]),
+            "--output",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    driver.join()
+    if result:
+        r = result[0]
+        print(f"  under py-spy: {r.rps:,.0f} req/s, p99 {r.p99_ms:.1f} ms, errors {r.errors}")
+    return summarise(out)
+
+
+# ---------------------------------------------------------------- main
+
+
+@contextlib.contextmanager
+def api(url: str, log: Path) -> Iterator[servers.Server]:
+    port = servers.free_port()
+    env = {"DATABASE_URL": url, "ADMIN_API_TOKEN": TOKEN, "PORT": str(port), "HOST": "127.0.0.1"}
+    with servers.running(
+        "waitlist serve (profile)",
+        [*servers.waitlist_command(), "serve", "--port", str(port)],
+        port=port,
+        env=env,
+        cwd=OUT,
+        log=log,
+    ) as server:
+        yield server
+
+
+async def set_statement_logging(admin: str, on: bool) -> None:
+    conn = await asyncpg.connect(databases.asyncpg_dsn(admin))
+    try:
+        value = "SET log_statement = 'all'" if on else "RESET log_statement"
+        await conn.execute(f'ALTER DATABASE "{DATABASE}" {value}')
+    finally:
+        await conn.close()
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    OUT.mkdir(exist_ok=True)
+    url = await databases.recreate_postgres(args.postgres_url, DATABASE)
+    databases.migrate(servers.waitlist_command(), url, cwd=OUT, log=OUT / "profile-migrate.log")
+    seeder = await PostgresSeeder.connect(url)
+    users_needed = int(args.seconds + 5) * 4000 + SAMPLED_REQUESTS
+    try:
+        provider = await seeder.provider("+19990000001", "Profile provider")
+        queue_provider = await seeder.provider("+19990000002", "Profile queue")
+        day = datetime.now(UTC).date() + timedelta(days=1)
+        queue_day = day + timedelta(days=1)
+        await seeder.queue(queue_provider, queue_day, 5_000_000, 2_000)
+        await seeder.users([user_phone(i) for i in range(1_000_000, 1_000_000 + users_needed)])
+        await seeder.analyze()
+    finally:
+        await seeder.close()
+    queue_path = (
+        f"/appointments/?service_account_phone={quote(queue_provider.phone)}"
+        f"&day={queue_day.isoformat()}&limit=100"
+    )
+
+    def booking(i: int, on: date) -> tuple[str, str, dict]:
+        return (
+            "POST",
+            "/appointments/",
+            {
+                "user_phone": user_phone(i),
+                "service_account_phone": provider.phone,
+                "appointment_date": f"{on.isoformat()}T10:30:00",
+            },
+        )
+
+    scenarios = set(args.scenarios.split(","))
+    summary: list[str] = []
+    await set_statement_logging(args.postgres_url, True)
+    try:
+        with api(url, OUT / "profile-server.log") as server:
+            if "booking" in scenarios:
+                n, sql = await count_statements(
+                    server, [booking(1_000_000 + i, day) for i in range(SAMPLED_REQUESTS)]
+                )
+                summary.append(
+                    f"booking: {n:.1f} SQL statements per request:\n    " + "\n    ".join(sql)
+                )
+            if "queue" in scenarios:
+                n, sql = await count_statements(
+                    server, [("GET", queue_path, None)] * SAMPLED_REQUESTS
+                )
+                summary.append(
+                    f"queue read: {n:.1f} SQL statements per request:\n    " + "\n    ".join(sql)
+                )
+    finally:
+        await set_statement_logging(args.postgres_url, False)
+    print("\n".join(summary), flush=True)
+
+    first_user = 1_000_000 + SAMPLED_REQUESTS
+    epoch_day = (day + timedelta(days=5) - date(1970, 1, 1)).days
+    with api(url, OUT / "profile-server.log") as server:
+        for name in ("booking", "queue"):
+            if name not in scenarios:
+                continue
+            out = OUT / f"profile-{name}.txt"
+            print(f"profiling {name} for {args.seconds:g} s ...", flush=True)
+            if name == "booking":
+                keys = str(users_needed - SAMPLED_REQUESTS)
+                wrk_args = [keys, TOKEN, provider.phone, str(first_user), keys, str(epoch_day)]
+                profile = await asyncio.to_thread(
+                    profile_under_load, server, "booking.lua", wrk_args, args.seconds, out
+                )
+            else:
+                profile = await asyncio.to_thread(
+                    profile_under_load, server, "queue.lua", [queue_path, TOKEN], args.seconds, out
+                )
+            text = report(name, profile)
+            (OUT / f"profile-{name}.md").write_text(text + "\n")
+            print(text, flush=True)
+        problems = server.log_problems()
+    if problems:
+        print(f"server log: {len(problems)} problem line(s), first: {problems[0]}")
+    await databases.drop_postgres(args.postgres_url, DATABASE)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.profile", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--scenarios", default="booking,queue")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--postgres-url", default=databases.DEFAULT_POSTGRES)
+    asyncio.run(main_async(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
