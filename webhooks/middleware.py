@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from tortoise.exceptions import DBConnectionError
 
 from core.errors import AlreadyExists, DomainError, InvalidInput, InvalidTransition, NotFound
+from core.rules.phones import mask_phones_in
 from webhooks.responses import error
 from webhooks.state import SETTINGS
 from webhooks.validation import RequestInvalid, errors_of
