@@ -30,7 +30,7 @@ def telegram_settings(database_url: str, api_url: str, **overrides: Any) -> Sett
         "public_base_url": "https://waitlist.example",
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 _update_ids = itertools.count(500_000)
@@ -110,7 +110,7 @@ class TelegramUser:
         return self.bot.api.texts(self.chat_id)
 
     def last_text(self) -> str:
-        return self.bot.api.last(self.chat_id).params["text"]
+        return str(self.bot.api.last(self.chat_id).params["text"])
 
     def buttons(self, call: Call | None = None) -> dict[str, str]:
         """Label -> callback data of the inline keyboard under `call` (default: the last)."""

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,7 @@ class FakeTelegramAPI:
     _blocked: set[int] = field(default_factory=set)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _new_call: asyncio.Event = field(default_factory=asyncio.Event)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     url: str = ""
 
@@ -80,6 +81,13 @@ class FakeTelegramAPI:
     def push_update(self, update: dict[str, Any]) -> None:
         self._updates.append(update)
         self._new_update.set()
+
+    async def wait_until(self, condition: Callable[[], bool], *, seconds: float = 10.0) -> None:
+        """Wait until `condition()` holds after some call (a bound on a hang, not a timing test)."""
+        async with asyncio.timeout(seconds):
+            while not condition():
+                self._new_call.clear()
+                await self._new_call.wait()
 
     def calls_of(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -142,6 +150,7 @@ class FakeTelegramAPI:
         if handler is None:
             return _error(404, "Not Found: method not found")
         call.result = await handler(params)
+        self._new_call.set()
         return web.json_response({"ok": True, "result": call.result})
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:

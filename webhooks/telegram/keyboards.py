@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from bot import customer, replies
 from core.models import Channel, ServiceAccount
 from core.rules.days import today_in, utcnow
-from core.services import appointments, conversations, provider_lookup, users
+from core.services import appointments, conversations, provider_lookup
 from webhooks.telegram import texts
 
 UI_PREFIX = "ui:"
@@ -69,19 +69,18 @@ async def after_reply(phone: str) -> InlineKeyboardMarkup | None:
     """The buttons to show under a reply to `phone`: what they can sensibly do next.
 
     The engine's open question comes first: when it asked "which place?" or "which
-    appointment?", its numbered options become buttons that answer with the number.
-    None for someone not yet registered: the engine is asking for their name, and a
-    button press would be read as the answer.
+    appointment?", its numbered options become buttons that answer with the number;
+    while it asks for a name there are none, since a press would be read as the answer.
     """
     if await is_provider(phone):
         return PROVIDER_CONSOLE
     dialogue = await conversations.load(channel=Channel.TELEGRAM, phone=phone, now=utcnow())
     if dialogue is not None:
+        if dialogue.state == customer.ASK_NAME:
+            return None
         choices = await _choices(phone, dialogue)
         if choices is not None:
             return choices
-    if await users.find_user(phone=phone) is None:
-        return None
     in_line = await appointments.standings(user_phone=phone)
     return _CUSTOMER_IN_LINE if in_line else _CUSTOMER_IDLE
 
@@ -145,5 +144,7 @@ def pick_day(account: ServiceAccount) -> InlineKeyboardMarkup:
     for offset in range(DAYS_AHEAD):
         day = today + timedelta(days=offset)
         label = replies.day_label(day, today=today)
-        buttons.append(_button(label[:1].upper() + label[1:], f"JOIN {key} {day.isoformat()}"))
+        # The day goes first after a phone: the engine would read "+1202... 2026" as one number.
+        words = f"{day.isoformat()} {key}" if key.startswith("+") else f"{key} {day.isoformat()}"
+        buttons.append(_button(label[:1].upper() + label[1:], f"JOIN {words}"))
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])

@@ -20,7 +20,7 @@ from telegram.error import (
 
 from bot.senders import RetryLater, Undeliverable
 from core.models import Channel
-from webhooks.telegram import links
+from webhooks.telegram import keyboards, links
 from webhooks.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -93,5 +93,9 @@ class TelegramSender:
         chat_id = await links.chat_of(recipient_phone)
         if chat_id is None:
             raise Undeliverable("no reachable Telegram chat is linked to this phone")
-        message = await send_text(self._bot, self._pacer, chat_id=chat_id, text=text)
+        # "It's your turn ... text LEAVE if you can't make it": with the buttons for it.
+        markup = await keyboards.after_reply(recipient_phone)
+        message = await send_text(
+            self._bot, self._pacer, chat_id=chat_id, text=text, reply_markup=markup
+        )
         return str(message.message_id)

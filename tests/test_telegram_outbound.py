@@ -1,0 +1,214 @@
+"""Proactive messages over Telegram: the outbox sender, blocked users, flood control, pacing."""
+
+# ruff: noqa: F811 (pytest fixtures imported by name)
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dispatcher import Dispatcher
+from bot.senders import RetryLater, Undeliverable
+from core.models import Channel, OutboxMessage, OutboxStatus, TelegramLink
+from core.rules.days import utcnow
+from core.services import contacts, users
+from tests.telegram_support import (  # noqa: F401 (fixtures)
+    bot,
+    enqueue,
+    telegram_api,
+)
+from webhooks.telegram import texts
+from webhooks.telegram.outbound import TelegramSender
+from webhooks.telegram.pacing import Pacer
+
+ANN = "+14155550101"
+
+
+def unpaced_sender(bot) -> TelegramSender:
+    return TelegramSender(bot.channel.application.bot, Pacer(per_chat_interval=0))
+
+
+async def linked(bot, phone=ANN):
+    await users.create_user(name="Ann Lee", phone=phone)
+    person = bot.user(phone)
+    await person.links()
+    return person
+
+
+async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
+    ann = await linked(bot)
+    message_id = await unpaced_sender(bot).send(
+        recipient_phone=ANN, text="It's your turn at Serene Spa!", idempotency_key="k1"
+    )
+    call = bot.api.last(ann.chat_id)
+    assert call.params["text"] == "It's your turn at Serene Spa!"
+    assert message_id == str(call.result_id)
+    assert set(ann.buttons(call)) == {texts.JOIN, texts.HELP}
+
+
+async def test_a_phone_without_a_linked_chat_is_undeliverable(bot):
+    with pytest.raises(Undeliverable):
+        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+    assert bot.api.sent() == []
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(bot):
+    ann = await linked(bot)
+    bot.api.block(ann.chat_id)
+    await enqueue(ANN, "You're next at Serene Spa.", "near:1:1")
+    sends_before = len(bot.api.sent())
+
+    dispatcher = Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}, base_backoff=0)
+    await dispatcher.run_once()
+    await dispatcher.run_once()
+
+    message = await OutboxMessage.get(idempotency_key="near:1:1")
+    assert (message.status, message.attempts) == (OutboxStatus.FAILED, 1)
+    assert "blocked" in message.last_error
+    assert (await TelegramLink.get(chat_id=ann.chat_id)).reachable is False
+    assert len(bot.api.sent()) == sends_before + 1
+    # Later messages are not even tried: nothing reaches a chat that blocked us.
+    with pytest.raises(Undeliverable):
+        await unpaced_sender(bot).send(recipient_phone=ANN, text="again", idempotency_key="k2")
+    assert len(bot.api.sent()) == sends_before + 1
+
+
+async def test_writing_again_after_unblocking_makes_the_chat_reachable(bot):
+    ann = await linked(bot)
+    await TelegramLink.filter(chat_id=ann.chat_id).update(reachable=False)
+    await ann.says("status")
+    assert (await TelegramLink.get(chat_id=ann.chat_id)).reachable is True
+
+
+@pytest.mark.parametrize(("status", "reachable"), [("kicked", False), ("member", True)])
+async def test_telegrams_blocked_and_unblocked_notices_update_the_link(bot, status, reachable):
+    ann = await linked(bot)
+    await TelegramLink.filter(chat_id=ann.chat_id).update(reachable=not reachable)
+    member = {"user": {"id": 7000001, "is_bot": True, "first_name": "Waitlist"}}
+    update = {
+        "my_chat_member": {
+            "chat": ann._chat(),
+            "from": ann._sender(),
+            "date": 1_700_000_000,
+            "old_chat_member": {**member, "status": "member" if not reachable else "kicked",
+                                **({"until_date": 0} if reachable else {})},
+            "new_chat_member": {**member, "status": status,
+                                **({"until_date": 0} if not reachable else {})},
+        }
+    }
+    response = await bot.deliver(update)
+    assert response.status == 200
+    assert (await TelegramLink.get(chat_id=ann.chat_id)).reachable is reachable
+
+
+async def test_flood_control_is_honoured_and_the_message_waits_as_told(bot):
+    ann = await linked(bot)
+    bot.api.fail_next("sendMessage", status=429, retry_after=7, chat_id=ann.chat_id)
+    await enqueue(ANN, "You're next at Serene Spa.", "near:2:1")
+    sends_before = len(bot.api.sent())
+    sender = unpaced_sender(bot)
+
+    before = utcnow()
+    await Dispatcher({Channel.TELEGRAM: sender}).run_once()
+
+    message = await OutboxMessage.get(idempotency_key="near:2:1")
+    assert message.status == OutboxStatus.PENDING
+    assert (message.next_attempt_at - before).total_seconds() >= 7
+    assert len(bot.api.sent()) == sends_before + 1
+    # Until then this process sends nothing at all: Telegram's flood control is per bot.
+    with pytest.raises(RetryLater) as held:
+        await sender.send(recipient_phone=ANN, text="other", idempotency_key="k3")
+    assert held.value.retry_after > 5
+    assert len(bot.api.sent()) == sends_before + 1
+
+
+async def test_a_retry_after_maps_to_retry_later_with_the_seconds(bot):
+    await linked(bot)
+    bot.api.fail_next("sendMessage", status=429, retry_after=3)
+    with pytest.raises(RetryLater) as caught:
+        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+    assert caught.value.retry_after == 3
+
+
+async def test_a_telegram_server_error_is_retried_later(bot):
+    await linked(bot)
+    bot.api.fail_next("sendMessage", status=502, retry_after=None, description="Bad Gateway")
+    with pytest.raises(RetryLater):
+        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+
+
+async def test_a_chat_telegram_does_not_know_is_undeliverable_and_unlinked(bot):
+    ann = await linked(bot)
+    bot.api.fail_next(
+        "sendMessage", status=400, retry_after=None, description="Bad Request: chat not found"
+    )
+    with pytest.raises(Undeliverable):
+        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+    assert (await TelegramLink.get(chat_id=ann.chat_id)).reachable is False
+
+
+async def test_opted_out_phones_get_nothing_proactive(bot):
+    ann = await linked(bot)
+    await contacts.set_opted_out(phone=ANN, opted_out=True)
+    await enqueue(ANN, "You're next at Serene Spa.", "near:3:1")
+    sends_before = len(bot.api.texts(ann.chat_id))
+    await Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}).run_once()
+    assert (await OutboxMessage.get(idempotency_key="near:3:1")).status == OutboxStatus.SKIPPED
+    assert len(bot.api.texts(ann.chat_id)) == sends_before
+
+
+async def test_the_apps_sender_is_offered_for_the_dispatcher(bot):
+    from webhooks import telegram
+
+    sender = telegram.sender_of(bot.app)
+    assert sender is not None
+    assert sender.channel is Channel.TELEGRAM
+
+
+# Pacing, on a clock the test moves -----------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+async def test_pacing_spaces_one_chats_messages_a_second_apart():
+    clock = Clock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        await pacer.acquire(1, max_wait=5)
+    assert clock.slept == [1.0, 1.0]
+
+
+async def test_pacing_lets_different_chats_go_at_thirty_a_second():
+    clock = Clock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    for chat in range(31):
+        await pacer.acquire(chat, max_wait=5)
+    assert round(clock.now - 100.0, 3) == 1.0
+
+
+async def test_pacing_never_holds_a_caller_longer_than_it_allows():
+    clock = Clock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer.pause(30)
+    with pytest.raises(RetryLater) as held:
+        await pacer.acquire(1, max_wait=5)
+    assert held.value.retry_after == 30
+    assert clock.slept == []
+
+
+async def test_replies_are_held_only_by_the_overall_limit():
+    clock = Clock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    await pacer.acquire(1, max_wait=5)
+    await pacer.acquire(1, max_wait=5, per_chat=False)
+    assert clock.slept == [round(1 / 30, 3)]
