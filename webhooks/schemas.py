@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from core.rules.days import InvalidDate, InvalidTimezone, parse_day, validate_timezone
 from core.rules.phones import normalize_phone
@@ -61,7 +62,7 @@ Phone = Annotated[
 ]
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
     AfterValidator(_no_nul),
 ]
 LongText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
@@ -124,7 +125,8 @@ class UserCreate(_In):
 class _NoPhoneChange(_In):
     """A partial update: only the fields given change, and the phone never does."""
 
-    phone: Any = Field(default=None, json_schema_extra={"deprecated": True})
+    # Accepted only to be refused with a clear message; not part of the documented body.
+    phone: SkipJsonSchema[Any] = None
     _required: ClassVar[frozenset[str]] = frozenset(
         {
             "name",
