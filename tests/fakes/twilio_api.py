@@ -107,6 +107,11 @@ class FakeTwilio:
         self._script.extend(failures)
 
     @property
+    def in_flight(self) -> int:
+        """Requests received and not answered yet."""
+        return sum(1 for r in self.requests if r.answered is None)
+
+    @property
     def bodies(self) -> list[str]:
         return [m.body for m in self.messages.values()]
 
@@ -134,6 +139,8 @@ class FakeTwilio:
         form = {k: str(v) for k, v in (await request.post()).items()}
         seen = Request(form=form, authorized=self._authorized(request))
         self.requests.append(seen)
+        async with self._arrived:
+            self._arrived.notify_all()
         response = await self._answer(request, seen)
         seen.answered = response.status
         async with self._arrived:
