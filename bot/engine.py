@@ -8,6 +8,7 @@ answers through the core services: no booking rule lives here.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 from bot import customer, provider, replies
@@ -22,6 +23,14 @@ log = logging.getLogger(__name__)
 
 # Longer texts are cut: no command needs more, and parsing stays cheap.
 MAX_TEXT = 1000
+# PostgreSQL refuses NUL in text; other control characters mean nothing to us either.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    # Lone surrogates cannot be stored as UTF-8.
+    text = (text or "")[:MAX_TEXT].encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub(" ", text)
 
 
 async def handle_message(
@@ -40,7 +49,7 @@ async def handle_message(
     message = Inbound(
         channel=channel,
         phone=phone,
-        text=(text or "")[:MAX_TEXT],
+        text=_clean(text),
         default_provider_phone=default_provider_phone,
         now=now or utcnow(),
     )

@@ -1,0 +1,81 @@
+"""`waitlist chat`: a console conversation, with proactive messages shown as they come."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import queue
+
+from bot.console import run_chat
+from bot.engine import handle_message
+from core import db
+from core.models import Channel
+from core.services import service_accounts
+from core.settings import Settings
+
+ANN, SPA = "+14155550101", "+14155550100"
+
+
+class Keyboard:
+    """Lines typed one at a time; None is Ctrl-D."""
+
+    def __init__(self) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+
+    def type(self, line: str | None) -> None:
+        self.lines.put(line)
+
+    def readline(self) -> str:
+        line = self.lines.get(timeout=10)
+        return "" if line is None else line + "\n"
+
+
+class Screen(io.StringIO):
+    """What the console printed; lets a test wait for a line to appear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.changed.set()
+        return super().write(text)
+
+    async def shows(self, needle: str) -> None:
+        while needle not in self.getvalue():
+            self.changed.clear()
+            await self.changed.wait()
+
+
+async def _until(screen: Screen, needle: str, within: float = 3.0) -> None:
+    await asyncio.wait_for(screen.shows(needle), within)
+
+
+async def test_a_console_chat_registers_joins_and_shows_the_turn_message(database_url):
+    await db.migrate(database_url)
+    ctx = await db.start(database_url)
+    await service_accounts.create_service_account(phone=SPA, name="Zen Spa", code="SPA")
+    await ctx.close_connections()
+
+    keyboard, screen = Keyboard(), Screen()
+    settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+    chat = asyncio.create_task(
+        run_chat(settings=settings, phone="+1 (415) 555-0101", input_stream=keyboard, output=screen)
+    )
+    try:
+        await _until(screen, "Texting as +14155550101")
+        keyboard.type("join")
+        await _until(screen, "What's your name?")
+        keyboard.type("")
+        keyboard.type("Ann Bell")
+        await _until(screen, "You're in line at Zen Spa today: #1")
+        # The provider, elsewhere, calls the next person.
+        reply = await handle_message(channel=Channel.SMS, phone=SPA, text="next")
+        assert "Called Ann B." in reply
+        await _until(screen, "[message] It's your turn at Zen Spa!", within=1.0)
+        keyboard.type("leave")
+        await _until(screen, "You've left the line")
+    finally:
+        keyboard.type(None)
+        await asyncio.wait_for(chat, 5)
+    assert screen.getvalue().count("[message]") == 1
