@@ -3,7 +3,9 @@
 It answers `POST /appointments/` with the same request and response shape as the
 real API, on the schema the project's migrations build, with no ORM and no
 framework around the handler. Its throughput is what this machine can do for a
-booking; the benchmark reports the real server as a ratio to it.
+booking; the benchmark reports the real server as a ratio to it. It also answers
+`GET /appointments/?service_account_phone=..&day=..` (the queue, one statement),
+as a reference for what a queue read can cost here.
 
 The SQL is what a booking needs and no more: the user by phone, the service
 account by phone (time zone and scoring settings), the (user, account) running
@@ -26,7 +28,13 @@ import orjson
 from aiohttp import web
 
 from core.rules import penalty as penalty_rules
-from core.rules.days import InvalidDate, local_day, parse_appointment_moment, today_in
+from core.rules.days import (
+    InvalidDate,
+    local_day,
+    parse_appointment_moment,
+    parse_day,
+    today_in,
+)
 from core.rules.phones import InvalidPhone, normalize_phone
 
 POOL_KEY = web.AppKey("pool", asyncpg.Pool)
@@ -40,6 +48,16 @@ SCORE_SQL = (
     "SELECT cancellations, no_shows, as_of FROM reliability_scores"
     " WHERE user_id = $1 AND service_account_id = $2"
 )
+# The literal 'active' lets the plan use the partial queue index even when generic.
+QUEUE_SQL = (
+    "SELECT a.id, u.phone AS user_phone, sa.phone AS service_account_phone,"
+    " a.appointment_date, a.day, a.duration_minutes, a.notes, a.status, a.penalty, a.created_at"
+    " FROM appointments a JOIN users u ON u.id = a.user_id"
+    " JOIN service_accounts sa ON sa.id = a.service_account_id"
+    " WHERE a.service_account_id = (SELECT id FROM service_accounts WHERE phone = $1)"
+    " AND a.status = 'active' AND a.day = $2"
+    " ORDER BY a.penalty, a.created_at, a.id OFFSET $3 LIMIT $4"
+)
 INSERT_SQL = (
     "INSERT INTO appointments (user_id, service_account_id, appointment_date, day,"
     " duration_minutes, notes, status, penalty, created_at)"
@@ -48,7 +66,12 @@ INSERT_SQL = (
 
 
 def _json(status: int, body: dict[str, Any]) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+    # OPT_UTC_Z writes UTC as "Z", as pydantic does in the real API.
+    return web.Response(
+        status=status,
+        body=orjson.dumps(body, option=orjson.OPT_UTC_Z),
+        content_type="application/json",
+    )
 
 
 def _error(status: int, detail: str) -> web.Response:
@@ -117,6 +140,22 @@ async def book(request: web.Request) -> web.Response:
     )
 
 
+async def queue(request: web.Request) -> web.Response:
+    """The queue for one day: one statement, rows straight to JSON."""
+    try:
+        account_phone = normalize_phone(request.query["service_account_phone"])
+        day = parse_day(request.query["day"])
+        skip = int(request.query.get("skip", 0))
+        limit = int(request.query.get("limit", 100))
+    except (KeyError, ValueError) as exc:
+        return _error(422, str(exc))
+    async with request.app[POOL_KEY].acquire() as conn:
+        rows = await conn.fetch(QUEUE_SQL, account_phone, day, skip, limit)
+    data = [dict(row) for row in rows]
+    message = "Appointments queue retrieved successfully"
+    return _json(200, {"success": True, "message": message, "data": data})
+
+
 async def healthz(_: web.Request) -> web.Response:
     return _json(200, {"status": "ok"})
 
@@ -133,6 +172,8 @@ def create_app(database_url: str, pool_size: int) -> web.Application:
     app.cleanup_ctx.append(pool_ctx)
     app.router.add_post("/appointments/", book)
     app.router.add_post("/appointments", book)
+    app.router.add_get("/appointments/", queue)
+    app.router.add_get("/appointments", queue)
     app.router.add_get("/healthz", healthz)
     return app
 

@@ -37,7 +37,7 @@ import aiohttp
 import asyncpg
 
 from bench import databases, servers, wrk
-from bench.seed import PostgresSeeder, Provider, user_phone
+from bench.seed import PostgresSeeder, user_phone
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT = BENCH_DIR / "out"

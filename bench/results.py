@@ -88,7 +88,8 @@ def runs_detail(rows: list[Row]) -> str:
                 f"{run.requests} requests in {run.duration_s:.1f} s = {run.rps:,.0f}/s, "
                 f"p50 {run.p50_ms:.1f} ms, p90 {run.p90_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
                 f"max {run.max_ms:.1f} ms, socket errors {run.socket_errors}, "
-                f"non-2xx {run.non2xx}" + (f" (first: `{run.sample}`)" if run.sample else "")
+                f"non-2xx {run.non2xx}, load average at start {run.load_before:.1f}"
+                + (f" (first non-2xx: `{run.sample}`)" if run.sample else "")
             )
     return "\n".join(lines)
 

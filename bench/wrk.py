@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -31,6 +32,8 @@ class WrkResult:
     # A thread ran out of fresh keys and repeated one: the run is not valid as is.
     exhausted: bool
     sample: str
+    # The 1-minute load average when the run started: other work on the machine shows here.
+    load_before: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -110,6 +113,7 @@ def run(
         str(threads),
         *args,
     ]
+    load = load_average()
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 60, check=False
     )
@@ -119,4 +123,11 @@ def run(
             handle.write(" ".join(command) + "\n" + output + "\n")
     if done.returncode != 0:
         raise WrkError(f"wrk exited {done.returncode}:\n{output[-2000:]}")
-    return parse(output)
+    return dataclasses.replace(parse(output), load_before=load)
+
+
+def load_average() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0

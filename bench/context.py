@@ -1,0 +1,223 @@
+"""What every scenario shares: options, the per-database bench, servers and wrk runs."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bench import results, servers, wrk
+from bench.results import Report, Row
+from bench.seed import Seeder
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+OUT = BENCH_DIR / "out"
+
+TWILIO_ACCOUNT_SID = "AC" + "b" * 32
+TWILIO_NUMBER = "+15005550006"
+
+
+@dataclass
+@dataclass
+class Options:
+    seconds: float
+    warmup: float
+    connections: int
+    threads: int
+    repeat: int
+    max_rps: int
+    postgres_url: str
+    sqlite: bool
+    only: set[str]
+    keep: bool
+    output: Path
+
+    def describe(self) -> str:
+        return (
+            f"wrk {self.threads} threads, {self.connections} connections, "
+            f"{self.warmup:g} s warm-up then {self.seconds:g} s measured per run, "
+            f"{self.repeat} measured run(s) per scenario (median by throughput)"
+        )
+
+
+@dataclass
+class Bench:
+    """What one database's runs share: who to talk to, where keys come from."""
+
+    options: Options
+    report: Report
+    label: str
+    database_url: str
+    seeder: Seeder
+    token: str = field(default_factory=lambda: "bench-" + secrets.token_hex(16))
+    twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    next_user: int = 1_000_000
+    next_day: int = 1
+
+    def take_users(self, count: int) -> int:
+        first = self.next_user
+        self.next_user += count
+        return first
+
+    def take_day(self) -> date:
+        """A fresh day for one booking run, so runs never meet in the one-per-day index."""
+        self.next_day += 1
+        return datetime.now(UTC).date() + timedelta(days=self.next_day)
+
+    def log(self, name: str) -> Path:
+        return OUT / f"{self.label.lower()}-{name}.log"
+
+
+def echo(text: str) -> None:
+    print(text, flush=True)
+
+
+def api_env(bench: Bench, port: int) -> dict[str, str]:
+    return {
+        "DATABASE_URL": bench.database_url,
+        "ADMIN_API_TOKEN": bench.token,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": bench.twilio_token,
+        "TWILIO_FROM_NUMBER": TWILIO_NUMBER,
+        # Outbound SMS must never leave the machine: point the API at a closed local port.
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+        # A thousand customers texting once a second each is the scenario, not abuse.
+        "SMS_INBOUND_PER_MINUTE": "1000000",
+    }
+
+
+@contextlib.contextmanager
+def api_server(bench: Bench, *, workers: int = 1) -> Iterator[servers.Server]:
+    port = servers.free_port()
+    command = [*servers.waitlist_command(), "serve", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    name = f"api-{workers}w"
+    with servers.running(
+        f"waitlist serve ({bench.label}, {workers} process(es))",
+        command,
+        port=port,
+        env=api_env(bench, port),
+        cwd=OUT,
+        log=bench.log(name),
+    ) as server:
+        yield server
+    record_log_problems(bench, server)
+
+
+@contextlib.contextmanager
+def baseline_server(bench: Bench) -> Iterator[servers.Server]:
+    port = servers.free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "bench.baseline_server",
+        "--port",
+        str(port),
+        "--database-url",
+        bench.database_url,
+    ]
+    with servers.running(
+        "baseline",
+        command,
+        port=port,
+        env={"PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        log=bench.log("baseline"),
+    ) as server:
+        yield server
+    record_log_problems(bench, server)
+
+
+def record_log_problems(bench: Bench, server: servers.Server) -> None:
+    problems = server.log_problems()
+    if problems:
+        bench.report.problems.append(
+            f"{server.name}: {len(problems)} line(s) in {server.log.relative_to(REPO)}, "
+            f"first: `{problems[0][:200]}`"
+        )
+
+
+def record_memory(bench: Bench, server: servers.Server, after: str, *, api: bool = True) -> None:
+    rss = server.rss_mb()
+    total = sum(rss.values())
+    serving = max(rss[pid] for pid in server.worker_pids() if pid in rss)
+    detail = ", ".join(f"pid {pid}: {mb:.0f} MB" for pid, mb in rss.items())
+    bench.report.memory.append(
+        f"{server.name} after {after}: largest serving process {serving:.0f} MB "
+        f"(all processes {total:.0f} MB: {detail})"
+    )
+    if api:
+        bench.report.server_rss_mb.append(serving)
+
+
+def wrk_once(
+    bench: Bench, server: servers.Server, script: str, args: list[str], seconds: float
+) -> wrk.WrkResult:
+    o = bench.options
+    return wrk.run(
+        url=server.url,
+        script=script,
+        args=args,
+        seconds=seconds,
+        connections=o.connections,
+        threads=o.threads,
+        log=bench.log("wrk"),
+    )
+
+
+def say(name: str, n: int, result: wrk.WrkResult) -> None:
+    echo(
+        f"  {name}: run {n}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+        f"p99 {result.p99_ms:.1f} ms, errors {result.errors}"
+        + (f" (first: {result.sample})" if result.sample else "")
+    )
+
+
+def measure(
+    bench: Bench,
+    server: servers.Server,
+    script: str,
+    args_for: Callable[[str], list[str]],
+    *,
+    name: str,
+) -> list[wrk.WrkResult]:
+    """A warm-up, then `repeat` measured runs; `args_for("warmup"|"run")` gives fresh keys."""
+    o = bench.options
+    echo(f"  {name}: warm-up {o.warmup:g} s")
+    wrk_once(bench, server, script, args_for("warmup"), o.warmup)
+    runs = []
+    for n in range(o.repeat):
+        runs.append(wrk_once(bench, server, script, args_for("run"), o.seconds))
+        say(name, n + 1, runs[-1])
+    return runs
+
+
+def add_row(
+    bench: Bench,
+    key: str,
+    scenario: str,
+    runs: list[wrk.WrkResult],
+    *,
+    processes: int = 1,
+    note: str = "",
+) -> Row:
+    row = Row(
+        key=f"{bench.label}:{key}",
+        scenario=scenario,
+        database=bench.label,
+        processes=processes,
+        result=results.median_run(runs) if runs else None,
+        runs=runs,
+        note=note,
+    )
+    bench.report.rows.append(row)
+    return row

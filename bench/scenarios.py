@@ -1,0 +1,365 @@
+"""The scenarios of issue 6: seeding each, driving it with wrk, checking what it wrote."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+
+from bench import servers, twilio_payloads, wrk
+from bench.context import (
+    OUT,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_NUMBER,
+    Bench,
+    add_row,
+    api_server,
+    baseline_server,
+    echo,
+    measure,
+    record_memory,
+    say,
+    wrk_once,
+)
+from bench.seed import Provider, user_phone
+
+QUEUE_SIZE = 2_000
+HISTORY_EVENTS = 5_000
+SMS_CUSTOMERS = 1_000
+# The history scenario: a few people booking day after day, with and without a past.
+HISTORY_USERS = 16
+# Epoch days far enough ahead that history bookings never meet another scenario's day.
+HISTORY_FIRST_DAY = (date.today() + timedelta(days=3650) - date(1970, 1, 1)).days
+
+
+class BookingKeys:
+    """Fresh users for each phase of a booking scenario, seeded before the clock starts.
+
+    Each phase (the warm-up, then every measured run) gets `budget` users nobody has
+    booked with and a day of its own, so every request is a first booking.
+    """
+
+    def __init__(self, bench: Bench, provider: Provider, budget: int) -> None:
+        self._bench, self._provider, self._budget = bench, provider, budget
+        self._seeded: list[int] = []
+        # The day each measured run booked, in order, for the correctness check.
+        self.measured_days: list[date] = []
+
+    async def prepare(self, phases: int) -> None:
+        for _ in range(phases):
+            first = self._bench.take_users(self._budget)
+            await self._bench.seeder.users(
+                [user_phone(i) for i in range(first, first + self._budget)]
+            )
+            self._seeded.append(first)
+        await self._bench.seeder.analyze()
+
+    def __call__(self, phase: str) -> list[str]:
+        first = self._seeded.pop(0)
+        day = self._bench.take_day()
+        if phase == "run":
+            self.measured_days.append(day)
+        epoch_day = (day - date(1970, 1, 1)).days
+        budget = str(self._budget)
+        return [budget, self._bench.token, self._provider.phone, str(first), budget, str(epoch_day)]
+
+
+async def booking_keys(bench: Bench, provider: Provider) -> BookingKeys:
+    o = bench.options
+    keys = BookingKeys(bench, provider, int(o.max_rps * max(o.seconds, o.warmup)))
+    await keys.prepare(1 + o.repeat)
+    return keys
+
+
+async def active_rows(bench: Bench, provider: Provider, day: date) -> int:
+    return int(
+        await bench.seeder.scalar(
+            f"SELECT count(*) FROM appointments WHERE service_account_id = {provider.id}"
+            f" AND day = '{day.isoformat()}' AND status = 'active'"
+        )
+    )
+
+
+async def double_bookings(bench: Bench) -> int:
+    return int(
+        await bench.seeder.scalar(
+            "SELECT count(*) FROM (SELECT user_id, day FROM appointments WHERE status = 'active'"
+            " GROUP BY user_id, day HAVING count(*) > 1) AS twice"
+        )
+    )
+
+
+async def outbox_rows(bench: Bench) -> int:
+    return int(await bench.seeder.scalar("SELECT count(*) FROM outbox"))
+
+
+async def check_bookings(
+    bench: Bench, provider: Provider, keys: BookingKeys, runs: list[wrk.WrkResult], what: str
+) -> None:
+    """Every 2xx is a row; a few more rows are fine (requests cut off when wrk stops)."""
+    for day, run in zip(keys.measured_days, runs, strict=True):
+        created = await active_rows(bench, provider, day)
+        ok = run.requests - run.non2xx
+        verdict = "ok" if ok <= created <= ok + bench.options.connections else "MISMATCH"
+        bench.report.checks.append(
+            f"{bench.label} {what}: {created} appointments on the run's day for {ok} 2xx "
+            f"answers — {verdict}"
+        )
+    twice = await double_bookings(bench)
+    bench.report.checks.append(
+        f"{bench.label} after {what}: users with two active appointments on one day: {twice}"
+        f" — {'ok' if twice == 0 else 'WRONG'}"
+    )
+
+
+async def scenario_baseline(bench: Bench, provider: Provider, queue_path: str | None) -> None:
+    """The raw asyncpg server: booking (the reference), and the queue when asked."""
+    keys = await booking_keys(bench, provider) if "booking" in bench.options.only else None
+    with baseline_server(bench) as server:
+        if keys is not None:
+            echo("booking, raw asyncpg baseline")
+            runs = await asyncio.to_thread(
+                measure, bench, server, "booking.lua", keys, name="baseline"
+            )
+            await check_bookings(bench, provider, keys, runs, "baseline booking")
+            add_row(bench, "baseline", "Booking, raw asyncpg baseline", runs)
+        if queue_path is not None:
+            await scenario_queue(
+                bench, server, queue_path, key="queue-baseline", what=", raw asyncpg baseline"
+            )
+        record_memory(bench, server, "its runs", api=False)
+
+
+async def scenario_booking(
+    bench: Bench, server: servers.Server, provider: Provider, *, processes: int = 1
+) -> list[wrk.WrkResult]:
+    name = f"booking ({processes} process{'es' if processes > 1 else ''})"
+    echo(name)
+    keys = await booking_keys(bench, provider)
+    runs = await asyncio.to_thread(measure, bench, server, "booking.lua", keys, name=name)
+    await check_bookings(bench, provider, keys, runs, name)
+    return runs
+
+
+async def prepare_queue(bench: Bench, provider: Provider) -> str:
+    """2,000 people waiting on one day; return the path of the queue's first page."""
+    day = bench.take_day()
+    await bench.seeder.queue(provider, day, bench.take_users(QUEUE_SIZE), QUEUE_SIZE)
+    await bench.seeder.analyze()
+    return (
+        f"/appointments/?service_account_phone={quote(provider.phone)}"
+        f"&day={day.isoformat()}&limit=100"
+    )
+
+
+async def scenario_queue(
+    bench: Bench, server: servers.Server, path: str, *, key: str = "queue", what: str = ""
+) -> None:
+    echo(f"queue read{what}")
+    # A check that the read returns a full page before timing it.
+    headers = {"Authorization": f"Bearer {bench.token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.get(server.url + path) as answer,
+    ):
+        body = await answer.json()
+        size = len(body.get("data") or [])
+    bench.report.checks.append(
+        f"{bench.label} queue read{what}: {QUEUE_SIZE} waiting, one page answered "
+        f"{size} appointments — {'ok' if size == 100 else 'WRONG'}"
+    )
+    runs = await asyncio.to_thread(
+        measure, bench, server, "queue.lua", lambda _: [path, bench.token], name=f"queue{what}"
+    )
+    add_row(bench, key, f"Queue read ({QUEUE_SIZE:,} waiting, limit=100){what}", runs)
+
+
+async def scenario_history(bench: Bench, server: servers.Server, provider: Provider) -> None:
+    """The same bookings by people with 5,000 past events and by people with none.
+
+    Both groups book exactly the same days, in alternating order run after run, so
+    the only difference between them is the past.
+    """
+    o = bench.options
+    budget = int(o.max_rps * max(o.seconds, o.warmup) / 2)
+    days_per_run = budget // HISTORY_USERS + 1
+    with_past = bench.take_users(HISTORY_USERS)
+    for i in range(with_past, with_past + HISTORY_USERS):
+        await bench.seeder.history_user(user_phone(i), provider, HISTORY_EVENTS)
+    newcomers = bench.take_users(HISTORY_USERS)
+    await bench.seeder.users([user_phone(i) for i in range(newcomers, newcomers + HISTORY_USERS)])
+    await bench.seeder.analyze()
+
+    def args(first_user: int, run: int) -> list[str]:
+        first_day = HISTORY_FIRST_DAY + run * days_per_run
+        return [
+            str(budget),
+            bench.token,
+            provider.phone,
+            str(first_user),
+            str(HISTORY_USERS),
+            str(first_day),
+        ]
+
+    def drive() -> tuple[list[wrk.WrkResult], list[wrk.WrkResult]]:
+        echo(
+            f"history: {HISTORY_USERS} users with {HISTORY_EVENTS:,} past events each, "
+            f"and {HISTORY_USERS} new users booking the same days"
+        )
+        for first_user in (with_past, newcomers):
+            wrk_once(bench, server, "booking.lua", args(first_user, 0), o.warmup)
+        past: list[wrk.WrkResult] = []
+        fresh: list[wrk.WrkResult] = []
+        for n in range(1, o.repeat + 1):
+            order = [(with_past, past, "history"), (newcomers, fresh, "new users")]
+            for first_user, runs, name in order if n % 2 else reversed(order):
+                runs.append(wrk_once(bench, server, "booking.lua", args(first_user, n), o.seconds))
+                say(name, n, runs[-1])
+        return past, fresh
+
+    past, fresh = await asyncio.to_thread(drive)
+    add_row(bench, "history", f"Booking, users with {HISTORY_EVENTS:,} past events", past)
+    add_row(bench, "newcomers", "Booking, new users (same days)", fresh)
+
+
+async def sms_customers(bench: Bench) -> list[str]:
+    provider = await bench.seeder.provider("+19990000900", "Bench SMS provider", code="BENCH")
+    first = bench.take_users(SMS_CUSTOMERS)
+    phones = [user_phone(i) for i in range(first, first + SMS_CUSTOMERS)]
+    ids = await bench.seeder.users(phones)
+    today = datetime.now(UTC).date()
+    rows = []
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for n, user_id in enumerate(ids.values()):
+        moment = datetime(today.year, today.month, today.day, 23, 0, tzinfo=UTC)
+        rows.append(
+            (
+                user_id,
+                provider.id,
+                moment,
+                today,
+                30,
+                None,
+                "active",
+                0.0,
+                start + timedelta(seconds=n),
+                None,
+            )
+        )
+    await bench.seeder.appointments(rows)
+    await bench.seeder.analyze()
+    return phones
+
+
+async def scenario_sms(bench: Bench, server: servers.Server) -> None:
+    echo("SMS webhook (STATUS)")
+    # Is the route there? An unsigned request gets 403 from it and 404 without it.
+    url = server.url + twilio_payloads.SMS_PATH
+    async with aiohttp.ClientSession() as http, http.post(url, data={"Body": "x"}) as answer:
+        status = answer.status
+    if status in (404, 405):
+        echo(f"  not available: POST {twilio_payloads.SMS_PATH} answered {status}")
+        add_row(
+            bench,
+            "sms",
+            "SMS webhook, STATUS from 1,000 customers",
+            [],
+            note=f"not available (route answered {status})",
+        )
+        return
+    customers = await sms_customers(bench)
+    o = bench.options
+    files: dict[str, list[Path]] = {"warmup": [], "run": []}
+    next_sid = 1
+    for phase, seconds, count in (("warmup", o.warmup, 1), ("run", o.seconds, o.repeat)):
+        for n in range(count):
+            path = OUT / f"sms-{bench.label.lower()}-{phase}-{n}.txt"
+            lines = int(o.max_rps * seconds)
+            twilio_payloads.write(
+                path,
+                count=lines,
+                first_sid=next_sid,
+                customers=customers,
+                to_phone=TWILIO_NUMBER,
+                body="STATUS",
+                auth_token=bench.twilio_token,
+                account_sid=TWILIO_ACCOUNT_SID,
+                public_base_url=server.url,
+            )
+            next_sid += lines
+            files[phase].append(path)
+
+    def args_for(phase: str) -> list[str]:
+        return [str(files[phase].pop(0)), twilio_payloads.SMS_PATH]
+
+    runs = await asyncio.to_thread(measure, bench, server, "sms.lua", args_for, name="sms")
+    add_row(bench, "sms", "SMS webhook, STATUS from 1,000 customers", runs)
+
+
+async def race_check(bench: Bench, server: servers.Server) -> None:
+    """12 simultaneous bookings by one user for one day at 12 providers: exactly one 201."""
+    providers = [await bench.seeder.provider(f"+1999100{n:04d}", f"Race {n}") for n in range(12)]
+    phone = user_phone(bench.take_users(1))
+    await bench.seeder.users([phone])
+    day = bench.take_day()
+    headers = {"Authorization": f"Bearer {bench.token}"}
+    async with aiohttp.ClientSession(
+        headers=headers, connector=aiohttp.TCPConnector(limit=12, force_close=True)
+    ) as http:
+
+        async def attempt(provider: Provider) -> int:
+            body = {
+                "user_phone": phone,
+                "service_account_phone": provider.phone,
+                "appointment_date": day.isoformat(),
+            }
+            async with http.post(server.url + "/appointments/", json=body) as answer:
+                return answer.status
+
+        statuses = await asyncio.gather(*(attempt(p) for p in providers))
+    created, refused = statuses.count(201), statuses.count(400)
+    verdict = "ok" if (created, refused) == (1, 11) else "WRONG"
+    bench.report.checks.append(
+        f"{bench.label} one-per-day race across processes: 12 simultaneous bookings by one "
+        f"user gave {created}×201 and {refused}×400 — {verdict}"
+    )
+
+
+async def scenario_scaleout(bench: Bench, provider: Provider, workers: int) -> None:
+    help_text = await help_of_serve()
+    if "--workers" not in help_text:
+        echo("scale-out: not available (`waitlist serve` has no --workers)")
+        add_row(
+            bench,
+            "scaleout",
+            "Booking, 2 processes",
+            [],
+            processes=workers,
+            note="not available (`waitlist serve --workers` missing)",
+        )
+        return
+    outbox_before = await outbox_rows(bench)
+    with api_server(bench, workers=workers) as server:
+        runs = await scenario_booking(bench, server, provider, processes=workers)
+        await race_check(bench, server)
+        record_memory(bench, server, "scale-out booking")
+    written = await outbox_rows(bench) - outbox_before
+    bench.report.checks.append(
+        f"{bench.label} outbox rows written during scale-out booking: {written}"
+    )
+    add_row(bench, "scaleout", f"Booking, {workers} processes", runs, processes=workers)
+
+
+async def help_of_serve() -> str:
+    process = await asyncio.create_subprocess_exec(
+        *servers.waitlist_command(),
+        "serve",
+        "--help",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return out.decode(errors="replace")
