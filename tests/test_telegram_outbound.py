@@ -8,12 +8,13 @@ import pytest
 
 from bot.dispatcher import Dispatcher
 from bot.senders import RetryLater, Undeliverable
-from core.models import Channel, OutboxMessage, OutboxStatus, TelegramLink
+from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status, TelegramLink
 from core.rules.days import utcnow
 from core.services import contacts, users
 from tests.telegram_support import (  # noqa: F401 (fixtures)
     bot,
     enqueue,
+    make_provider,
     telegram_api,
 )
 from webhooks.telegram import texts
@@ -212,3 +213,20 @@ async def test_replies_are_held_only_by_the_overall_limit():
     await pacer.acquire(1, max_wait=5)
     await pacer.acquire(1, max_wait=5, per_chat=False)
     assert clock.slept == [round(1 / 30, 3)]
+
+
+async def test_a_reply_held_by_flood_control_is_delivered_later_through_the_outbox(bot):
+    await make_provider()
+    ann = await linked(bot)
+    bot.api.fail_next("sendMessage", status=429, retry_after=30, chat_id=ann.chat_id)
+    await ann.says("join spa")
+
+    assert await Appointment.filter(user__phone=ANN, status=Status.ACTIVE).count() == 1
+    deferred = await OutboxMessage.get(recipient=ANN)
+    assert deferred.idempotency_key.startswith("telegram-reply:")
+    assert (deferred.channel, deferred.status) == ("telegram", OutboxStatus.PENDING)
+
+    await Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}).run_once()
+    assert ann.last_text() == deferred.text
+    assert ann.last_text().startswith("You're in line at Serene Spa today")
+    assert set(ann.buttons()) == {texts.STATUS, texts.LEAVE, texts.JOIN}

@@ -149,6 +149,14 @@ async def test_without_a_token_the_route_is_404_and_start_up_says_why(
     assert "TELEGRAM_BOT_TOKEN is not set" in caplog.text
 
 
+async def test_an_oversized_body_is_refused_before_it_is_read(bot):
+    response = await bot.client.post(
+        PATH, data=b"{" + b" " * 100_000 + b"}", headers={SECRET_HEADER: SECRET}
+    )
+    assert response.status == 413
+    assert await InboundMessage.all().count() == 0
+
+
 async def test_a_get_on_the_route_is_not_a_500(bot):
     response = await bot.client.get(PATH)
     assert response.status == 405

@@ -30,12 +30,14 @@ from telegram.ext import (
     filters,
 )
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from bot.engine import handle_message
-from bot.senders import DeliveryError
+from bot.senders import DeliveryError, RetryLater
 from core.models import Channel, Conversation, InboundMessage, ServiceAccount
 from core.rules.days import utcnow
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
+from core.services import outbox
 from webhooks.telegram import keyboards, links, texts
 from webhooks.telegram.outbound import REPLY_MAX_WAIT, Markup, send_text
 from webhooks.telegram.pacing import Pacer
@@ -142,11 +144,9 @@ class TelegramBot:
     async def on_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         assert query is not None
-        try:
-            await self._button(update, query)
-        finally:
-            # Always answered, or the user's client shows a spinner for a long while.
-            await _answer(query)
+        # Answered first and always, or the user's client shows a spinner meanwhile.
+        await _answer(query)
+        await self._button(update, query)
 
     async def _button(self, update: Update, query: CallbackQuery) -> None:
         chat = update.effective_chat
@@ -209,26 +209,45 @@ class TelegramBot:
 
     async def _converse(self, update: Update, chat_id: int, phone: str, text: str) -> None:
         reply = await handle_message(channel=Channel.TELEGRAM, phone=phone, text=text)
-        await self._reply(chat_id, reply, await keyboards.after_reply(phone))
-        await InboundMessage.filter(
-            channel=Channel.TELEGRAM.value,
-            external_id=inbound_key(self._bot_id, update.update_id),
-        ).update(phone=phone, reply=reply)
+        key = inbound_key(self._bot_id, update.update_id)
+        try:
+            await self._send(chat_id, reply, await keyboards.after_reply(phone))
+        except RetryLater as exc:
+            # Flood control: the engine has acted, so its answer must not be lost. The
+            # outbox delivers it as soon as Telegram allows, with fresh buttons.
+            log.warning("telegram reply to chat %s deferred to the outbox: %s", chat_id, exc)
+            async with in_transaction() as conn:
+                await outbox.enqueue(
+                    conn=conn,
+                    recipient=phone,
+                    text=reply,
+                    idempotency_key=f"telegram-reply:{key}",
+                    now=utcnow(),
+                )
+            outbox.wake()
+        except DeliveryError as exc:
+            log.warning("telegram reply to chat %s not sent: %s", chat_id, exc)
+        await InboundMessage.filter(channel=Channel.TELEGRAM.value, external_id=key).update(
+            phone=phone, reply=reply
+        )
 
     async def _reply(self, chat_id: int, text: str, markup: Markup | None = None) -> None:
         try:
-            # A reply answers what the person just did: only the overall limit applies.
-            await send_text(
-                self._application.bot,
-                self._pacer,
-                chat_id=chat_id,
-                text=text,
-                reply_markup=markup,
-                max_wait=REPLY_MAX_WAIT,
-                per_chat=False,
-            )
+            await self._send(chat_id, text, markup)
         except DeliveryError as exc:
             log.warning("telegram reply to chat %s not sent: %s", chat_id, exc)
+
+    async def _send(self, chat_id: int, text: str, markup: Markup | None) -> None:
+        # A reply answers what the person just did: only the overall limit applies.
+        await send_text(
+            self._application.bot,
+            self._pacer,
+            chat_id=chat_id,
+            text=text,
+            reply_markup=markup,
+            max_wait=REPLY_MAX_WAIT,
+            per_chat=False,
+        )
 
 
 async def _answer(query: CallbackQuery) -> None:
