@@ -61,6 +61,17 @@ class Settings(BaseSettings):
             raise ValueError("is a placeholder value; set a real secret or leave it empty")
         return value
 
+    @field_validator(
+        "public_base_url",
+        "twilio_account_sid",
+        "twilio_from_number",
+        "twilio_messaging_service_sid",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

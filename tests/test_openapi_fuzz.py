@@ -89,6 +89,7 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_response_off_the_s
         text=True,
         timeout=600,
         check=False,
+        cwd=server_log.parent,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "generated" in result.stdout

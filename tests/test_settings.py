@@ -1,0 +1,61 @@
+"""The settings object: every key documented, placeholders refused, failures early."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_is_listed_in_env_example():
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_env_example_as_is_gives_a_working_default_configuration():
+    settings = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
+    assert settings.database_url == "sqlite://waitlist.db"
+    assert settings.admin_api_token is None
+    assert settings.twilio_auth_token is None
+    assert settings.public_base_url is None
+    assert settings.host_is_loopback
+
+
+@pytest.mark.parametrize("token", ["changeme", "your-token-here", "<token>", "secret"])
+def test_a_placeholder_secret_is_refused(token):
+    with pytest.raises(ValidationError, match="placeholder"):
+        Settings(_env_file=None, admin_api_token=token)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgres://u@h/db", "postgresql://u@h/db", "postgresql+asyncpg://u@h/db", "sqlite://x.db"],
+)
+def test_the_database_url_forms_people_bring_are_accepted(url):
+    assert Settings(_env_file=None, database_url=url).database_url == url  # type: ignore[call-arg]
+
+
+def test_an_unknown_database_is_refused():
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, database_url="mysql://u@h/db")  # type: ignore[call-arg]
+
+
+def test_a_channel_missing_its_companion_setting_fails_at_start():
+    with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings(_env_file=None, telegram_bot_token="123:abc")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="PUBLIC_BASE_URL"):
+        Settings(_env_file=None, twilio_auth_token="a1b2c3")  # type: ignore[call-arg]
+
+
+def test_tortoise_gets_a_postgres_url_with_timeouts():
+    from core.db import connection_config
+
+    config = connection_config("postgresql+asyncpg://u@127.0.0.1:5432/db")
+    assert config["engine"] == "tortoise.backends.asyncpg"
+    assert config["credentials"]["command_timeout"] == 30.0
