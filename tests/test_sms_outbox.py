@@ -21,6 +21,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     start_sms,
     twilio_api_fixture,
 )
+from webhooks import sms
 from webhooks.sms import SMS, TwilioSmsSender
 from webhooks.sms.sender import twilio_sms_sender
 
@@ -163,14 +164,35 @@ async def send_one(app_sms, key: str = "k-1") -> OutboxMessage:
 
 
 async def test_the_app_provides_the_sms_sender_while_it_runs(app_sms):
-    sender = app_sms.client.app[SMS].sender
+    sender = sms.sender_of(app_sms.client.app)
     assert isinstance(sender, TwilioSmsSender)
     session = sender._client.http_client.session
 
     await app_sms.client.close()
 
-    assert app_sms.client.app[SMS].sender is None
+    assert sms.sender_of(app_sms.client.app) is None
     assert session.closed
+
+
+@pytest.mark.parametrize(
+    ("missing", "why"),
+    [
+        ({"twilio_account_sid": None}, "TWILIO_ACCOUNT_SID is not set"),
+        ({"twilio_from_number": None}, "neither TWILIO_FROM_NUMBER nor"),
+    ],
+)
+async def test_without_an_account_sid_or_sender_replies_work_but_outbound_is_off(
+    aiohttp_client, database_url, twilio_api, caplog, missing, why
+):
+    caplog.set_level("INFO")
+    app_sms = await start_sms(
+        aiohttp_client, sms_settings(database_url, twilio_api.url, **missing), twilio_api,
+        engine=None,
+    )
+
+    assert sms.sender_of(app_sms.client.app) is None
+    assert f"outbound SMS is off: {why}" in caplog.text
+    assert len(await replies_in(await app_sms.text(ANN, "help"))) == 1
 
 
 async def test_a_delivered_report_leaves_the_message_sent(app_sms, twilio_api):

@@ -1,9 +1,11 @@
 """The SMS channel over Twilio: signed inbound webhook, TwiML replies, outbound Sender.
 
 `setup(app)` registers the routes and, in `app.cleanup_ctx`, the Twilio client that
-backs the outbox's SMS Sender (`app[SMS].sender` while the app runs). Without
-TWILIO_AUTH_TOKEN the channel is off: no route is registered (so both answer 404) and
-start-up logs why.
+backs the outbox's SMS Sender. Without TWILIO_AUTH_TOKEN the channel is off: no route
+is registered (so both answer 404) and start-up logs why.
+
+    sms.setup(app)            # in create_app, before the outbox dispatcher's cleanup_ctx
+    sms.sender_of(app)        # the outbox's Sender for Channel.SMS while the app runs, or None
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from bot.engine import handle_message
+from bot.senders import Sender
 from core.rules.phones import InvalidPhone, normalize_phone
 from webhooks.sms import routes
 from webhooks.sms.routes import SMS, Engine, SmsChannel
@@ -27,7 +30,15 @@ from webhooks.sms.sender import (
 )
 from webhooks.state import SETTINGS
 
-__all__ = ["INBOUND_PATH", "SMS", "STATUS_PATH", "SmsChannel", "TwilioSmsSender", "setup"]
+__all__ = [
+    "INBOUND_PATH",
+    "SMS",
+    "STATUS_PATH",
+    "SmsChannel",
+    "TwilioSmsSender",
+    "sender_of",
+    "setup",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +65,12 @@ def setup(app: web.Application, *, engine: Engine = handle_message) -> None:
         app.router.add_post(INBOUND_PATH, routes.inbound)
         app.router.add_post(STATUS_PATH, routes.status)
     app.cleanup_ctx.append(_sms_channel)
+
+
+def sender_of(app: web.Application) -> Sender | None:
+    """The SMS Sender, once start-up has run; None when outbound SMS is off."""
+    channel = app.get(SMS)
+    return channel.sender if channel is not None else None
 
 
 async def _sms_channel(app: web.Application) -> AsyncIterator[None]:

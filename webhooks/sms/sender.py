@@ -40,9 +40,10 @@ OPTED_OUT_CODE = 21610
 # which aiohttp reads as "no timeout at all".
 REQUEST_TIMEOUT = 10.0
 
-# Longest a send waits for its pacing slot; past that the outbox retries later, so a
-# backlog never sits on the dispatcher's send timeout.
-MAX_PACING_WAIT = 5.0
+# Longest a send waits for its pacing slot; past that the outbox retries later. Kept
+# below the dispatcher's send timeout (30 s), so a queued send is never cut off
+# mid-wait and counted as a failed attempt.
+MAX_PACING_WAIT = 20.0
 
 # Never trust a Retry-After that would park a message for hours.
 MAX_RETRY_AFTER = 3600.0
@@ -112,6 +113,14 @@ class TwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     def __init__(self, *, timeout: float = REQUEST_TIMEOUT) -> None:
         # No max_retries: see the module docstring.
         super().__init__(timeout=timeout)
+
+    # twilio logs every request and response at INFO, eight lines a message; our own
+    # log lines say what matters, with phones masked.
+    def log_request(self, kwargs: dict[str, Any]) -> None:
+        log.debug("twilio %s %s", kwargs.get("method"), kwargs.get("url"))
+
+    def log_response(self, status_code: int, response: Any) -> None:
+        log.debug("twilio answered %s", status_code)
 
     async def request(
         self,
