@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.models import InboundMessage, TelegramLink
-from tests.fakes.telegram_api import BOT_ID
+from tests.fakes.telegram_api import BOT_ID, FakeTelegramAPI
 from tests.telegram_support import (  # noqa: F401 (fixtures)
     PATH,
     SECRET,
@@ -160,3 +160,27 @@ async def test_an_oversized_body_is_refused_before_it_is_read(bot):
 async def test_a_get_on_the_route_is_not_a_500(bot):
     response = await bot.client.get(PATH)
     assert response.status == 405
+
+
+async def test_when_telegram_is_unreachable_the_server_starts_and_asks_for_a_redelivery(
+    aiohttp_client, database_url, caplog
+):
+    # Nothing listens on port 9: getMe fails. Telegram redelivers after a non-2xx.
+    client = await aiohttp_client(create_app(telegram_settings(database_url, "http://127.0.0.1:9")))
+    assert (await client.get("/healthz")).status == 200
+    response = await client.post(PATH, json={"update_id": 1}, headers={SECRET_HEADER: SECRET})
+    assert response.status == 503
+    assert "Telegram not reachable at start-up: NetworkError" in caplog.text
+    assert await InboundMessage.all().count() == 0
+
+
+async def test_a_refused_token_turns_the_channel_off_without_logging_the_token(
+    aiohttp_client, database_url, caplog
+):
+    async with FakeTelegramAPI(token="1:another-bot").running() as fake:
+        settings = telegram_settings(database_url, fake.url)
+        client = await aiohttp_client(create_app(settings))
+        response = await client.post(PATH, json={"update_id": 1}, headers={SECRET_HEADER: SECRET})
+        assert response.status == 503
+    assert "Telegram refused TELEGRAM_BOT_TOKEN" in caplog.text
+    assert settings.telegram_bot_token.get_secret_value() not in caplog.text
