@@ -1,6 +1,6 @@
 """Where a request's time goes: SQL statements per request, and a py-spy profile under load.
 
-    python -m bench.profile                      # booking and queue, on PostgreSQL
+    python -m bench.profile                      # booking, queue and SMS, on PostgreSQL
     python -m bench.profile --scenarios booking --seconds 15
 
 1. Statements per request: the profile database gets `log_statement = all` (that
@@ -27,16 +27,19 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import asyncpg
+from twilio.request_validator import RequestValidator
 
-from bench import databases, servers, wrk
+from bench import databases, servers, twilio_payloads, wrk
+from bench.context import TWILIO_ACCOUNT_SID, TWILIO_NUMBER
 from bench.seed import PostgresSeeder, user_phone
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -44,6 +47,7 @@ OUT = BENCH_DIR / "out"
 DATABASE = "waitlist_bench_profile"
 PG_LOG = Path("/var/log/postgresql")
 TOKEN = "bench-profile-token-0123456789"
+TWILIO_TOKEN = "0123456789abcdef0123456789abcdef"
 SAMPLED_REQUESTS = 20
 
 # Layers a stack's innermost frame belongs to, first match wins.
@@ -152,24 +156,42 @@ def shape(sql: str) -> str:
     return re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:120]
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One request sent by hand: JSON or a form, with its own headers."""
+
+    method: str
+    path: str
+    json: dict[str, Any] | None = None
+    form: dict[str, str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 async def count_statements(
-    server: servers.Server, requests: list[tuple[str, str, dict | None]]
-) -> tuple[float, list[str]]:
-    """Send requests one at a time; return statements per request and one request's SQL."""
+    server: servers.Server, samples: list[Sample]
+) -> tuple[float, list[str], str]:
+    """Send requests one at a time; return statements per request, one request's SQL, a reply."""
     log = pg_log()
     await asyncio.sleep(0.5)
     offset = log.stat().st_size
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with aiohttp.ClientSession(headers=headers) as http:
-        for method, path, body in requests:
-            async with http.request(method, server.url + path, json=body) as answer:
+    reply = ""
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        for sample in samples:
+            async with http.request(
+                sample.method,
+                server.url + sample.path,
+                json=sample.json,
+                data=sample.form,
+                headers=sample.headers,
+            ) as answer:
+                reply = await answer.text()
                 if answer.status >= 300:
-                    raise RuntimeError(f"{method} {path}: {answer.status} {await answer.text()}")
+                    raise RuntimeError(f"{sample.method} {sample.path}: {answer.status} {reply}")
     await asyncio.sleep(1.0)  # the log is written asynchronously
     found = statements_since(log, offset)
-    per_request = len(found) / len(requests)
+    per_request = len(found) / len(samples)
     one = found[: round(per_request)]
-    return per_request, [shape(sql) for sql in one]
+    return per_request, [shape(sql) for sql in one], reply[:300]
 
 
 # ---------------------------------------------------------------- load + py-spy
@@ -235,14 +257,22 @@ def profile_under_load(
 @contextlib.contextmanager
 def api(url: str, log: Path) -> Iterator[servers.Server]:
     port = servers.free_port()
-    env = {"DATABASE_URL": url, "ADMIN_API_TOKEN": TOKEN, "PORT": str(port), "HOST": "127.0.0.1"}
+    env = {
+        "DATABASE_URL": url,
+        "ADMIN_API_TOKEN": TOKEN,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM_NUMBER": TWILIO_NUMBER,
+        # Outbound SMS must never leave the machine: a closed local port.
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+        "SMS_INBOUND_PER_MINUTE": "1000000",
+    }
+    command = [*servers.waitlist_command(), "serve", "--port", str(port)]
     with servers.running(
-        "waitlist serve (profile)",
-        [*servers.waitlist_command(), "serve", "--port", str(port)],
-        port=port,
-        env=env,
-        cwd=OUT,
-        log=log,
+        "waitlist serve (profile)", command, port=port, env=env, cwd=OUT, log=log
     ) as server:
         yield server
 
@@ -256,81 +286,151 @@ async def set_statement_logging(admin: str, on: bool) -> None:
         await conn.close()
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    OUT.mkdir(exist_ok=True)
-    url = await databases.recreate_postgres(args.postgres_url, DATABASE)
-    databases.migrate(servers.waitlist_command(), url, cwd=OUT, log=OUT / "profile-migrate.log")
+@dataclass
+class Scenario:
+    name: str
+    samples: Callable[[servers.Server], list[Sample]]
+    script: str
+    wrk_args: Callable[[servers.Server], list[str]]
+
+
+async def seed(url: str, seconds: float) -> tuple[list[Scenario], int]:
+    """Providers, users and queues for every scenario; return the scenarios."""
     seeder = await PostgresSeeder.connect(url)
-    users_needed = int(args.seconds + 5) * 4000 + SAMPLED_REQUESTS
+    budget = int(seconds + 5) * 4000
     try:
         provider = await seeder.provider("+19990000001", "Profile provider")
         queue_provider = await seeder.provider("+19990000002", "Profile queue")
-        day = datetime.now(UTC).date() + timedelta(days=1)
-        queue_day = day + timedelta(days=1)
+        sms_provider = await seeder.provider("+19990000900", "Profile SMS", code="BENCH")
+        today = datetime.now(UTC).date()
+        queue_day = today + timedelta(days=2)
         await seeder.queue(queue_provider, queue_day, 5_000_000, 2_000)
-        await seeder.users([user_phone(i) for i in range(1_000_000, 1_000_000 + users_needed)])
+        await seeder.queue(sms_provider, today, 6_000_000, 1_000)
+        await seeder.users([user_phone(i) for i in range(1_000_000, 1_000_000 + budget)])
         await seeder.analyze()
     finally:
         await seeder.close()
+
+    day = today + timedelta(days=1)
     queue_path = (
         f"/appointments/?service_account_phone={quote(queue_provider.phone)}"
         f"&day={queue_day.isoformat()}&limit=100"
     )
 
-    def booking(i: int, on: date) -> tuple[str, str, dict]:
-        return (
-            "POST",
-            "/appointments/",
-            {
-                "user_phone": user_phone(i),
-                "service_account_phone": provider.phone,
-                "appointment_date": f"{on.isoformat()}T10:30:00",
-            },
-        )
+    def bookings(_: servers.Server) -> list[Sample]:
+        return [
+            Sample(
+                "POST",
+                "/appointments/",
+                json={
+                    "user_phone": user_phone(1_000_000 + i),
+                    "service_account_phone": provider.phone,
+                    "appointment_date": f"{day.isoformat()}T10:30:00",
+                },
+            )
+            for i in range(SAMPLED_REQUESTS)
+        ]
 
-    scenarios = set(args.scenarios.split(","))
+    def booking_load(_: servers.Server) -> list[str]:
+        keys = str(budget - SAMPLED_REQUESTS)
+        epoch_day = (day + timedelta(days=5) - date(1970, 1, 1)).days
+        first = str(1_000_000 + SAMPLED_REQUESTS)
+        return [keys, TOKEN, provider.phone, first, keys, str(epoch_day)]
+
+    customers = [user_phone(6_000_000 + i) for i in range(1_000)]
+
+    def sms_samples(server: servers.Server) -> list[Sample]:
+        validator = RequestValidator(TWILIO_TOKEN)
+        url = server.url + twilio_payloads.SMS_PATH
+        samples = []
+        for n in range(SAMPLED_REQUESTS):
+            params = twilio_payloads.delivery(
+                n,
+                from_phone=customers[n],
+                to_phone=TWILIO_NUMBER,
+                body="STATUS",
+                account_sid=TWILIO_ACCOUNT_SID,
+            )
+            signature = validator.compute_signature(url, params)
+            samples.append(
+                Sample(
+                    "POST",
+                    twilio_payloads.SMS_PATH,
+                    form=params,
+                    headers={"X-Twilio-Signature": signature},
+                )
+            )
+        return samples
+
+    def sms_load(server: servers.Server) -> list[str]:
+        path = OUT / "profile-sms-payloads.txt"
+        twilio_payloads.write(
+            path,
+            count=int(seconds + 5) * 4000,
+            first_sid=SAMPLED_REQUESTS + 1,
+            customers=customers,
+            to_phone=TWILIO_NUMBER,
+            body="STATUS",
+            auth_token=TWILIO_TOKEN,
+            account_sid=TWILIO_ACCOUNT_SID,
+            public_base_url=server.url,
+        )
+        return [str(path), twilio_payloads.SMS_PATH]
+
+    scenarios = [
+        Scenario("booking", bookings, "booking.lua", booking_load),
+        Scenario(
+            "queue",
+            lambda _: [Sample("GET", queue_path)] * SAMPLED_REQUESTS,
+            "queue.lua",
+            lambda _: [queue_path, TOKEN],
+        ),
+        Scenario("sms", sms_samples, "sms.lua", sms_load),
+    ]
+    return scenarios, budget
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    OUT.mkdir(exist_ok=True)
+    url = await databases.recreate_postgres(args.postgres_url, DATABASE)
+    databases.migrate(servers.waitlist_command(), url, cwd=OUT, log=OUT / "profile-migrate.log")
+    wanted = set(args.scenarios.split(","))
+    scenarios = [s for s in (await seed(url, args.seconds))[0] if s.name in wanted]
+    log = OUT / "profile-server.log"
+    log.unlink(missing_ok=True)
+
     summary: list[str] = []
     await set_statement_logging(args.postgres_url, True)
     try:
-        with api(url, OUT / "profile-server.log") as server:
-            if "booking" in scenarios:
-                n, sql = await count_statements(
-                    server, [booking(1_000_000 + i, day) for i in range(SAMPLED_REQUESTS)]
-                )
+        with api(url, log) as server:
+            for scenario in scenarios:
+                n, sql, reply = await count_statements(server, scenario.samples(server))
                 summary.append(
-                    f"booking: {n:.1f} SQL statements per request:\n    " + "\n    ".join(sql)
-                )
-            if "queue" in scenarios:
-                n, sql = await count_statements(
-                    server, [("GET", queue_path, None)] * SAMPLED_REQUESTS
-                )
-                summary.append(
-                    f"queue read: {n:.1f} SQL statements per request:\n    " + "\n    ".join(sql)
+                    f"{scenario.name}: {n:.1f} SQL statements per request:\n    "
+                    + "\n    ".join(sql)
+                    + f"\n  a reply: {reply!r}"
                 )
     finally:
         await set_statement_logging(args.postgres_url, False)
-    print("\n".join(summary), flush=True)
+    text = "\n".join(summary)
+    (OUT / "profile-statements.md").write_text(text + "\n")
+    print(text, flush=True)
 
-    first_user = 1_000_000 + SAMPLED_REQUESTS
-    epoch_day = (day + timedelta(days=5) - date(1970, 1, 1)).days
-    with api(url, OUT / "profile-server.log") as server:
-        for name in ("booking", "queue"):
-            if name not in scenarios:
-                continue
-            out = OUT / f"profile-{name}.txt"
-            print(f"profiling {name} for {args.seconds:g} s ...", flush=True)
-            if name == "booking":
-                keys = str(users_needed - SAMPLED_REQUESTS)
-                wrk_args = [keys, TOKEN, provider.phone, str(first_user), keys, str(epoch_day)]
-                profile = await asyncio.to_thread(
-                    profile_under_load, server, "booking.lua", wrk_args, args.seconds, out
-                )
-            else:
-                profile = await asyncio.to_thread(
-                    profile_under_load, server, "queue.lua", [queue_path, TOKEN], args.seconds, out
-                )
-            text = report(name, profile)
-            (OUT / f"profile-{name}.md").write_text(text + "\n")
+    # Restarted: sessions opened while logging was on would keep logging every statement.
+    with api(url, log) as server:
+        for scenario in scenarios:
+            out = OUT / f"profile-{scenario.name}.txt"
+            print(f"profiling {scenario.name} for {args.seconds:g} s ...", flush=True)
+            profile = await asyncio.to_thread(
+                profile_under_load,
+                server,
+                scenario.script,
+                scenario.wrk_args(server),
+                args.seconds,
+                out,
+            )
+            text = report(scenario.name, profile)
+            (OUT / f"profile-{scenario.name}.md").write_text(text + "\n")
             print(text, flush=True)
         problems = server.log_problems()
     if problems:
@@ -342,7 +442,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.profile", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--scenarios", default="booking,queue")
+    parser.add_argument("--scenarios", default="booking,queue,sms")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--postgres-url", default=databases.DEFAULT_POSTGRES)
     asyncio.run(main_async(parser.parse_args(argv)))

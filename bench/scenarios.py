@@ -29,6 +29,7 @@ from bench.seed import Provider, user_phone
 QUEUE_SIZE = 2_000
 HISTORY_EVENTS = 5_000
 SMS_CUSTOMERS = 1_000
+SMS_PROVIDER_PHONE = "+19990000900"
 # The history scenario: a few people booking day after day, with and without a past.
 HISTORY_USERS = 16
 # Epoch days far enough ahead that history bookings never meet another scenario's day.
@@ -226,32 +227,12 @@ async def scenario_history(bench: Bench, server: servers.Server, provider: Provi
 
 
 async def sms_customers(bench: Bench) -> list[str]:
-    provider = await bench.seeder.provider("+19990000900", "Bench SMS provider", code="BENCH")
+    """1,000 customers, each waiting today at one provider, so STATUS has a place to tell."""
+    provider = await bench.seeder.provider(SMS_PROVIDER_PHONE, "Bench SMS provider", code="BENCH")
     first = bench.take_users(SMS_CUSTOMERS)
-    phones = [user_phone(i) for i in range(first, first + SMS_CUSTOMERS)]
-    ids = await bench.seeder.users(phones)
-    today = datetime.now(UTC).date()
-    rows = []
-    start = datetime.now(UTC) - timedelta(hours=1)
-    for n, user_id in enumerate(ids.values()):
-        moment = datetime(today.year, today.month, today.day, 23, 0, tzinfo=UTC)
-        rows.append(
-            (
-                user_id,
-                provider.id,
-                moment,
-                today,
-                30,
-                None,
-                "active",
-                0.0,
-                start + timedelta(seconds=n),
-                None,
-            )
-        )
-    await bench.seeder.appointments(rows)
+    await bench.seeder.queue(provider, datetime.now(UTC).date(), first, SMS_CUSTOMERS)
     await bench.seeder.analyze()
-    return phones
+    return [user_phone(i) for i in range(first, first + SMS_CUSTOMERS)]
 
 
 async def scenario_sms(bench: Bench, server: servers.Server) -> None:
@@ -271,6 +252,7 @@ async def scenario_sms(bench: Bench, server: servers.Server) -> None:
         )
         return
     customers = await sms_customers(bench)
+    await sms_check(bench, server, customers[0])
     o = bench.options
     files: dict[str, list[Path]] = {"warmup": [], "run": []}
     next_sid = 1
@@ -297,6 +279,30 @@ async def scenario_sms(bench: Bench, server: servers.Server) -> None:
 
     runs = await asyncio.to_thread(measure, bench, server, "sms.lua", args_for, name="sms")
     add_row(bench, "sms", "SMS webhook, STATUS from 1,000 customers", runs)
+
+
+async def sms_check(bench: Bench, server: servers.Server, customer: str) -> None:
+    """One signed STATUS by hand (MessageSid 0, which wrk never sends): is the reply a place?"""
+    params = twilio_payloads.delivery(
+        0,
+        from_phone=customer,
+        to_phone=TWILIO_NUMBER,
+        body="STATUS",
+        account_sid=TWILIO_ACCOUNT_SID,
+    )
+    url = server.url + twilio_payloads.SMS_PATH
+    signature = twilio_payloads.sign(url, params, bench.twilio_token)
+    headers = {"X-Twilio-Signature": signature}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=params, headers=headers) as answer,
+    ):
+        status, reply = answer.status, await answer.text()
+    message = reply.split("<Message>")[-1].split("</Message>")[0] if "<Message>" in reply else reply
+    verdict = "ok" if status == 200 and "<Message>" in reply else "WRONG"
+    bench.report.checks.append(
+        f"{bench.label} SMS STATUS by hand: {status}, reply `{message[:120]}` — {verdict}"
+    )
 
 
 async def race_check(bench: Bench, server: servers.Server) -> None:

@@ -38,6 +38,10 @@ def delivery(
     }
 
 
+def sign(url: str, params: dict[str, str], auth_token: str) -> str:
+    return str(RequestValidator(auth_token).compute_signature(url, params))
+
+
 def write(
     path: Path,
     *,
