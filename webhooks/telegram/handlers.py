@@ -9,7 +9,6 @@ step, "share your phone first" (see `_remember_request`).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -29,15 +28,14 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.engine import handle_message
 from bot.senders import DeliveryError, RetryLater
-from core.models import Channel, Conversation, InboundMessage, ServiceAccount
+from core.models import Channel, InboundMessage, ServiceAccount
 from core.rules.days import utcnow
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
-from core.services import outbox
+from core.services import conversations, outbox
 from webhooks.telegram import keyboards, links, texts
 from webhooks.telegram.outbound import REPLY_MAX_WAIT, Markup, send_text
 from webhooks.telegram.pacing import Pacer
@@ -46,11 +44,9 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 
-# What someone asked before sharing their phone waits here, keyed by chat, so any
-# server process can carry on with it once they share. The channel name keeps these
-# rows apart from the engine's (channel, phone) dialogues.
-_AWAITING_PHONE = "telegram-link"
-_REQUEST_TTL = timedelta(minutes=30)
+# What someone asked before sharing their phone waits in the dialogue table, keyed by
+# chat, so any server process can carry on with it once they share.
+_AWAITING_PHONE = "awaiting_phone"
 
 
 def inbound_key(bot_id: int, update_id: int) -> str:
@@ -266,27 +262,26 @@ async def _edit_markup(query: CallbackQuery, markup: InlineKeyboardMarkup | None
         log.info("keyboard not updated: %s", type(exc).__name__)
 
 
+def _request_key(chat_id: int) -> str:
+    # Not a phone (no "+"), so it never meets the engine's own dialogues.
+    return f"tg{chat_id}"
+
+
 async def _remember_request(chat_id: int, text: str) -> None:
-    values: dict[str, Any] = {
-        "state": "awaiting_phone",
-        "data": {"text": text[:1000]},
-        "expires_at": utcnow() + _REQUEST_TTL,
-    }
-    rows = Conversation.filter(channel=_AWAITING_PHONE, phone=str(chat_id))
-    if await rows.update(**values):
-        return
-    try:
-        await Conversation.create(channel=_AWAITING_PHONE, phone=str(chat_id), **values)
-    except IntegrityError:
-        await rows.update(**values)
+    await conversations.save(
+        channel=Channel.TELEGRAM,
+        phone=_request_key(chat_id),
+        state=_AWAITING_PHONE,
+        data={"text": text[:1000]},
+        now=utcnow(),
+    )
 
 
 async def _take_request(chat_id: int) -> str | None:
-    row = await Conversation.get_or_none(channel=_AWAITING_PHONE, phone=str(chat_id))
-    if row is None:
+    key = _request_key(chat_id)
+    dialogue = await conversations.load(channel=Channel.TELEGRAM, phone=key, now=utcnow())
+    if dialogue is None:
         return None
-    # The delete is the claim: of two processes reading the row, one carries on with it.
-    if not await Conversation.filter(id=row.id).delete():
-        return None
-    text = row.data.get("text") if row.expires_at > utcnow() else None
+    await conversations.clear(channel=Channel.TELEGRAM, phone=key)
+    text = dialogue.data.get("text")
     return text if isinstance(text, str) and text.strip() else None
