@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 from core.models import Contact, InboundMessage, ServiceAccount
+from core.rules.gsm import fits_one_segment
+from core.rules.optout import Keyword, carrier_keyword
 from core.services import contacts
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
@@ -234,10 +236,21 @@ async def test_the_real_engine_is_wired_in_by_default(aiohttp_client, database_u
 
 
 def test_the_channels_own_replies_fit_one_gsm7_segment():
-    gsm7 = set(
-        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-        "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-    )
     for text in (replies.SLOW_DOWN, replies.SORRY, replies.CUT):
-        assert len(text) <= 160
-        assert set(text) <= gsm7, text
+        assert fits_one_segment(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("STOP", Keyword.OPT_OUT),
+        ("  quit!", Keyword.OPT_OUT),
+        ("Unstop", Keyword.OPT_IN),
+        ("yes.", Keyword.OPT_IN_ANSWER),
+        ("stop it", None),
+        ("leave", None),
+        ("", None),
+    ],
+)
+def test_carrier_keywords_are_whole_messages_ignoring_case_and_end_punctuation(text, keyword):
+    assert carrier_keyword(text) is keyword

@@ -13,6 +13,8 @@ OPT_OUT_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
+# Opt-in words that are also everyday answers ("join SPA today?" "yes").
+_ANSWERS = frozenset({"YES"})
 
 # Twilio matches the whole message, ignoring case and surrounding blanks; people add a
 # full stop or an exclamation mark, which we forgive too.
@@ -22,6 +24,8 @@ _TRIM = " \t\r\n.!"
 class Keyword(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
+    # Opts in at the carrier, and still means something to the conversation.
+    OPT_IN_ANSWER = "opt_in_answer"
 
 
 def carrier_keyword(text: str) -> Keyword | None:
@@ -29,5 +33,5 @@ def carrier_keyword(text: str) -> Keyword | None:
     if word in OPT_OUT_WORDS:
         return Keyword.OPT_OUT
     if word in OPT_IN_WORDS:
-        return Keyword.OPT_IN
+        return Keyword.OPT_IN_ANSWER if word in _ANSWERS else Keyword.OPT_IN
     return None

@@ -166,10 +166,9 @@ async def _reply(channel: SmsChannel, *, phone: str, form: MultiDictProxy[str]) 
         await contacts.set_opted_out(phone=phone, opted_out=True)
         log.info("sms from %s: opted out", mask_phone(phone))
         return ""
-    if keyword is Keyword.OPT_IN:
+    if keyword in (Keyword.OPT_IN, Keyword.OPT_IN_ANSWER):
         await contacts.set_opted_out(phone=phone, opted_out=False)
-        # YES also answers questions ("join SPA today?"), so the engine still sees it.
-        if body.strip(" \t\r\n.!").upper() != "YES":
+        if keyword is Keyword.OPT_IN:
             return ""
 
     verdict = await _rate_verdict(channel, phone)
