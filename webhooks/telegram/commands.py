@@ -56,9 +56,9 @@ def webhook_url(settings: Settings) -> str:
 
 async def set_webhook(settings: Settings) -> str:
     """Point Telegram at PUBLIC_BASE_URL/webhooks/telegram with our secret; returns the URL."""
+    bot = _bot(settings)
     url = webhook_url(settings)
     assert settings.telegram_webhook_secret is not None  # Settings require it with a token
-    bot = _bot(settings)
     try:
         async with bot:
             await bot.set_webhook(
