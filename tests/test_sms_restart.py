@@ -1,9 +1,9 @@
 """Nothing is lost: a dispatching process killed mid-send delivers everything after a
 restart, each message once at the (deduping) fake Twilio.
 
-A real subprocess runs the outbox dispatcher with the Twilio Sender against the test
-database, the fake Twilio answers slowly, and the process is killed with SIGKILL while
-requests are in flight. The fake keeps working on a request whose caller died, as
+A real subprocess (`waitlist serve`, or a bare dispatcher process with a short lease)
+works against the test database, the fake Twilio answers slowly, and the process is
+killed with SIGKILL while requests are in flight. The fake keeps working on a request whose caller died, as
 Twilio would, so the restarted process sends those messages again after their lease:
 the fake counts the repeats (`duplicates`) and keeps one message per idempotency key.
 """
@@ -11,11 +11,15 @@ the fake counts the repeats (`duplicates`) and keeps one message per idempotency
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+
+import aiohttp
+import pytest
 
 from core.models import Channel, OutboxMessage, OutboxStatus
 from core.rules.days import utcnow
@@ -52,8 +56,8 @@ asyncio.run(main())
 RECIPIENTS = ["+14155550101", "+14155550102", "+14155550103"]
 
 
-async def start_worker(database_url: str, api: FakeTwilio, cwd: Path) -> asyncio.subprocess.Process:
-    env = {
+def environment(database_url: str, api: FakeTwilio) -> dict[str, str]:
+    return {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
@@ -63,16 +67,41 @@ async def start_worker(database_url: str, api: FakeTwilio, cwd: Path) -> asyncio
         "TWILIO_API_BASE_URL": api.url,
         "PUBLIC_BASE_URL": PUBLIC,
         "SMS_MAX_PER_SECOND": "1000",
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
     }
+
+
+async def start_worker(
+    database_url: str, api: FakeTwilio, cwd: Path, port: int
+) -> asyncio.subprocess.Process:
+    """A process running the dispatcher alone, with a lease short enough to wait out."""
     # cwd: a directory without a .env file, so only these settings apply.
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", WORKER, str(LEASE_SECONDS),
-        env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+        env=environment(database_url, api), cwd=cwd, stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
     async with asyncio.timeout(60):
         assert (await process.stdout.readline()).strip() == b"dispatching"
     return process
+
+
+async def start_server(
+    database_url: str, api: FakeTwilio, cwd: Path, port: int
+) -> asyncio.subprocess.Process:
+    """`waitlist serve`, as in production: the outbox dispatcher runs in the server."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "webhooks.cli", "serve", "--port", str(port), "--no-migrate",
+        env=environment(database_url, api), cwd=cwd,
+    )
+    async with aiohttp.ClientSession() as session, asyncio.timeout(60):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return process
+            await asyncio.sleep(0.1)
 
 
 async def stop(process: asyncio.subprocess.Process, sig: int) -> None:
@@ -91,8 +120,13 @@ async def all_sent(count: int) -> None:
             await asyncio.sleep(0.1)
 
 
-async def test_a_dispatcher_killed_mid_send_delivers_every_message_once_after_restart(
-    orm, tmp_path
+@pytest.mark.parametrize(
+    ("start", "lease_passes"),
+    [(start_server, "moved"), (start_worker, "waited")],
+    ids=["waitlist-serve", "dispatcher-process"],
+)
+async def test_a_process_killed_mid_send_delivers_every_message_once_after_restart(
+    orm, tmp_path, unused_tcp_port, start, lease_passes
 ):
     # Two messages per recipient: one recipient's messages go out in order, so when the
     # kill comes each recipient has one message in flight and one not yet tried.
@@ -110,15 +144,20 @@ async def test_a_dispatcher_killed_mid_send_delivers_every_message_once_after_re
             )
 
     async with FakeTwilio(delay=1.5) as api:
-        first = await start_worker(orm, api, tmp_path)
+        first = await start(orm, api, tmp_path, unused_tcp_port)
         try:
             await api.wait_for_requests(len(RECIPIENTS), within=60)
             await stop(first, signal.SIGKILL)
             killed_with_in_flight = api.in_flight
         finally:
             await stop(first, signal.SIGKILL)
+        if lease_passes == "moved":
+            # The server's lease is two minutes: let it pass rather than wait it out.
+            await OutboxMessage.filter(status=OutboxStatus.PENDING).update(
+                next_attempt_at=utcnow() - timedelta(seconds=1)
+            )
 
-        second = await start_worker(orm, api, tmp_path)
+        second = await start(orm, api, tmp_path, unused_tcp_port)
         try:
             await all_sent(len(keys))
         finally:
@@ -137,8 +176,9 @@ async def test_a_dispatcher_killed_mid_send_delivers_every_message_once_after_re
     # sent first (see webhooks.sms.routes._record_status).
     assert api.duplicates == len(api.requests) - len(keys)
     print(
-        f"\nkill-and-restart: {len(keys)} messages, {len(api.requests)} POSTs, "
-        f"{killed_with_in_flight} in flight at the kill, {api.duplicates} repeated keys"
+        f"\nkill-and-restart ({start.__name__}): {len(keys)} messages, "
+        f"{len(api.requests)} POSTs, {killed_with_in_flight} in flight at the kill, "
+        f"{api.duplicates} repeated keys"
     )
     rows = await OutboxMessage.all()
     assert {r.status for r in rows} == {OutboxStatus.SENT}

@@ -16,7 +16,7 @@ import base64
 import hmac
 import itertools
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -120,8 +120,12 @@ class FakeTwilio:
             await self._arrived.wait_for(lambda: len(self.requests) >= count)
 
     async def wait_for_messages(self, count: int, within: float = 30.0) -> None:
+        await self.wait_until(lambda: len(self.messages) >= count, within=within)
+
+    async def wait_until(self, condition: Callable[[], bool], within: float = 30.0) -> None:
+        """Return once `condition()` holds, checked whenever a request arrives or ends."""
         async with asyncio.timeout(within), self._arrived:
-            await self._arrived.wait_for(lambda: len(self.messages) >= count)
+            await self._arrived.wait_for(condition)
 
     def _authorized(self, request: web.Request) -> bool:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
