@@ -182,22 +182,34 @@ def say(name: str, n: int, result: wrk.WrkResult) -> None:
     )
 
 
-def measure(
-    bench: Bench,
-    server: servers.Server,
-    script: str,
-    args_for: Callable[[str], list[str]],
-    *,
-    name: str,
-) -> list[wrk.WrkResult]:
-    """A warm-up, then `repeat` measured runs; `args_for("warmup"|"run")` gives fresh keys."""
+@dataclass(frozen=True)
+class Subject:
+    """One server under one kind of load: `args_for("warmup"|"run")` gives fresh keys."""
+
+    name: str
+    server: servers.Server
+    args_for: Callable[[str], list[str]]
+
+
+def measure(bench: Bench, script: str, subjects: list[Subject]) -> list[list[wrk.WrkResult]]:
+    """Warm every subject up, then `repeat` rounds that run each subject once.
+
+    Other engineers' work comes and goes on this machine. Running the subjects that
+    are compared in the same rounds, in an order reversed every other round, puts the
+    drift on all of them alike, so their ratios hold even when absolute figures move.
+    """
     o = bench.options
-    echo(f"  {name}: warm-up {o.warmup:g} s")
-    wrk_once(bench, server, script, args_for("warmup"), o.warmup)
-    runs = []
-    for n in range(o.repeat):
-        runs.append(wrk_once(bench, server, script, args_for("run"), o.seconds))
-        say(name, n + 1, runs[-1])
+    for subject in subjects:
+        echo(f"  {subject.name}: warm-up {o.warmup:g} s")
+        wrk_once(bench, subject.server, script, subject.args_for("warmup"), o.warmup)
+    runs: list[list[wrk.WrkResult]] = [[] for _ in subjects]
+    order = list(range(len(subjects)))
+    for n in range(1, o.repeat + 1):
+        for index in order if n % 2 else reversed(order):
+            subject = subjects[index]
+            result = wrk_once(bench, subject.server, script, subject.args_for("run"), o.seconds)
+            runs[index].append(result)
+            say(subject.name, n, result)
     return runs
 
 

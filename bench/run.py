@@ -1,7 +1,7 @@
 """The benchmark: one command that sets everything up, measures, and writes bench/RESULTS.md.
 
-    python -m bench.run                # everything, PostgreSQL and SQLite (about 5 minutes)
-    python -m bench.run --repeat 3     # each measured run three times, median reported
+    python -m bench.run                # everything, PostgreSQL and SQLite (about 7 minutes)
+    python -m bench.run --repeat 3     # three measured rounds per scenario instead of two
     python -m bench.run --only booking,queue --no-sqlite
 
 It creates fresh databases (PostgreSQL on 127.0.0.1:5432 as user postgres, and a
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from pathlib import Path
 
 from bench import databases, results, servers, wrk
@@ -26,19 +27,23 @@ from bench.context import (
     Options,
     add_row,
     api_server,
+    baseline_server,
     echo,
     record_memory,
 )
 from bench.machine import collect
 from bench.results import Report, Row
 from bench.scenarios import (
+    QUEUE_LABEL,
+    Contender,
+    outbox_rows,
     prepare_queue,
-    scenario_baseline,
+    scaleout_checks,
     scenario_booking,
     scenario_history,
     scenario_queue,
-    scenario_scaleout,
     scenario_sms,
+    workers_supported,
 )
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder
 from bench.targets import judge, judge_memory
@@ -50,30 +55,65 @@ PG_DATABASE = "waitlist_bench"
 async def run_database(
     options: Options, report: Report, label: str, url: str, seeder: Seeder
 ) -> None:
+    """Every scenario on one database, the servers compared running side by side.
+
+    All servers are started first and stay up; an idle one costs nothing, and the
+    rounds that compare them can then alternate between them (see `measure`).
+    """
     bench = Bench(options=options, report=report, label=label, database_url=url, seeder=seeder)
     only = options.only
-    provider = await seeder.provider("+19990000001", "Bench provider")
     postgres = label == "PostgreSQL"
+    provider = await seeder.provider("+19990000001", "Bench provider")
     queue_path = None
     if "queue" in only:
         queue_provider = await seeder.provider("+19990000002", "Bench queue provider")
         queue_path = await prepare_queue(bench, queue_provider)
-    if postgres and only & {"booking", "queue"}:
-        await scenario_baseline(bench, provider, queue_path)
-    with api_server(bench) as server:
-        if "booking" in only:
-            runs = await scenario_booking(bench, server, provider)
-            add_row(bench, "booking", "Booking, distinct users", runs)
+    scale_out = postgres and "scaleout" in only
+    if scale_out and not await workers_supported():
+        echo("scale-out: not available (`waitlist serve` has no --workers)")
+        add_row(
+            bench,
+            "scaleout",
+            "Booking, 2 processes",
+            [],
+            processes=2,
+            note="not available (`waitlist serve --workers` missing)",
+        )
+        scale_out = False
+    outbox_before = await outbox_rows(bench)
+
+    with contextlib.ExitStack() as stack:
+        api = stack.enter_context(api_server(bench))
+        base = stack.enter_context(baseline_server(bench)) if postgres else None
+        scale = stack.enter_context(api_server(bench, workers=2)) if scale_out else None
+
+        bookers = []
+        if base and "booking" in only:
+            bookers.append(Contender("baseline", "Booking, raw asyncpg baseline", base))
+        if "booking" in only or scale:
+            bookers.append(Contender("booking", "Booking, distinct users", api))
+        if scale:
+            bookers.append(Contender("scaleout", "Booking, 2 processes", scale, processes=2))
+        if bookers:
+            await scenario_booking(bench, provider, bookers)
         if queue_path is not None:
-            await scenario_queue(bench, server, queue_path)
+            readers = [Contender("queue", QUEUE_LABEL, api)]
+            if base:
+                readers.insert(
+                    0, Contender("queue-baseline", QUEUE_LABEL + ", raw asyncpg baseline", base)
+                )
+            await scenario_queue(bench, queue_path, readers)
         if "history" in only:
             history_provider = await seeder.provider("+19990000003", "Bench history provider")
-            await scenario_history(bench, server, history_provider)
+            await scenario_history(bench, api, history_provider)
         if postgres and "sms" in only:
-            await scenario_sms(bench, server)
-        record_memory(bench, server, "its runs")
-    if postgres and "scaleout" in only:
-        await scenario_scaleout(bench, provider, workers=2)
+            await scenario_sms(bench, api)
+        if scale:
+            await scaleout_checks(bench, scale, outbox_before)
+            record_memory(bench, scale, "its runs")
+        if base:
+            record_memory(bench, base, "its runs", api=False)
+        record_memory(bench, api, "its runs")
 
 
 async def run_postgres(options: Options, report: Report) -> None:
@@ -109,7 +149,9 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per scenario")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--repeat", type=int, default=1, help="measured runs per scenario")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="measured rounds per scenario (median reported)"
+    )
     parser.add_argument(
         "--max-rps",
         type=int,

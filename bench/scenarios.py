@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -15,18 +17,15 @@ from bench.context import (
     TWILIO_ACCOUNT_SID,
     TWILIO_NUMBER,
     Bench,
+    Subject,
     add_row,
-    api_server,
-    baseline_server,
     echo,
     measure,
-    record_memory,
-    say,
-    wrk_once,
 )
 from bench.seed import Provider, user_phone
 
 QUEUE_SIZE = 2_000
+QUEUE_LABEL = f"Queue read ({QUEUE_SIZE:,} waiting, limit=100)"
 HISTORY_EVENTS = 5_000
 SMS_CUSTOMERS = 1_000
 SMS_PROVIDER_PHONE = "+19990000900"
@@ -116,33 +115,25 @@ async def check_bookings(
     )
 
 
-async def scenario_baseline(bench: Bench, provider: Provider, queue_path: str | None) -> None:
-    """The raw asyncpg server: booking (the reference), and the queue when asked."""
-    keys = await booking_keys(bench, provider) if "booking" in bench.options.only else None
-    with baseline_server(bench) as server:
-        if keys is not None:
-            echo("booking, raw asyncpg baseline")
-            runs = await asyncio.to_thread(
-                measure, bench, server, "booking.lua", keys, name="baseline"
-            )
-            await check_bookings(bench, provider, keys, runs, "baseline booking")
-            add_row(bench, "baseline", "Booking, raw asyncpg baseline", runs)
-        if queue_path is not None:
-            await scenario_queue(
-                bench, server, queue_path, key="queue-baseline", what=", raw asyncpg baseline"
-            )
-        record_memory(bench, server, "its runs", api=False)
+@dataclass(frozen=True)
+class Contender:
+    """A server in the booking scenario, and the row its figures go to."""
+
+    key: str
+    label: str
+    server: servers.Server
+    processes: int = 1
 
 
-async def scenario_booking(
-    bench: Bench, server: servers.Server, provider: Provider, *, processes: int = 1
-) -> list[wrk.WrkResult]:
-    name = f"booking ({processes} process{'es' if processes > 1 else ''})"
-    echo(name)
-    keys = await booking_keys(bench, provider)
-    runs = await asyncio.to_thread(measure, bench, server, "booking.lua", keys, name=name)
-    await check_bookings(bench, provider, keys, runs, name)
-    return runs
+async def scenario_booking(bench: Bench, provider: Provider, contenders: list[Contender]) -> None:
+    """Booking by distinct new users, the contenders measured in the same rounds."""
+    echo("booking by distinct users: " + ", ".join(c.label for c in contenders))
+    keys = [await booking_keys(bench, provider) for _ in contenders]
+    subjects = [Subject(c.label, c.server, k) for c, k in zip(contenders, keys, strict=True)]
+    runs = await asyncio.to_thread(measure, bench, "booking.lua", subjects)
+    for contender, key, result in zip(contenders, keys, runs, strict=True):
+        await check_bookings(bench, provider, key, result, contender.label)
+        add_row(bench, contender.key, contender.label, result, processes=contender.processes)
 
 
 async def prepare_queue(bench: Bench, provider: Provider) -> str:
@@ -156,26 +147,25 @@ async def prepare_queue(bench: Bench, provider: Provider) -> str:
     )
 
 
-async def scenario_queue(
-    bench: Bench, server: servers.Server, path: str, *, key: str = "queue", what: str = ""
-) -> None:
-    echo(f"queue read{what}")
-    # A check that the read returns a full page before timing it.
+async def scenario_queue(bench: Bench, path: str, contenders: list[Contender]) -> None:
+    echo("queue read: " + ", ".join(c.label for c in contenders))
     headers = {"Authorization": f"Bearer {bench.token}"}
-    async with (
-        aiohttp.ClientSession(headers=headers) as http,
-        http.get(server.url + path) as answer,
-    ):
-        body = await answer.json()
-        size = len(body.get("data") or [])
-    bench.report.checks.append(
-        f"{bench.label} queue read{what}: {QUEUE_SIZE} waiting, one page answered "
-        f"{size} appointments — {'ok' if size == 100 else 'WRONG'}"
-    )
-    runs = await asyncio.to_thread(
-        measure, bench, server, "queue.lua", lambda _: [path, bench.token], name=f"queue{what}"
-    )
-    add_row(bench, key, f"Queue read ({QUEUE_SIZE:,} waiting, limit=100){what}", runs)
+    for contender in contenders:
+        # A check that the read returns a full page before timing it.
+        async with (
+            aiohttp.ClientSession(headers=headers) as http,
+            http.get(contender.server.url + path) as answer,
+        ):
+            body = await answer.json()
+            size = len(body.get("data") or [])
+        bench.report.checks.append(
+            f"{bench.label} {contender.label}: {QUEUE_SIZE} waiting, one page answered "
+            f"{size} appointments — {'ok' if size == 100 else 'WRONG'}"
+        )
+    subjects = [Subject(c.label, c.server, lambda _: [path, bench.token]) for c in contenders]
+    runs = await asyncio.to_thread(measure, bench, "queue.lua", subjects)
+    for contender, result in zip(contenders, runs, strict=True):
+        add_row(bench, contender.key, contender.label, result)
 
 
 async def scenario_history(bench: Bench, server: servers.Server, provider: Provider) -> None:
@@ -205,23 +195,23 @@ async def scenario_history(bench: Bench, server: servers.Server, provider: Provi
             str(first_day),
         ]
 
-    def drive() -> tuple[list[wrk.WrkResult], list[wrk.WrkResult]]:
-        echo(
-            f"history: {HISTORY_USERS} users with {HISTORY_EVENTS:,} past events each, "
-            f"and {HISTORY_USERS} new users booking the same days"
-        )
-        for first_user in (with_past, newcomers):
-            wrk_once(bench, server, "booking.lua", args(first_user, 0), o.warmup)
-        past: list[wrk.WrkResult] = []
-        fresh: list[wrk.WrkResult] = []
-        for n in range(1, o.repeat + 1):
-            order = [(with_past, past, "history"), (newcomers, fresh, "new users")]
-            for first_user, runs, name in order if n % 2 else reversed(order):
-                runs.append(wrk_once(bench, server, "booking.lua", args(first_user, n), o.seconds))
-                say(name, n, runs[-1])
-        return past, fresh
+    def days(first_user: int) -> Callable[[str], list[str]]:
+        runs = iter(range(1, 1_000_000))
 
-    past, fresh = await asyncio.to_thread(drive)
+        def args_for(phase: str) -> list[str]:
+            return args(first_user, 0 if phase == "warmup" else next(runs))
+
+        return args_for
+
+    echo(
+        f"history: {HISTORY_USERS} users with {HISTORY_EVENTS:,} past events each, "
+        f"and {HISTORY_USERS} new users booking the same days"
+    )
+    subjects = [
+        Subject("history", server, days(with_past)),
+        Subject("new users", server, days(newcomers)),
+    ]
+    past, fresh = await asyncio.to_thread(measure, bench, "booking.lua", subjects)
     add_row(bench, "history", f"Booking, users with {HISTORY_EVENTS:,} past events", past)
     add_row(bench, "newcomers", "Booking, new users (same days)", fresh)
 
@@ -277,7 +267,7 @@ async def scenario_sms(bench: Bench, server: servers.Server) -> None:
     def args_for(phase: str) -> list[str]:
         return [str(files[phase].pop(0)), twilio_payloads.SMS_PATH]
 
-    runs = await asyncio.to_thread(measure, bench, server, "sms.lua", args_for, name="sms")
+    (runs,) = await asyncio.to_thread(measure, bench, "sms.lua", [Subject("sms", server, args_for)])
     add_row(bench, "sms", "SMS webhook, STATUS from 1,000 customers", runs)
 
 
@@ -334,29 +324,17 @@ async def race_check(bench: Bench, server: servers.Server) -> None:
     )
 
 
-async def scenario_scaleout(bench: Bench, provider: Provider, workers: int) -> None:
-    help_text = await help_of_serve()
-    if "--workers" not in help_text:
-        echo("scale-out: not available (`waitlist serve` has no --workers)")
-        add_row(
-            bench,
-            "scaleout",
-            "Booking, 2 processes",
-            [],
-            processes=workers,
-            note="not available (`waitlist serve --workers` missing)",
-        )
-        return
-    outbox_before = await outbox_rows(bench)
-    with api_server(bench, workers=workers) as server:
-        runs = await scenario_booking(bench, server, provider, processes=workers)
-        await race_check(bench, server)
-        record_memory(bench, server, "scale-out booking")
+async def scaleout_checks(bench: Bench, server: servers.Server, outbox_before: int) -> None:
+    """The rules hold across processes: the one-per-day race, and what the outbox got."""
+    await race_check(bench, server)
     written = await outbox_rows(bench) - outbox_before
     bench.report.checks.append(
-        f"{bench.label} outbox rows written during scale-out booking: {written}"
+        f"{bench.label} outbox rows written while the 2-process server ran: {written}"
     )
-    add_row(bench, "scaleout", f"Booking, {workers} processes", runs, processes=workers)
+
+
+async def workers_supported() -> bool:
+    return "--workers" in await help_of_serve()
 
 
 async def help_of_serve() -> str:
