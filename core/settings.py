@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
 
     public_base_url: str | None = None
+    # Deliver the outbox from this process. Turn off in processes that should only
+    # answer requests when another process (or a dedicated one) dispatches.
+    outbox_dispatcher: bool = True
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

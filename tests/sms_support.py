@@ -33,6 +33,8 @@ def sms_settings(database_url: str, api_url: str, **overrides: Any) -> Settings:
         "twilio_api_base_url": api_url,
         "public_base_url": PUBLIC,
         "sms_max_per_second": 1000,
+        # These tests drive delivery themselves with Dispatcher.run_once.
+        "outbox_dispatcher": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

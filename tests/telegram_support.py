@@ -28,6 +28,8 @@ def telegram_settings(database_url: str, api_url: str, **overrides: Any) -> Sett
         "telegram_webhook_secret": SECRET,
         "telegram_api_base_url": api_url,
         "public_base_url": "https://waitlist.example",
+        # These tests drive delivery themselves with Dispatcher.run_once.
+        "outbox_dispatcher": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)

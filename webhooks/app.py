@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.dispatcher import Dispatcher
+from bot.senders import Sender
 from core import db
+from core.models import Channel
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
@@ -30,6 +33,10 @@ def create_app(settings: Settings) -> web.Application:
     admin.setup(app)
     telegram.setup(app)
     sms.setup(app)
+    # After the channels: cleanup runs in reverse, so the dispatcher stops before
+    # the clients it sends through are closed.
+    if settings.outbox_dispatcher:
+        app.cleanup_ctx.append(_outbox_dispatcher)
     app.router.add_get("/healthz", _healthz)
     return app
 
@@ -42,6 +49,23 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await ctx.close_connections()
+
+
+async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
+    senders: dict[Channel, Sender] = {}
+    for channel, sender in (
+        (Channel.SMS, sms.sender_of(app)),
+        (Channel.TELEGRAM, telegram.sender_of(app)),
+    ):
+        if sender is not None:
+            senders[channel] = sender
+    dispatcher = Dispatcher(senders)
+    await dispatcher.start()
+    log.info("outbox dispatcher delivering on: %s", ", ".join(sorted(senders)) or "no channel")
+    try:
+        yield
+    finally:
+        await dispatcher.stop()
 
 
 async def _healthz(request: web.Request) -> web.Response:
