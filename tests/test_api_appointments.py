@@ -58,6 +58,18 @@ async def test_the_day_follows_the_providers_time_zone(client):
     assert booked["day"] == day_after(2)
 
 
+async def test_booking_and_queue_items_carry_exactly_the_documented_fields(client):
+    from webhooks.schemas import AppointmentOut
+
+    await make_provider(client)
+    await make_user(client)
+    booked = await book(client)
+    [queued] = await queue(client, day=day_after(1))
+    for item in (booked, queued):
+        assert set(item) == set(AppointmentOut.model_fields)
+        assert AppointmentOut.model_validate(item).model_dump(mode="json") == item
+
+
 async def test_a_second_active_appointment_on_the_same_day_is_refused(client):
     await make_provider(client)
     await make_provider(client, phone="+12025550111")

@@ -19,7 +19,9 @@ def json_response(
     body: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.Response(
-        body=orjson.dumps(body, default=_default),
+        # Dataclasses (the services' views) serialise natively; UTC datetimes end in Z,
+        # as pydantic writes them.
+        body=orjson.dumps(body, default=_default, option=orjson.OPT_UTC_Z),
         status=status,
         content_type="application/json",
         headers=headers,

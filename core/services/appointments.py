@@ -15,7 +15,7 @@ from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, U
 from core.rules import penalty as penalty_rules
 from core.rules.days import InvalidDate, local_day, parse_appointment_moment, today_in, utcnow
 from core.rules.queue_spot import Spot, spot_in
-from core.services import lines, notices, outbox
+from core.services import lines, notices, outbox, sql
 
 MIN_DURATION, MAX_DURATION = 1, 1440
 
@@ -62,15 +62,6 @@ class AppointmentView:
         )
 
 
-def weights_of(account: ServiceAccount) -> penalty_rules.Weights:
-    return penalty_rules.Weights(
-        enabled=account.enable_cancellation_scoring,
-        cancellation=account.cancellation_weight,
-        no_show=account.no_show_weight,
-        half_life_days=account.penalty_half_life_days,
-    )
-
-
 def _score_of(row: ReliabilityScore | None) -> penalty_rules.Score | None:
     if row is None:
         return None
@@ -91,6 +82,30 @@ async def _get_account(phone: str) -> ServiceAccount:
     return account
 
 
+_BOOKING_CONTEXT = """
+SELECT u.id AS user_id, sa.id AS account_id, sa.timezone,
+       sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
+       sa.penalty_half_life_days, rs.cancellations, rs.no_shows, rs.as_of
+FROM users u
+CROSS JOIN service_accounts sa
+LEFT JOIN reliability_scores rs ON rs.user_id = u.id AND rs.service_account_id = sa.id
+WHERE u.phone = {} AND sa.phone = {}
+"""
+
+
+async def _booking_context(user_phone: str, service_account_phone: str) -> dict[str, Any]:
+    """User, provider and their running score in one round trip."""
+    conn = sql.connection()
+    query = _BOOKING_CONTEXT.format(*sql.params(conn, 2))
+    rows = await conn.execute_query_dict(query, [user_phone, service_account_phone])
+    if not rows:
+        # Only the refusal pays for finding out which one is missing.
+        await _get_user(user_phone)
+        await _get_account(service_account_phone)
+        raise NotFound("User or service account not found")
+    return rows[0]
+
+
 async def book(
     *,
     user_phone: str,
@@ -100,28 +115,41 @@ async def book(
     notes: str | None = None,
     now: datetime | None = None,
 ) -> AppointmentView:
+    """Book one appointment: one read and one insert, whatever the user's history."""
     now = now or utcnow()
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
         raise InvalidInput(f"duration_minutes must be between {MIN_DURATION} and {MAX_DURATION}")
-    user = await _get_user(user_phone)
-    account = await _get_account(service_account_phone)
+    ctx = await _booking_context(user_phone, service_account_phone)
+    timezone = ctx["timezone"]
     try:
-        moment = parse_appointment_moment(appointment_date, account.timezone)
+        moment = parse_appointment_moment(appointment_date, timezone)
     except InvalidDate as exc:
         raise InvalidInput(str(exc)) from exc
-    day = local_day(moment, account.timezone)
-    if day < today_in(account.timezone, now=now):
+    day = local_day(moment, timezone)
+    if day < today_in(timezone, now=now):
         raise InvalidInput("appointment_date is in the past for this service account")
-    score = await ReliabilityScore.get_or_none(user_id=user.id, service_account_id=account.id)
+    weights = penalty_rules.Weights(
+        enabled=bool(ctx["enable_cancellation_scoring"]),
+        cancellation=ctx["cancellation_weight"],
+        no_show=ctx["no_show_weight"],
+        half_life_days=ctx["penalty_half_life_days"],
+    )
+    score = (
+        None
+        if ctx["as_of"] is None
+        else penalty_rules.Score(
+            ctx["cancellations"], ctx["no_shows"], sql.as_datetime(ctx["as_of"])
+        )
+    )
     try:
         appointment = await Appointment.create(
-            user_id=user.id,
-            service_account_id=account.id,
+            user_id=ctx["user_id"],
+            service_account_id=ctx["account_id"],
             appointment_date=moment,
             day=day,
             duration_minutes=duration_minutes,
             notes=notes,
-            penalty=penalty_rules.penalty(_score_of(score), weights_of(account), now=now),
+            penalty=penalty_rules.penalty(score, weights, now=now),
         )
     except IntegrityError as exc:
         raise AlreadyExists(
@@ -129,8 +157,8 @@ async def book(
         ) from exc
     return AppointmentView(
         id=appointment.id,
-        user_phone=user.phone,
-        service_account_phone=account.phone,
+        user_phone=user_phone,
+        service_account_phone=service_account_phone,
         appointment_date=appointment.appointment_date,
         day=day,
         duration_minutes=appointment.duration_minutes,
@@ -139,6 +167,17 @@ async def book(
         penalty=appointment.penalty,
         created_at=appointment.created_at,
     )
+
+
+_QUEUE = """
+SELECT a.id, u.phone AS user_phone, a.appointment_date, a.day, a.duration_minutes,
+       a.notes, a.status, a.penalty, a.created_at
+FROM appointments a
+JOIN users u ON u.id = a.user_id
+WHERE a.service_account_id = {account} AND a.status = 'active' AND a.day {day_op} {day}{user}
+ORDER BY a.day, a.penalty, a.created_at, a.id
+LIMIT {limit} OFFSET {skip}
+"""
 
 
 async def queue(
@@ -150,25 +189,43 @@ async def queue(
     limit: int = 100,
     now: datetime | None = None,
 ) -> list[AppointmentView]:
-    """The ranked queue of ACTIVE appointments; without a day, today and later."""
+    """The ranked queue of ACTIVE appointments; without a day, today and later.
+
+    Filtering and ordering follow the partial index idx_active_queue, so the database
+    reads only the page it returns.
+    """
     account = await _get_account(service_account_phone)
-    query = Appointment.filter(service_account_id=account.id, status=Status.ACTIVE)
-    if day is None:
-        query = query.filter(day__gte=today_in(account.timezone, now=now or utcnow()))
-    else:
-        query = query.filter(day=day)
+    conn = sql.connection()
+    since = day if day is not None else today_in(account.timezone, now=now or utcnow())
+    args: list[Any] = [account.id, sql.day_param(conn, since)]
     if user_phone is not None:
-        user = await User.get_or_none(phone=user_phone).only("id")
-        if user is None:
-            return []
-        query = query.filter(user_id=user.id)
-    rows = (
-        await query.order_by("day", "penalty", "created_at", "id")
-        .offset(skip)
-        .limit(limit)
-        .values(*_VIEW_FIELDS)
+        args.append(user_phone)
+    args += [limit, skip]
+    marks = sql.params(conn, len(args))
+    query = _QUEUE.format(
+        account=marks[0],
+        day_op="=" if day is not None else ">=",
+        day=marks[1],
+        user=f" AND u.phone = {marks[2]}" if user_phone is not None else "",
+        limit=marks[-2],
+        skip=marks[-1],
     )
-    return [AppointmentView.from_row(row) for row in rows]
+    rows = await conn.execute_query_dict(query, args)
+    return [
+        AppointmentView(
+            id=row["id"],
+            user_phone=row["user_phone"],
+            service_account_phone=account.phone,
+            appointment_date=sql.as_datetime(row["appointment_date"]),
+            day=sql.as_date(row["day"]),
+            duration_minutes=row["duration_minutes"],
+            notes=row["notes"],
+            status=Status(row["status"]),
+            penalty=row["penalty"],
+            created_at=sql.as_datetime(row["created_at"]),
+        )
+        for row in rows
+    ]
 
 
 async def get_appointment(*, appointment_id: int) -> Appointment:
@@ -181,8 +238,10 @@ async def get_appointment(*, appointment_id: int) -> Appointment:
 
 
 async def user_appointments(*, user_id: int) -> list[AppointmentView]:
-    rows = await Appointment.filter(user_id=user_id).order_by("day", "created_at", "id").values(
-        *_VIEW_FIELDS
+    rows = (
+        await Appointment.filter(user_id=user_id)
+        .order_by("day", "created_at", "id")
+        .values(*_VIEW_FIELDS)
     )
     return [AppointmentView.from_row(row) for row in rows]
 
@@ -201,7 +260,10 @@ _VERBS = {
     Status.COMPLETED: "completed",
     Status.NO_SHOW: "marked as no-show",
 }
-_EVENTS = {Status.CANCELED: penalty_rules.Event.CANCELED, Status.NO_SHOW: penalty_rules.Event.NO_SHOW}
+_EVENTS = {
+    Status.CANCELED: penalty_rules.Event.CANCELED,
+    Status.NO_SHOW: penalty_rules.Event.NO_SHOW,
+}
 
 
 async def change_status(
@@ -263,7 +325,11 @@ async def _record_event(
     row = await ReliabilityScore.filter(**keys).using_db(conn).select_for_update().first()
     half_life = appointment.service_account.penalty_half_life_days
     score = penalty_rules.record_event(_score_of(row), event, at=now, half_life_days=half_life)
-    values = {"cancellations": score.cancellations, "no_shows": score.no_shows, "as_of": score.as_of}
+    values = {
+        "cancellations": score.cancellations,
+        "no_shows": score.no_shows,
+        "as_of": score.as_of,
+    }
     if row is not None:
         await ReliabilityScore.filter(id=row.id).using_db(conn).update(**values)
         return
@@ -349,9 +415,7 @@ class Called:
     still_waiting: int
 
 
-async def call_next(
-    *, service_account_phone: str, now: datetime | None = None
-) -> Called | None:
+async def call_next(*, service_account_phone: str, now: datetime | None = None) -> Called | None:
     """Call the first person waiting today; they hear it is their turn. None if nobody waits."""
     now = now or utcnow()
     account = await _get_account(service_account_phone)

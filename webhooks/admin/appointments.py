@@ -47,8 +47,8 @@ async def create(request: web.Request) -> web.Response:
         duration_minutes=body.duration_minutes,
         notes=body.notes,
     )
-    out = AppointmentOut.model_validate(booked, from_attributes=True)
-    return envelope("Appointment created successfully", out, status=201)
+    # The view has AppointmentOut's fields; serialising it directly skips a copy.
+    return envelope("Appointment created successfully", booked, status=201)
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -60,8 +60,7 @@ async def queue(request: web.Request) -> web.Response:
         skip=query.skip,
         limit=query.limit,
     )
-    data = [AppointmentOut.model_validate(a, from_attributes=True) for a in found]
-    return envelope("Appointments queue retrieved successfully", data)
+    return envelope("Appointments queue retrieved successfully", found)
 
 
 async def read(request: web.Request) -> web.Response:
