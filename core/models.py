@@ -153,6 +153,15 @@ class OutboxMessage(Model):
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
+    # Set when a dispatcher claims the message to send it, cleared once an outcome is
+    # recorded. Still set when the message is claimed again: the earlier attempt's
+    # outcome is unknown (the process died mid-send, the request timed out), so the
+    # dispatcher asks the channel whether it went out (FindsSent.find_sent) first.
+    sending_started_at = fields.DatetimeField(null=True)
+    # What the channel last reported about delivery (Twilio: queued, sent, delivered,
+    # undelivered, failed, read), from its status callback.
+    delivery_status = fields.CharField(max_length=16, null=True)
+    delivered_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox"
@@ -172,6 +181,8 @@ class InboundMessage(Model):
     class Meta:
         table = "inbound_messages"
         unique_together = (("channel", "external_id"),)
+        # The per-phone inbound rate limit counts a phone's recent messages.
+        indexes = (("phone", "created_at"),)
 
 
 class TelegramLink(Model):
