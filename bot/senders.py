@@ -1,11 +1,18 @@
 """The port through which the outbox dispatcher delivers a proactive message.
 
-Each channel (SMS, Telegram, console, a test sink) provides one Sender.
+Each channel (SMS, Telegram, console, a test sink) provides one Sender. A channel that
+can look up what it has already sent also provides `find_sent` (the FindsSent port):
+the dispatcher asks it before sending again a message whose earlier attempt ended
+without a known outcome (the process died mid-send, the request timed out), which makes
+delivery exactly once across crashes on that channel. Channels without it (Telegram:
+the Bot API offers no lookup of sent messages) are sent again: at least once.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from core.models import Channel
 
@@ -15,11 +22,24 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    """A temporary failure (rate limit, 5xx, network): try again later."""
+    """A temporary failure (rate limit, 5xx, network): try again later.
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    `outcome_unknown` says the request may have reached the channel and been acted on
+    (a timeout, a dropped connection, a 5xx): the dispatcher checks with `find_sent`
+    before trying again. False means the channel certainly did not send (a 429).
+    """
+
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, outcome_unknown: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
+
+
+class HandBack(RetryLater):
+    """The sender did not try at all (its pacing queue is too long): not a failed
+    attempt, so it does not use up the message's attempts."""
 
 
 class Undeliverable(DeliveryError):
@@ -35,4 +55,18 @@ class Sender(Protocol):
 
     async def send(self, *, recipient_phone: str, text: str, idempotency_key: str) -> str | None:
         """Deliver `text`; return the channel's message id if it gives one."""
+        ...
+
+
+@runtime_checkable
+class FindsSent(Protocol):
+    """Optional for a Sender: look up messages the channel already accepted."""
+
+    async def find_sent(
+        self, *, recipient_phone: str, text: str, idempotency_key: str, since: datetime
+    ) -> Sequence[str]:
+        """The channel's ids of messages it accepted for `recipient_phone` with this
+        text (and key, where the channel keeps it) since `since`, oldest first; empty
+        if none. Raises DeliveryError when it cannot tell: the caller must then not
+        send again."""
         ...

@@ -14,7 +14,7 @@ import pytest
 
 from bot.dispatcher import Dispatcher
 from bot.engine import handle_message
-from bot.senders import RetryLater, Undeliverable
+from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Channel, Contact, OutboxMessage, OutboxStatus
 from core.rules.days import utcnow
 from core.services import contacts, service_accounts, users
@@ -39,6 +39,27 @@ class Recorder:
         self.sent.append((recipient_phone, text, idempotency_key))
         self.arrived.set()
         return f"ext-{len(self.sent)}"
+
+
+class Finder(Recorder):
+    """A Recorder that can also say what the channel already has (FindsSent)."""
+
+    def __init__(
+        self, channel: Channel = Channel.SMS, *, has: list[str] | None = None,
+        lookup_fails: Exception | None = None, **options: object,
+    ) -> None:
+        super().__init__(channel, **options)  # type: ignore[arg-type]
+        self.has = has or []
+        self.lookup_fails = lookup_fails
+        self.lookups: list[dict[str, object]] = []
+
+    async def find_sent(self, *, recipient_phone, text, idempotency_key, since):
+        self.lookups.append(
+            {"to": recipient_phone, "text": text, "key": idempotency_key, "since": since}
+        )
+        if self.lookup_fails is not None:
+            raise self.lookup_fails
+        return list(self.has)
 
 
 async def _put(key: str, *, to: str = ANN, channel: Channel = Channel.SMS, delay: float = 0):
@@ -122,6 +143,212 @@ async def test_a_sender_that_crashes_is_treated_as_a_temporary_failure(orm):
     row = await OutboxMessage.get(idempotency_key="k1")
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
     assert "KeyError" in (row.last_error or "")
+
+
+# Attempts without a known outcome, and reconciling them --------------------------------
+
+
+async def _cut_off(key: str, *, minutes_ago: float = 3) -> OutboxMessage:
+    """A message claimed by a process that died mid-send: the claim's marker is set, no
+    outcome was recorded, and its lease has run out."""
+    row = await _put(key)
+    started = utcnow() - timedelta(minutes=minutes_ago)
+    await OutboxMessage.filter(id=row.id).update(attempts=1, sending_started_at=started)
+    return await OutboxMessage.get(id=row.id)
+
+
+async def test_a_send_cut_off_that_the_channel_has_is_marked_sent_and_not_sent_again(orm):
+    row = await _cut_off("k1")
+    sms = Finder(has=["SM-earlier"])
+
+    assert await Dispatcher({Channel.SMS: sms}).run_once() == 1
+
+    assert sms.sent == []
+    [lookup] = sms.lookups
+    assert (lookup["to"], lookup["text"], lookup["key"]) == (ANN, "text k1", "k1")
+    # It looks back to when the cut-off attempt began (less a little clock skew).
+    assert lookup["since"] <= row.sending_started_at
+    assert lookup["since"] >= row.sending_started_at - timedelta(minutes=1)
+    again = await OutboxMessage.get(id=row.id)
+    assert (again.status, again.external_id) == (OutboxStatus.SENT, "SM-earlier")
+    assert again.sending_started_at is None
+
+
+async def test_a_send_cut_off_that_the_channel_does_not_have_is_sent(orm):
+    await _cut_off("k1")
+    sms = Finder(has=[])
+
+    await Dispatcher({Channel.SMS: sms}).run_once()
+
+    assert len(sms.lookups) == 1
+    assert [key for _, _, key in sms.sent] == ["k1"]
+    again = await OutboxMessage.get(idempotency_key="k1")
+    assert (again.status, again.external_id, again.attempts) == (OutboxStatus.SENT, "ext-1", 2)
+
+
+async def test_a_message_the_channel_has_for_another_row_is_not_taken_for_this_one(orm):
+    # Two notices with the same text to one phone: the SMS found belongs to the first.
+    first = await _put("first")
+    await OutboxMessage.filter(id=first.id).update(
+        status=OutboxStatus.SENT, external_id="SM-first", text="text k1"
+    )
+    await _cut_off("k1")
+    sms = Finder(has=["SM-first"])
+
+    await Dispatcher({Channel.SMS: sms}).run_once()
+
+    assert [key for _, _, key in sms.sent] == ["k1"]
+    assert (await OutboxMessage.get(idempotency_key="k1")).external_id == "ext-1"
+
+
+async def test_when_the_lookup_fails_nothing_is_sent_and_it_looks_again_later(orm):
+    row = await _cut_off("k1")
+    sms = Finder(lookup_fails=RetryLater("twilio answered 503", retry_after=20))
+    started = utcnow()
+
+    await Dispatcher({Channel.SMS: sms}).run_once()
+
+    assert sms.sent == []
+    again = await OutboxMessage.get(id=row.id)
+    assert again.status == OutboxStatus.PENDING
+    assert again.sending_started_at == row.sending_started_at  # still unknown
+    assert again.next_attempt_at >= started + timedelta(seconds=20)
+    assert "could not check" in (again.last_error or "")
+
+    await OutboxMessage.filter(id=row.id).update(next_attempt_at=utcnow())
+    sms.lookup_fails = None
+    await Dispatcher({Channel.SMS: sms}).run_once()
+    assert [key for _, _, key in sms.sent] == ["k1"]
+    assert len(sms.lookups) == 2
+
+
+async def test_a_channel_without_lookup_sends_a_cut_off_message_again(orm):
+    # Telegram's Bot API cannot say what was sent: at least once across crashes.
+    await _cut_off("k1")
+    telegram = Recorder(Channel.SMS)
+
+    await Dispatcher({Channel.SMS: telegram}).run_once()
+
+    assert [key for _, _, key in telegram.sent] == ["k1"]
+
+
+async def test_a_first_attempt_does_not_look_anything_up(orm):
+    await _put("k1")
+    sms = Finder(has=["SM-unrelated"])
+
+    await Dispatcher({Channel.SMS: sms}).run_once()
+
+    assert sms.lookups == []
+    assert [key for _, _, key in sms.sent] == ["k1"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "looks_next_time"),
+    [
+        (RetryLater("429", retry_after=1), False),
+        (RetryLater("twilio unreachable: TimeoutError", outcome_unknown=True), True),
+        (RuntimeError("sender bug"), True),
+    ],
+    ids=["refused", "unknown", "crashed"],
+)
+async def test_only_a_failure_with_an_unknown_outcome_is_looked_up_before_the_retry(
+    orm, failure, looks_next_time
+):
+    await _put("k1")
+    sms = Finder(fail_with=failure)
+    dispatcher = Dispatcher({Channel.SMS: sms})
+    await dispatcher.run_once()
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert (row.sending_started_at is not None) == looks_next_time
+
+    await OutboxMessage.filter(id=row.id).update(next_attempt_at=utcnow())
+    sms.fail_with = None
+    await dispatcher.run_once()
+
+    assert len(sms.lookups) == int(looks_next_time)
+    assert [key for _, _, key in sms.sent] == ["k1"]
+
+
+async def test_a_send_that_outlives_the_dispatchers_timeout_is_looked_up_before_the_retry(orm):
+    await _put("k1")
+
+    class Slow(Finder):
+        async def send(self, **message):
+            await asyncio.sleep(5)
+
+    sms = Slow(has=["SM-late"])
+    dispatcher = Dispatcher({Channel.SMS: sms}, send_timeout=0.05)
+    await dispatcher.run_once()
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert (row.status, row.last_error) == (OutboxStatus.PENDING, "send timed out")
+
+    await OutboxMessage.filter(id=row.id).update(next_attempt_at=utcnow())
+    await dispatcher.run_once()
+
+    again = await OutboxMessage.get(id=row.id)
+    assert (again.status, again.external_id) == (OutboxStatus.SENT, "SM-late")
+
+
+# Pacing and stale messages ---------------------------------------------------------------
+
+
+async def test_a_message_handed_back_by_pacing_does_not_use_up_its_attempts(orm):
+    await _put("k1")
+    paced = Recorder(Channel.SMS, fail_with=HandBack("sender is paced", retry_after=30))
+    dispatcher = Dispatcher({Channel.SMS: paced}, max_attempts=2)
+    started = utcnow()
+    for _ in range(5):
+        await dispatcher.run_once()
+        row = await OutboxMessage.get(idempotency_key="k1")
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
+        assert row.next_attempt_at >= started + timedelta(seconds=30)
+        assert row.sending_started_at is None
+        await OutboxMessage.filter(id=row.id).update(next_attempt_at=utcnow())
+
+    paced.fail_with = None
+    await dispatcher.run_once()
+    row = await OutboxMessage.get(idempotency_key="k1")
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+
+
+async def test_a_notice_older_than_the_maximum_age_is_skipped_with_the_reason(orm):
+    row = await _put("k1")
+    await OutboxMessage.filter(id=row.id).update(created_at=utcnow() - timedelta(hours=3))
+    await _put("fresh")
+    sms = Recorder(Channel.SMS)
+
+    await Dispatcher({Channel.SMS: sms}).run_once()
+
+    assert [key for _, _, key in sms.sent] == ["fresh"]
+    stale = await OutboxMessage.get(id=row.id)
+    assert stale.status == OutboxStatus.SKIPPED
+    assert "too old" in (stale.last_error or "")
+
+
+async def test_the_maximum_age_can_be_changed_or_switched_off(orm):
+    row = await _put("k1")
+    await OutboxMessage.filter(id=row.id).update(created_at=utcnow() - timedelta(hours=3))
+    sms = Recorder(Channel.SMS)
+
+    await Dispatcher({Channel.SMS: sms}, max_age=timedelta(hours=4)).run_once()
+    await _put("k2")
+    await OutboxMessage.filter(idempotency_key="k2").update(
+        created_at=utcnow() - timedelta(days=3)
+    )
+    await Dispatcher({Channel.SMS: sms}, max_age=None).run_once()
+
+    assert [key for _, _, key in sms.sent] == ["k1", "k2"]
+
+
+async def test_a_stale_message_whose_earlier_send_went_out_is_recorded_as_sent(orm):
+    row = await _cut_off("k1")
+    await OutboxMessage.filter(id=row.id).update(created_at=utcnow() - timedelta(hours=3))
+    sms = Finder(has=["SM-earlier"])
+
+    await Dispatcher({Channel.SMS: sms}).run_once()
+
+    again = await OutboxMessage.get(id=row.id)
+    assert (again.status, again.external_id) == (OutboxStatus.SENT, "SM-earlier")
 
 
 async def test_a_dispatcher_claims_only_channels_it_can_send_on(orm):
