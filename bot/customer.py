@@ -240,9 +240,7 @@ async def _already(message: Inbound, day: date) -> str:
     account = existing.service_account
     spot = None
     if existing.called_at is None:
-        spot = await appointments.spot_of(
-            appointment_id=existing.id, service_account_id=account.id, day=day
-        )
+        spot = await appointments.spot_of(appointment_id=existing.id)
     today = today_in(account.timezone, now=message.now)
     return replies.already_booked(
         place_name=account.name, day=replies.day_label(day, today=today), spot=spot

@@ -16,6 +16,8 @@ from core.services import appointments, lines, users
 # A queue on SMS is summarised into one segment; other channels have room for more.
 QUEUE_BUDGET = {Channel.SMS: SINGLE_GSM}
 WIDE_QUEUE_BUDGET = 1500
+# Even the wide budget fits fewer entries than this (each takes 15+ characters).
+QUEUE_SHOWN = 100
 WALK_IN_NAME = "Walk-in"
 
 
@@ -41,7 +43,9 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     except day_words.BadDay:
         return replies.bad_day()
     serving = await lines.serving(service_account_id=account.id, day=day)
-    waiting = await lines.waiting(service_account_id=account.id, day=day)
+    # No reply shows more than this many; the rest is counted, not loaded.
+    waiting = await lines.waiting(service_account_id=account.id, day=day, limit=QUEUE_SHOWN)
+    total = await lines.count_waiting(service_account_id=account.id, day=day)
     entries, wait = [], 0
     for appointment in waiting:
         entries.append(replies.QueueEntry(appointment.user.name, appointment.user.phone, wait))
@@ -51,13 +55,14 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
         day=replies.day_label(day, today=today),
         serving=[replies.QueueEntry(a.user.name, a.user.phone, 0) for a in serving],
         waiting=entries,
+        waiting_total=total,
         budget=QUEUE_BUDGET.get(message.channel, WIDE_QUEUE_BUDGET),
     )
 
 
 async def _waiting_today(message: Inbound, account: ServiceAccount) -> int:
     today = today_in(account.timezone, now=message.now)
-    return len(await lines.waiting_durations(service_account_id=account.id, day=today))
+    return await lines.count_waiting(service_account_id=account.id, day=today)
 
 
 async def _next(message: Inbound, account: ServiceAccount) -> str:

@@ -61,11 +61,17 @@ def _spot(spot: Spot) -> str:
     return f"#{spot.position}, {spot.ahead} ahead, {wait_phrase(spot.wait_minutes)}"
 
 
-def _fit(parts: Sequence[str], *, head: str, tail: str, budget: int) -> str:
-    """`head` + as many `parts` as fit + "+N more" + `tail`, within `budget` septets."""
+def _fit(
+    parts: Sequence[str], *, head: str, tail: str, budget: int, total: int | None = None
+) -> str:
+    """`head` + as many `parts` as fit + "+N more" + `tail`, within `budget` septets.
+
+    `total` counts what `parts` stands for when only the first few were loaded.
+    """
+    count = len(parts) if total is None else max(total, len(parts))
 
     def render(shown: Sequence[str]) -> str:
-        left = len(parts) - len(shown)
+        left = count - len(shown)
         items = [*shown, f"+{left} more"] if left else list(shown)
         return head + "; ".join(items) + "." + tail
 
@@ -334,9 +340,14 @@ def queue(
     serving: Sequence[QueueEntry],
     waiting: Sequence[QueueEntry],
     budget: int,
+    waiting_total: int | None = None,
 ) -> str:
-    """The line for a provider, summarised to fit `budget` septets."""
-    head = f"{place(place_name)} {day}: {len(waiting)} waiting."
+    """The line for a provider, summarised to fit `budget` septets.
+
+    `waiting` may be the front of a longer line of `waiting_total` people.
+    """
+    total = len(waiting) if waiting_total is None else waiting_total
+    head = f"{place(place_name)} {day}: {total} waiting."
     if serving:
         head += " Now: " + ", ".join(_who(e.name, e.phone) for e in serving[:2])
         head += f" +{len(serving) - 2}." if len(serving) > 2 else "."
@@ -346,4 +357,4 @@ def queue(
         f"{i} {person(e.name)} {mask_phone(e.phone)[-4:]} {e.wait_minutes}m"
         for i, e in enumerate(waiting, start=1)
     ]
-    return _fit(lines, head=head + " ", tail="", budget=budget)
+    return _fit(lines, head=head + " ", tail="", budget=budget, total=total)

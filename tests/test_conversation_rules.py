@@ -11,7 +11,6 @@ from core.rules.backoff import retry_delay
 from core.rules.commands import Command, Role, choice_number, distance, parse, target
 from core.rules.gsm import fits_one_segment, is_gsm7, segments, to_gsm7
 from core.rules.names import clean_name, short_name
-from core.rules.queue_spot import Spot, spot_in
 
 C, P = Role.CUSTOMER, Role.PROVIDER
 
@@ -291,14 +290,6 @@ def test_fits_one_segment_means_gsm7_and_at_most_160_septets():
 
 
 # --- positions and retries ------------------------------------------------------------
-
-
-def test_a_spot_counts_the_people_ahead_and_their_durations():
-    line = [(7, 30), (3, 45), (9, 15)]
-    assert spot_in(line, 7) == Spot(1, 0, 0)
-    assert spot_in(line, 3) == Spot(2, 1, 30)
-    assert spot_in(line, 9) == Spot(3, 2, 75)
-    assert spot_in(line, 4) is None
 
 
 def test_retries_back_off_exponentially_up_to_a_cap_but_honour_retry_after():

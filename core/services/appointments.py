@@ -14,7 +14,7 @@ from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
 from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, User
 from core.rules import penalty as penalty_rules
 from core.rules.days import InvalidDate, local_day, parse_appointment_moment, today_in, utcnow
-from core.rules.queue_spot import Spot, spot_in
+from core.rules.queue_spot import Spot
 from core.services import lines, notices, outbox, sql
 
 MIN_DURATION, MAX_DURATION = 1, 1440
@@ -344,10 +344,9 @@ async def _record_event(
 # The conversation engine's view of the line ---------------------------------------
 
 
-async def spot_of(*, appointment_id: int, service_account_id: int, day: date) -> Spot | None:
+async def spot_of(*, appointment_id: int) -> Spot | None:
     """Position, people ahead and wait of an ACTIVE, not yet called appointment."""
-    line = await lines.waiting_durations(service_account_id=service_account_id, day=day)
-    return spot_in(line, appointment_id)
+    return await lines.spot(appointment_id=appointment_id)
 
 
 async def join_line(
@@ -357,7 +356,7 @@ async def join_line(
     view = await book(
         user_phone=user_phone, service_account_phone=account.phone, appointment_date=day, now=now
     )
-    spot = await spot_of(appointment_id=view.id, service_account_id=account.id, day=day)
+    spot = await spot_of(appointment_id=view.id)
     # Only a NEXT landing between the two queries leaves it out of the waiting line.
     return spot or Spot(position=1, ahead=0, wait_minutes=0)
 
@@ -392,9 +391,7 @@ async def standings(*, user_phone: str, now: datetime | None = None) -> list[Sta
             continue
         spot = None
         if appointment.called_at is None:
-            spot = await spot_of(
-                appointment_id=appointment.id, service_account_id=account.id, day=appointment.day
-            )
+            spot = await spot_of(appointment_id=appointment.id)
         result.append(Standing(appointment, account, today, spot))
     return result
 
@@ -422,7 +419,9 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
     today = today_in(account.timezone, now=now)
     async with in_transaction() as conn:
         while True:
-            line = await lines.waiting(service_account_id=account.id, day=today, using_db=conn)
+            line = await lines.waiting(
+                service_account_id=account.id, day=today, limit=1, using_db=conn
+            )
             if not line:
                 return None
             first = line[0]
@@ -437,8 +436,11 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
         first.called_at = now
         await notices.your_turn(conn=conn, appointment=first, account=account, now=now)
         await notices.line_moved(conn=conn, account=account, day=today, now=now)
+        still_waiting = await lines.count_waiting(
+            service_account_id=account.id, day=today, using_db=conn
+        )
     outbox.wake()
-    return Called(first, first.user, len(line) - 1)
+    return Called(first, first.user, still_waiting)
 
 
 async def closable(
@@ -456,8 +458,10 @@ async def closable(
         return await query.filter(id=appointment_id).select_related("user").first()
     today = today_in(account.timezone, now=now or utcnow())
     if position is not None:
-        line = await lines.waiting(service_account_id=account.id, day=today)
-        return line[position - 1] if 1 <= position <= len(line) else None
+        if position < 1:
+            return None
+        line = await lines.waiting(service_account_id=account.id, day=today, limit=position)
+        return line[position - 1] if position <= len(line) else None
     return (
         await query.filter(called_at__isnull=False, day__lte=today)
         .order_by("called_at", "id")

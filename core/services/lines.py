@@ -1,4 +1,8 @@
-"""A provider's line for one day: who is being served, who waits and in what order."""
+"""A provider's line for one day: who is being served, who waits and in what order.
+
+Lines can be long (thousands on a busy morning), so every read here is bounded: a
+page from the front, a count, or one aggregate for a single spot.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from core.models import Appointment, Status
+from core.rules.queue_spot import Spot
+from core.services import sql
 
 # The ranking of the foundation: lower penalty first, then earlier booking.
 RANK = ("penalty", "created_at", "id")
@@ -25,20 +31,22 @@ def _line(
 
 
 async def waiting(
-    *, service_account_id: int, day: date, using_db: BaseDBAsyncClient | None = None
+    *,
+    service_account_id: int,
+    day: date,
+    limit: int,
+    using_db: BaseDBAsyncClient | None = None,
 ) -> list[Appointment]:
-    """Active appointments not yet called, best-ranked first, with their users."""
+    """The first `limit` active appointments not yet called, best-ranked first, with users."""
     line = _line(service_account_id=service_account_id, day=day, called=False, using_db=using_db)
-    return list(await line.order_by(*RANK).select_related("user"))
+    return list(await line.order_by(*RANK).limit(limit).select_related("user"))
 
 
-async def waiting_durations(
+async def count_waiting(
     *, service_account_id: int, day: date, using_db: BaseDBAsyncClient | None = None
-) -> list[tuple[int, int]]:
-    """The waiting line as (appointment id, duration in minutes), for positions and waits."""
+) -> int:
     line = _line(service_account_id=service_account_id, day=day, called=False, using_db=using_db)
-    rows = await line.order_by(*RANK).values_list("id", "duration_minutes")
-    return [(int(r[0]), int(r[1])) for r in rows]
+    return await line.count()
 
 
 async def serving(
@@ -47,3 +55,28 @@ async def serving(
     """Called and not yet done or no-show, earliest called first."""
     line = _line(service_account_id=service_account_id, day=day, called=True, using_db=using_db)
     return list(await line.order_by("called_at", "id").select_related("user"))
+
+
+# Those ahead of one appointment in its waiting line, in the order RANK defines.
+_SPOT = """
+SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
+FROM appointments me
+LEFT JOIN appointments o
+  ON o.service_account_id = me.service_account_id AND o.day = me.day
+ AND o.status = 'active' AND o.called_at IS NULL
+ AND (o.penalty < me.penalty
+      OR (o.penalty = me.penalty AND (o.created_at < me.created_at
+          OR (o.created_at = me.created_at AND o.id < me.id))))
+WHERE me.id = {} AND me.status = 'active' AND me.called_at IS NULL
+GROUP BY me.id
+"""
+
+
+async def spot(*, appointment_id: int) -> Spot | None:
+    """Position, people ahead and wait of a waiting appointment, in one aggregate query."""
+    conn = sql.connection()
+    rows = await conn.execute_query_dict(_SPOT.format(*sql.params(conn, 1)), [appointment_id])
+    if not rows:
+        return None
+    ahead = int(rows[0]["ahead"])
+    return Spot(position=ahead + 1, ahead=ahead, wait_minutes=int(rows[0]["wait"]))

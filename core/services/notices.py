@@ -21,8 +21,10 @@ async def line_moved(
     """Tell whoever now stands 1st or 2nd today; each appointment hears each once."""
     if day != today_in(account.timezone, now=now):
         return
-    line = await lines.waiting(service_account_id=account.id, day=day, using_db=conn)
-    for position, appointment in enumerate(line[: len(_NEAR)], start=1):
+    line = await lines.waiting(
+        service_account_id=account.id, day=day, limit=len(_NEAR), using_db=conn
+    )
+    for position, appointment in enumerate(line, start=1):
         await outbox.enqueue(
             conn=conn,
             recipient=appointment.user.phone,

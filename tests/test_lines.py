@@ -1,0 +1,89 @@
+"""A provider's line read in bounded pieces: spots, counts and the front of the line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.models import Appointment, ReliabilityScore, Status
+from core.rules.queue_spot import Spot
+from core.services import appointments, lines, service_accounts, users
+
+NOW = datetime.now(UTC)
+SPA = "+12025550179"
+
+
+async def _line_of(durations_and_penalties):
+    account = await service_accounts.create_service_account(phone=SPA, name="Spa")
+    booked = []
+    for i, (duration, penalty) in enumerate(durations_and_penalties):
+        phone = f"+1415555{i:04d}"
+        user = await users.create_user(name=f"U{i}", phone=phone)
+        if penalty:
+            # A prior no-show recorded now weighs `no_show_weight` (2.0) per event.
+            await ReliabilityScore.create(
+                user_id=user.id, service_account_id=account.id, no_shows=penalty / 2, as_of=NOW
+            )
+        view = await appointments.book(
+            user_phone=phone,
+            service_account_phone=SPA,
+            appointment_date=NOW.date(),
+            duration_minutes=duration,
+            now=NOW,
+        )
+        booked.append(view)
+    return account, booked
+
+
+async def test_a_spot_counts_those_ranked_ahead_and_their_durations(orm):
+    account, booked = await _line_of([(30, 0), (45, 4), (15, 0), (20, 2)])
+    # Ranked by penalty, then booking time: U0 (0), U2 (0), U3 (2), U1 (4).
+    spots = [await appointments.spot_of(appointment_id=b.id) for b in booked]
+    assert spots == [Spot(1, 0, 0), Spot(4, 3, 65), Spot(2, 1, 30), Spot(3, 2, 45)]
+    assert await lines.count_waiting(service_account_id=account.id, day=NOW.date()) == 4
+
+
+async def test_a_called_or_closed_appointment_has_no_spot_and_leaves_the_line(orm):
+    _account, booked = await _line_of([(30, 0), (45, 0), (15, 0)])
+    called = await appointments.call_next(service_account_phone=SPA, now=NOW)
+    assert called is not None
+    assert called.appointment.id == booked[0].id
+    assert called.still_waiting == 2
+    await appointments.cancel(appointment_id=booked[2].id, now=NOW)
+    assert await appointments.spot_of(appointment_id=booked[0].id) is None
+    assert await appointments.spot_of(appointment_id=booked[2].id) is None
+    assert await appointments.spot_of(appointment_id=booked[1].id) == Spot(1, 0, 0)
+
+
+async def test_the_front_of_the_line_is_read_without_the_rest(orm):
+    account, booked = await _line_of([(10, 0)] * 5)
+    front = await lines.waiting(service_account_id=account.id, day=NOW.date(), limit=2)
+    assert [a.id for a in front] == [booked[0].id, booked[1].id]
+    assert front[0].user.name == "U0"
+    third = await appointments.closable(service_account_phone=SPA, position=3, now=NOW)
+    assert third is not None
+    assert third.id == booked[2].id
+    assert await appointments.closable(service_account_phone=SPA, position=6, now=NOW) is None
+    assert await appointments.closable(service_account_phone=SPA, position=0, now=NOW) is None
+
+
+async def test_a_provider_queue_reply_counts_everyone_but_lists_only_the_front(orm):
+    from bot.engine import handle_message
+    from core.models import Channel
+
+    await _line_of([(10, 0)] * 120)
+    reply = await handle_message(channel=Channel.CONSOLE, phone=SPA, text="queue", now=NOW)
+    assert "120 waiting" in reply
+    assert "more" in reply
+    assert await Appointment.filter(status=Status.ACTIVE).count() == 120
+
+
+async def test_a_spot_on_a_later_day_is_its_own_line(orm):
+    _account, _booked = await _line_of([(30, 0)])
+    await users.create_user(name="Late", phone="+14155559999")
+    later = await appointments.book(
+        user_phone="+14155559999",
+        service_account_phone=SPA,
+        appointment_date=(NOW + timedelta(days=1)).date(),
+        now=NOW,
+    )
+    assert await appointments.spot_of(appointment_id=later.id) == Spot(1, 0, 0)
