@@ -15,7 +15,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 
 def connection() -> BaseDBAsyncClient:
-    return connections.get("default")
+    conn: BaseDBAsyncClient = connections.get("default")
+    return conn
 
 
 def params(conn: BaseDBAsyncClient, count: int) -> list[str]:
