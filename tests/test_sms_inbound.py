@@ -6,11 +6,13 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise import connections
 
 from core.models import Contact, InboundMessage, ServiceAccount
 from core.rules.gsm import fits_one_segment
 from core.rules.optout import Keyword, carrier_keyword
 from core.services import contacts
+from tests.conftest import ON_POSTGRES
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
     BOB,
@@ -254,3 +256,21 @@ def test_the_channels_own_replies_fit_one_gsm7_segment():
 )
 def test_carrier_keywords_are_whole_messages_ignoring_case_and_end_punctuation(text, keyword):
     assert carrier_keyword(text) is keyword
+
+
+async def test_the_per_phone_rate_limit_has_an_index_on_phone_and_time(orm):
+    # Migration 0004: the window query filters a phone's recent messages.
+    conn = connections.get("default")
+    if ON_POSTGRES:
+        rows = await conn.execute_query_dict(
+            "SELECT indexdef AS definition FROM pg_indexes WHERE tablename = 'inbound_messages'"
+        )
+        columns = [
+            row["definition"].split("(", 1)[1].rstrip(")").replace('"', "") for row in rows
+        ]
+    else:
+        columns = []
+        for index in await conn.execute_query_dict("PRAGMA index_list('inbound_messages')"):
+            info = await conn.execute_query_dict(f"PRAGMA index_info('{index['name']}')")
+            columns.append(", ".join(c["name"] for c in sorted(info, key=lambda c: c["seqno"])))
+    assert "phone, created_at" in columns

@@ -67,7 +67,7 @@ async def test_pending_messages_are_sent_once_each_and_marked_sent_with_the_sid(
     assert twilio_api.duplicates == 0
     rows = await OutboxMessage.all().order_by("id")
     assert [r.status for r in rows] == [OutboxStatus.SENT] * 3
-    sids = {m.key: m.sid for m in twilio_api.messages.values()}
+    sids = {m.key: m.sid for m in twilio_api.messages}
     assert [r.external_id for r in rows] == [sids["k-0"], sids["k-1"], sids["k-2"]]
 
 
@@ -109,7 +109,7 @@ async def test_server_errors_and_hangs_are_retried_until_the_attempts_run_out(
     assert row.attempts == 3
     assert "500" in (row.last_error or "")
     assert len(twilio_api.requests) == 3
-    assert twilio_api.messages == {}
+    assert twilio_api.messages == []
 
 
 async def test_a_retried_message_that_then_goes_through_is_sent_exactly_once(sender, twilio_api):
@@ -123,6 +123,67 @@ async def test_a_retried_message_that_then_goes_through_is_sent_exactly_once(sen
 
     assert (await OutboxMessage.get(idempotency_key="k-1")).status == OutboxStatus.SENT
     assert twilio_api.bodies == ["your turn"]
+
+
+async def test_a_message_twilio_accepted_after_the_client_gave_up_is_not_sent_twice(
+    sender, twilio_api
+):
+    # Twilio takes the message but answers after our 0.5 s request timeout: we do not
+    # know it went out. Twilio has no idempotency key, so a plain retry would text Ann
+    # twice; the outbox looks it up first and records Twilio's sid.
+    twilio_api.delay = 1.0
+    await enqueue(ANN, "your turn", "k-1")
+    dispatcher = dispatcher_for(sender)
+
+    await dispatcher.run_once()
+    row = await OutboxMessage.get(idempotency_key="k-1")
+    assert row.status == OutboxStatus.PENDING
+    assert row.sending_started_at is not None
+    await time_passes()
+    await dispatcher.run_once()
+
+    [message] = twilio_api.messages
+    assert len(twilio_api.requests) == 1
+    assert len(twilio_api.lookups) == 1
+    row = await OutboxMessage.get(idempotency_key="k-1")
+    assert (row.status, row.external_id) == (OutboxStatus.SENT, message.sid)
+    assert row.sending_started_at is None
+
+
+async def test_a_server_error_before_twilio_took_the_message_is_looked_up_then_sent(
+    sender, twilio_api
+):
+    twilio_api.fail_next(SERVER_ERROR)
+    await enqueue(ANN, "your turn", "k-1")
+    dispatcher = dispatcher_for(sender)
+
+    await dispatcher.run_once()
+    await time_passes()
+    await dispatcher.run_once()
+
+    assert twilio_api.bodies == ["your turn"]
+    assert len(twilio_api.lookups) == 1
+    assert (await OutboxMessage.get(idempotency_key="k-1")).status == OutboxStatus.SENT
+
+
+async def test_a_paced_backlog_does_not_use_up_attempts(orm, twilio_api):
+    # A backlog longer than the pacer will wait for is handed back to the outbox, again
+    # and again, without counting as failures. (One message every 1000 s and no wait
+    # at all stand in for 1/s and 20 s.)
+    settings = sms_settings(orm, twilio_api.url, sms_max_per_second=0.001)
+    async with twilio_sms_sender(settings) as paced:
+        paced._pacer._max_wait = 0.0  # type: ignore[attr-defined]
+        for n in range(3):
+            await enqueue(ANN if n % 2 else BOB, f"notice {n}", f"k-{n}")
+        dispatcher = dispatcher_for(paced, max_attempts=1)
+        for _ in range(3):
+            await dispatcher.run_once()
+            await time_passes()
+
+    rows = await OutboxMessage.all().order_by("id")
+    assert [r.status for r in rows] == [OutboxStatus.SENT] + [OutboxStatus.PENDING] * 2
+    assert [r.attempts for r in rows] == [1, 0, 0]
+    assert twilio_api.bodies == ["notice 0"]
 
 
 async def test_error_21610_marks_the_phone_opted_out_and_later_messages_are_skipped(
@@ -208,7 +269,7 @@ async def test_without_an_account_sid_or_sender_replies_work_but_outbound_is_off
 
 async def test_a_delivered_report_leaves_the_message_sent(app_sms, twilio_api):
     row = await send_one(app_sms)
-    [message] = twilio_api.messages.values()
+    [message] = twilio_api.messages
 
     response = await app_sms.twilio.status(message, "delivered")
 
@@ -216,13 +277,34 @@ async def test_a_delivered_report_leaves_the_message_sent(app_sms, twilio_api):
     again = await OutboxMessage.get(id=row.id)
     assert again.status == OutboxStatus.SENT
     assert again.external_id == message.sid
+    assert again.delivery_status == "delivered"
+    assert again.delivered_at is not None
+
+
+async def test_delivery_reports_are_recorded_and_a_late_earlier_one_does_not_undo_them(
+    app_sms, twilio_api
+):
+    row = await send_one(app_sms)
+    [message] = twilio_api.messages
+
+    await app_sms.twilio.status(message, "sent")
+    sent = await OutboxMessage.get(id=row.id)
+    assert (sent.delivery_status, sent.delivered_at) == ("sent", None)
+
+    await app_sms.twilio.status(message, "delivered")
+    await app_sms.twilio.status(message, "sent")  # out of order, after the fact
+
+    again = await OutboxMessage.get(id=row.id)
+    assert again.delivery_status == "delivered"
+    assert again.delivered_at is not None
+    assert again.status == OutboxStatus.SENT
 
 
 async def test_an_undelivered_report_marks_the_message_failed_with_the_carrier_error(
     app_sms, twilio_api
 ):
     row = await send_one(app_sms)
-    [message] = twilio_api.messages.values()
+    [message] = twilio_api.messages
 
     await app_sms.twilio.status(message, "sent")
     response = await app_sms.twilio.status(message, "undelivered", error_code="30007")
@@ -231,12 +313,13 @@ async def test_an_undelivered_report_marks_the_message_failed_with_the_carrier_e
     again = await OutboxMessage.get(id=row.id)
     assert again.status == OutboxStatus.FAILED
     assert again.last_error == "carrier: undelivered (error 30007)"
+    assert (again.delivery_status, again.delivered_at) == ("undelivered", None)
     assert not await contacts.is_opted_out(phone=ANN)
 
 
 async def test_a_failed_report_with_21610_opts_the_phone_out(app_sms, twilio_api):
     await send_one(app_sms)
-    [message] = twilio_api.messages.values()
+    [message] = twilio_api.messages
 
     await app_sms.twilio.status(message, "failed", error_code="21610")
 
@@ -249,7 +332,7 @@ async def test_a_report_finds_a_message_whose_sender_died_before_recording_the_s
     # The process died after Twilio accepted the message: the row is still pending and
     # knows no sid. The key in the callback URL finds it, and it is not sent again.
     row = await send_one(app_sms)
-    [message] = twilio_api.messages.values()
+    [message] = twilio_api.messages
     await OutboxMessage.filter(id=row.id).update(
         status=OutboxStatus.PENDING, external_id=None, sent_at=None
     )
@@ -309,11 +392,11 @@ async def test_customers_join_check_and_leave_and_the_provider_calls_next_all_by
     # Ann hears it is her turn (and may have heard she was next when Bob left).
     def ann_heard_her_turn() -> bool:
         return any(
-            m.to == ANN and "your turn" in m.body.lower() for m in twilio_api.messages.values()
+            m.to == ANN and "your turn" in m.body.lower() for m in twilio_api.messages
         )
 
     await twilio_api.wait_until(ann_heard_her_turn)
-    assert {m.to for m in twilio_api.messages.values()} == {ANN}
+    assert {m.to for m in twilio_api.messages} == {ANN}
     for row in await OutboxMessage.all():
         assert (await settled(row.idempotency_key)).status == OutboxStatus.SENT
     assert twilio_api.duplicates == 0

@@ -1,11 +1,12 @@
-"""Nothing is lost: a dispatching process killed mid-send delivers everything after a
-restart, each message once at the (deduping) fake Twilio.
+"""Nothing is lost, nothing is sent twice: a dispatching process killed mid-send
+delivers everything after a restart, each message exactly once.
 
 A real subprocess (`waitlist serve`, or a bare dispatcher process with a short lease)
 works against the test database, the fake Twilio answers slowly, and the process is
-killed with SIGKILL while requests are in flight. The fake keeps working on a request whose caller died, as
-Twilio would, so the restarted process sends those messages again after their lease:
-the fake counts the repeats (`duplicates`) and keeps one message per idempotency key.
+killed with SIGKILL while requests are in flight. Like Twilio, the fake has no
+idempotency: a POST whose caller died is a message sent. So the restarted process must
+not POST those messages again: it finds them in Twilio's message list (the rows were
+claimed and no outcome was recorded) and marks them sent.
 """
 
 from __future__ import annotations
@@ -164,22 +165,26 @@ async def test_a_process_killed_mid_send_delivers_every_message_once_after_resta
             await stop(second, signal.SIGTERM)
 
     assert killed_with_in_flight >= 1
-    # Every message reached Twilio, once per idempotency key, with its own text.
-    assert sorted(api.messages) == sorted(keys)
-    for key, message in api.messages.items():
+    # Every message was accepted by Twilio exactly once, with its own text: a second
+    # accepted POST for a message would be a second text on the customer's phone.
+    per_key = api.per_key()
+    assert sorted(per_key) == sorted(keys)
+    for key, accepted in per_key.items():
+        assert len(accepted) == 1, f"{key} was sent {len(accepted)} times"
         _, round_, n = key.split("-")
-        assert message.to == RECIPIENTS[int(n)]
-        assert message.body == f"message {round_} for {n}"
-    # The requests in flight at the kill were accepted by the fake all the same and
-    # sent again after the lease: repeats the fake recognised by key. With real
-    # Twilio these would be duplicate texts unless a status callback marked the row
-    # sent first (see webhooks.sms.routes._record_status).
-    assert api.duplicates == len(api.requests) - len(keys)
+        assert accepted[0].to == RECIPIENTS[int(n)]
+        assert accepted[0].body == f"message {round_} for {n}"
+    assert len(api.requests) == len(keys)
+    assert api.duplicates == 0
+    # The restarted process asked Twilio about the messages cut off in flight.
+    assert api.lookups
     print(
         f"\nkill-and-restart ({start.__name__}): {len(keys)} messages, "
         f"{len(api.requests)} POSTs, {killed_with_in_flight} in flight at the kill, "
-        f"{api.duplicates} repeated keys"
+        f"{api.duplicates} duplicates, {len(api.lookups)} lookups"
     )
     rows = await OutboxMessage.all()
     assert {r.status for r in rows} == {OutboxStatus.SENT}
-    assert all(r.external_id for r in rows)
+    by_key = {m.key: m.sid for m in api.messages}
+    assert {r.idempotency_key: r.external_id for r in rows} == by_key
+    assert all(r.sending_started_at is None for r in rows)

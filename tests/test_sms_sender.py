@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.senders import RetryLater, Undeliverable
+from bot.senders import FindsSent, HandBack, RetryLater, Undeliverable
 from core.settings import Settings
 from tests.fakes.twilio_api import (
     ACCOUNT_SID,
@@ -22,10 +22,12 @@ from tests.fakes.twilio_api import (
     Failure,
     FakeTwilio,
 )
+from webhooks.sms import sender as sender_module
 from webhooks.sms.sender import Pacer, retry_after_seconds, twilio_sms_sender
 
 FROM = "+15005550006"
 ANN = "+14155550101"
+BOB = "+14155550102"
 PUBLIC = "https://waitlist.example.com"
 
 
@@ -86,16 +88,20 @@ async def test_a_429_asks_to_retry_no_sooner_than_its_retry_after(fake):
 
     assert caught.value.retry_after == 7.0
     assert "429" in str(caught.value)
-    assert fake.messages == {}
+    # A 429 is a refusal: nothing to look up before the next try.
+    assert not caught.value.outcome_unknown
+    assert fake.messages == []
 
 
 @pytest.mark.parametrize("failure", [SERVER_ERROR, UNAVAILABLE], ids=["500", "503"])
 async def test_a_server_error_asks_to_retry_and_the_client_itself_does_not(fake, failure):
     fake.fail_next(failure)
     async with twilio_sms_sender(settings_for(fake)) as sender:
-        with pytest.raises(RetryLater):
+        with pytest.raises(RetryLater) as caught:
             await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
+    # Twilio may have queued it before failing: the outbox looks before sending again.
+    assert caught.value.outcome_unknown
     # One POST: twilio's own max_retries would have posted (and maybe sent) again.
     assert len(fake.requests) == 1
 
@@ -107,6 +113,7 @@ async def test_a_hung_request_ends_at_the_client_timeout_and_asks_to_retry(fake)
             await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     assert "unreachable" in str(caught.value)
+    assert caught.value.outcome_unknown
 
 
 async def test_an_unreachable_api_asks_to_retry():
@@ -227,7 +234,8 @@ async def test_the_pacer_hands_a_long_wait_back_to_the_outbox_without_taking_a_s
     pacer = Pacer(1.0, max_wait=2.0, clock=clock, sleep=clock.sleep)
     for _ in range(3):
         await pacer.wait("n")  # slots at 100, 101, 102
-    with pytest.raises(RetryLater) as caught:
+    # Handed back untried: the outbox does not count it as a failed attempt.
+    with pytest.raises(HandBack) as caught:
         await pacer.wait("n")  # would be 103: 3 s away
     assert caught.value.retry_after == pytest.approx(3.0)
 
@@ -248,3 +256,132 @@ def test_retry_after_reads_an_http_date():
     now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
     later = (now + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert retry_after_seconds(later, now=now) == 30.0
+
+
+# Looking up what Twilio already has (find_sent) ---------------------------------------
+
+
+def a_while_ago() -> datetime:
+    # Twilio's timestamps have whole seconds.
+    return datetime.now(UTC) - timedelta(seconds=5)
+
+
+async def test_the_sms_sender_can_look_up_what_it_sent(fake):
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        assert isinstance(sender, FindsSent)
+
+
+async def test_find_sent_finds_the_message_twilio_accepted_for_that_phone_and_text(fake):
+    since = a_while_ago()
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        sid = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+        await sender.send(recipient_phone=ANN, text="you're next", idempotency_key="k-2")
+        await sender.send(recipient_phone=BOB, text="your turn", idempotency_key="k-3")
+
+        found = await sender.find_sent(
+            recipient_phone=ANN, text="your turn", idempotency_key="k-1", since=since
+        )
+        nothing = await sender.find_sent(
+            recipient_phone=ANN, text="see you", idempotency_key="k-4", since=since
+        )
+
+    assert found == [sid]
+    assert nothing == []
+    # Read by To and From, with no DateSent filter (see find_sent).
+    lookup = fake.lookups[0]
+    assert (lookup["To"], lookup["From"]) == (ANN, FROM)
+    assert not any(name.startswith("DateSent") for name in lookup)
+    assert len(fake.requests) == 3  # lookups are GETs: nothing more was sent
+
+
+async def test_find_sent_ignores_messages_from_before_the_attempt(fake):
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+        later = datetime.now(UTC) + timedelta(seconds=5)
+        found = await sender.find_sent(
+            recipient_phone=ANN, text="your turn", idempotency_key="k-2", since=later
+        )
+
+    assert found == []
+
+
+async def test_find_sent_finds_a_message_still_queued_at_twilio(fake):
+    # Queued behind a busy number: no DateSent yet, which a DateSent filter would miss.
+    fake.hold_in_queue = True
+    since = a_while_ago()
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        sid = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+        found = await sender.find_sent(
+            recipient_phone=ANN, text="your turn", idempotency_key="k-1", since=since
+        )
+
+    assert found == [sid]
+
+
+async def test_find_sent_reads_past_the_first_page_oldest_match_first(fake, monkeypatch):
+    monkeypatch.setattr(sender_module, "LOOKUP_PAGE_SIZE", 2)
+    since = a_while_ago()
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        first = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="a")
+        for n in range(4):
+            await sender.send(recipient_phone=ANN, text=f"other {n}", idempotency_key=f"o{n}")
+        found = await sender.find_sent(
+            recipient_phone=ANN, text="your turn", idempotency_key="a", since=since
+        )
+
+    assert found == [first]
+    assert len(fake.lookups) == 3  # five messages, two a page
+
+
+async def test_find_sent_through_a_messaging_service_matches_the_service(fake):
+    service = "MG" + "1" * 32
+    settings = settings_for(fake, twilio_from_number=None, twilio_messaging_service_sid=service)
+    since = a_while_ago()
+    async with twilio_sms_sender(settings) as sender:
+        sid = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+        found = await sender.find_sent(
+            recipient_phone=ANN, text="your turn", idempotency_key="k-1", since=since
+        )
+
+    assert found == [sid]
+    assert "From" not in fake.lookups[0]
+
+
+async def test_find_sent_that_cannot_reach_twilio_asks_to_retry_rather_than_answer():
+    async with FakeTwilio() as gone:
+        settings = settings_for(gone)
+    async with twilio_sms_sender(settings) as sender:
+        with pytest.raises(RetryLater):
+            await sender.find_sent(
+                recipient_phone=ANN, text="hi", idempotency_key="k-1", since=a_while_ago()
+            )
+
+
+async def test_find_sent_refused_by_twilio_asks_to_retry_rather_than_answer(fake):
+    async with twilio_sms_sender(settings_for(fake, twilio_auth_token="wrong")) as sender:
+        with pytest.raises(RetryLater) as caught:
+            await sender.find_sent(
+                recipient_phone=ANN, text="hi", idempotency_key="k-1", since=a_while_ago()
+            )
+
+    assert "lookup failed" in str(caught.value)
+
+
+async def test_the_fakes_date_sent_filters_are_date_granular_and_skip_queued_messages(fake):
+    async with twilio_sms_sender(settings_for(fake)) as sender:
+        await sender.send(recipient_phone=ANN, text="sent", idempotency_key="k-1")
+        fake.hold_in_queue = True
+        await sender.send(recipient_phone=ANN, text="queued", idempotency_key="k-2")
+        messages = sender._client.messages
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        on_or_after_today = await messages.list_async(to=ANN, date_sent_after=today)
+        on_or_before_yesterday = await messages.list_async(
+            to=ANN, date_sent_before=today - timedelta(days=1)
+        )
+        everything = await messages.list_async(to=ANN)
+
+    assert [m.body for m in on_or_after_today] == ["sent"]
+    assert on_or_before_yesterday == []
+    assert [m.body for m in everything] == ["queued", "sent"]  # newest first
+    assert everything[0].date_sent is None
+    assert everything[1].date_created is not None

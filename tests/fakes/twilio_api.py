@@ -3,10 +3,19 @@ that calls us (signed inbound messages and status callbacks).
 
 The API half is a real aiohttp server, so the real twilio client talks HTTP to it
 through TWILIO_API_BASE_URL. It can fail on demand (429 with Retry-After, 5xx, a hang
-past the client's timeout, error 21610 and other 4xx) and be slow. Like an idempotent
-provider, it dedupes on our idempotency key (the `key` query parameter of the
-StatusCallback URL) and counts: `requests` holds every POST, `messages` one entry per
-key, and `duplicates` how many POSTs repeated a key already accepted.
+past the client's timeout, error 21610 and other 4xx) and be slow.
+
+Like Twilio it has no idempotency: every accepted POST is a message sent, even one
+whose caller died before the answer came (the fake accepts a message when the request
+arrives and answers after `delay`). `requests` holds every POST, `messages` every
+accepted message, `per_key()` the messages for each idempotency key (read from the
+`key` query parameter of the StatusCallback URL), and `duplicates` how many accepted
+messages repeated a key: each one a second text on someone's phone.
+
+GET on the Messages list answers as Twilio does, filtered by To, From and DateSent
+(`DateSent`, `DateSent<`, `DateSent>`, date-granular, on or before / after; a message
+without a DateSent, still queued, never matches a DateSent filter), newest first, paged
+(PageSize, Page, PageToken) in Twilio's JSON shape. `lookups` holds those requests.
 """
 
 from __future__ import annotations
@@ -15,11 +24,13 @@ import asyncio
 import base64
 import hmac
 import itertools
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from aiohttp import web
 from twilio.request_validator import RequestValidator
@@ -56,6 +67,10 @@ class Message:
     body: str
     status_callback: str | None
     key: str | None
+    messaging_service_sid: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # None while queued at Twilio (`hold_in_queue`); Twilio sets it on sending.
+    sent_at: datetime | None = None
 
 
 @dataclass
@@ -70,9 +85,11 @@ class FakeTwilio:
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     delay: float = 0.0
+    # Keep accepted messages queued (no DateSent), as Twilio does behind a busy number.
+    hold_in_queue: bool = False
     requests: list[Request] = field(default_factory=list)
-    messages: dict[str, Message] = field(default_factory=dict)
-    duplicates: int = 0
+    messages: list[Message] = field(default_factory=list)
+    lookups: list[dict[str, str]] = field(default_factory=list)
     _script: deque[Failure] = field(default_factory=deque)
     _sids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -83,6 +100,7 @@ class FakeTwilio:
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self._list)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -113,7 +131,20 @@ class FakeTwilio:
 
     @property
     def bodies(self) -> list[str]:
-        return [m.body for m in self.messages.values()]
+        return [m.body for m in self.messages]
+
+    def per_key(self) -> dict[str, list[Message]]:
+        """The accepted messages for each idempotency key."""
+        keyed: dict[str, list[Message]] = {}
+        for message in self.messages:
+            keyed.setdefault(message.key or message.sid, []).append(message)
+        return keyed
+
+    @property
+    def duplicates(self) -> int:
+        """Accepted messages that repeated a key already accepted."""
+        counts = Counter(m.key or m.sid for m in self.messages)
+        return sum(n - 1 for n in counts.values())
 
     async def wait_for_requests(self, count: int, within: float = 30.0) -> None:
         async with asyncio.timeout(within), self._arrived:
@@ -169,25 +200,117 @@ class FakeTwilio:
             form.get("From") or form.get("MessagingServiceSid")
         ):
             return _error(400, 21604, "A 'To', 'Body' and 'From' are required")
-        if self.delay:
-            # Slow, and still working after the client has gone: a request whose
-            # caller was killed mid-flight is accepted all the same, as at Twilio.
-            await asyncio.sleep(self.delay)
         callback = form.get("StatusCallback")
-        key = _key_of(callback)
-        if key is not None and key in self.messages:
-            self.duplicates += 1
-            return _created(self.account_sid, self.messages[key])
+        service = form.get("MessagingServiceSid")
         message = Message(
             sid=f"SM{next(self._sids):032x}",
             to=form["To"],
-            sender=form.get("From") or form.get("MessagingServiceSid", ""),
+            sender=form.get("From") or service or "",
             body=form["Body"],
             status_callback=callback,
-            key=key,
+            key=_key_of(callback),
+            messaging_service_sid=service,
         )
-        self.messages[key or message.sid] = message
+        if not self.hold_in_queue:
+            message.sent_at = message.created_at
+        # Accepted now: a request whose caller is killed while the answer is slow
+        # to come is a message sent all the same, as at Twilio.
+        self.messages.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return _created(self.account_sid, message)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        query = {k: str(v) for k, v in request.query.items()}
+        self.lookups.append(query)
+        if not self._authorized(request):
+            return _error(401, 20003, "Authenticate")
+        if request.match_info["sid"] != self.account_sid:
+            return _error(404, 20404, "The requested resource was not found")
+        try:
+            page_size = min(int(query.get("PageSize", "50")), 1000)
+            page = int(query.get("Page", "0"))
+            start = int(query["PageToken"][2:]) if "PageToken" in query else page * page_size
+            selected = [m for m in self.messages if _matches(m, query)]
+        except ValueError:
+            return _error(400, 20001, "Invalid paging or filter parameter")
+        # Newest first, as Twilio lists them.
+        selected.sort(key=lambda m: (m.created_at, m.sid), reverse=True)
+        chunk = selected[start : start + page_size]
+        path = request.path
+        filters = {k: v for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
+
+        def uri(page_no: int, offset: int | None = None) -> str:
+            params = {**filters, "PageSize": str(page_size), "Page": str(page_no)}
+            if offset is not None:
+                params["PageToken"] = f"PT{offset}"
+            return f"{path}?{urlencode(params)}"
+
+        more = start + page_size < len(selected)
+        return web.json_response(
+            {
+                "messages": [_resource(self.account_sid, m) for m in chunk],
+                "end": start + len(chunk) - 1 if chunk else 0,
+                "first_page_uri": uri(0),
+                "next_page_uri": uri(page + 1, start + page_size) if more else None,
+                "page": page,
+                "page_size": page_size,
+                "previous_page_uri": uri(page - 1, max(start - page_size, 0)) if page else None,
+                "start": start,
+                "uri": uri(page, start if "PageToken" in query else None),
+            }
+        )
+
+
+def _matches(message: Message, query: Mapping[str, str]) -> bool:
+    if "To" in query and message.to != query["To"]:
+        return False
+    if "From" in query and message.sender != query["From"]:
+        return False
+    # Twilio reads only the date of a DateSent filter (YYYY-MM-DD; the client sends a
+    # full timestamp), and a message with no DateSent yet matches none.
+    for name, test in (
+        ("DateSent", lambda day, limit: day == limit),
+        ("DateSent<", lambda day, limit: day <= limit),
+        ("DateSent>", lambda day, limit: day >= limit),
+    ):
+        if name in query:
+            limit = date.fromisoformat(query[name][:10])
+            if message.sent_at is None or not test(message.sent_at.date(), limit):
+                return False
+    return True
+
+
+def _rfc2822(moment: datetime | None) -> str | None:
+    return format_datetime(moment, usegmt=True) if moment is not None else None
+
+
+def _resource(account_sid: str, message: Message) -> dict[str, Any]:
+    """A Message resource in Twilio's JSON shape."""
+    return {
+        "sid": message.sid,
+        "account_sid": account_sid,
+        "to": message.to,
+        "from": message.sender,
+        "messaging_service_sid": message.messaging_service_sid,
+        "body": message.body,
+        "status": "sent" if message.sent_at else "queued",
+        "num_segments": "1",
+        "num_media": "0",
+        "direction": "outbound-api",
+        "api_version": "2010-04-01",
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "date_created": _rfc2822(message.created_at),
+        "date_updated": _rfc2822(message.sent_at or message.created_at),
+        "date_sent": _rfc2822(message.sent_at),
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}.json",
+        "subresource_uris": {
+            "media": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}/Media.json"
+        },
+    }
 
 
 def _key_of(callback: str | None) -> str | None:
@@ -198,21 +321,9 @@ def _key_of(callback: str | None) -> str | None:
 
 
 def _created(account_sid: str, message: Message) -> web.Response:
-    return web.json_response(
-        {
-            "sid": message.sid,
-            "account_sid": account_sid,
-            "to": message.to,
-            "from": message.sender,
-            "body": message.body,
-            "status": "queued",
-            "num_segments": "1",
-            "direction": "outbound-api",
-            "api_version": "2010-04-01",
-            "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message.sid}.json",
-        },
-        status=201,
-    )
+    resource = _resource(account_sid, message)
+    resource.update(status="queued", date_sent=None)
+    return web.json_response(resource, status=201)
 
 
 def _error(

@@ -28,6 +28,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from core.models import Channel, InboundMessage, OutboxMessage, OutboxStatus, ServiceAccount
 from core.rules.days import utcnow
+from core.rules.delivery import supersedes
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
@@ -257,17 +258,22 @@ async def _record_status(*, sid: str, state: str, error: str | None, key: str | 
         # recording its sid: the key in the callback URL still finds the row.
         messages = OutboxMessage.filter(idempotency_key=key)
         await messages.filter(external_id__isnull=True).update(external_id=sid)
+    now = utcnow()
     # Any report at all means Twilio has the message: a row still pending (its sender
     # died mid-send) is sent, and must not go out again when its lease runs out.
     await messages.filter(status=OutboxStatus.PENDING).update(
-        status=OutboxStatus.SENT, sent_at=utcnow()
+        status=OutboxStatus.SENT, sent_at=now, sending_started_at=None
     )
+    # Reports can arrive out of order: a later stage is never overwritten by an earlier.
+    for row_id, recorded in await messages.values_list("id", "delivery_status"):
+        if supersedes(state, recorded):
+            changes: dict[str, object] = {"delivery_status": state[:16]}
+            if state == "delivered":
+                changes["delivered_at"] = now
+            await OutboxMessage.filter(id=row_id).update(**changes)
     if state in _FAILED:
         reason = f"carrier: {state}" + (f" (error {error})" if error else "")
         await messages.update(status=OutboxStatus.FAILED, last_error=reason)
         if error and error.strip() == str(OPTED_OUT_CODE):
             for phone in await messages.values_list("recipient", flat=True):
                 await contacts.set_opted_out(phone=str(phone), opted_out=True)
-    elif state == "delivered":
-        # No column records delivery yet; failures are what the outbox must know.
-        log.info("twilio status delivered for %s", sid)

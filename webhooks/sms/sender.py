@@ -4,6 +4,12 @@ Retries are the outbox's job, never the HTTP client's: twilio's `max_retries` re
 POSTs on any 5xx, and a 5xx after Twilio queued the message would send it twice. Here
 every failure becomes `RetryLater` (429, 5xx, network, timeout) or `Undeliverable`
 (any other 4xx; 21610 means the recipient opted out at the carrier).
+
+Twilio's Messages API takes no idempotency key. What keeps an SMS from going out twice
+after a send whose outcome is unknown (the process died mid-request, a timeout, a 5xx)
+is `find_sent`: before sending again, the dispatcher looks the message up in Twilio's
+message list (same To, same From or Messaging Service, same body, created since the
+first unknown attempt) and, if Twilio has it, records it as sent.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,12 +25,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from bot.senders import RetryLater, Undeliverable
+from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Channel
 from core.rules.phones import mask_phone
 from core.settings import Settings
@@ -47,6 +53,12 @@ MAX_PACING_WAIT = 20.0
 
 # Never trust a Retry-After that would park a message for hours.
 MAX_RETRY_AFTER = 3600.0
+
+# How many of the recipient's latest messages from us find_sent reads (newest first),
+# and how many per request. One phone gets a few messages from us a day; a lookup only
+# happens after a send with an unknown outcome.
+LOOKUP_LIMIT = 200
+LOOKUP_PAGE_SIZE = 100
 
 
 class Pacer:
@@ -77,7 +89,8 @@ class Pacer:
         slot = max(now, self._next_slot.get(sender_key, now))
         delay = slot - now
         if delay > self._max_wait:
-            raise RetryLater("sender is paced", retry_after=delay)
+            # Nothing was tried: not a failed attempt (see bot.senders.HandBack).
+            raise HandBack("sender is paced", retry_after=delay)
         # Reserve the slot before sleeping: concurrent callers queue up behind it. No
         # await between reading and writing, so no lock is needed.
         self._next_slot[sender_key] = slot + self._interval
@@ -149,14 +162,18 @@ class TwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
                 allow_redirects=allow_redirects,
             )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            # Whether Twilio got the message is unknown; the outbox sends it again with
-            # the same idempotency key (see STATUS_PATH for how a late callback helps).
-            raise RetryLater(f"twilio unreachable: {type(exc).__name__}") from exc
+            # Whether Twilio got the message is unknown: the outbox looks it up
+            # (TwilioSmsSender.find_sent) before sending it again.
+            raise RetryLater(
+                f"twilio unreachable: {type(exc).__name__}", outcome_unknown=True
+            ) from exc
         status = response.status_code
         if status == 429 or status >= 500:
             raise RetryLater(
                 f"twilio answered {status}",
                 retry_after=retry_after_seconds(_header(response, "Retry-After")),
+                # A 429 refused the request; a 5xx may have come after Twilio queued it.
+                outcome_unknown=status >= 500,
             )
         return response
 
@@ -212,6 +229,52 @@ class TwilioSmsSender:
             raise _undeliverable(exc, recipient_phone) from exc
         sid = message.sid
         return str(sid) if sid else None
+
+    async def find_sent(
+        self, *, recipient_phone: str, text: str, idempotency_key: str, since: datetime
+    ) -> Sequence[str]:
+        """Twilio's SIDs of messages from us to `recipient_phone` with body `text`
+        created since `since`, oldest first.
+
+        The list is read by To and From, newest first, without a DateSent filter:
+        DateSent is date-granular and a message still queued at Twilio has no DateSent
+        yet, so such a filter could miss exactly the message we are looking for. Twilio
+        keeps no field of ours with the message (the StatusCallback URL carrying the
+        key is not returned), so the body is what tells it apart; two identical notices
+        to one phone are told apart by the caller (an SID recorded on another outbox
+        row is taken).
+        """
+        options: dict[str, Any] = {
+            "to": recipient_phone,
+            "limit": LOOKUP_LIMIT,
+            "page_size": LOOKUP_PAGE_SIZE,
+        }
+        if self._from:
+            options["from_"] = self._from
+        try:
+            messages = await self._client.messages.list_async(**options)
+        except TwilioException as exc:
+            # Not an answer either way: the caller must not send again yet.
+            raise RetryLater(f"twilio message lookup failed: {exc}") from exc
+        found: list[tuple[datetime, str]] = []
+        for message in messages:
+            if not message.sid or message.body != text:
+                continue
+            if not str(message.direction or "outbound").startswith("outbound"):
+                continue
+            if self._service and not self._from and message.messaging_service_sid != self._service:
+                continue
+            created = message.date_created
+            if created is None or created < since:
+                continue
+            found.append((created, str(message.sid)))
+        found.sort()
+        log.info(
+            "twilio lookup for %s since %s: %d match(es) in %d message(s)",
+            mask_phone(recipient_phone), since.isoformat(timespec="seconds"),
+            len(found), len(messages),
+        )
+        return [sid for _, sid in found]
 
 
 def _undeliverable(exc: TwilioRestException, recipient_phone: str) -> Undeliverable:
