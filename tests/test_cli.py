@@ -27,8 +27,8 @@ def test_serve_refuses_a_public_address_without_an_admin_token(tmp_path):
     result = _waitlist(
         "serve",
         "--host",
-        "0.0.0.0",
-        "--no-migrate",  # noqa: S104 - the case under test
+        "0.0.0.0",  # noqa: S104 - the case under test
+        "--no-migrate",
         env={"ADMIN_API_TOKEN": "", "DATABASE_URL": f"sqlite://{tmp_path}/x.db"},
         cwd=tmp_path,
     )

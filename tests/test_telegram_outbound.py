@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dispatcher import Dispatcher
-from bot.senders import RetryLater, Undeliverable
+from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status, TelegramLink
 from core.rules.days import utcnow
 from core.services import contacts, users
@@ -201,7 +201,7 @@ async def test_pacing_never_holds_a_caller_longer_than_it_allows():
     clock = Clock()
     pacer = Pacer(clock=clock, sleep=clock.sleep)
     pacer.pause(30)
-    with pytest.raises(RetryLater) as held:
+    with pytest.raises(HandBack) as held:
         await pacer.acquire(1, max_wait=5)
     assert held.value.retry_after == 30
     assert clock.slept == []

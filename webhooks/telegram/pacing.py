@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.senders import RetryLater
+from bot.senders import HandBack
 
 # Forgetting chats whose next slot has passed keeps the table small; checked this often.
 _PRUNE_AT = 10_000
@@ -40,7 +40,7 @@ class Pacer:
     async def acquire(self, chat_id: int, *, max_wait: float, per_chat: bool = True) -> None:
         """Wait for a slot to send to `chat_id`.
 
-        Raise RetryLater instead of waiting longer than `max_wait`: a caller such as the
+        Raise HandBack (not tried, so no attempt is used) instead of waiting longer than `max_wait`: a caller such as the
         outbox dispatcher is better off rescheduling than holding its batch.
         `per_chat=False` applies only the global limit (a direct reply to a message the
         person just sent is not the kind of burst the per-chat limit is about).
@@ -52,7 +52,7 @@ class Pacer:
             slot = max(slot, self._chat_next.get(chat_id, 0.0))
         wait = slot - now
         if wait > max_wait:
-            raise RetryLater("held back by Telegram rate limits", retry_after=wait)
+            raise HandBack("held back by Telegram rate limits", retry_after=wait)
         # Reserve the slots before sleeping so concurrent callers queue up behind us.
         self._global_next = global_slot + self._global_interval
         if per_chat:
