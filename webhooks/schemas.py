@@ -122,7 +122,7 @@ class UserCreate(_In):
     email: EmailStr | None = None
 
 
-class _NoPhoneChange(_In):
+class PartialUpdate(_In):
     """A partial update: only the fields given change, and the phone never does."""
 
     # Accepted only to be refused with a clear message; not part of the documented body.
@@ -154,7 +154,7 @@ class _NoPhoneChange(_In):
         return self.model_dump(exclude_unset=True, exclude={"phone"})
 
 
-class UserUpdate(_NoPhoneChange):
+class UserUpdate(PartialUpdate):
     name: Name | None = None
     email: EmailStr | None = None
 
@@ -175,7 +175,7 @@ class ServiceAccountCreate(ServiceAccountFields):
     phone: Phone
 
 
-class ServiceAccountUpdate(_NoPhoneChange):
+class ServiceAccountUpdate(PartialUpdate):
     name: Name | None = None
     email: EmailStr | None = None
     description: LongText | None = None

@@ -7,8 +7,8 @@ from aiohttp import web
 from core.models import Appointment
 from core.services import appointments
 from webhooks.admin.routing import Operation
-from webhooks.admin.service_accounts import account_out
-from webhooks.admin.users import user_out
+from webhooks.admin.service_accounts import SERVICE_ACCOUNTS
+from webhooks.admin.users import USERS
 from webhooks.responses import envelope
 from webhooks.schemas import (
     AppointmentCreate,
@@ -33,8 +33,8 @@ def detail_of(appointment: Appointment) -> AppointmentDetail:
         status=appointment.status.value,
         penalty=appointment.penalty,
         created_at=appointment.created_at,
-        user=user_out(appointment.user),
-        service_account=account_out(appointment.service_account),
+        user=USERS.out_of(appointment.user),
+        service_account=SERVICE_ACCOUNTS.out_of(appointment.service_account),
     )
 
 

@@ -1,0 +1,139 @@
+"""The five phone-keyed endpoints that users and service accounts share."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+from tortoise.models import Model
+
+from core.services.appointments import AppointmentView
+from webhooks.admin.routing import Operation
+from webhooks.responses import envelope
+from webhooks.schemas import Envelope, Page, PartialUpdate, PhonePath
+from webhooks.validation import body_of, path_of, query_of
+
+R = TypeVar("R", bound=Model)
+
+
+@dataclass(frozen=True)
+class Directory(Generic[R]):
+    """What differs between /users/ and /service-accounts/: names, models, services."""
+
+    path: str
+    noun: str
+    plural: str
+    tag: str
+    create_body: type[BaseModel]
+    update_body: type[PartialUpdate]
+    out: type[BaseModel]
+    detail: type[BaseModel]
+    create: Callable[..., Awaitable[R]]
+    listing: Callable[..., Awaitable[list[R]]]
+    get: Callable[..., Awaitable[R]]
+    update: Callable[..., Awaitable[R]]
+    delete: Callable[..., Awaitable[None]]
+    appointments: Callable[[R], Awaitable[Sequence[AppointmentView]]]
+
+    def out_of(self, record: R) -> BaseModel:
+        return self.out.model_validate(record, from_attributes=True)
+
+    def operations(self) -> list[Operation]:
+        async def create(request: web.Request) -> web.Response:
+            body = await body_of(request, self.create_body)
+            record = await self.create(**body.model_dump())
+            return envelope(f"{self.noun} created successfully", self.out_of(record), status=201)
+
+        async def listing(request: web.Request) -> web.Response:
+            page = query_of(request, Page)
+            found = await self.listing(skip=page.skip, limit=page.limit)
+            return envelope(
+                f"{self.plural} retrieved successfully", [self.out_of(r) for r in found]
+            )
+
+        async def read(request: web.Request) -> web.Response:
+            record = await self.get(phone=path_of(request, PhonePath).phone)
+            # The views carry AppointmentOut's fields and serialise as they are.
+            booked = list(await self.appointments(record))
+            detail: dict[str, Any] = {**self.out_of(record).model_dump(), "appointments": booked}
+            return envelope(f"{self.noun} retrieved successfully", detail)
+
+        async def update(request: web.Request) -> web.Response:
+            phone = path_of(request, PhonePath).phone
+            body = await body_of(request, self.update_body)
+            record = await self.update(phone=phone, changes=body.changes())
+            return envelope(f"{self.noun} updated successfully", self.out_of(record))
+
+        async def delete(request: web.Request) -> web.Response:
+            await self.delete(phone=path_of(request, PhonePath).phone)
+            return web.Response(status=204)
+
+        item = f"{self.path}{{phone}}"
+        noun = self.noun.lower()
+        one, many, detail = (
+            _enveloped(self.out),
+            _enveloped(self.out, many=True),
+            _enveloped(self.detail),
+        )
+        return [
+            Operation(
+                "POST",
+                self.path,
+                create,
+                f"Create a {noun}",
+                self.tag,
+                {201: one},
+                body=self.create_body,
+                errors=(400, 422),
+            ),
+            Operation(
+                "GET",
+                self.path,
+                listing,
+                f"List {self.plural.lower()} in creation order",
+                self.tag,
+                {200: many},
+                query=Page,
+            ),
+            Operation(
+                "GET",
+                item,
+                read,
+                f"Read a {noun} with its appointments",
+                self.tag,
+                {200: detail},
+                path_params=PhonePath,
+                errors=(404, 422),
+            ),
+            Operation(
+                "PUT",
+                item,
+                update,
+                f"Update the given fields of a {noun}",
+                self.tag,
+                {200: one},
+                body=self.update_body,
+                path_params=PhonePath,
+                errors=(400, 404, 422),
+            ),
+            Operation(
+                "DELETE",
+                item,
+                delete,
+                f"Delete a {noun}",
+                self.tag,
+                {204: None},
+                path_params=PhonePath,
+                errors=(404, 422),
+            ),
+        ]
+
+
+def _enveloped(model: type[BaseModel], *, many: bool = False) -> type[BaseModel]:
+    """`Envelope[model]` (or of a list of them) for a model known only at run time."""
+    data: Any = list[model] if many else model  # type: ignore[valid-type]
+    enveloped: type[BaseModel] = Envelope[data]
+    return enveloped
