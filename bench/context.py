@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 import sys
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench import results, servers, wrk
+from bench import cpu, results, servers, wrk
 from bench.results import Report, Row
 from bench.seed import Seeder
 
@@ -68,6 +69,13 @@ class Bench:
         """A fresh day for one booking run, so runs never meet in the one-per-day index."""
         self.next_day += 1
         return datetime.now(UTC).date() + timedelta(days=self.next_day)
+
+    @property
+    def postgres_database(self) -> str | None:
+        """The database name in PostgreSQL's process titles, or None on SQLite."""
+        if self.database_url.startswith("sqlite"):
+            return None
+        return self.database_url.rsplit("/", 1)[-1].split("?")[0]
 
     def log(self, name: str) -> Path:
         return OUT / f"{self.label.lower()}-{name}.log"
@@ -163,7 +171,8 @@ def wrk_once(
     bench: Bench, server: servers.Server, script: str, args: list[str], seconds: float
 ) -> wrk.WrkResult:
     o = bench.options
-    return wrk.run(
+    meter = cpu.CpuMeter(server.pids(), bench.postgres_database)
+    result = wrk.run(
         url=server.url,
         script=script,
         args=args,
@@ -172,6 +181,7 @@ def wrk_once(
         threads=o.threads,
         log=bench.log("wrk"),
     )
+    return dataclasses.replace(result, cpu=meter.stop())
 
 
 def say(name: str, n: int, result: wrk.WrkResult) -> None:

@@ -56,24 +56,34 @@ def _verdict(met: bool | None) -> str:
     return {True: "met", False: "**missed**", None: ""}[met]
 
 
+def _cpu(result: WrkResult) -> str:
+    """Server and database CPU per request: what the figure costs, whatever else ran."""
+    if result.cpu is None or not result.requests:
+        return ""
+    per = 1000 / result.requests
+    database = f"{result.cpu.postgres * per:.2f}" if result.cpu.postgres else "–"
+    return f"{result.cpu.server * per:.2f} / {database}"
+
+
 def table(rows: list[Row]) -> str:
     lines = [
-        "| Scenario | DB | Procs | req/s | p50 ms | p99 ms | errors | ratio | target | verdict |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|---|",
+        "| Scenario | DB | Procs | req/s | p50 ms | p99 ms | errors | CPU ms/req server / DB "
+        "| ratio | target | verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|---|---|",
     ]
     for row in rows:
         r = row.result
         ratio = f"{row.ratio:.2f}× {row.ratio_label}" if row.ratio is not None else ""
         if r is None:
             lines.append(
-                f"| {row.scenario} | {row.database} | {row.processes} | – | – | – | – | "
-                f"| {row.target} | {row.note or 'not run'} |"
+                f"| {row.scenario} | {row.database} | {row.processes} | – | – | – | – | – "
+                f"| | {row.target} | {row.note or 'not run'} |"
             )
             continue
         errors = str(r.errors) + (" (keys ran out)" if r.exhausted else "")
         lines.append(
             f"| {row.scenario} | {row.database} | {row.processes} | {r.rps:,.0f} | "
-            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {errors} | {ratio} | {row.target} | "
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {errors} | {_cpu(r)} | {ratio} | {row.target} | "
             f"{_verdict(row.met)} |"
         )
     return "\n".join(lines)
@@ -89,6 +99,7 @@ def runs_detail(rows: list[Row]) -> str:
                 f"p50 {run.p50_ms:.1f} ms, p90 {run.p90_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
                 f"max {run.max_ms:.1f} ms, socket errors {run.socket_errors}, "
                 f"non-2xx {run.non2xx}, load average at start {run.load_before:.1f}"
+                + (f"; {run.cpu.per_request_ms(run.requests)}" if run.cpu else "")
                 + (f" (first non-2xx: `{run.sample}`)" if run.sample else "")
             )
     return "\n".join(lines)

@@ -10,6 +10,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cpu import CpuSplit
+
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 MARKER = "BENCH_JSON "
 
@@ -34,6 +36,7 @@ class WrkResult:
     sample: str
     # The 1-minute load average when the run started: other work on the machine shows here.
     load_before: float = 0.0
+    cpu: CpuSplit | None = None
 
     @property
     def rps(self) -> float:
