@@ -72,9 +72,11 @@ class CpuSplit:
             return ""
         per = 1000 / requests
         busy = 100 * self.machine_busy / self.machine_total if self.machine_total else 0.0
+        # SQLite runs inside the server process: no separate database figure then.
+        database = f", PostgreSQL {self.postgres * per:.2f} ms" if self.postgres else ""
         return (
-            f"CPU per request: server {self.server * per:.2f} ms, PostgreSQL "
-            f"{self.postgres * per:.2f} ms, wrk {self.wrk * per:.2f} ms; machine {busy:.0f}% busy, "
+            f"CPU per request: server {self.server * per:.2f} ms{database}, "
+            f"wrk {self.wrk * per:.2f} ms; machine {busy:.0f}% busy, "
             f"{100 * self.others / self.machine_total:.0f}% on other work"
         )
 
