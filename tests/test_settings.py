@@ -59,3 +59,20 @@ def test_tortoise_gets_a_postgres_url_with_timeouts():
     config = connection_config("postgresql+asyncpg://u@127.0.0.1:5432/db")
     assert config["engine"] == "tortoise.backends.asyncpg"
     assert config["credentials"]["command_timeout"] == 30.0
+
+
+async def test_a_transaction_left_open_is_rolled_back_when_its_connection_returns(orm):
+    from tortoise import connections
+
+    from tests.conftest import ON_POSTGRES
+
+    if not ON_POSTGRES:
+        pytest.skip("a PostgreSQL pool's reset")
+    client = connections.get("default")
+    await client.execute_query("SELECT 1")
+    pool = client._pool
+    async with pool.acquire() as conn:
+        await conn.execute("BEGIN")
+    # The pool's reset is ours now (no session reset round trip); it must still undo this.
+    async with pool.acquire() as conn:
+        assert not conn.is_in_transaction()
