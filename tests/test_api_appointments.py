@@ -173,6 +173,13 @@ async def test_bad_queue_parameters_are_422(client, query):
     await detail_of(await client.get(f"/appointments/?{query}"), 422)
 
 
+@pytest.mark.parametrize("day", [None, "2030-01-01"])
+async def test_the_queue_of_an_unknown_provider_is_404(client, day):
+    params = {"service_account_phone": "+19995550000", **({"day": day} if day else {})}
+    detail = await detail_of(await client.get("/appointments/", params=params), 404)
+    assert "not found" in detail.lower()
+
+
 async def test_an_appointment_read_nests_user_and_service_account(client):
     await make_provider(client)
     await make_user(client)

@@ -174,7 +174,8 @@ SELECT a.id, u.phone AS user_phone, a.appointment_date, a.day, a.duration_minute
        a.notes, a.status, a.penalty, a.created_at
 FROM appointments a
 JOIN users u ON u.id = a.user_id
-WHERE a.service_account_id = {account} AND a.status = 'active' AND a.day {day_op} {day}{user}
+WHERE a.service_account_id = (SELECT id FROM service_accounts WHERE phone = {account})
+  AND a.status = 'active' AND a.day {day_op} {day}{user}
 ORDER BY a.day, a.penalty, a.created_at, a.id
 LIMIT {limit} OFFSET {skip}
 """
@@ -191,31 +192,38 @@ async def queue(
 ) -> list[AppointmentView]:
     """The ranked queue of ACTIVE appointments; without a day, today and later.
 
-    Filtering and ordering follow the partial index idx_active_queue, so the database
-    reads only the page it returns.
+    One statement when the day is given: the provider is looked up inside it, and only
+    an empty page pays for telling "no such provider" (404) from "nobody waiting".
+    Filtering and ordering follow the partial index idx_active_queue with the literal
+    'active', so PostgreSQL can use that index and reads only the page it returns.
     """
-    account = await _get_account(service_account_phone)
+    if day is None:
+        account = await _get_account(service_account_phone)
+        since, day_op = today_in(account.timezone, now=now or utcnow()), ">="
+    else:
+        since, day_op = day, "="
     conn = sql.connection()
-    since = day if day is not None else today_in(account.timezone, now=now or utcnow())
-    args: list[Any] = [account.id, sql.day_param(conn, since)]
+    args: list[Any] = [service_account_phone, sql.day_param(conn, since)]
     if user_phone is not None:
         args.append(user_phone)
     args += [limit, skip]
     marks = sql.params(conn, len(args))
     query = _QUEUE.format(
         account=marks[0],
-        day_op="=" if day is not None else ">=",
+        day_op=day_op,
         day=marks[1],
         user=f" AND u.phone = {marks[2]}" if user_phone is not None else "",
         limit=marks[-2],
         skip=marks[-1],
     )
     rows = await conn.execute_query_dict(query, args)
+    if not rows and day is not None:
+        await _get_account(service_account_phone)
     return [
         AppointmentView(
             id=row["id"],
             user_phone=row["user_phone"],
-            service_account_phone=account.phone,
+            service_account_phone=service_account_phone,
             appointment_date=sql.as_datetime(row["appointment_date"]),
             day=sql.as_date(row["day"]),
             duration_minutes=row["duration_minutes"],
