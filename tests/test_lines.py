@@ -87,3 +87,38 @@ async def test_a_spot_on_a_later_day_is_its_own_line(orm):
         now=NOW,
     )
     assert await appointments.spot_of(appointment_id=later.id) == Spot(1, 0, 0)
+
+
+async def test_the_queue_page_as_json_says_exactly_what_the_views_say(orm):
+    """On PostgreSQL the database writes the page's JSON; it must match ours."""
+    import json
+
+    import orjson
+
+    from core.models import Appointment
+
+    _account, booked = await _line_of([(30, 0)] * 6)
+    odd = {
+        booked[0].id: {"penalty": 0.0, "notes": None},
+        booked[1].id: {"penalty": 1.0, "notes": 'quote " and \\ backslash'},
+        booked[2].id: {"penalty": 0.5, "notes": "naïve café ✂ emoji 🙂"},
+        booked[3].id: {"penalty": 1e-06, "notes": "line\nbreak"},
+        booked[4].id: {"penalty": 12345.678901, "notes": ""},
+        booked[5].id: {"penalty": 2.0, "notes": None},
+    }
+    for appointment_id, values in odd.items():
+        await Appointment.filter(id=appointment_id).update(**values)
+    # Whole seconds and microseconds both occur in stored datetimes.
+    await Appointment.filter(id=booked[0].id).update(
+        created_at=NOW.replace(microsecond=0), appointment_date=NOW.replace(microsecond=0)
+    )
+    args = {"service_account_phone": SPA, "day": NOW.date(), "limit": 100}
+    views = await appointments.queue(**args)
+    ours = json.loads(orjson.dumps(views, option=orjson.OPT_UTC_Z))
+    theirs = json.loads(await appointments.queue_json(**args))
+    assert theirs == ours
+    # Equal numbers are not enough: 1 and 1.0 compare equal, but the API promises floats.
+    assert [type(item["penalty"]) for item in theirs] == [float] * len(theirs)
+    stamps = {item["id"]: item["created_at"] for item in theirs}
+    assert "." not in stamps[booked[0].id]
+    assert "." in stamps[booked[1].id]

@@ -40,6 +40,8 @@ _UNAVAILABLE = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    # The database was dropped or renamed under a running server.
+    asyncpg.InvalidCatalogNameError,
 )
 
 

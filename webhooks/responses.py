@@ -32,5 +32,15 @@ def envelope(message: str, data: Any, *, status: int = 200) -> web.Response:
     return json_response({"success": True, "message": message, "data": data}, status=status)
 
 
+def envelope_raw(message: str, data_json: bytes, *, status: int = 200) -> web.Response:
+    """The envelope around `data` that is already JSON (rendered by the database)."""
+    head = orjson.dumps({"success": True, "message": message})[:-1]
+    return web.Response(
+        body=b"".join((head, b',"data":', data_json, b"}")),
+        status=status,
+        content_type="application/json",
+    )
+
+
 def error(status: int, detail: Any, *, headers: dict[str, str] | None = None) -> web.Response:
     return json_response({"detail": detail}, status=status, headers=headers)

@@ -9,7 +9,7 @@ from core.services import appointments
 from webhooks.admin.routing import Operation
 from webhooks.admin.service_accounts import SERVICE_ACCOUNTS
 from webhooks.admin.users import USERS
-from webhooks.responses import envelope
+from webhooks.responses import envelope, envelope_raw
 from webhooks.schemas import (
     AppointmentCreate,
     AppointmentDetail,
@@ -53,14 +53,14 @@ async def create(request: web.Request) -> web.Response:
 
 async def queue(request: web.Request) -> web.Response:
     query = query_of(request, QueueQuery)
-    found = await appointments.queue(
+    page = await appointments.queue_json(
         service_account_phone=query.service_account_phone,
         day=query.day,
         user_phone=query.user_phone,
         skip=query.skip,
         limit=query.limit,
     )
-    return envelope("Appointments queue retrieved successfully", found)
+    return envelope_raw("Appointments queue retrieved successfully", page)
 
 
 async def read(request: web.Request) -> web.Response:
