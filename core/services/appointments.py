@@ -94,6 +94,14 @@ WHERE u.phone = {} AND sa.phone = {}
 """
 
 
+_INSERT_APPOINTMENT = """
+INSERT INTO appointments (user_id, service_account_id, appointment_date, day,
+                          duration_minutes, notes, status, penalty, created_at)
+VALUES ({}, {}, {}, {}, {}, {}, 'active', {}, {})
+RETURNING id
+"""
+
+
 async def _booking_context(user_phone: str, service_account_phone: str) -> dict[str, Any]:
     """User, provider and their running score in one round trip."""
     conn = sql.connection()
@@ -142,31 +150,37 @@ async def book(
             ctx["cancellations"], ctx["no_shows"], sql.as_datetime(ctx["as_of"])
         )
     )
+    penalty = penalty_rules.penalty(score, weights, now=now)
+    conn = sql.connection()
+    values = [
+        ctx["user_id"],
+        ctx["account_id"],
+        sql.datetime_param(conn, moment),
+        sql.day_param(conn, day),
+        duration_minutes,
+        notes,
+        penalty,
+        sql.datetime_param(conn, now),
+    ]
     try:
-        appointment = await Appointment.create(
-            user_id=ctx["user_id"],
-            service_account_id=ctx["account_id"],
-            appointment_date=moment,
-            day=day,
-            duration_minutes=duration_minutes,
-            notes=notes,
-            penalty=penalty_rules.penalty(score, weights, now=now),
+        rows = await conn.execute_query_dict(
+            _INSERT_APPOINTMENT.format(*sql.params(conn, len(values))), values
         )
     except IntegrityError as exc:
         raise AlreadyExists(
             f"An active appointment already exists for this user on {day.isoformat()}"
         ) from exc
     return AppointmentView(
-        id=appointment.id,
+        id=rows[0]["id"],
         user_phone=user_phone,
         service_account_phone=service_account_phone,
-        appointment_date=appointment.appointment_date,
+        appointment_date=moment,
         day=day,
-        duration_minutes=appointment.duration_minutes,
-        notes=appointment.notes,
+        duration_minutes=duration_minutes,
+        notes=notes,
         status=Status.ACTIVE,
-        penalty=appointment.penalty,
-        created_at=appointment.created_at,
+        penalty=penalty,
+        created_at=now,
     )
 
 

@@ -42,3 +42,8 @@ def as_date(value: Any) -> date:
 def day_param(conn: BaseDBAsyncClient, value: date) -> Any:
     """A DateField value as a raw parameter: SQLite keeps days as ISO text."""
     return value.isoformat() if conn.capabilities.dialect == "sqlite" else value
+
+
+def datetime_param(conn: BaseDBAsyncClient, value: datetime) -> Any:
+    """A DatetimeField value as a raw parameter, stored as Tortoise stores it."""
+    return str(value.astimezone(UTC)) if conn.capabilities.dialect == "sqlite" else value
