@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from core.models import Appointment, ReliabilityScore, Status
 from core.rules.queue_spot import Spot
 from core.services import appointments, lines, service_accounts, users
@@ -122,3 +124,29 @@ async def test_the_queue_page_as_json_says_exactly_what_the_views_say(orm):
     stamps = {item["id"]: item["created_at"] for item in theirs}
     assert "." not in stamps[booked[0].id]
     assert "." in stamps[booked[1].id]
+
+
+async def test_a_providers_line_is_read_through_an_index_under_a_generic_plan(orm):
+    """The ORM binds status as a parameter; the read must not fall back to a full scan."""
+    from tortoise import connections
+
+    from tests.conftest import ON_POSTGRES
+
+    if not ON_POSTGRES:
+        pytest.skip("PostgreSQL's generic plans")
+    account, _booked = await _line_of([(10, 0)] * 3)
+    conn = connections.get("default")
+    async with conn.acquire_connection() as raw:
+        # On a handful of rows a scan is cheapest; forbid it to see what else is usable.
+        await raw.execute("SET enable_seqscan = off")
+        await raw.execute("SET plan_cache_mode = force_generic_plan")
+        await raw.execute(
+            "PREPARE line(int, date, text) AS SELECT id FROM appointments "
+            "WHERE service_account_id = $1 AND day = $2 AND status = $3"
+        )
+        rows = await raw.fetch(f"EXPLAIN EXECUTE line({account.id}, CURRENT_DATE, 'active')")
+        plan = "\n".join(r[0] for r in rows)
+        await raw.execute("DEALLOCATE line")
+        # Our pool does not reset sessions, so undo what this test set.
+        await raw.execute("RESET ALL")
+    assert "idx_appointments_account_day" in plan, plan
