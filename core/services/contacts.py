@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from core.models import Channel, Contact
 from core.rules.days import utcnow
+from core.services import sql
 
 
 async def _ensure(phone: str) -> None:
@@ -33,15 +34,23 @@ async def is_opted_out(*, phone: str, using_db: BaseDBAsyncClient | None = None)
     return contact is not None and contact.opted_out
 
 
-async def record_channel(*, phone: str, channel: Channel) -> None:
+# One statement on every inbound message; it writes only when the channel changed.
+_RECORD_CHANNEL = """
+INSERT INTO contacts (phone, opted_out, preferred_channel, updated_at)
+VALUES ({}, {}, {}, {})
+ON CONFLICT (phone) DO UPDATE
+SET preferred_channel = excluded.preferred_channel, updated_at = excluded.updated_at
+WHERE contacts.preferred_channel IS DISTINCT FROM excluded.preferred_channel
+"""
+
+
+async def record_channel(*, phone: str, channel: Channel, now: datetime | None = None) -> None:
     """Remember the channel a phone last wrote from: proactive messages go back that way."""
-    updated = await Contact.filter(phone=phone).update(preferred_channel=channel.value)
-    if updated:
-        return
-    try:
-        await Contact.create(phone=phone, preferred_channel=channel.value)
-    except IntegrityError:
-        await Contact.filter(phone=phone).update(preferred_channel=channel.value)
+    conn = sql.connection()
+    await conn.execute_query(
+        _RECORD_CHANNEL.format(*sql.params(conn, 4)),
+        [phone, False, channel.value, now or utcnow()],
+    )
 
 
 async def preferred_channel(

@@ -12,12 +12,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
-from tortoise.exceptions import IntegrityError
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -32,7 +31,8 @@ from core.rules.delivery import supersedes
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
-from core.services import contacts
+from core.services import contacts, sql
+from core.services.statements import bind
 from webhooks.sms import replies
 from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
 
@@ -126,18 +126,74 @@ async def inbound(request: web.Request) -> web.Response:
         return twiml(replies.SORRY)
 
 
+# Records a delivery and, in the same statement, reads the phone's rate window: the
+# phone's other messages since {since}, and whether one of them was told to slow down.
+# A redelivery (same MessageSid) inserts nothing and returns no row. The subqueries
+# leave out the row being inserted (PostgreSQL would not see it, SQLite would).
+_RECORD = """
+INSERT INTO inbound_messages (channel, external_id, phone, created_at)
+VALUES ({channel}, {sid}, {phone}, {now})
+ON CONFLICT (channel, external_id) DO NOTHING
+RETURNING id,
+  (SELECT COUNT(*) FROM inbound_messages o
+   WHERE o.phone = {phone} AND o.created_at >= {since} AND o.channel = {channel}
+     AND o.id <> inbound_messages.id) AS others,
+  (SELECT COUNT(*) FROM inbound_messages o
+   WHERE o.phone = {phone} AND o.created_at >= {since} AND o.channel = {channel}
+     AND o.reply = {slow_down}) AS warned
+"""
+_SAVE_REPLY = "UPDATE inbound_messages SET reply = {} WHERE id = {}"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An inbound message recorded for the first time, and its phone's rate window."""
+
+    id: int
+    # The phone's messages in the window, this one included.
+    seen_in_window: int
+    # Whether one of them was answered with the slow-down reply.
+    warned_in_window: bool
+
+
+async def record_delivery(*, sid: str, phone: str, now: datetime) -> Delivery | None:
+    """Record MessageSid `sid` from `phone`; None if it was recorded before.
+
+    The window is read from inbound_messages, which every server process writes, so
+    the limit holds across processes and restarts.
+    """
+    conn = sql.connection()
+    values = {
+        "channel": _SMS,
+        "sid": sid,
+        "phone": phone,
+        "now": now,
+        "since": now - RATE_WINDOW,
+        "slow_down": replies.SLOW_DOWN,
+    }
+    rows = await conn.execute_query_dict(*bind(conn, _RECORD, values))
+    if not rows:
+        return None
+    row = rows[0]
+    return Delivery(row["id"], int(row["others"]) + 1, bool(row["warned"]))
+
+
 async def _answer(
     channel: SmsChannel, *, sid: str, phone: str, form: MultiDictProxy[str]
 ) -> str | None:
     # Record the delivery before any side effect: a redelivery (Twilio retries, a
-    # proxy replays) loses the race on the unique key and repeats the stored reply.
-    try:
-        row = await InboundMessage.create(channel=_SMS, external_id=sid, phone=phone)
-    except IntegrityError:
+    # proxy replays) finds the unique key taken and repeats the stored reply.
+    delivery = await record_delivery(sid=sid, phone=phone, now=utcnow())
+    if delivery is None:
         return await _earlier_reply(sid)
-
-    reply = await _reply(channel, phone=phone, form=form)
-    await InboundMessage.filter(id=row.id).update(reply=reply)
+    verdict = inbound_verdict(
+        seen_in_window=delivery.seen_in_window,
+        limit=channel.inbound_per_minute,
+        warned_in_window=delivery.warned_in_window,
+    )
+    reply = await _reply(channel, phone=phone, form=form, verdict=verdict)
+    conn = sql.connection()
+    await conn.execute_query(_SAVE_REPLY.format(*sql.params(conn, 2)), [reply, delivery.id])
     return reply
 
 
@@ -158,7 +214,9 @@ async def _earlier_reply(sid: str) -> str | None:
         pause = min(pause * 2, 0.5)
 
 
-async def _reply(channel: SmsChannel, *, phone: str, form: MultiDictProxy[str]) -> str:
+async def _reply(
+    channel: SmsChannel, *, phone: str, form: MultiDictProxy[str], verdict: Verdict
+) -> str:
     body = form.get("Body", "")
     keyword = carrier_keyword(body)
     # Opt-out is honoured whatever the rate limit says. Twilio has already answered
@@ -172,7 +230,6 @@ async def _reply(channel: SmsChannel, *, phone: str, form: MultiDictProxy[str]) 
         if keyword is Keyword.OPT_IN:
             return ""
 
-    verdict = await _rate_verdict(channel, phone)
     if verdict is Verdict.SLOW_DOWN:
         log.info("sms from %s: over %d a minute", mask_phone(phone), channel.inbound_per_minute)
         return replies.SLOW_DOWN
@@ -196,21 +253,6 @@ async def _reply(channel: SmsChannel, *, phone: str, form: MultiDictProxy[str]) 
     if not reply:
         reply = replies.SORRY
     return f"{reply}\n{replies.CUT}" if cut else reply
-
-
-async def _rate_verdict(channel: SmsChannel, phone: str) -> Verdict:
-    # The window is read from inbound_messages, which every server process writes, so
-    # the limit holds across processes and restarts. It counts the message in hand.
-    recent = InboundMessage.filter(
-        channel=_SMS, phone=phone, created_at__gte=utcnow() - RATE_WINDOW
-    )
-    seen = await recent.count()
-    if seen <= channel.inbound_per_minute:
-        return Verdict.ALLOW
-    warned = await recent.filter(reply=replies.SLOW_DOWN).exists()
-    return inbound_verdict(
-        seen_in_window=seen, limit=channel.inbound_per_minute, warned_in_window=warned
-    )
 
 
 def _normalized_or_none(raw: str) -> str | None:
