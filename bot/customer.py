@@ -15,7 +15,8 @@ from core.rules import day_words
 from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
 from core.rules.days import today_in
 from core.rules.names import clean_name
-from core.services import appointments, conversations, provider_lookup, users
+from core.services import appointments, conversations, provider_lookup, sender, standings, users
+from core.services.standings import Standing
 
 ASK_NAME, ASK_PLACE, ASK_SPOT = "ask_name", "ask_place", "ask_spot"
 
@@ -23,29 +24,54 @@ ASK_NAME, ASK_PLACE, ASK_SPOT = "ask_name", "ask_place", "ask_spot"
 _NOT_A_PLACE = frozenset({"queue", "line", "waitlist", "list", "spot", "place", "appointment"})
 
 
-async def respond(message: Inbound, parsed: Parsed) -> str:
-    dialogue = await conversations.load(
-        channel=message.channel, phone=message.phone, now=message.now
-    )
+def needs_standings(parsed: Parsed) -> bool:
+    """Whether answering `parsed` reads the customer's standings (the engine then reads
+    them along with who is writing)."""
+    return parsed.command in _READS_STANDINGS
+
+
+_READS_STANDINGS = frozenset({Command.STATUS, Command.LEAVE})
+
+
+async def respond(message: Inbound, parsed: Parsed, who: sender.Sender | None = None) -> str:
+    """Answer a customer; `who` is what the engine already read about the sender."""
+    if who is not None:
+        dialogue = who.dialogue
+    else:
+        dialogue = await conversations.load(
+            channel=message.channel, phone=message.phone, now=message.now
+        )
     if dialogue is not None:
-        reply = await _resume(message, parsed, dialogue)
+        reply = await _resume(message, parsed, dialogue, who)
         if reply is not None:
             return reply
-    return await _command(message, parsed)
+    return await _command(message, parsed, who)
 
 
-async def _command(message: Inbound, parsed: Parsed) -> str:
+async def _command(message: Inbound, parsed: Parsed, who: sender.Sender | None = None) -> str:
     if parsed.command is Command.JOIN:
         return await _join(message, parsed)
     if parsed.command is Command.STATUS:
-        return await _status(message)
+        return await _status(message, who)
     if parsed.command is Command.LEAVE:
-        return await _leave(message, parsed)
+        return await _leave(message, parsed, who)
     if parsed.command is Command.HELP:
         return replies.help_customer(sms=message.channel is Channel.SMS)
-    if await users.find_user(phone=message.phone) is None:
+    if not await _registered(message, who):
         return await _ask_name(message)
     return replies.not_understood(parsed.hints)
+
+
+async def _registered(message: Inbound, who: sender.Sender | None) -> bool:
+    if who is not None and who.registered:
+        return True
+    return await users.find_user(phone=message.phone) is not None
+
+
+async def _standings(message: Inbound, who: sender.Sender | None) -> list[Standing]:
+    if who is not None and who.standings is not None:
+        return who.standings
+    return await standings.standings(user_phone=message.phone, now=message.now)
 
 
 # Dialogues ------------------------------------------------------------------------
@@ -62,11 +88,14 @@ async def _clear(message: Inbound) -> None:
 
 
 async def _resume(
-    message: Inbound, parsed: Parsed, dialogue: conversations.Dialogue
+    message: Inbound,
+    parsed: Parsed,
+    dialogue: conversations.Dialogue,
+    who: sender.Sender | None,
 ) -> str | None:
     """The reply when the text answers the open question; None to treat it afresh."""
     if dialogue.state == ASK_NAME:
-        return await _answer_name(message, parsed, dialogue.data)
+        return await _answer_name(message, parsed, dialogue.data, who)
     number = choice_number(message.text)
     if number is None and parsed.command is not None:
         await _clear(message)
@@ -74,7 +103,7 @@ async def _resume(
     if dialogue.state == ASK_PLACE:
         return await _answer_place(message, parsed, number, dialogue.data)
     if dialogue.state == ASK_SPOT:
-        return await _answer_spot(message, number, dialogue.data)
+        return await _answer_spot(message, number, dialogue.data, who)
     await _clear(message)
     return None
 
@@ -88,7 +117,9 @@ async def _ask_name(message: Inbound) -> str:
     return replies.ask_name()
 
 
-async def _answer_name(message: Inbound, parsed: Parsed, data: dict[str, Any]) -> str | None:
+async def _answer_name(
+    message: Inbound, parsed: Parsed, data: dict[str, Any], who: sender.Sender | None
+) -> str | None:
     if parsed.exact and parsed.command is Command.JOIN:
         # Asked again before answering: keep the fuller request, ask for the name again.
         if parsed.args or parsed.phone:
@@ -96,7 +127,7 @@ async def _answer_name(message: Inbound, parsed: Parsed, data: dict[str, Any]) -
         return replies.ask_name_again()
     if parsed.exact and parsed.command in {Command.HELP, Command.STATUS, Command.LEAVE}:
         # Answered, and the question about the name stays open.
-        return await _command(message, parsed)
+        return await _command(message, parsed, who)
     name = clean_name(message.text)
     if name is None:
         await _save(message, ASK_NAME, data)
@@ -134,14 +165,15 @@ async def _answer_place(
     return await _pick_place(message, words, parsed.phone, day, default_first=False)
 
 
-async def _answer_spot(message: Inbound, number: int | None, data: dict[str, Any]) -> str:
+async def _answer_spot(
+    message: Inbound, number: int | None, data: dict[str, Any], who: sender.Sender | None
+) -> str:
     options = [int(i) for i in data.get("options", [])]
     if number is None or not 1 <= number <= len(options):
         await _save(message, ASK_SPOT, data)
         return replies.bad_choice(len(options))
     await _clear(message)
-    standings = await appointments.standings(user_phone=message.phone, now=message.now)
-    mine = {s.appointment.id: s for s in standings}
+    mine = {s.appointment_id: s for s in await _standings(message, who)}
     chosen = mine.get(options[number - 1])
     if chosen is None:
         return replies.no_longer_active()
@@ -250,67 +282,63 @@ async def _already(message: Inbound, day: date) -> str:
 # STATUS and LEAVE -------------------------------------------------------------------------
 
 
-def _standing(s: appointments.Standing) -> replies.Standing:
+def _standing(s: Standing) -> replies.Standing:
     return replies.Standing(
-        place_name=s.account.name,
-        day=replies.day_label(s.appointment.day, today=s.today),
-        spot=s.spot,
+        place_name=s.place_name, day=replies.day_label(s.day, today=s.today), spot=s.spot
     )
 
 
-async def _status(message: Inbound) -> str:
-    standings = await appointments.standings(user_phone=message.phone, now=message.now)
-    if not standings:
+async def _status(message: Inbound, who: sender.Sender | None) -> str:
+    mine = await _standings(message, who)
+    if not mine:
         return replies.not_in_line()
-    return replies.status([_standing(s) for s in standings])
+    return replies.status([_standing(s) for s in mine])
 
 
-def _narrow(
-    standings: list[appointments.Standing], args: Sequence[str]
-) -> list[appointments.Standing]:
+def _narrow(mine: list[Standing], args: Sequence[str]) -> list[Standing]:
     """Keep the appointments that `LEAVE 2`, `LEAVE SPA` or `LEAVE FRI` points at."""
     words = [w for w in args if w.lower() not in FILLERS]
     if len(words) == 1 and words[0].isdecimal():
         n = int(words[0])
-        return [standings[n - 1]] if 1 <= n <= len(standings) else standings
+        return [mine[n - 1]] if 1 <= n <= len(mine) else mine
     found = day_words.find_day(words)
-    kept = standings
+    kept = mine
     if found.day is not None:
         by_day = []
         for s in kept:
             with contextlib.suppress(day_words.BadDay):
-                if day_words.resolve_day(found.day, today=s.today) == s.appointment.day:
+                if day_words.resolve_day(found.day, today=s.today) == s.day:
                     by_day.append(s)
         kept = by_day or kept
     place = " ".join(_place_words(found.rest)).casefold()
     if place:
         by_place = [
             s for s in kept
-            if (s.account.code or "").casefold() == place
-            or s.account.name.casefold().startswith(place)
+            if (s.place_code or "").casefold() == place
+            or s.place_name.casefold().startswith(place)
         ]
         kept = by_place or kept
     return kept
 
 
-async def _leave(message: Inbound, parsed: Parsed) -> str:
-    standings = await appointments.standings(user_phone=message.phone, now=message.now)
-    if not standings:
+async def _leave(message: Inbound, parsed: Parsed, who: sender.Sender | None) -> str:
+    mine = await _standings(message, who)
+    if not mine:
         return replies.not_in_line()
-    chosen = _narrow(standings, parsed.args)
+    chosen = _narrow(mine, parsed.args)
     if len(chosen) == 1:
         return await _cancel(message, chosen[0])
-    await _save(message, ASK_SPOT, {"options": [s.appointment.id for s in chosen]})
+    await _save(message, ASK_SPOT, {"options": [s.appointment_id for s in chosen]})
     return replies.choose_standing([_standing(s) for s in chosen])
 
 
-async def _cancel(message: Inbound, standing: appointments.Standing) -> str:
+async def _cancel(message: Inbound, standing: Standing) -> str:
     try:
-        await appointments.cancel(appointment_id=standing.appointment.id, now=message.now)
+        await appointments.cancel(appointment_id=standing.appointment_id, now=message.now)
     except (InvalidTransition, NotFound):
         return replies.no_longer_active()
     return replies.left(
-        place_name=standing.account.name,
-        day=replies.day_label(standing.appointment.day, today=standing.today),
+        place_name=standing.place_name,
+        day=replies.day_label(standing.day, today=standing.today),
     )
 

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from bot import customer, provider, replies
 from bot.inbound import Inbound
-from core.models import Channel, ServiceAccount
+from core.models import Channel
 from core.rules.commands import Command, Role, parse
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
-from core.services import contacts, conversations
+from core.services import contacts, conversations, sender
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,19 @@ async def handle_message(
 
 
 async def _respond(message: Inbound) -> str:
-    await contacts.record_channel(phone=message.phone, channel=message.channel)
-    account = await ServiceAccount.get_or_none(phone=message.phone)
-    parsed = parse(message.text, role=Role.PROVIDER if account else Role.CUSTOMER)
+    await contacts.record_channel(phone=message.phone, channel=message.channel, now=message.now)
+    # Most senders are customers: parse as one, and read who is writing (with where they
+    # stand, when the command needs it) in one query.
+    parsed = parse(message.text, role=Role.CUSTOMER)
+    who = await sender.identify(
+        channel=message.channel,
+        phone=message.phone,
+        now=message.now,
+        with_standings=customer.needs_standings(parsed),
+    )
+    account = who.account
+    if account is not None:
+        parsed = parse(message.text, role=Role.PROVIDER)
     if parsed.command is Command.STOP:
         await contacts.set_opted_out(phone=message.phone, opted_out=True, now=message.now)
         await conversations.clear(channel=message.channel, phone=message.phone)
@@ -74,4 +84,4 @@ async def _respond(message: Inbound) -> str:
         return replies.started()
     if account is not None:
         return await provider.respond(message, account, parsed)
-    return await customer.respond(message, parsed)
+    return await customer.respond(message, parsed, who)

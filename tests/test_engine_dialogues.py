@@ -16,7 +16,7 @@ from bot import replies
 from bot.engine import handle_message
 from core.models import Appointment, Channel, Contact, Conversation, OutboxMessage
 from core.rules.gsm import fits_one_segment
-from core.services import appointments, service_accounts, users
+from core.services import appointments, sender, service_accounts, users
 
 # A Wednesday in the past, so that outbox rows written "now" are already due.
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -362,7 +362,7 @@ async def test_a_failure_inside_the_engine_becomes_an_apology_not_an_exception(s
     async def broken(**_: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(appointments, "standings", broken)
+    monkeypatch.setattr(sender, "identify", broken)
     assert await say("ann", "status") == replies.sorry()
 
 

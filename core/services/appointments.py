@@ -472,41 +472,6 @@ async def join_line(
     return spot or Spot(position=1, ahead=0, wait_minutes=0)
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """One of a user's active appointments, as the user sees it."""
-
-    appointment: Appointment
-    account: ServiceAccount
-    today: date
-    # None once the provider has called them: it is their turn.
-    spot: Spot | None
-
-
-async def standings(*, user_phone: str, now: datetime | None = None) -> list[Standing]:
-    """The user's active appointments from today on (each provider's today), soonest first."""
-    now = now or utcnow()
-    user = await User.get_or_none(phone=user_phone).only("id")
-    if user is None:
-        return []
-    rows = (
-        await Appointment.filter(user_id=user.id, status=Status.ACTIVE)
-        .select_related("service_account")
-        .order_by("day", "created_at", "id")
-    )
-    result = []
-    for appointment in rows:
-        account = appointment.service_account
-        today = today_in(account.timezone, now=now)
-        if appointment.day < today:
-            continue
-        spot = None
-        if appointment.called_at is None:
-            spot = await spot_of(appointment_id=appointment.id)
-        result.append(Standing(appointment, account, today, spot))
-    return result
-
-
 async def active_on_day(*, user_phone: str, day: date) -> Appointment | None:
     """The user's one active appointment on `day`, with its provider."""
     return (

@@ -9,8 +9,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from core.models import Channel, Conversation
+from core.services import sql
 
 IDLE_EXPIRY = timedelta(minutes=30)
+_DATA = Conversation._meta.fields_map["data"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +26,26 @@ async def load(*, channel: Channel, phone: str, now: datetime) -> Dialogue | Non
     row = await Conversation.get_or_none(channel=channel.value, phone=phone)
     if row is None:
         return None
-    if row.expires_at <= now:
-        await Conversation.filter(id=row.id, expires_at=row.expires_at).delete()
+    return await _unless_expired(row.id, row.state, row.data, row.expires_at, now)
+
+
+async def from_stored(
+    *, conversation_id: int, state: str, data: Any, expires_at: Any, now: datetime
+) -> Dialogue | None:
+    """What `load` answers, from a conversations row read raw (by another query):
+    `data` as the database returns the JSON column, `expires_at` as its timestamp."""
+    return await _unless_expired(
+        conversation_id, state, _DATA.to_python_value(data), sql.as_datetime(expires_at), now
+    )
+
+
+async def _unless_expired(
+    conversation_id: int, state: str, data: Any, expires_at: datetime, now: datetime
+) -> Dialogue | None:
+    if expires_at <= now:
+        await Conversation.filter(id=conversation_id, expires_at=expires_at).delete()
         return None
-    return Dialogue(state=row.state, data=dict(row.data or {}))
+    return Dialogue(state=state, data=dict(data or {}))
 
 
 async def save(

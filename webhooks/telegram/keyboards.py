@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from bot import customer, replies
 from core.models import Channel, ServiceAccount
 from core.rules.days import today_in, utcnow
-from core.services import appointments, conversations, provider_lookup
+from core.services import conversations, provider_lookup, standings
 from webhooks.telegram import texts
 
 UI_PREFIX = "ui:"
@@ -81,7 +81,7 @@ async def after_reply(phone: str) -> InlineKeyboardMarkup | None:
         choices = await _choices(phone, dialogue)
         if choices is not None:
             return choices
-    in_line = await appointments.standings(user_phone=phone)
+    in_line = await standings.standings(user_phone=phone)
     return _CUSTOMER_IN_LINE if in_line else _CUSTOMER_IDLE
 
 
@@ -92,9 +92,9 @@ async def _choices(phone: str, dialogue: conversations.Dialogue) -> InlineKeyboa
         accounts = await provider_lookup.by_phones(phones=[str(o) for o in options])
         labels = [replies.place(account.name) for account in accounts]
     elif dialogue.state == customer.ASK_SPOT:
-        mine = {s.appointment.id: s for s in await appointments.standings(user_phone=phone)}
+        mine = {s.appointment_id: s for s in await standings.standings(user_phone=phone)}
         labels = [
-            f"{replies.place(s.account.name)} {replies.day_label(s.appointment.day, today=s.today)}"
+            f"{replies.place(s.place_name)} {replies.day_label(s.day, today=s.today)}"
             for s in (mine.get(o) for o in options)
             if s is not None
         ]
