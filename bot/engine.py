@@ -62,7 +62,6 @@ async def handle_message(
 
 
 async def _respond(message: Inbound) -> str:
-    await contacts.record_channel(phone=message.phone, channel=message.channel, now=message.now)
     # Most senders are customers: parse as one, and read who is writing (with where they
     # stand, when the command needs it) in one query.
     parsed = parse(message.text, role=Role.CUSTOMER)
@@ -72,6 +71,8 @@ async def _respond(message: Inbound) -> str:
         now=message.now,
         with_standings=customer.needs_standings(parsed),
     )
+    if who.preferred_channel != message.channel.value:
+        await contacts.record_channel(phone=message.phone, channel=message.channel, now=message.now)
     account = who.account
     if account is not None:
         parsed = parse(message.text, role=Role.PROVIDER)

@@ -368,3 +368,18 @@ async def test_a_failure_inside_the_engine_becomes_an_apology_not_an_exception(s
 
 async def test_a_provider_cannot_be_mistaken_for_a_customer(spa):
     await run([("spa", "join spa", (), ("Sorry",))])
+
+
+async def test_the_channel_a_phone_last_wrote_from_is_remembered(spa):
+    async def remembered() -> str | None:
+        return (await Contact.get(phone=PHONES["ann"])).preferred_channel
+
+    await say("ann", "status", channel=Channel.TELEGRAM)
+    assert await remembered() == "telegram"
+    await say("ann", "status", channel=Channel.SMS)
+    assert await remembered() == "sms"
+    await say("ann", "help", channel=Channel.SMS)
+    assert await remembered() == "sms"
+    await say("spa", "queue", channel=Channel.TELEGRAM)
+    assert (await Contact.get(phone=PHONES["spa"])).preferred_channel == "telegram"
+    assert await Contact.all().count() == 2

@@ -8,6 +8,7 @@ from core.models import Channel, Conversation, ReliabilityScore, ServiceAccount
 from core.rules.queue_spot import Spot
 from core.services import (
     appointments,
+    contacts,
     conversations,
     lines,
     sender,
@@ -124,11 +125,15 @@ async def test_who_is_writing_is_read_in_one_go(orm):
     assert ann.standings == await standings.standings(user_phone=ANN, now=NOW)
     assert [s.appointment_id for s in ann.standings] == [ids["west"], ids["spa"], ids["east"]]
 
+    assert ann.preferred_channel is None
+
     # Without standings asked for, and on a channel with no dialogue open.
+    await contacts.record_channel(phone=ANN, channel=Channel.SMS, now=NOW)
     ann = await sender.identify(
         channel=Channel.TELEGRAM, phone=ANN, now=NOW, with_standings=False
     )
     assert (ann.account, ann.dialogue, ann.registered, ann.standings) == (None, None, True, None)
+    assert ann.preferred_channel == "sms"
 
 
 async def test_a_provider_is_read_whole_and_a_stranger_is_nobody(orm):

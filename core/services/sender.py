@@ -2,8 +2,8 @@
 
 Before it can answer, the conversation engine needs to know whether the phone is a
 provider's, whether a dialogue with it is open on the channel, whether it belongs to a
-registered customer and, for STATUS and LEAVE, where that customer stands (see
-core.services.standings). One query answers all of it: one row per standing, or one
+registered customer, which channel it last wrote from (rewritten only on a change)
+and, for STATUS and LEAVE, where that customer stands (see core.services.standings). One query answers all of it: one row per standing, or one
 row with no standing, each carrying the provider account and the dialogue.
 """
 
@@ -31,6 +31,8 @@ class Sender:
     # The dialogue open with this phone on the channel (an expired one is none).
     dialogue: conversations.Dialogue | None
     registered: bool
+    # The channel the phone last wrote from, as recorded (contacts.record_channel).
+    preferred_channel: str | None
     # The customer's standings when asked for (`with_standings`), else None.
     standings: list[Standing] | None
 
@@ -38,13 +40,14 @@ class Sender:
 _ACCOUNT_COLUMNS = tuple(sorted(ServiceAccount._meta.db_fields))
 
 _WHO = """
-SELECT {account}, u.id AS user_id,
+SELECT {account}, u.id AS user_id, ct.preferred_channel,
        c.id AS c_id, c.state AS c_state, c.data AS c_data, c.expires_at AS c_expires_at
        {standing}
 FROM (SELECT 1 AS one) me
 LEFT JOIN service_accounts sa ON sa.phone = {{phone}}
 LEFT JOIN conversations c ON c.channel = {{channel}} AND c.phone = {{phone}}
 LEFT JOIN users u ON u.phone = {{phone}}
+LEFT JOIN contacts ct ON ct.phone = {{phone}}
 """
 
 _ACCOUNT = ", ".join(f"sa.{column} AS sa_{column}" for column in _ACCOUNT_COLUMNS)
@@ -84,5 +87,6 @@ async def identify(
         account=account,
         dialogue=dialogue,
         registered=first["user_id"] is not None,
+        preferred_channel=first["preferred_channel"],
         standings=standings_from(rows, now) if with_standings else None,
     )
