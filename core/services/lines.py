@@ -64,9 +64,8 @@ FROM appointments me
 LEFT JOIN appointments o
   ON o.service_account_id = me.service_account_id AND o.day = me.day
  AND o.status = 'active' AND o.called_at IS NULL
- AND (o.penalty < me.penalty
-      OR (o.penalty = me.penalty AND (o.created_at < me.created_at
-          OR (o.created_at = me.created_at AND o.id < me.id))))
+-- A row comparison, so the ranking is a range on idx_active_queue.
+ AND (o.penalty, o.created_at, o.id) < (me.penalty, me.created_at, me.id)
 WHERE me.id = {} AND me.status = 'active' AND me.called_at IS NULL
 GROUP BY me.id
 """
