@@ -114,10 +114,10 @@ async def test_the_queue_page_as_json_says_exactly_what_the_views_say(orm):
     await Appointment.filter(id=booked[0].id).update(
         created_at=NOW.replace(microsecond=0), appointment_date=NOW.replace(microsecond=0)
     )
-    args = {"service_account_phone": SPA, "day": NOW.date(), "limit": 100}
-    views = await appointments.queue(**args)
+    selection = appointments.QueueSelection(service_account_phone=SPA, day=NOW.date())
+    views = await appointments.queue(selection)
     ours = json.loads(orjson.dumps(views, option=orjson.OPT_UTC_Z))
-    theirs = json.loads(await appointments.queue_json(**args))
+    theirs = json.loads(await appointments.queue_json(selection))
     assert theirs == ours
     # Equal numbers are not enough: 1 and 1.0 compare equal, but the API promises floats.
     assert [type(item["penalty"]) for item in theirs] == [float] * len(theirs)

@@ -222,32 +222,37 @@ FROM ({{page}}) p
 """  # noqa: S608 - built from constants only; values are bound parameters
 
 
+@dataclass(frozen=True, slots=True)
+class QueueSelection:
+    """Which page of a provider's queue: a day (else today and later), one user, a page."""
+
+    service_account_phone: str
+    day: date | None = None
+    user_phone: str | None = None
+    skip: int = 0
+    limit: int = 100
+
+
 async def _queue_rows(
-    *,
-    service_account_phone: str,
-    day: date | None,
-    user_phone: str | None,
-    skip: int,
-    limit: int,
-    now: datetime | None,
-    as_json: bool,
+    selection: QueueSelection, *, now: datetime | None, as_json: bool
 ) -> list[dict[str, Any]]:
+    phone, day = selection.service_account_phone, selection.day
     if day is None:
-        account = await _get_account(service_account_phone)
+        account = await _get_account(phone)
         since, day_op = today_in(account.timezone, now=now or utcnow()), ">="
     else:
         since, day_op = day, "="
     conn = sql.connection()
-    args: list[Any] = [service_account_phone, sql.day_param(conn, since)]
-    if user_phone is not None:
-        args.append(user_phone)
-    args += [limit, skip]
+    args: list[Any] = [phone, sql.day_param(conn, since)]
+    if selection.user_phone is not None:
+        args.append(selection.user_phone)
+    args += [selection.limit, selection.skip]
     marks = sql.params(conn, len(args))
     query = _QUEUE.format(
         account=marks[0],
         day_op=day_op,
         day=marks[1],
-        user=f" AND u.phone = {marks[2]}" if user_phone is not None else "",
+        user=f" AND u.phone = {marks[2]}" if selection.user_phone is not None else "",
         limit=marks[-2],
         skip=marks[-1],
     )
@@ -256,19 +261,11 @@ async def _queue_rows(
     rows = await conn.execute_query_dict(query, args)
     empty = rows[0]["page"] == "[]" if as_json else not rows
     if empty and day is not None:
-        await _get_account(service_account_phone)
+        await _get_account(phone)
     return rows
 
 
-async def queue(
-    *,
-    service_account_phone: str,
-    day: date | None = None,
-    user_phone: str | None = None,
-    skip: int = 0,
-    limit: int = 100,
-    now: datetime | None = None,
-) -> list[AppointmentView]:
+async def queue(selection: QueueSelection, *, now: datetime | None = None) -> list[AppointmentView]:
     """The ranked queue of ACTIVE appointments; without a day, today and later.
 
     One statement when the day is given: the provider is looked up inside it, and only
@@ -276,20 +273,12 @@ async def queue(
     Filtering and ordering follow the partial index idx_active_queue with the literal
     'active', so PostgreSQL can use that index and reads only the page it returns.
     """
-    rows = await _queue_rows(
-        service_account_phone=service_account_phone,
-        day=day,
-        user_phone=user_phone,
-        skip=skip,
-        limit=limit,
-        now=now,
-        as_json=False,
-    )
+    rows = await _queue_rows(selection, now=now, as_json=False)
     return [
         AppointmentView(
             id=row["id"],
             user_phone=row["user_phone"],
-            service_account_phone=service_account_phone,
+            service_account_phone=selection.service_account_phone,
             appointment_date=sql.as_datetime(row["appointment_date"]),
             day=sql.as_date(row["day"]),
             duration_minutes=row["duration_minutes"],
@@ -302,39 +291,15 @@ async def queue(
     ]
 
 
-async def queue_json(
-    *,
-    service_account_phone: str,
-    day: date | None = None,
-    user_phone: str | None = None,
-    skip: int = 0,
-    limit: int = 100,
-    now: datetime | None = None,
-) -> bytes:
+async def queue_json(selection: QueueSelection, *, now: datetime | None = None) -> bytes:
     """The same page as `queue`, as a JSON array of AppointmentOut objects.
 
     On PostgreSQL the database writes the JSON, which takes the per-row Python work
     off the busiest read; elsewhere it is `queue` serialised.
     """
     if sql.connection().capabilities.dialect != "postgres":
-        views = await queue(
-            service_account_phone=service_account_phone,
-            day=day,
-            user_phone=user_phone,
-            skip=skip,
-            limit=limit,
-            now=now,
-        )
-        return orjson.dumps(views, option=orjson.OPT_UTC_Z)
-    rows = await _queue_rows(
-        service_account_phone=service_account_phone,
-        day=day,
-        user_phone=user_phone,
-        skip=skip,
-        limit=limit,
-        now=now,
-        as_json=True,
-    )
+        return orjson.dumps(await queue(selection, now=now), option=orjson.OPT_UTC_Z)
+    rows = await _queue_rows(selection, now=now, as_json=True)
     page: str = rows[0]["page"]
     return page.encode()
 

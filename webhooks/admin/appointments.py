@@ -53,13 +53,14 @@ async def create(request: web.Request) -> web.Response:
 
 async def queue(request: web.Request) -> web.Response:
     query = query_of(request, QueueQuery)
-    page = await appointments.queue_json(
+    selection = appointments.QueueSelection(
         service_account_phone=query.service_account_phone,
         day=query.day,
         user_phone=query.user_phone,
         skip=query.skip,
         limit=query.limit,
     )
+    page = await appointments.queue_json(selection)
     return envelope_raw("Appointments queue retrieved successfully", page)
 
 
