@@ -47,6 +47,7 @@ async def _admin(url: str, sql: str) -> None:
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database with every migration applied, made once per pytest process."""
     if ON_POSTGRES:
+        asyncio.run(_drop_abandoned(TEST_DATABASE_URL))
         name = f"waitlist_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         asyncio.run(_admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
         url = _with_database(TEST_DATABASE_URL, name)
@@ -57,6 +58,31 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         path = tmp_path_factory.mktemp("template") / "template.db"
         asyncio.run(db.migrate(f"sqlite://{path}"))
         yield str(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _drop_abandoned(url: str) -> None:
+    """Drop test databases left by runs that were killed (their process is gone)."""
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'waitlist\\_test\\_%'"
+        )
+        for row in rows:
+            pid = row["datname"].split("_")[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 _TABLES_TO_KEEP = {"tortoise_migrations"}
