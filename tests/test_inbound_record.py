@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from core.models import Channel, Contact, InboundMessage
 from core.services import contacts
+from core.services.inbound import RATE_WINDOW
+from core.services.inbound import record as record_any
 from webhooks.sms import replies as sms_replies
-from webhooks.sms.routes import RATE_WINDOW, record_delivery
 
 NOW = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
 ANN, BOB = "+14155550101", "+14155550102"
@@ -60,3 +61,9 @@ async def test_a_delivery_is_recorded_once_with_its_phones_rate_window(orm):
     third = await record_delivery(sid=sid(6), phone=ANN, now=NOW + timedelta(seconds=2))
     assert third is not None
     assert (third.seen_in_window, third.warned_in_window) == (3, True)
+
+
+async def record_delivery(*, sid: str, phone: str, now):
+    return await record_any(
+        channel=Channel.SMS, external_id=sid, phone=phone, now=now, warning=sms_replies.SLOW_DOWN
+    )

@@ -12,6 +12,8 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Channel, OutboxMessage, OutboxStatus
+from core.rules.days import utcnow
+from core.rules.delivery import supersedes
 from core.services import contacts
 
 # A phone that never wrote to us (a walk-in, a booking through the admin API) is
@@ -58,3 +60,49 @@ async def enqueue(
     )
     # ON CONFLICT DO NOTHING: a failed INSERT would abort the caller's PostgreSQL transaction.
     await OutboxMessage.bulk_create([message], ignore_conflicts=True, using_db=conn)
+
+
+# Delivery reports ----------------------------------------------------------------
+
+_FAILED = frozenset({"failed", "undelivered"})
+
+
+async def record_delivery_report(
+    *,
+    external_id: str,
+    state: str,
+    error: str | None,
+    key: str | None,
+    recipient_opted_out: bool,
+) -> None:
+    """A channel's delivery report (Twilio's status callback) for a message we sent.
+
+    `key` is the idempotency key the channel echoes back; `recipient_opted_out` means
+    the carrier refused the message because the recipient opted out there.
+    """
+    sid = external_id
+    messages = OutboxMessage.filter(external_id=sid)
+    if key and not await messages.exists():
+        # The sending process may have died between Twilio accepting the message and
+        # recording its sid: the key in the callback URL still finds the row.
+        messages = OutboxMessage.filter(idempotency_key=key)
+        await messages.filter(external_id__isnull=True).update(external_id=sid)
+    now = utcnow()
+    # Any report at all means Twilio has the message: a row still pending (its sender
+    # died mid-send) is sent, and must not go out again when its lease runs out.
+    await messages.filter(status=OutboxStatus.PENDING).update(
+        status=OutboxStatus.SENT, sent_at=now, sending_started_at=None
+    )
+    # Reports can arrive out of order: a later stage is never overwritten by an earlier.
+    for row_id, recorded in await messages.values_list("id", "delivery_status"):
+        if supersedes(state, recorded):
+            changes: dict[str, object] = {"delivery_status": state[:16]}
+            if state == "delivered":
+                changes["delivered_at"] = now
+            await OutboxMessage.filter(id=row_id).update(**changes)
+    if state in _FAILED:
+        reason = f"carrier: {state}" + (f" (error {error})" if error else "")
+        await messages.update(status=OutboxStatus.FAILED, last_error=reason)
+        if recipient_opted_out:
+            for phone in await messages.values_list("recipient", flat=True):
+                await contacts.set_opted_out(phone=str(phone), opted_out=True)

@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Protocol
 
 from aiohttp import web
@@ -25,14 +24,13 @@ from twilio.request_validator import (
 )
 from twilio.twiml.messaging_response import MessagingResponse
 
-from core.models import Channel, InboundMessage, OutboxMessage, OutboxStatus, ServiceAccount
+from core.models import Channel, ServiceAccount
 from core.rules.days import utcnow
-from core.rules.delivery import supersedes
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
-from core.services import contacts, sql
-from core.services.statements import bind
+from core.services import contacts, outbox
+from core.services import inbound as inbound_records
 from webhooks.sms import replies
 from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
 
@@ -40,12 +38,10 @@ log = logging.getLogger(__name__)
 
 # Twilio's own cap on a message body; anything longer did not come from a phone.
 MAX_BODY_CHARS = 1600
-RATE_WINDOW = timedelta(minutes=1)
 # Twilio waits 15 s for our answer; answer politely well before that.
 ENGINE_BUDGET_SECONDS = 10.0
 
 _FORM = "application/x-www-form-urlencoded"
-_SMS = Channel.SMS.value
 
 
 class Engine(Protocol):
@@ -126,95 +122,26 @@ async def inbound(request: web.Request) -> web.Response:
         return twiml(replies.SORRY)
 
 
-# Records a delivery and, in the same statement, reads the phone's rate window: the
-# phone's other messages since {since}, and whether one of them was told to slow down.
-# A redelivery (same MessageSid) inserts nothing and returns no row. The subqueries
-# leave out the row being inserted (PostgreSQL would not see it, SQLite would). They
-# find the window on the (phone, created_at) index and test the channel in FILTER:
-# in WHERE, a planner with stale statistics (a young table) ANDs in the unique index
-# on (channel, external_id) and reads all of that channel's entries.
-_RECORD = """
-INSERT INTO inbound_messages (channel, external_id, phone, created_at)
-VALUES ({channel}, {sid}, {phone}, {now})
-ON CONFLICT (channel, external_id) DO NOTHING
-RETURNING id,
-  (SELECT COUNT(*) FILTER (WHERE o.channel = {channel}) FROM inbound_messages o
-   WHERE o.phone = {phone} AND o.created_at >= {since}
-     AND o.id <> inbound_messages.id) AS others,
-  (SELECT COUNT(*) FILTER (WHERE o.channel = {channel} AND o.reply = {slow_down})
-   FROM inbound_messages o
-   WHERE o.phone = {phone} AND o.created_at >= {since}) AS warned
-"""
-_SAVE_REPLY = "UPDATE inbound_messages SET reply = {} WHERE id = {}"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """An inbound message recorded for the first time, and its phone's rate window."""
-
-    id: int
-    # The phone's messages in the window, this one included.
-    seen_in_window: int
-    # Whether one of them was answered with the slow-down reply.
-    warned_in_window: bool
-
-
-async def record_delivery(*, sid: str, phone: str, now: datetime) -> Delivery | None:
-    """Record MessageSid `sid` from `phone`; None if it was recorded before.
-
-    The window is read from inbound_messages, which every server process writes, so
-    the limit holds across processes and restarts.
-    """
-    conn = sql.connection()
-    values = {
-        "channel": _SMS,
-        "sid": sid,
-        "phone": phone,
-        "now": now,
-        "since": now - RATE_WINDOW,
-        "slow_down": replies.SLOW_DOWN,
-    }
-    rows = await conn.execute_query_dict(*bind(conn, _RECORD, values))
-    if not rows:
-        return None
-    row = rows[0]
-    return Delivery(row["id"], int(row["others"]) + 1, bool(row["warned"]))
-
-
 async def _answer(
     channel: SmsChannel, *, sid: str, phone: str, form: MultiDictProxy[str]
 ) -> str | None:
     # Record the delivery before any side effect: a redelivery (Twilio retries, a
     # proxy replays) finds the unique key taken and repeats the stored reply.
-    delivery = await record_delivery(sid=sid, phone=phone, now=utcnow())
+    delivery = await inbound_records.record(
+        channel=Channel.SMS, external_id=sid, phone=phone, now=utcnow(), warning=replies.SLOW_DOWN
+    )
     if delivery is None:
-        return await _earlier_reply(sid)
+        return await inbound_records.earlier_reply(
+            channel=Channel.SMS, external_id=sid, wait_seconds=ENGINE_BUDGET_SECONDS + 1
+        )
     verdict = inbound_verdict(
         seen_in_window=delivery.seen_in_window,
         limit=channel.inbound_per_minute,
         warned_in_window=delivery.warned_in_window,
     )
     reply = await _reply(channel, phone=phone, form=form, verdict=verdict)
-    conn = sql.connection()
-    await conn.execute_query(_SAVE_REPLY.format(*sql.params(conn, 2)), [reply, delivery.id])
+    await inbound_records.save_reply(delivery_id=delivery.id, reply=reply)
     return reply
-
-
-async def _earlier_reply(sid: str) -> str | None:
-    """The reply given to the first delivery of `sid`, waiting for it if that delivery
-    is still being answered (a replay racing the original)."""
-    pause = 0.05
-    deadline = asyncio.get_running_loop().time() + ENGINE_BUDGET_SECONDS + 1
-    while True:
-        earlier = await InboundMessage.get_or_none(channel=_SMS, external_id=sid)
-        if earlier is None or earlier.reply is not None:
-            return earlier.reply if earlier else None
-        if asyncio.get_running_loop().time() >= deadline:
-            # The first delivery died mid-way; its effect, if any, stands. Say nothing
-            # rather than act twice.
-            return None
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.5)
 
 
 async def _reply(
@@ -273,9 +200,6 @@ async def _is_provider_phone(channel: SmsChannel, phone: str) -> bool:
 
 
 # Twilio's final words on a message; earlier ones (queued, sent) only prove it was accepted.
-_FAILED = frozenset({"failed", "undelivered"})
-
-
 async def status(request: web.Request) -> web.Response:
     """Twilio's delivery report for a message the outbox sent."""
     channel = request.app[SMS]
@@ -286,7 +210,14 @@ async def status(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(reason="MessageSid and MessageStatus are required")
     key = request.query.get("key")
     try:
-        await _record_status(sid=sid[:64], state=state, error=form.get("ErrorCode"), key=key)
+        error = (form.get("ErrorCode") or "").strip() or None
+        await outbox.record_delivery_report(
+            external_id=sid[:64],
+            state=state,
+            error=error,
+            key=key,
+            recipient_opted_out=error == str(OPTED_OUT_CODE),
+        )
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -294,31 +225,3 @@ async def status(request: web.Request) -> web.Response:
         # 11200 to the account's debugger.
         log.exception("twilio status %s for %s: not recorded", state, sid)
     return web.Response(status=204)
-
-
-async def _record_status(*, sid: str, state: str, error: str | None, key: str | None) -> None:
-    messages = OutboxMessage.filter(external_id=sid)
-    if key and not await messages.exists():
-        # The sending process may have died between Twilio accepting the message and
-        # recording its sid: the key in the callback URL still finds the row.
-        messages = OutboxMessage.filter(idempotency_key=key)
-        await messages.filter(external_id__isnull=True).update(external_id=sid)
-    now = utcnow()
-    # Any report at all means Twilio has the message: a row still pending (its sender
-    # died mid-send) is sent, and must not go out again when its lease runs out.
-    await messages.filter(status=OutboxStatus.PENDING).update(
-        status=OutboxStatus.SENT, sent_at=now, sending_started_at=None
-    )
-    # Reports can arrive out of order: a later stage is never overwritten by an earlier.
-    for row_id, recorded in await messages.values_list("id", "delivery_status"):
-        if supersedes(state, recorded):
-            changes: dict[str, object] = {"delivery_status": state[:16]}
-            if state == "delivered":
-                changes["delivered_at"] = now
-            await OutboxMessage.filter(id=row_id).update(**changes)
-    if state in _FAILED:
-        reason = f"carrier: {state}" + (f" (error {error})" if error else "")
-        await messages.update(status=OutboxStatus.FAILED, last_error=reason)
-        if error and error.strip() == str(OPTED_OUT_CODE):
-            for phone in await messages.values_list("recipient", flat=True):
-                await contacts.set_opted_out(phone=str(phone), opted_out=True)
