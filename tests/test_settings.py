@@ -76,14 +76,3 @@ async def test_a_transaction_left_open_is_rolled_back_when_its_connection_return
     # The pool's reset is ours now (no session reset round trip); it must still undo this.
     async with pool.acquire() as conn:
         assert not conn.is_in_transaction()
-
-
-async def test_postgres_sessions_plan_each_prepared_statement_once(orm):
-    from tortoise import connections
-
-    from tests.conftest import ON_POSTGRES
-
-    if not ON_POSTGRES:
-        pytest.skip("a PostgreSQL session setting")
-    rows = await connections.get("default").execute_query_dict("SHOW plan_cache_mode")
-    assert rows == [{"plan_cache_mode": "force_generic_plan"}]
