@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.models import Appointment
+from core.models import Appointment, Status
 from core.services import appointments
-from webhooks.admin.routing import Operation
+from webhooks.admin.routing import Handler, Operation
 from webhooks.admin.service_accounts import SERVICE_ACCOUNTS
 from webhooks.admin.users import USERS
 from webhooks.responses import envelope, envelope_raw
@@ -69,19 +69,28 @@ async def read(request: web.Request) -> web.Response:
     return envelope("Appointment retrieved successfully", detail_of(found))
 
 
-async def cancel(request: web.Request) -> web.Response:
-    changed = await appointments.cancel(appointment_id=path_of(request, IdPath).id)
-    return envelope("Appointment canceled successfully", detail_of(changed))
+def _status_change(to: Status, message: str) -> Handler:
+    """A handler that moves the appointment in the path to `to` (DELETE is the cancel)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        appointment_id = path_of(request, IdPath).id
+        changed = await appointments.change_status(appointment_id=appointment_id, to=to)
+        return envelope(message, detail_of(changed))
+
+    return handler
 
 
-async def complete(request: web.Request) -> web.Response:
-    changed = await appointments.complete(appointment_id=path_of(request, IdPath).id)
-    return envelope("Appointment completed successfully", detail_of(changed))
-
-
-async def no_show(request: web.Request) -> web.Response:
-    changed = await appointments.mark_no_show(appointment_id=path_of(request, IdPath).id)
-    return envelope("Appointment marked as no-show successfully", detail_of(changed))
+def _status_operation(method: str, path: str, to: Status, summary: str, message: str) -> Operation:
+    return Operation(
+        method,
+        path,
+        _status_change(to, message),
+        summary,
+        _TAG,
+        {200: Envelope[AppointmentDetail]},
+        path_params=IdPath,
+        errors=(400, 404, 422),
+    )
 
 
 _TAG = "appointments"
@@ -116,34 +125,25 @@ OPERATIONS = [
         path_params=IdPath,
         errors=(404, 422),
     ),
-    Operation(
+    _status_operation(
         "DELETE",
         "/appointments/{id}",
-        cancel,
+        Status.CANCELED,
         "Cancel an appointment (the user's cancellation)",
-        _TAG,
-        {200: Envelope[AppointmentDetail]},
-        path_params=IdPath,
-        errors=(400, 404, 422),
+        "Appointment canceled successfully",
     ),
-    Operation(
+    _status_operation(
         "PUT",
         "/appointments/{id}/complete",
-        complete,
+        Status.COMPLETED,
         "Complete an appointment",
-        _TAG,
-        {200: Envelope[AppointmentDetail]},
-        path_params=IdPath,
-        errors=(400, 404, 422),
+        "Appointment completed successfully",
     ),
-    Operation(
+    _status_operation(
         "PUT",
         "/appointments/{id}/no-show",
-        no_show,
+        Status.NO_SHOW,
         "Mark an appointment as a no-show",
-        _TAG,
-        {200: Envelope[AppointmentDetail]},
-        path_params=IdPath,
-        errors=(400, 404, 422),
+        "Appointment marked as no-show successfully",
     ),
 ]
