@@ -152,7 +152,7 @@ class Dispatcher:
         if self._recipient is not None:
             query = query.filter(recipient=self._recipient)
         claimed: list[Claim] = []
-        async with in_transaction() as conn:
+        async with in_transaction("default") as conn:
             rows = (
                 await query.using_db(conn)
                 .order_by("next_attempt_at", "id")

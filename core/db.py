@@ -53,9 +53,31 @@ def connection_config(database_url: str) -> dict[str, Any]:
     return config
 
 
+# The connection that records inbound deliveries (see core.services.sql.deliveries).
+DELIVERIES = "deliveries"
+
+
+def connections_config(database_url: str) -> dict[str, Any]:
+    """ "default" for everything, and on PostgreSQL a "deliveries" pool whose commits
+    do not wait for the disk.
+
+    A delivery record only serves to answer a redelivery alike; the first commit of a
+    side effect that follows it (synchronous, on "default") writes out the WAL before
+    it, the record included. So a crash can only forget records of messages that had
+    no durable effect yet, and an SMS STATUS waits for no disk flush at all. SQLite
+    keeps one connection: a second writer would only queue behind the first.
+    """
+    default = connection_config(database_url)
+    if default["engine"] != "tortoise.backends.asyncpg":
+        return {"default": default}
+    deliveries = connection_config(database_url)
+    deliveries["credentials"]["server_settings"] = {"synchronous_commit": "off"}
+    return {"default": default, DELIVERIES: deliveries}
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": connection_config(database_url)},
+        "connections": connections_config(database_url),
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

@@ -181,8 +181,25 @@ class InboundMessage(Model):
     class Meta:
         table = "inbound_messages"
         unique_together = (("channel", "external_id"),)
-        # The per-phone inbound rate limit counts a phone's recent messages.
-        indexes = (("phone", "created_at"),)
+
+
+class InboundRate(Model):
+    """A phone's inbound message count in its current one-minute window, per channel.
+
+    One row per phone, bumped in the statement that records a delivery: the flood
+    limit costs one row whatever the phone sent before, and concurrent messages from
+    one phone are counted in turn on the row's lock, so none is missed.
+    """
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    phone = fields.CharField(max_length=20)
+    window_start = fields.DatetimeField()
+    seen = fields.IntField()
+
+    class Meta:
+        table = "inbound_rates"
+        unique_together = (("channel", "phone"),)
 
 
 class TelegramLink(Model):

@@ -1,15 +1,19 @@
-"""What an inbound message writes first, one statement each: the delivery with its
-phone's rate window, and the channel the phone last wrote from."""
+"""What an inbound message writes first: the delivery with its phone's window count,
+and the channel the phone last wrote from."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from core.models import Channel, Contact, InboundMessage
-from core.services import contacts
-from core.services.inbound import RATE_WINDOW
+import pytest
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from core.models import Channel, Contact, InboundMessage, InboundRate
+from core.services import contacts, sql
+from core.services.inbound import RATE_WINDOW, Delivery
 from core.services.inbound import record as record_any
-from webhooks.sms import replies as sms_replies
+from tests.conftest import ON_POSTGRES
 
 NOW = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
 ANN, BOB = "+14155550101", "+14155550102"
@@ -34,36 +38,55 @@ async def test_the_channel_is_recorded_and_rewritten_only_when_it_changes(orm):
     assert await Contact.all().count() == 1
 
 
-async def test_a_delivery_is_recorded_once_with_its_phones_rate_window(orm):
+async def test_a_delivery_is_recorded_once_and_counted_in_its_phones_window(orm):
     def sid(n: int) -> str:
         return f"SM{n:032d}"
 
-    first = await record_delivery(sid=sid(1), phone=ANN, now=NOW)
-    assert first is not None
-    assert (first.seen_in_window, first.warned_in_window) == (1, False)
+    assert seen(await record_delivery(sid=sid(1), phone=ANN, now=NOW)) == 1
     assert await record_delivery(sid=sid(1), phone=ANN, now=NOW) is None
     assert await InboundMessage.filter(external_id=sid(1)).count() == 1
 
-    # Not in Ann's window: another phone, another channel, a message a minute old.
-    await record_delivery(sid=sid(2), phone=BOB, now=NOW)
-    await InboundMessage.create(channel="telegram", external_id=sid(3), phone=ANN)
-    old = await record_delivery(sid=sid(4), phone=ANN, now=NOW)
-    assert old is not None
-    await InboundMessage.filter(id=old.id).update(
-        created_at=NOW - RATE_WINDOW - timedelta(seconds=1), reply=sms_replies.SLOW_DOWN
+    # Another phone has a window of its own.
+    assert seen(await record_delivery(sid=sid(2), phone=BOB, now=NOW)) == 1
+
+    assert seen(await record_delivery(sid=sid(3), phone=ANN, now=NOW + timedelta(seconds=59))) == 2
+
+    # A minute after the window opened, it opens again from this message.
+    later = NOW + RATE_WINDOW + timedelta(seconds=1)
+    assert seen(await record_delivery(sid=sid(4), phone=ANN, now=later)) == 1
+    assert (
+        seen(await record_delivery(sid=sid(5), phone=ANN, now=later + timedelta(seconds=30))) == 2
+    )
+    rate = await InboundRate.get(channel="sms", phone=ANN)
+    assert (rate.window_start, rate.seen) == (later, 2)
+
+
+async def test_concurrent_messages_from_one_phone_are_each_counted_once(orm):
+    sids = [f"SM{n:032d}" for n in range(12)]
+    recorded = await asyncio.gather(
+        *(record_delivery(sid=sid, phone=ANN, now=NOW) for sid in sids),
+        record_delivery(sid=sids[0], phone=ANN, now=NOW),
     )
 
-    second = await record_delivery(sid=sid(5), phone=ANN, now=NOW + timedelta(seconds=1))
-    assert second is not None
-    assert (second.seen_in_window, second.warned_in_window) == (2, False)
-
-    await InboundMessage.filter(id=second.id).update(reply=sms_replies.SLOW_DOWN)
-    third = await record_delivery(sid=sid(6), phone=ANN, now=NOW + timedelta(seconds=2))
-    assert third is not None
-    assert (third.seen_in_window, third.warned_in_window) == (3, True)
+    counts = sorted(d.seen_in_window for d in recorded if d is not None)
+    assert counts == list(range(1, 13))
+    assert await InboundMessage.filter(phone=ANN).count() == 12
 
 
-async def record_delivery(*, sid: str, phone: str, now):
-    return await record_any(
-        channel=Channel.SMS, external_id=sid, phone=phone, now=now, warning=sms_replies.SLOW_DOWN
-    )
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite keeps one connection for everything")
+async def test_deliveries_are_recorded_without_waiting_for_the_disk_and_effects_still_wait(orm):
+    async def setting(conn: BaseDBAsyncClient) -> str:
+        rows = await conn.execute_query_dict("SHOW synchronous_commit")
+        return str(rows[0]["synchronous_commit"])
+
+    assert await setting(sql.deliveries()) == "off"
+    assert await setting(sql.connection()) == "on"
+
+
+def seen(delivery: Delivery | None) -> int:
+    assert delivery is not None
+    return delivery.seen_in_window
+
+
+async def record_delivery(*, sid: str, phone: str, now: datetime) -> Delivery | None:
+    return await record_any(channel=Channel.SMS, external_id=sid, phone=phone, now=now)

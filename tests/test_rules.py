@@ -17,6 +17,7 @@ from core.rules.days import (
     validate_timezone,
 )
 from core.rules.phones import InvalidPhone, mask_phone, mask_phones_in, normalize_phone
+from core.rules.ratelimit import Verdict, inbound_verdict
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 DEFAULT = p.Weights(enabled=True, cancellation=1.0, no_show=2.0, half_life_days=30.0)
@@ -121,3 +122,17 @@ def test_disabled_scoring_gives_zero():
     score = p.record_event(None, p.Event.NO_SHOW, at=T0, half_life_days=30)
     off = p.Weights(enabled=False, cancellation=1.0, no_show=2.0, half_life_days=30.0)
     assert p.penalty(score, off, now=T0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("seen", "verdict"),
+    [
+        (1, Verdict.ALLOW),
+        (20, Verdict.ALLOW),
+        (21, Verdict.SLOW_DOWN),
+        (22, Verdict.SILENT),
+        (99, Verdict.SILENT),
+    ],
+)
+def test_only_the_first_message_over_the_limit_is_told_to_slow_down(seen, verdict):
+    assert inbound_verdict(seen_in_window=seen, limit=20) is verdict

@@ -1,6 +1,6 @@
 """Inbound flood control: what to do with a message given what the window already holds.
 
-The counting itself happens in the database (see webhooks.sms), so every server
+The counting itself happens in the database (core.services.inbound), so every server
 process sees the same window; this module only decides.
 """
 
@@ -17,8 +17,12 @@ class Verdict(StrEnum):
     SILENT = "silent"
 
 
-def inbound_verdict(*, seen_in_window: int, limit: int, warned_in_window: bool) -> Verdict:
-    """`seen_in_window` counts the message being judged."""
+def inbound_verdict(*, seen_in_window: int, limit: int) -> Verdict:
+    """`seen_in_window` counts the message being judged.
+
+    The count is bumped atomically per message, so exactly one message of a window
+    is the first over the limit: that one is told to slow down, the rest get nothing.
+    """
     if seen_in_window <= limit:
         return Verdict.ALLOW
-    return Verdict.SILENT if warned_in_window else Verdict.SLOW_DOWN
+    return Verdict.SLOW_DOWN if seen_in_window == limit + 1 else Verdict.SILENT

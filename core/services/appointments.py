@@ -349,7 +349,7 @@ async def change_status(
     if to not in _VERBS:
         raise InvalidInput(f"cannot change an appointment to {to}")
     now = now or utcnow()
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         # The conditional update is the guard: of two racing changes, one updates a row.
         changed = await (
             Appointment.filter(id=appointment_id, status=Status.ACTIVE)
@@ -410,7 +410,7 @@ async def _record_event(
         await ReliabilityScore.filter(id=row.id).using_db(conn).update(**values)
         return
     try:
-        async with in_transaction() as inner:
+        async with in_transaction("default") as inner:
             await ReliabilityScore.create(**keys, **values, using_db=inner)
     except IntegrityError:
         # A concurrent first event created the row; fold ours into it under its lock.
@@ -458,7 +458,7 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
     now = now or utcnow()
     account = await _get_account(service_account_phone)
     today = today_in(account.timezone, now=now)
-    async with in_transaction() as conn:
+    async with in_transaction("default") as conn:
         while True:
             line = await lines.waiting(
                 service_account_id=account.id, day=today, limit=1, using_db=conn

@@ -10,75 +10,89 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
 from core.models import Channel, InboundMessage
 from core.services import sql
 from core.services.statements import bind
 
 RATE_WINDOW = timedelta(minutes=1)
 
-# Records a delivery and, in the same statement, reads the phone's rate window: the
-# phone's other messages since {since}, and whether one of them was told to slow down.
-# A redelivery (same MessageSid) inserts nothing and returns no row. The subqueries
-# leave out the row being inserted (PostgreSQL would not see it, SQLite would). They
-# find the window on the (phone, created_at) index and test the channel in FILTER:
-# in WHERE, a planner with stale statistics (a young table) ANDs in the unique index
-# on (channel, external_id) and reads all of that channel's entries.
-_RECORD = """
+# A delivery is recorded, and its phone's window counter bumped, in one statement on
+# PostgreSQL. A redelivery (same MessageSid) inserts nothing, bumps nothing and returns
+# no row. The counter restarts when its window is a minute old; the SET expressions
+# all read the row as it was, so `seen` and `window_start` restart together.
+_DELIVERY = """
 INSERT INTO inbound_messages (channel, external_id, phone, created_at)
 VALUES ({channel}, {sid}, {phone}, {now})
 ON CONFLICT (channel, external_id) DO NOTHING
-RETURNING id,
-  (SELECT COUNT(*) FILTER (WHERE o.channel = {channel}) FROM inbound_messages o
-   WHERE o.phone = {phone} AND o.created_at >= {since}
-     AND o.id <> inbound_messages.id) AS others,
-  (SELECT COUNT(*) FILTER (WHERE o.channel = {channel} AND o.reply = {slow_down})
-   FROM inbound_messages o
-   WHERE o.phone = {phone} AND o.created_at >= {since}) AS warned
+RETURNING id
 """
+_BUMP = """
+INSERT INTO inbound_rates (channel, phone, window_start, seen)
+{source}
+ON CONFLICT (channel, phone) DO UPDATE SET
+  seen = CASE WHEN inbound_rates.window_start > {since} THEN inbound_rates.seen + 1 ELSE 1 END,
+  window_start = CASE WHEN inbound_rates.window_start > {since}
+                      THEN inbound_rates.window_start ELSE {now} END
+RETURNING seen
+"""
+# Built from constants only; values are bound parameters.
+_RECORD_POSTGRES = (
+    f"WITH delivery AS ({_DELIVERY}), rate AS ("  # noqa: S608
+    + _BUMP.format(
+        source="SELECT {channel}, {phone}, {now}, 1 FROM delivery", since="{since}", now="{now}"
+    )
+    + ")\nSELECT delivery.id, rate.seen FROM delivery, rate"
+)
+# SQLite has no data-modifying WITH; its one writer makes the two statements atomic
+# enough, and a crash between them only leaves a message uncounted.
+_BUMP_SQLITE = _BUMP.format(
+    source="VALUES ({channel}, {phone}, {now}, 1)", since="{since}", now="{now}"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """An inbound message recorded for the first time, and its phone's rate window."""
+    """An inbound message recorded for the first time, and its phone's window count."""
 
     id: int
-    # The phone's messages in the window, this one included.
+    # The phone's messages in its current window, this one included.
     seen_in_window: int
-    # Whether one of them was answered with the slow-down reply.
-    warned_in_window: bool
 
 
 async def record(
-    *, channel: Channel, external_id: str, phone: str, now: datetime, warning: str
+    *, channel: Channel, external_id: str, phone: str, now: datetime
 ) -> Delivery | None:
     """Record delivery `external_id` from `phone`; None if it was recorded before.
 
-    `warning` is the channel's slow-down reply: the window says whether it was sent.
-
-    The window is read from inbound_messages, which every server process writes, so
+    The window counter lives in the database, which every server process writes, so
     the limit holds across processes and restarts.
     """
-    conn = sql.connection()
+    conn = sql.deliveries()
     values = {
         "channel": channel.value,
         "sid": external_id,
         "phone": phone,
-        "now": now,
-        "since": now - RATE_WINDOW,
-        "slow_down": warning,
+        "now": sql.datetime_param(conn, now),
+        "since": sql.datetime_param(conn, now - RATE_WINDOW),
     }
-    rows = await conn.execute_query_dict(*bind(conn, _RECORD, values))
-    if not rows:
-        return None
-    row = rows[0]
-    return Delivery(row["id"], int(row["others"]) + 1, bool(row["warned"]))
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(*bind(conn, _RECORD_POSTGRES, values))
+        return Delivery(rows[0]["id"], rows[0]["seen"]) if rows else None
+    async with in_transaction("default") as tx:
+        inserted = await tx.execute_query_dict(*bind(tx, _DELIVERY, values))
+        if not inserted:
+            return None
+        bumped = await tx.execute_query_dict(*bind(tx, _BUMP_SQLITE, values))
+    return Delivery(inserted[0]["id"], bumped[0]["seen"])
 
 
 _SAVE_REPLY = "UPDATE inbound_messages SET reply = {} WHERE id = {}"
 
 
 async def save_reply(*, delivery_id: int, reply: str) -> None:
-    conn = sql.connection()
+    conn = sql.deliveries()
     await conn.execute_query(_SAVE_REPLY.format(*sql.params(conn, 2)), [reply, delivery_id])
 
 

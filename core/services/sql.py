@@ -13,10 +13,25 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.db import DELIVERIES
+
 
 def connection() -> BaseDBAsyncClient:
     conn: BaseDBAsyncClient = connections.get("default")
     return conn
+
+
+def deliveries() -> BaseDBAsyncClient:
+    """The connection for recording inbound deliveries and their replies.
+
+    On PostgreSQL its commits return before the disk flush (see core.db.connections_config);
+    elsewhere it is the default connection.
+    """
+    conn = connection()
+    if conn.capabilities.dialect != "postgres":
+        return conn
+    deliveries: BaseDBAsyncClient = connections.get(DELIVERIES)
+    return deliveries
 
 
 def params(conn: BaseDBAsyncClient, count: int) -> list[str]:

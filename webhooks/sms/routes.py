@@ -128,16 +128,14 @@ async def _answer(
     # Record the delivery before any side effect: a redelivery (Twilio retries, a
     # proxy replays) finds the unique key taken and repeats the stored reply.
     delivery = await inbound_records.record(
-        channel=Channel.SMS, external_id=sid, phone=phone, now=utcnow(), warning=replies.SLOW_DOWN
+        channel=Channel.SMS, external_id=sid, phone=phone, now=utcnow()
     )
     if delivery is None:
         return await inbound_records.earlier_reply(
             channel=Channel.SMS, external_id=sid, wait_seconds=ENGINE_BUDGET_SECONDS + 1
         )
     verdict = inbound_verdict(
-        seen_in_window=delivery.seen_in_window,
-        limit=channel.inbound_per_minute,
-        warned_in_window=delivery.warned_in_window,
+        seen_in_window=delivery.seen_in_window, limit=channel.inbound_per_minute
     )
     reply = await _reply(channel, phone=phone, form=form, verdict=verdict)
     await inbound_records.save_reply(delivery_id=delivery.id, reply=reply)

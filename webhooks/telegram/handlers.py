@@ -212,7 +212,7 @@ class TelegramBot:
             # Flood control: the engine has acted, so its answer must not be lost. The
             # outbox delivers it as soon as Telegram allows, with fresh buttons.
             log.warning("telegram reply to chat %s deferred to the outbox: %s", chat_id, exc)
-            async with in_transaction() as conn:
+            async with in_transaction("default") as conn:
                 await outbox.enqueue(
                     conn=conn,
                     recipient=phone,
