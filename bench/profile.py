@@ -40,6 +40,7 @@ from twilio.request_validator import RequestValidator
 
 from bench import databases, servers, twilio_payloads, wrk
 from bench.context import TWILIO_ACCOUNT_SID, TWILIO_NUMBER
+from bench.scenarios import SMS_HISTORY
 from bench.seed import PostgresSeeder, user_phone
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -335,6 +336,8 @@ async def seed(url: str, seconds: float) -> tuple[list[Scenario], int]:
         queue_day = today + timedelta(days=2)
         await seeder.queue(queue_provider, queue_day, 5_000_000, 2_000)
         await seeder.queue(sms_provider, today, 6_000_000, 1_000)
+        sms_phones = [user_phone(i) for i in range(6_000_000, 6_001_000)]
+        await seeder.sms_history(sms_phones, per_phone=SMS_HISTORY, now=datetime.now(UTC))
         await seeder.users([user_phone(i) for i in range(1_000_000, 1_000_000 + budget)])
         await seeder.analyze()
     finally:

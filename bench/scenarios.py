@@ -28,6 +28,8 @@ QUEUE_SIZE = 2_000
 QUEUE_LABEL = f"Queue read ({QUEUE_SIZE:,} waiting, limit=100)"
 HISTORY_EVENTS = 5_000
 SMS_CUSTOMERS = 1_000
+# Earlier texts per customer, answered days ago (see Seeder.sms_history).
+SMS_HISTORY = 20
 SMS_PROVIDER_PHONE = "+19990000900"
 # The history scenario: a few people booking day after day, with and without a past.
 HISTORY_USERS = 16
@@ -217,12 +219,15 @@ async def scenario_history(bench: Bench, server: servers.Server, provider: Provi
 
 
 async def sms_customers(bench: Bench) -> list[str]:
-    """1,000 customers, each waiting today at one provider, so STATUS has a place to tell."""
+    """1,000 customers, each waiting today at one provider, so STATUS has a place to tell,
+    each with earlier texts behind them."""
     provider = await bench.seeder.provider(SMS_PROVIDER_PHONE, "Bench SMS provider", code="BENCH")
     first = bench.take_users(SMS_CUSTOMERS)
     await bench.seeder.queue(provider, datetime.now(UTC).date(), first, SMS_CUSTOMERS)
+    phones = [user_phone(i) for i in range(first, first + SMS_CUSTOMERS)]
+    await bench.seeder.sms_history(phones, per_phone=SMS_HISTORY, now=datetime.now(UTC))
     await bench.seeder.analyze()
-    return [user_phone(i) for i in range(first, first + SMS_CUSTOMERS)]
+    return phones
 
 
 async def scenario_sms(bench: Bench, server: servers.Server) -> None:

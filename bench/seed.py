@@ -113,6 +113,46 @@ class Seeder(ABC):
     async def analyze(self) -> None:
         """Refresh planner statistics, as autovacuum would on a database in use."""
 
+    @abstractmethod
+    async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Write `rows` into `table` as they are."""
+
+    async def sms_history(self, phones: list[str], *, per_phone: int, now: datetime) -> None:
+        """What earlier texts left behind: `per_phone` answered deliveries from each phone
+        over the last ten days, its contact row and its expired rate window.
+
+        A service in use has these; without them the tables start empty, PostgreSQL
+        plans their lookups as scans of a table of one page, and keeps those plans until
+        autovacuum's first ANALYZE, a minute into the run.
+        """
+        spread = timedelta(days=10) / per_phone
+        deliveries = [
+            (
+                "sms",
+                f"SMhist{n:08d}{k:04d}",
+                phone,
+                "Bench provider today: #1, 0 ahead, no wait.",
+                now - spread * (k + 1),
+            )
+            for n, phone in enumerate(phones)
+            for k in range(per_phone)
+        ]
+        await self.rows(
+            "inbound_messages",
+            ("channel", "external_id", "phone", "reply", "created_at"),
+            deliveries,
+        )
+        await self.rows(
+            "contacts",
+            ("phone", "opted_out", "preferred_channel", "updated_at"),
+            [(phone, False, "sms", now - timedelta(days=10)) for phone in phones],
+        )
+        await self.rows(
+            "inbound_rates",
+            ("channel", "phone", "window_start", "seen"),
+            [("sms", phone, now - spread, 1) for phone in phones],
+        )
+
     async def queue(self, provider: Provider, day: date, first_user: int, count: int) -> None:
         """`count` people waiting on `day`, with a spread of penalties and booking times."""
         ids = await self.users([user_phone(i) for i in range(first_user, first_user + count)])
@@ -196,6 +236,9 @@ class PostgresSeeder(Seeder):
     async def analyze(self) -> None:
         await self._conn.execute("ANALYZE")
 
+    async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        await self._conn.copy_records_to_table(table, records=rows, columns=columns)
+
 
 def _sqlite_value(value: Any) -> Any:
     """Tortoise stores datetimes as str(aware datetime) and dates as ISO text on SQLite."""
@@ -276,3 +319,6 @@ class SqliteSeeder(Seeder):
     async def analyze(self) -> None:
         with self._db:
             self._db.execute("ANALYZE")
+
+    async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self._insert(table, columns, rows)
