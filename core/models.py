@@ -215,3 +215,27 @@ class TelegramLink(Model):
 
     class Meta:
         table = "telegram_links"
+
+
+class LineVersion(Model):
+    """How many times a provider's line for one day has changed, for caching its pages.
+
+    Written only by database triggers (migration 0008): every insert, update and delete
+    of an appointment, and every phone change of a user waiting in the line, adds 1 to
+    one of the line's slots in the same transaction. The line's version is the sum over
+    its slots; it only grows, so any server process can tell from one small read whether
+    a page it rendered earlier is still current (core.services.line_pages). PostgreSQL
+    spreads the increments over 16 slots so that concurrent bookings for one line do not
+    queue on a single row lock until they commit. No foreign key to the service account:
+    cascaded deletes of appointments bump the line, and nothing here may stop them.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    service_account_id = fields.IntField()
+    day = fields.DateField()
+    slot = fields.SmallIntField()
+    n = fields.BigIntField()
+
+    class Meta:
+        table = "line_versions"
+        unique_together = (("service_account_id", "day", "slot"),)
