@@ -11,10 +11,11 @@ from bot.dispatcher import Dispatcher
 from bot.senders import Sender
 from core import db
 from core.models import Channel
+from core.services.line_pages import PageCache
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
-from webhooks.state import SETTINGS
+from webhooks.state import QUEUE_PAGES, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
+    # Per app, not per module: each app has its own database, and versions repeat.
+    app[QUEUE_PAGES] = PageCache()
     logs.install_phone_masking()
     app.cleanup_ctx.append(_database)
     docs.setup(app)

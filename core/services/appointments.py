@@ -16,7 +16,7 @@ from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, U
 from core.rules import penalty as penalty_rules
 from core.rules.days import InvalidDate, local_day, parse_appointment_moment, today_in, utcnow
 from core.rules.queue_spot import Spot
-from core.services import lines, notices, outbox, sql
+from core.services import line_pages, lines, notices, outbox, sql
 
 MIN_DURATION, MAX_DURATION = 1, 1440
 
@@ -291,12 +291,31 @@ async def queue(selection: QueueSelection, *, now: datetime | None = None) -> li
     ]
 
 
-async def queue_json(selection: QueueSelection, *, now: datetime | None = None) -> bytes:
+async def queue_json(
+    selection: QueueSelection,
+    *,
+    now: datetime | None = None,
+    cache: line_pages.PageCache | None = None,
+) -> bytes:
     """The same page as `queue`, as a JSON array of AppointmentOut objects.
 
-    On PostgreSQL the database writes the JSON, which takes the per-row Python work
-    off the busiest read; elsewhere it is `queue` serialised.
+    With a cache, a page of one day for everyone waiting is served from it while the
+    line's version is unchanged (see core.services.line_pages); other pages are read.
     """
+    if cache is None or selection.day is None or selection.user_phone is not None:
+        return await _queue_page(selection, now=now)
+    return await line_pages.read_through(
+        cache,
+        service_account_phone=selection.service_account_phone,
+        day=selection.day,
+        key=(selection.service_account_phone, selection.day, selection.skip, selection.limit),
+        render=lambda: _queue_page(selection, now=now),
+    )
+
+
+async def _queue_page(selection: QueueSelection, *, now: datetime | None) -> bytes:
+    """On PostgreSQL the database writes the JSON, which takes the per-row Python work
+    off the busiest read; elsewhere it is `queue` serialised."""
     if sql.connection().capabilities.dialect != "postgres":
         return orjson.dumps(await queue(selection, now=now), option=orjson.OPT_UTC_Z)
     rows = await _queue_rows(selection, now=now, as_json=True)

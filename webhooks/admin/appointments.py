@@ -18,6 +18,7 @@ from webhooks.schemas import (
     IdPath,
     QueueQuery,
 )
+from webhooks.state import QUEUE_PAGES
 from webhooks.validation import body_of, path_of, query_of
 
 
@@ -60,7 +61,7 @@ async def queue(request: web.Request) -> web.Response:
         skip=query.skip,
         limit=query.limit,
     )
-    page = await appointments.queue_json(selection)
+    page = await appointments.queue_json(selection, cache=request.app[QUEUE_PAGES])
     return envelope_raw("Appointments queue retrieved successfully", page)
 
 
