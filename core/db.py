@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
@@ -47,6 +48,9 @@ def connection_config(database_url: str) -> dict[str, Any]:
     config: dict[str, Any] = expand_db_url(url)
     if url.startswith("postgres://"):
         credentials = config["credentials"]
+        # A Unix socket's directory arrives percent-encoded, as libpq writes it in a URL
+        # (postgres://user@%2Fvar%2Frun%2Fpostgresql/db); asyncpg wants the path.
+        credentials["host"] = unquote(credentials.get("host") or "") or None
         for key, value in _POSTGRES_LIMITS.items():
             credentials[key] = float(credentials.get(key, value))
         credentials["reset"] = _release

@@ -61,6 +61,14 @@ def test_tortoise_gets_a_postgres_url_with_timeouts():
     assert config["credentials"]["command_timeout"] == 30.0
 
 
+def test_a_postgres_url_may_name_a_unix_socket_directory_as_libpq_writes_it():
+    from core.db import connection_config
+
+    config = connection_config("postgres://u@%2Fvar%2Frun%2Fpostgresql/db")
+    assert config["credentials"]["host"] == "/var/run/postgresql"
+    assert config["credentials"]["database"] == "db"
+
+
 async def test_a_transaction_left_open_is_rolled_back_when_its_connection_returns(orm):
     from tortoise import connections
 
