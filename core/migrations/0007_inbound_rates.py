@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 "app": "models",
                 "unique_together": (("channel", "phone"),),
                 "pk_attr": "id",
-                "table_description": "A phone's inbound message count in its current window.",
+                "table_description": "A phone's inbound message count in its current one-minute window, per channel.",
             },
             bases=["Model"],
         ),
