@@ -34,6 +34,7 @@ from bench.context import (
 from bench.machine import collect
 from bench.results import Report, Row
 from bench.scenarios import (
+    QUEUE_CHANGING_LABEL,
     QUEUE_LABEL,
     Contender,
     outbox_rows,
@@ -42,6 +43,7 @@ from bench.scenarios import (
     scenario_booking,
     scenario_history,
     scenario_queue,
+    scenario_queue_changing,
     scenario_sms,
     workers_supported,
 )
@@ -64,7 +66,7 @@ async def run_database(
     only = options.only
     postgres = label == "PostgreSQL"
     provider = await seeder.provider("+19990000001", "Bench provider")
-    queue_path = None
+    queue_path = queue_provider = None
     if "queue" in only:
         queue_provider = await seeder.provider("+19990000002", "Bench queue provider")
         queue_path = await prepare_queue(bench, queue_provider)
@@ -103,6 +105,18 @@ async def run_database(
                     0, Contender("queue-baseline", QUEUE_LABEL + ", raw asyncpg baseline", base)
                 )
             await scenario_queue(bench, queue_path, readers)
+            assert queue_provider is not None
+            changing = [Contender("queue-changing", QUEUE_CHANGING_LABEL, api)]
+            if base:
+                changing.insert(
+                    0,
+                    Contender(
+                        "queue-changing-baseline",
+                        QUEUE_CHANGING_LABEL + ", raw asyncpg baseline",
+                        base,
+                    ),
+                )
+            await scenario_queue_changing(bench, queue_path, queue_provider, changing)
         if "history" in only:
             history_provider = await seeder.provider("+19990000003", "Bench history provider")
             await scenario_history(bench, api, history_provider)

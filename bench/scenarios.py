@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import aiohttp
 
@@ -26,6 +27,9 @@ from bench.seed import Provider, user_phone
 
 QUEUE_SIZE = 2_000
 QUEUE_LABEL = f"Queue read ({QUEUE_SIZE:,} waiting, limit=100)"
+# Bookings a second into the line read by the changing-line queue scenario.
+LINE_CHANGES = 20
+QUEUE_CHANGING_LABEL = f"Queue read while {LINE_CHANGES} bookings a second change the line"
 HISTORY_EVENTS = 5_000
 SMS_CUSTOMERS = 1_000
 # Earlier texts per customer, answered days ago (see Seeder.sms_history).
@@ -166,6 +170,59 @@ async def scenario_queue(bench: Bench, path: str, contenders: list[Contender]) -
         )
     subjects = [Subject(c.label, c.server, lambda _: [path, bench.token]) for c in contenders]
     runs = await asyncio.to_thread(measure, bench, "queue.lua", subjects)
+    for contender, result in zip(contenders, runs, strict=True):
+        add_row(bench, contender.key, contender.label, result)
+
+
+async def scenario_queue_changing(
+    bench: Bench, path: str, provider: Provider, contenders: list[Contender]
+) -> None:
+    """The queue read again while bookings change the line LINE_CHANGES times a second.
+
+    The plain queue read never changes its line, so every read after the first is a
+    page cache hit; here each booking makes the next read of each server process a
+    miss, which costs the probe and the page query.
+    """
+    echo(f"queue read, line changing {LINE_CHANGES}/s: " + ", ".join(c.label for c in contenders))
+    day = date.fromisoformat(parse_qs(urlsplit(path).query)["day"][0])
+    o = bench.options
+    seconds = (o.warmup + o.seconds * o.repeat) * len(contenders) + 5
+    first = bench.take_users(int(LINE_CHANGES * seconds))
+    phones = [user_phone(i) for i in range(first, first + int(LINE_CHANGES * seconds))]
+    await bench.seeder.users(phones)
+    answers: Counter[int] = Counter()
+    stop = asyncio.Event()
+
+    async def book_steadily(url: str) -> None:
+        headers = {"Authorization": f"Bearer {bench.token}"}
+        async with aiohttp.ClientSession(headers=headers) as http:
+            for phone in phones:
+                if stop.is_set():
+                    return
+                body = {
+                    "user_phone": phone,
+                    "service_account_phone": provider.phone,
+                    "appointment_date": f"{day.isoformat()}T10:30:00",
+                }
+                async with http.post(url + "/appointments/", json=body) as answer:
+                    answers[answer.status] += 1
+                await asyncio.sleep(1 / LINE_CHANGES)
+
+    subjects = [Subject(c.label, c.server, lambda _: [path, bench.token]) for c in contenders]
+    # The baseline reads the same database: one booker, through the API, changes the
+    # line both servers read.
+    booker = asyncio.create_task(book_steadily(contenders[-1].server.url))
+    try:
+        runs = await asyncio.to_thread(measure, bench, "queue.lua", subjects)
+    finally:
+        stop.set()
+        await booker
+    booked = answers[201]
+    verdict = "ok" if booked and set(answers) == {201} else "WRONG"
+    bench.report.checks.append(
+        f"{bench.label} queue read while the line changed: {booked} bookings answered 201 "
+        f"({dict(answers)}) — {verdict}"
+    )
     for contender, result in zip(contenders, runs, strict=True):
         add_row(bench, contender.key, contender.label, result)
 

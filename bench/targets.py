@@ -53,6 +53,12 @@ def judge(report: Report) -> None:
         if queue_base := get("PostgreSQL:queue-baseline"):
             queue_base.target = "reference"
             queue.ratio, queue.ratio_label = paired_ratio(queue, queue_base), "of raw queue"
+    if changing := get("PostgreSQL:queue-changing"):
+        changing.target = "none: the page cache while the line changes"
+        if changing_base := get("PostgreSQL:queue-changing-baseline"):
+            changing_base.target = "reference"
+            changing.ratio = paired_ratio(changing, changing_base)
+            changing.ratio_label = "of raw queue"
     past, fresh = get("PostgreSQL:history"), get("PostgreSQL:newcomers")
     if past and fresh:
         past.ratio = paired_ratio(past, fresh, lambda r: r.p50_ms)
