@@ -11,7 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Channel, Contact, InboundMessage, InboundRate
 from core.services import contacts, sql
-from core.services.inbound import RATE_WINDOW, Delivery
+from core.services.inbound import RATE_WINDOW, Delivery, PendingReplies, earlier_reply
 from core.services.inbound import record as record_any
 from tests.conftest import ON_POSTGRES
 
@@ -90,3 +90,47 @@ def seen(delivery: Delivery | None) -> int:
 
 async def record_delivery(*, sid: str, phone: str, now: datetime) -> Delivery | None:
     return await record_any(channel=Channel.SMS, external_id=sid, phone=phone, now=now)
+
+
+async def test_a_reply_waiting_for_its_batch_answers_a_redelivery_and_is_then_stored(orm):
+    delivery = await record_delivery(sid="SM1", phone=ANN, now=NOW)
+    assert delivery is not None
+    pending = PendingReplies()
+    pending.add(delivery.id, "You are #2 in line.")
+
+    assert (await InboundMessage.get(id=delivery.id)).reply is None
+    assert await earlier("SM1", pending) == "You are #2 in line."
+
+    await pending.write()
+    assert len(pending) == 0
+    assert (await InboundMessage.get(id=delivery.id)).reply == "You are #2 in line."
+    assert await earlier("SM1", PendingReplies()) == "You are #2 in line."
+
+
+async def test_replies_given_together_are_stored_in_one_batch_each_to_its_delivery(orm):
+    deliveries = [
+        await record_delivery(sid=f"SM{n}", phone=phone, now=NOW)
+        for n, phone in enumerate((ANN, BOB, ANN))
+    ]
+    pending = PendingReplies()
+    for n, delivery in enumerate(deliveries):
+        assert delivery is not None
+        pending.add(delivery.id, f"reply {n} — ça marche")
+
+    await pending.write()
+
+    stored = await InboundMessage.all().order_by("id").values_list("external_id", "reply")
+    assert stored == [(f"SM{n}", f"reply {n} — ça marche") for n in range(3)]
+
+
+async def test_a_delivery_never_answered_gets_no_reply_once_the_wait_is_over(orm):
+    await record_delivery(sid="SM1", phone=ANN, now=NOW)
+
+    assert await earlier("SM1", PendingReplies(), wait_seconds=0.1) is None
+    assert await earlier("SM-unknown", PendingReplies()) is None
+
+
+async def earlier(sid: str, pending: PendingReplies, wait_seconds: float = 0) -> str | None:
+    return await earlier_reply(
+        channel=Channel.SMS, external_id=sid, wait_seconds=wait_seconds, pending=pending
+    )

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from core import db
 from core.models import Contact, InboundMessage, InboundRate, ServiceAccount
 from core.rules.gsm import fits_one_segment
 from core.rules.optout import Keyword, carrier_keyword
@@ -274,3 +275,26 @@ async def test_a_phones_flood_keeps_one_counter_row_however_long_it_lasts(sms):
 
     rows = await InboundRate.all().order_by("phone").values_list("phone", "seen")
     assert rows == [(ANN, 30), (BOB, 1)]
+
+
+async def test_every_reply_given_is_stored_by_the_time_the_server_has_stopped(
+    aiohttp_client, database_url, twilio_api
+):
+    sms = await start_sms(
+        aiohttp_client,
+        sms_settings(database_url, twilio_api.url),
+        twilio_api,
+        engine=RecordingEngine(),
+    )
+    sids = [f"SM{n:032d}" for n in range(5)]
+    for sid in sids:
+        assert await replies_in(await sms.text(ANN, "status", sid=sid)) == ["Got it."]
+
+    await sms.client.close()
+
+    ctx = await db.start(database_url)
+    try:
+        stored = await InboundMessage.filter(external_id__in=sids).values_list("reply", flat=True)
+    finally:
+        await ctx.close_connections()
+    assert stored == ["Got it."] * 5

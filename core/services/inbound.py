@@ -7,6 +7,7 @@ saves the answer; a redelivery finds the id taken and gets the saved answer agai
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from tortoise.transactions import in_transaction
 from core.models import Channel, InboundMessage
 from core.services import sql
 from core.services.statements import bind
+
+log = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(minutes=1)
 
@@ -88,23 +91,101 @@ async def record(
     return Delivery(inserted[0]["id"], bumped[0]["seen"])
 
 
-_SAVE_REPLY = "UPDATE inbound_messages SET reply = {} WHERE id = {}"
+_SAVE_REPLIES_POSTGRES = """
+UPDATE inbound_messages AS m SET reply = v.reply
+FROM unnest($1::int[], $2::text[]) AS v(id, reply)
+WHERE m.id = v.id
+"""
+_SAVE_REPLY_SQLITE = "UPDATE inbound_messages SET reply = ? WHERE id = ?"
 
 
-async def save_reply(*, delivery_id: int, reply: str) -> None:
+async def save_replies(replies: dict[int, str]) -> None:
+    """Store replies to recorded deliveries (by delivery id): one statement on PostgreSQL,
+    one transaction on SQLite."""
+    if not replies:
+        return
     conn = sql.deliveries()
-    await conn.execute_query(_SAVE_REPLY.format(*sql.params(conn, 2)), [reply, delivery_id])
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query(_SAVE_REPLIES_POSTGRES, [list(replies), list(replies.values())])
+        return
+    # Tortoise's execute_many opens a transaction beside the ones in_transaction holds
+    # on SQLite's single connection, and SQLite refuses one inside another.
+    async with in_transaction("default") as tx:
+        for id_, reply in replies.items():
+            await tx.execute_query(_SAVE_REPLY_SQLITE, [reply, id_])
 
 
-async def earlier_reply(*, channel: Channel, external_id: str, wait_seconds: float) -> str | None:
+class PendingReplies:
+    """Replies given but not yet stored, written in batches after the answer has gone.
+
+    A stored reply is read again only when the same delivery comes back (a Twilio retry,
+    a replayed request), seconds later if ever, and this process answers such a
+    redelivery from memory until the reply is written (see `earlier_reply`). Writing
+    the replies that gathered while the previous batch was written, in one statement,
+    takes a round trip off every answer. A crash loses the replies not yet written: a
+    redelivery of one of those messages gets no answer, as it gets none when the
+    process dies while answering.
+    """
+
+    def __init__(self) -> None:
+        self._replies: dict[int, str] = {}
+        self._writing: dict[int, str] = {}
+        self._wake = asyncio.Event()
+        self._one_writer = asyncio.Lock()
+
+    def add(self, delivery_id: int, reply: str) -> None:
+        self._replies[delivery_id] = reply
+        self._wake.set()
+
+    def get(self, delivery_id: int) -> str | None:
+        return self._replies.get(delivery_id, self._writing.get(delivery_id))
+
+    def __len__(self) -> int:
+        return len(self._replies) + len(self._writing)
+
+    async def write(self) -> None:
+        """Store every reply given so far; on failure they stay pending."""
+        async with self._one_writer:
+            self._writing, self._replies = self._replies, {}
+            try:
+                await save_replies(self._writing)
+            except BaseException:
+                self._replies = {**self._writing, **self._replies}
+                raise
+            finally:
+                self._writing = {}
+
+    async def run(self, *, retry_after: float = 1.0) -> None:
+        """Write batches as replies come, until cancelled (then call `write` once more)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.write()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%d SMS replies not stored yet; retrying", len(self))
+                await asyncio.sleep(retry_after)
+                self._wake.set()
+
+
+async def earlier_reply(
+    *, channel: Channel, external_id: str, wait_seconds: float, pending: PendingReplies
+) -> str | None:
     """The reply given to the first delivery of `external_id`, waiting up to
-    `wait_seconds` if that delivery is still being answered (a replay racing it)."""
+    `wait_seconds` if that delivery is still being answered (a replay racing it).
+
+    `pending` holds this process's replies not stored yet."""
     pause = 0.05
     deadline = asyncio.get_running_loop().time() + wait_seconds
     while True:
         earlier = await InboundMessage.get_or_none(channel=channel.value, external_id=external_id)
         if earlier is None or earlier.reply is not None:
             return earlier.reply if earlier else None
+        given = pending.get(earlier.id)
+        if given is not None:
+            return given
         if asyncio.get_running_loop().time() >= deadline:
             # The first delivery died mid-way; its effect, if any, stands. Say nothing
             # rather than act twice.

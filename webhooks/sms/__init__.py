@@ -10,6 +10,7 @@ is registered (so both answer 404) and start-up logs why.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -78,10 +79,28 @@ async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
     if channel.off_reason is not None:
         log.info(
             "SMS channel off: %s; %s and %s answer 404",
-            channel.off_reason, INBOUND_PATH, STATUS_PATH,
+            channel.off_reason,
+            INBOUND_PATH,
+            STATUS_PATH,
         )
         yield
         return
+    writer = asyncio.create_task(channel.pending_replies.run(), name="sms-replies")
+    try:
+        async with _outbound(app, channel):
+            yield
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        try:
+            await channel.pending_replies.write()
+        except Exception:
+            log.exception("%d SMS replies not stored at shutdown", len(channel.pending_replies))
+
+
+@contextlib.asynccontextmanager
+async def _outbound(app: web.Application, channel: SmsChannel) -> AsyncIterator[None]:
     problem = outbound_problem(app[SETTINGS])
     if problem is not None:
         log.warning("SMS replies work, outbound SMS is off: %s", problem)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
@@ -69,6 +69,10 @@ class SmsChannel:
     engine: Engine
     off_reason: str | None = None
     sender: TwilioSmsSender | None = None
+    # Replies given, stored in batches by a task the channel runs (see webhooks.sms).
+    pending_replies: inbound_records.PendingReplies = field(
+        default_factory=inbound_records.PendingReplies
+    )
 
 
 SMS = web.AppKey("sms", SmsChannel)
@@ -132,13 +136,16 @@ async def _answer(
     )
     if delivery is None:
         return await inbound_records.earlier_reply(
-            channel=Channel.SMS, external_id=sid, wait_seconds=ENGINE_BUDGET_SECONDS + 1
+            channel=Channel.SMS,
+            external_id=sid,
+            wait_seconds=ENGINE_BUDGET_SECONDS + 1,
+            pending=channel.pending_replies,
         )
     verdict = inbound_verdict(
         seen_in_window=delivery.seen_in_window, limit=channel.inbound_per_minute
     )
     reply = await _reply(channel, phone=phone, form=form, verdict=verdict)
-    await inbound_records.save_reply(delivery_id=delivery.id, reply=reply)
+    channel.pending_replies.add(delivery.id, reply)
     return reply
 
 
