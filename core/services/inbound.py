@@ -132,6 +132,7 @@ class PendingReplies:
         self._writing: dict[int, str] = {}
         self._wake = asyncio.Event()
         self._one_writer = asyncio.Lock()
+        self._stopping = False
 
     def add(self, delivery_id: int, reply: str) -> None:
         self._replies[delivery_id] = reply
@@ -155,19 +156,33 @@ class PendingReplies:
             finally:
                 self._writing = {}
 
+    def stop(self) -> None:
+        """Ask `run` to write what is pending and return."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self, *, retry_after: float = 1.0) -> None:
-        """Write batches as replies come, until cancelled (then call `write` once more)."""
+        """Write batches as replies come, until `stop`, which writes the last one.
+
+        Stopping is asked for, never forced by cancelling: a write cancelled inside
+        its transaction can leave SQLite's connection lock held, and the last write
+        would then wait for it forever.
+        """
         while True:
             await self._wake.wait()
             self._wake.clear()
+            stopping = self._stopping
             try:
                 await self.write()
-            except asyncio.CancelledError:
-                raise
             except Exception:
-                log.exception("%d SMS replies not stored yet; retrying", len(self))
+                log.exception("%d SMS replies not stored", len(self))
+                if stopping:
+                    return
                 await asyncio.sleep(retry_after)
                 self._wake.set()
+                continue
+            if stopping:
+                return
 
 
 async def earlier_reply(

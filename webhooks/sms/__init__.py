@@ -44,6 +44,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INBOUND_PATH = "/webhooks/twilio/sms"
+# How long shutdown waits for the last replies to be stored.
+REPLY_WRITE_SECONDS = 10.0
 
 
 def setup(app: web.Application, *, engine: Engine = handle_message) -> None:
@@ -85,18 +87,19 @@ async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
         )
         yield
         return
-    writer = asyncio.create_task(channel.pending_replies.run(), name="sms-replies")
+    replies = channel.pending_replies
+    writer = asyncio.create_task(replies.run(), name="sms-replies")
     try:
         async with _outbound(app, channel):
             yield
     finally:
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        replies.stop()
         try:
-            await channel.pending_replies.write()
-        except Exception:
-            log.exception("%d SMS replies not stored at shutdown", len(channel.pending_replies))
+            await asyncio.wait_for(writer, REPLY_WRITE_SECONDS)
+        except TimeoutError:
+            log.error(
+                "%d SMS replies not stored at shutdown: the database did not answer", len(replies)
+            )
 
 
 @contextlib.asynccontextmanager
