@@ -175,7 +175,7 @@ class PendingReplies:
             try:
                 await self.write()
             except Exception:
-                log.exception("%d SMS replies not stored", len(self))
+                log.exception("%d replies to inbound messages not stored", len(self))
                 if stopping:
                     return
                 await asyncio.sleep(retry_after)
