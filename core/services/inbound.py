@@ -1,7 +1,8 @@
 """Inbound deliveries: recorded before any side effect, so a redelivery changes nothing.
 
 A channel records each delivery under its own id (Twilio's MessageSid), answers, and
-saves the answer; a redelivery finds the id taken and gets the saved answer again.
+saves the answer (in batches, see PendingReplies); a redelivery finds the id taken and
+gets the saved answer again.
 """
 
 from __future__ import annotations
@@ -48,8 +49,7 @@ _RECORD_POSTGRES = (
     )
     + ")\nSELECT delivery.id, rate.seen FROM delivery, rate"
 )
-# SQLite has no data-modifying WITH; its one writer makes the two statements atomic
-# enough, and a crash between them only leaves a message uncounted.
+# SQLite has no data-modifying WITH: there the two statements share a transaction.
 _BUMP_SQLITE = _BUMP.format(
     source="VALUES ({channel}, {phone}, {now}, 1)", since="{since}", now="{now}"
 )
