@@ -7,13 +7,17 @@ import logging
 import os
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
+from aiohttp import web
 from openapi_spec_validator import validate
+from tortoise.exceptions import OperationalError
 
 from core.settings import Settings
 from tests.api_helpers import ANN, PROVIDER, book, data_of, detail_of, make_provider, make_user
 from tests.conftest import ON_POSTGRES
 from webhooks.app import create_app
+from webhooks.middleware import error_middleware
 
 TOKEN = "s3cr3t-admin-token-for-tests"
 
@@ -207,3 +211,22 @@ async def test_the_run_is_on_the_database_the_runner_asked_for(orm):
         pytest.skip("WAITLIST_EXPECT_DATABASE not set: plain pytest run")
     dialect = connections.get("default").capabilities.dialect
     assert dialect == expected
+
+
+async def test_a_change_that_collides_with_another_is_503_and_asks_for_a_retry(aiohttp_client):
+    # PostgreSQL aborts one of two deadlocked transactions; the route stands in for a
+    # request whose transaction it chose.
+    async def collides(request: web.Request) -> web.Response:
+        try:
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+        except asyncpg.DeadlockDetectedError as exc:
+            raise OperationalError(exc) from exc
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_delete("/users/{phone}", collides)
+    client = await aiohttp_client(app)
+
+    answer = await client.delete("/users/+14155550101")
+
+    assert answer.status == 503
+    assert "try again" in (await answer.json())["detail"]

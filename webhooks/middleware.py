@@ -45,10 +45,16 @@ _UNAVAILABLE = (
 )
 
 
-def _database_unavailable(exc: BaseException) -> bool:
+# Another transaction's change collided with this one and PostgreSQL gave way on ours
+# (rare: e.g. two deletions each spanning several lines, see migration 0008). Nothing
+# was written; the same request succeeds when sent again.
+_COLLIDED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, _UNAVAILABLE):
+        if isinstance(seen, kinds):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -75,9 +81,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except Exception as exc:
         where = mask_phones_in(request.path)
-        if _database_unavailable(exc):
+        if _caused_by(exc, _UNAVAILABLE):
             log.warning("database unavailable for %s %s: %r", request.method, where, exc)
             return error(503, "Database unavailable, try again shortly")
+        if _caused_by(exc, _COLLIDED):
+            log.warning("concurrent change collided for %s %s: %r", request.method, where, exc)
+            return error(503, "A concurrent change got in the way; nothing was saved, try again")
         log.exception("unhandled error for %s %s", request.method, where)
         return error(500, "Internal server error")
 
