@@ -40,11 +40,14 @@ async def handle_message(
     text: str,
     default_provider_phone: str | None = None,
     now: datetime | None = None,
+    who: sender.Sender | None = None,
 ) -> str:
     """Reply to one inbound message. Never raises, never returns an empty reply.
 
     `phone` is the sender's normalised E.164 number; `default_provider_phone` is the
     provider a customer reached when the channel tells us (SMS to a provider's number).
+    `who` is who is writing when the channel read it already, as of `now`, with
+    standings if `wants_standings(text)`.
     """
     message = Inbound(
         channel=channel,
@@ -54,23 +57,31 @@ async def handle_message(
         now=now or utcnow(),
     )
     try:
-        reply = await _respond(message)
+        reply = await _respond(message, who)
     except Exception:
         log.exception("engine failed for %s via %s", mask_phone(phone), channel.value)
         return replies.sorry()
     return reply if reply.strip() else replies.sorry()
 
 
-async def _respond(message: Inbound) -> str:
+def wants_standings(text: str) -> bool:
+    """Whether answering `text` from a customer reads their standings: a channel that
+    reads who is writing itself asks for them then (see handle_message's `who`)."""
+    return customer.needs_standings(parse(_clean(text), role=Role.CUSTOMER))
+
+
+async def _respond(message: Inbound, who: sender.Sender | None) -> str:
     # Most senders are customers: parse as one, and read who is writing (with where they
     # stand, when the command needs it) in one query.
     parsed = parse(message.text, role=Role.CUSTOMER)
-    who = await sender.identify(
-        channel=message.channel,
-        phone=message.phone,
-        now=message.now,
-        with_standings=customer.needs_standings(parsed),
-    )
+    with_standings = customer.needs_standings(parsed)
+    if who is None or (with_standings and who.standings is None):
+        who = await sender.identify(
+            channel=message.channel,
+            phone=message.phone,
+            now=message.now,
+            with_standings=with_standings,
+        )
     if who.preferred_channel != message.channel.value:
         await contacts.record_channel(phone=message.phone, channel=message.channel, now=message.now)
     account = who.account

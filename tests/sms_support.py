@@ -7,6 +7,7 @@ import html
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -55,6 +56,8 @@ class RecordingEngine:
         phone: str,
         text: str,
         default_provider_phone: str | None = None,
+        now: datetime | None = None,
+        who: Any = None,
     ) -> str:
         self.calls.append(
             {

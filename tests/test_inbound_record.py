@@ -134,3 +134,52 @@ async def earlier(sid: str, pending: PendingReplies, wait_seconds: float = 0) ->
     return await earlier_reply(
         channel=Channel.SMS, external_id=sid, wait_seconds=wait_seconds, pending=pending
     )
+
+
+async def test_recording_a_delivery_also_reads_who_is_writing_as_identify_does(orm):
+    from core.services import appointments, sender, service_accounts, users
+    from core.services.inbound import record_and_identify
+
+    await service_accounts.create_service_account(phone="+12025550179", name="Zen Spa")
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await appointments.book(
+        user_phone=ANN, service_account_phone="+12025550179",
+        appointment_date=NOW.date(), now=NOW,
+    )
+    for n, with_standings in enumerate((True, False)):
+        recorded = await record_and_identify(
+            channel=Channel.SMS, external_id=f"SM{n}", phone=ANN, now=NOW,
+            with_standings=with_standings,
+        )
+        assert recorded is not None
+        delivery, who = recorded
+        assert delivery.seen_in_window == n + 1
+        assert who == await sender.identify(
+            channel=Channel.SMS, phone=ANN, now=NOW, with_standings=with_standings
+        )
+        assert who.registered
+        assert (who.standings is not None) == with_standings
+    assert who.standings is None
+    [standing] = (await sender.identify(
+        channel=Channel.SMS, phone=ANN, now=NOW, with_standings=True
+    )).standings or []
+    assert standing.place_name == "Zen Spa"
+
+    # A redelivery reads nothing and counts nothing.
+    again = await record_and_identify(
+        channel=Channel.SMS, external_id="SM0", phone=ANN, now=NOW, with_standings=True
+    )
+    assert again is None
+    assert (await InboundRate.get(channel="sms", phone=ANN)).seen == 2
+
+
+async def test_a_stranger_recorded_with_standings_is_nobody_in_no_line(orm):
+    from core.services.inbound import record_and_identify
+
+    recorded = await record_and_identify(
+        channel=Channel.SMS, external_id="SM1", phone=BOB, now=NOW, with_standings=True
+    )
+    assert recorded is not None
+    delivery, who = recorded
+    assert delivery.seen_in_window == 1
+    assert (who.account, who.registered, who.standings) == (None, False, [])

@@ -9,6 +9,7 @@ import pytest
 
 from core import db
 from core.models import Contact, InboundMessage, InboundRate, ServiceAccount
+from core.rules.days import utcnow
 from core.rules.gsm import fits_one_segment
 from core.rules.optout import Keyword, carrier_keyword
 from core.services import contacts
@@ -245,6 +246,42 @@ async def test_the_real_engine_is_wired_in_by_default(aiohttp_client, database_u
 
     assert len(answers) == 1
     assert answers[0].strip()
+
+
+async def test_status_by_sms_shows_every_change_of_the_line_in_the_next_answer(
+    aiohttp_client, database_url, twilio_api
+):
+    """The delivery, who is writing and the spot are read together; repeated STATUS
+    texts are answered from the line's ranking while the line stands still."""
+    from core.services import appointments, service_accounts, users
+
+    sms = await start_sms(
+        aiohttp_client, sms_settings(database_url, twilio_api.url), twilio_api, engine=None
+    )
+    spa = "+12025550179"
+    await service_accounts.create_service_account(phone=spa, name="Zen Spa", code="SPA")
+    booked = []
+    for phone, name in ((BOB, "Bob Chen"), ("+14155550103", "Cy Dunn"), (ANN, "Ann Bell")):
+        await users.create_user(name=name, phone=phone)
+        booked.append(
+            await appointments.book(
+                user_phone=phone, service_account_phone=spa,
+                appointment_date=utcnow().date(), duration_minutes=15,
+            )
+        )
+
+    async def status() -> str:
+        [answer] = await replies_in(await sms.text(ANN, "status"))
+        return answer
+
+    for _ in range(3):
+        assert "#3, 2 ahead" in await status()
+    await appointments.cancel(appointment_id=booked[0].id)
+    assert "#2, 1 ahead" in await status()
+    await appointments.call_next(service_account_phone=spa)
+    assert "#1, 0 ahead" in await status()
+    await appointments.call_next(service_account_phone=spa)
+    assert "your turn" in (await status()).lower()
 
 
 def test_the_channels_own_replies_fit_one_gsm7_segment():

@@ -169,33 +169,54 @@ async def test_an_expired_dialogue_is_none_and_is_removed(orm):
     assert await Conversation.all().count() == 0
 
 
-async def test_the_standings_use_the_active_indexes_under_a_generic_plan(orm):
-    """Parameters for phone, channel and day, the literal 'active': the partial indexes
-    stay usable when PostgreSQL switches the prepared statement to a generic plan."""
-    import pytest
+async def _generic_plan(template: str, values: dict[str, str]) -> str:
+    """PostgreSQL's generic plan of `template` ({name} marks) with scans forbidden where
+    anything else is usable; `values` are SQL literals for the marks."""
     from tortoise import connections
 
-    from core.services.sender import _WHO_WITH_STANDINGS
     from core.services.statements import _compiled
+
+    conn = connections.get("default")
+    query, names = _compiled(template, "postgres")
+    async with conn.acquire_connection() as raw:
+        # On a handful of rows a scan is cheapest; forbid it to see what else is usable.
+        await raw.execute("SET enable_seqscan = off")
+        await raw.execute("SET plan_cache_mode = force_generic_plan")
+        await raw.execute(f"PREPARE probe AS {query}")
+        arguments = ", ".join(values[name] for name in names)
+        rows = await raw.fetch(f"EXPLAIN EXECUTE probe({arguments})")
+        await raw.execute("DEALLOCATE probe")
+        # Our pool does not reset sessions, so undo what this test set.
+        await raw.execute("RESET ALL")
+    plan = "\n".join(row[0] for row in rows)
+    assert "$1" in plan, plan
+    return plan
+
+
+async def test_the_standings_use_the_active_indexes_under_a_generic_plan(orm):
+    """Parameters for phone, channel and day, the literal 'active': the partial indexes
+    stay usable when PostgreSQL switches the prepared statement to a generic plan, in
+    the read of who is writing, the counting fallback and the ranking of a whole line."""
+    import pytest
+
+    from core.services.line_ranks import _LINE
+    from core.services.sender import who_statement
     from tests.conftest import ON_POSTGRES
 
     if not ON_POSTGRES:
         pytest.skip("PostgreSQL's generic plans")
     await _ann_in_three_lines()
-    conn = connections.get("default")
-    query, names = _compiled(_WHO_WITH_STANDINGS, "postgres")
+    spa = await service_accounts.get_service_account(phone=SPA)
     values = {"phone": f"'{ANN}'", "channel": "'sms'", "since": f"DATE '{NOV[17]}'"}
-    async with conn.acquire_connection() as raw:
-        # On a handful of rows a scan is cheapest; forbid it to see what else is usable.
-        await raw.execute("SET enable_seqscan = off")
-        await raw.execute("SET plan_cache_mode = force_generic_plan")
-        await raw.execute(f"PREPARE who AS {query}")
-        arguments = ", ".join(values[name] for name in names)
-        rows = await raw.fetch(f"EXPLAIN EXECUTE who({arguments})")
-        plan = "\n".join(row[0] for row in rows)
-        await raw.execute("DEALLOCATE who")
-        # Our pool does not reset sessions, so undo what this test set.
-        await raw.execute("RESET ALL")
-    assert "$1" in plan, plan
-    assert "Seq Scan" not in plan, plan
-    assert "idx_active_queue" in plan, plan
+    who = await _generic_plan(who_statement(with_standings=True), values)
+    assert "Seq Scan" not in who, who
+    # Either partial index on active appointments; which one depends on table sizes.
+    assert "idx_active_queue" in who or "uniq_active_appointment_per_user_day" in who, who
+    counted = await _generic_plan(standings._EXACT, values)
+    assert "Seq Scan" not in counted, counted
+    assert "idx_active_queue" in counted, counted
+    line = await _generic_plan(
+        _LINE, {"account": str(spa.id), "day": f"DATE '{NOV[18]}'"}
+    )
+    assert "Seq Scan" not in line, line
+    assert "idx_active_queue" in line, line

@@ -11,11 +11,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.models import Channel, InboundMessage
-from core.services import sql
+from core.services import sender, sql
 from core.services.statements import bind
 
 log = logging.getLogger(__name__)
@@ -42,16 +44,22 @@ ON CONFLICT (channel, phone) DO UPDATE SET
 RETURNING seen
 """
 # Built from constants only; values are bound parameters.
-_RECORD_POSTGRES = (
-    f"WITH delivery AS ({_DELIVERY}), rate AS ("  # noqa: S608
+_RECORD_CTES = (
+    f"delivery AS ({_DELIVERY}), rate AS ("  # noqa: S608
     + _BUMP.format(
-        source="SELECT {channel}, {phone}, {now}, 1 FROM delivery", since="{since}", now="{now}"
+        source="SELECT {channel}, {phone}, {now}, 1 FROM delivery",
+        since="{rate_since}",
+        now="{now}",
     )
-    + ")\nSELECT delivery.id, rate.seen FROM delivery, rate"
+    + "),"
+)
+_RECORD_POSTGRES = (
+    f"WITH {_RECORD_CTES.rstrip(',')}\n"
+    "SELECT delivery.id, rate.seen FROM delivery, rate"
 )
 # SQLite has no data-modifying WITH: there the two statements share a transaction.
 _BUMP_SQLITE = _BUMP.format(
-    source="VALUES ({channel}, {phone}, {now}, 1)", since="{since}", now="{now}"
+    source="VALUES ({channel}, {phone}, {now}, 1)", since="{rate_since}", now="{now}"
 )
 
 
@@ -64,6 +72,18 @@ class Delivery:
     seen_in_window: int
 
 
+def _record_values(
+    conn: BaseDBAsyncClient, *, channel: Channel, external_id: str, phone: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "channel": channel.value,
+        "sid": external_id,
+        "phone": phone,
+        "now": sql.datetime_param(conn, now),
+        "rate_since": sql.datetime_param(conn, now - RATE_WINDOW),
+    }
+
+
 async def record(
     *, channel: Channel, external_id: str, phone: str, now: datetime
 ) -> Delivery | None:
@@ -73,13 +93,7 @@ async def record(
     the limit holds across processes and restarts.
     """
     conn = sql.deliveries()
-    values = {
-        "channel": channel.value,
-        "sid": external_id,
-        "phone": phone,
-        "now": sql.datetime_param(conn, now),
-        "since": sql.datetime_param(conn, now - RATE_WINDOW),
-    }
+    values = _record_values(conn, channel=channel, external_id=external_id, phone=phone, now=now)
     if conn.capabilities.dialect == "postgres":
         rows = await conn.execute_query_dict(*bind(conn, _RECORD_POSTGRES, values))
         return Delivery(rows[0]["id"], rows[0]["seen"]) if rows else None
@@ -89,6 +103,43 @@ async def record(
             return None
         bumped = await tx.execute_query_dict(*bind(tx, _BUMP_SQLITE, values))
     return Delivery(inserted[0]["id"], bumped[0]["seen"])
+
+
+async def record_and_identify(
+    *, channel: Channel, external_id: str, phone: str, now: datetime, with_standings: bool
+) -> tuple[Delivery, sender.Sender] | None:
+    """`record`, and who is writing (core.services.sender.identify) as of that moment.
+
+    On PostgreSQL both are one statement, so an answer from the database costs one
+    round trip; a redelivery reads nothing and gets None.
+    """
+    conn = sql.deliveries()
+    if conn.capabilities.dialect != "postgres":
+        delivery = await record(channel=channel, external_id=external_id, phone=phone, now=now)
+        if delivery is None:
+            return None
+        who = await sender.identify(
+            channel=channel, phone=phone, now=now, with_standings=with_standings
+        )
+        return delivery, who
+    statement = sender.who_statement(
+        with_standings=with_standings,
+        ctes=_RECORD_CTES,
+        source="delivery JOIN rate ON TRUE",
+        columns="delivery.id AS delivery_id, rate.seen AS delivery_seen",
+    )
+    values = {
+        **_record_values(conn, channel=channel, external_id=external_id, phone=phone, now=now),
+        **sender.who_values(
+            conn, channel=channel, phone=phone, now=now, with_standings=with_standings
+        ),
+    }
+    rows = await conn.execute_query_dict(*bind(conn, statement, values))
+    if not rows:
+        return None
+    delivery = Delivery(rows[0]["delivery_id"], rows[0]["delivery_seen"])
+    who = await sender.sender_from(rows, phone=phone, now=now, with_standings=with_standings)
+    return delivery, who
 
 
 _SAVE_REPLIES_POSTGRES = """

@@ -3,14 +3,20 @@
 Before it can answer, the conversation engine needs to know whether the phone is a
 provider's, whether a dialogue with it is open on the channel, whether it belongs to a
 registered customer, which channel it last wrote from (rewritten only on a change)
-and, for STATUS and LEAVE, where that customer stands (see core.services.standings). One query answers all of it: one row per standing, or one
-row with no standing, each carrying the provider account and the dialogue.
+and, for STATUS and LEAVE, where that customer stands (see core.services.standings).
+One query answers all of it: one row per standing, or one row with no standing, each
+carrying the provider account and the dialogue. The SMS channel reads it in the same
+statement that records the delivery (core.services.inbound.record_and_identify).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Channel, ServiceAccount
 from core.services import conversations, sql
@@ -38,36 +44,62 @@ class Sender:
 
 
 _ACCOUNT_COLUMNS = tuple(sorted(ServiceAccount._meta.db_fields))
-
-_WHO = """
-SELECT {account}, u.id AS user_id, ct.preferred_channel,
-       c.id AS c_id, c.state AS c_state, c.data AS c_data, c.expires_at AS c_expires_at
-       {standing}
-FROM (SELECT 1 AS one) me
-LEFT JOIN service_accounts sa ON sa.phone = {{phone}}
-LEFT JOIN conversations c ON c.channel = {{channel}} AND c.phone = {{phone}}
-LEFT JOIN users u ON u.phone = {{phone}}
-LEFT JOIN contacts ct ON ct.phone = {{phone}}
-"""
-
 _ACCOUNT = ", ".join(f"sa.{column} AS sa_{column}" for column in _ACCOUNT_COLUMNS)
-_WHO_ALONE = _WHO.format(account=_ACCOUNT, standing="")
-_WHO_WITH_STANDINGS = (
-    f"WITH {STANDINGS_CTES}\n"
-    + _WHO.format(account=_ACCOUNT, standing=", " + STANDING_COLUMNS)
-    + "LEFT JOIN standings s ON 1 = 1\nORDER BY s.day, s.created_at, s.id\n"
-)
+ALONE = "(SELECT 1 AS one) me"
+
+
+@cache
+def who_statement(*, with_standings: bool, ctes: str = "", source: str = ALONE, columns: str = "") -> str:
+    """The statement reading who writes from {phone} on {channel} (and {since}, with
+    standings): one row per standing, or one row with no standing.
+
+    Another statement can read who is writing in the same round trip: `ctes` are its
+    own common table expressions (each followed by a comma), `source` the one-row
+    relation the read hangs off (no row: nothing is read) and `columns` its own.
+    """
+    if with_standings:
+        ctes += STANDINGS_CTES
+    with_clause = f"WITH {ctes.rstrip().rstrip(',')}\n" if ctes.strip() else ""
+    standing = f", {STANDING_COLUMNS}" if with_standings else ""
+    extra = f", {columns}" if columns else ""
+    return (
+        f"{with_clause}"
+        f"SELECT {_ACCOUNT}, u.id AS user_id, ct.preferred_channel,\n"
+        "       c.id AS c_id, c.state AS c_state, c.data AS c_data, "
+        f"c.expires_at AS c_expires_at{standing}{extra}\n"
+        f"FROM {source}\n"
+        "LEFT JOIN service_accounts sa ON sa.phone = {phone}\n"
+        "LEFT JOIN conversations c ON c.channel = {channel} AND c.phone = {phone}\n"
+        "LEFT JOIN users u ON u.phone = {phone}\n"
+        "LEFT JOIN contacts ct ON ct.phone = {phone}\n"
+        + ("LEFT JOIN standings s ON 1 = 1\nORDER BY s.day, s.created_at, s.id\n"
+           if with_standings else "")
+    )
+
+
+def who_values(
+    conn: BaseDBAsyncClient, *, channel: Channel, phone: str, now: datetime, with_standings: bool
+) -> dict[str, Any]:
+    values: dict[str, Any] = {"phone": phone, "channel": channel.value}
+    if with_standings:
+        values["since"] = since_param(conn, now)
+    return values
 
 
 async def identify(
     *, channel: Channel, phone: str, now: datetime, with_standings: bool
 ) -> Sender:
     conn = sql.connection()
-    values = {"phone": phone, "channel": channel.value}
-    if with_standings:
-        values["since"] = since_param(conn, now)
-    query, args = bind(conn, _WHO_WITH_STANDINGS if with_standings else _WHO_ALONE, values)
+    values = who_values(conn, channel=channel, phone=phone, now=now, with_standings=with_standings)
+    query, args = bind(conn, who_statement(with_standings=with_standings), values)
     rows = await conn.execute_query_dict(query, args)
+    return await sender_from(rows, phone=phone, now=now, with_standings=with_standings)
+
+
+async def sender_from(
+    rows: list[dict[str, Any]], *, phone: str, now: datetime, with_standings: bool
+) -> Sender:
+    """The Sender read by a who_statement (at least one row)."""
     first = rows[0]
     account = None
     if first["sa_id"] is not None:
@@ -88,5 +120,7 @@ async def identify(
         dialogue=dialogue,
         registered=first["user_id"] is not None,
         preferred_channel=first["preferred_channel"],
-        standings=standings_from(rows, now) if with_standings else None,
+        standings=(
+            await standings_from(rows, user_phone=phone, now=now) if with_standings else None
+        ),
     )

@@ -1,11 +1,14 @@
-"""Where a customer stands in every line they are in, read in one statement.
+"""Where a customer stands in every line they are in.
 
 A STATUS or LEAVE needs the customer's active appointments from today on, each with
-its provider and, while not yet called, the spot in that provider's line. All of it
-comes from one query: the appointments through the partial index on active ones, and
-one aggregate per appointment over those ranked ahead of it (lines.RANK) on the
-queue's index. The status is written as the literal 'active' so PostgreSQL's generic
-plans can use those partial indexes (a bound parameter cannot match them).
+its provider and, while not yet called, the spot in that provider's line. One query
+reads the appointments (through the partial index on active ones), their providers and
+each line's version; the spots come from the per-process rankings of line_ranks while
+a line is unchanged, else from one count per appointment. Should an appointment stop
+waiting between the two reads, everything is read again in one statement (_EXACT),
+so a customer never sees a mix of two moments. The status is written as the literal
+'active' so PostgreSQL's generic plans can use those partial indexes (a bound
+parameter cannot match them).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
-from core.services import sql
+from core.services import line_ranks, sql
 from core.services.statements import bind
 
 
@@ -37,49 +40,77 @@ class Standing:
 
 
 # Common table expressions `mine` (the active appointments of the user with phone
-# {phone}, from {since} on) and `standings` (each with its provider, and those ranked
-# ahead of it while it waits). Whole time zones are at most a day behind UTC, so
-# {since} is the day before today in UTC and each provider's own today is applied
-# to the rows (see _standings_from).
-STANDINGS_CTES = """
+# {phone}, from {since} on) and `standings` (each with its provider and its line's
+# version). Whole time zones are at most a day behind UTC, so {since} is the day before
+# today in UTC and each provider's own today is applied to the rows (see
+# standings_from).
+_MINE = """
 mine AS (
   SELECT a.id, a.service_account_id, a.day, a.penalty, a.created_at, a.called_at
   FROM users u
   JOIN appointments a ON a.user_id = u.id AND a.status = 'active' AND a.day >= {since}
   WHERE u.phone = {phone}
-),
+)"""
+# `standings` from `mine`: each appointment with its provider and `spot` columns
+# (version, ahead, wait), from `joins` if need be.
+_STANDINGS_CTE = """,
 standings AS (
-  SELECT m.id, m.day, m.created_at, m.called_at, p.name, p.code, p.timezone,
-         COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
+  SELECT m.id, m.service_account_id, m.day, m.created_at, m.called_at,
+         p.name, p.code, p.timezone, {spot}
   FROM mine m
-  JOIN service_accounts p ON p.id = m.service_account_id
+  JOIN service_accounts p ON p.id = m.service_account_id{joins}
+)"""
+# Both built from constants only; values are bound parameters.
+STANDINGS_CTES = _MINE + _STANDINGS_CTE.format(
+    spot="""(SELECT COALESCE(SUM(lv.n), 0) FROM line_versions lv
+          WHERE lv.service_account_id = m.service_account_id AND lv.day = m.day) AS version,
+         NULL AS ahead, NULL AS wait""",
+    joins="",
+)
+# The same rows with the spots counted in SQL, all in one snapshot.
+_EXACT_CTES = _MINE + _STANDINGS_CTE.format(
+    spot="0 AS version, COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait",
+    joins="""
   LEFT JOIN appointments o
     ON m.called_at IS NULL
    AND o.service_account_id = m.service_account_id AND o.day = m.day
    AND o.status = 'active' AND o.called_at IS NULL
    AND (o.penalty, o.created_at, o.id) < (m.penalty, m.created_at, m.id)
-  GROUP BY m.id, m.day, m.created_at, m.called_at, p.name, p.code, p.timezone
-)"""
+  GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at,
+           p.name, p.code, p.timezone""",
+)
 
 # The columns of `standings` a row must carry for standings_from (as these names).
 STANDING_COLUMNS = (
-    "s.id AS s_id, s.day AS s_day, s.called_at AS s_called_at, s.name AS s_name, "
-    "s.code AS s_code, s.timezone AS s_timezone, s.ahead AS s_ahead, s.wait AS s_wait"
+    "s.id AS s_id, s.service_account_id AS s_account, s.day AS s_day, "
+    "s.called_at AS s_called_at, s.name AS s_name, s.code AS s_code, "
+    "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait"
 )
 
-_STANDINGS = (
-    "WITH" + STANDINGS_CTES + "\nSELECT " + STANDING_COLUMNS
-    + "\nFROM standings s\nORDER BY s.day, s.created_at, s.id\n"
-)
+
+def _alone(ctes: str) -> str:
+    return (
+        "WITH" + ctes + "\nSELECT " + STANDING_COLUMNS
+        + "\nFROM standings s\nORDER BY s.day, s.created_at, s.id\n"
+    )
+
+
+_STANDINGS = _alone(STANDINGS_CTES)
+_EXACT = _alone(_EXACT_CTES)
+
 
 def since_param(conn: BaseDBAsyncClient, now: datetime) -> Any:
     """The {since} of STANDINGS_CTES: no provider's today is earlier than this."""
     return sql.day_param(conn, now.date() - timedelta(days=1))
 
 
-def standings_from(rows: list[dict[str, Any]], now: datetime) -> list[Standing]:
-    """Standings from rows carrying STANDING_COLUMNS, soonest first; rows without an
-    appointment (s_id NULL) and days already past for their provider are left out."""
+async def standings_from(
+    rows: list[dict[str, Any]], *, user_phone: str, now: datetime
+) -> list[Standing]:
+    """Standings from rows carrying STANDING_COLUMNS (of the user with `user_phone`),
+    soonest first; rows without an appointment (s_id NULL) and days already past for
+    their provider are left out."""
+    conn = sql.connection()
     result = []
     todays: dict[str, date] = {}
     for row in rows:
@@ -94,10 +125,28 @@ def standings_from(rows: list[dict[str, Any]], now: datetime) -> list[Standing]:
             continue
         spot = None
         if row["s_called_at"] is None:
-            ahead = int(row["s_ahead"])
-            spot = Spot(position=ahead + 1, ahead=ahead, wait_minutes=int(row["s_wait"]))
+            if row["s_ahead"] is not None:
+                ahead = int(row["s_ahead"])
+                spot = Spot(position=ahead + 1, ahead=ahead, wait_minutes=int(row["s_wait"]))
+            else:
+                spot = await line_ranks.spot(
+                    conn,
+                    account_id=row["s_account"],
+                    day=day,
+                    version=int(row["s_version"]),
+                    appointment_id=row["s_id"],
+                )
+                if spot is None:
+                    # Called or gone since the rows were read: read it all again at once.
+                    return await _exact(conn, user_phone=user_phone, now=now)
         result.append(Standing(row["s_id"], day, row["s_name"], row["s_code"], today, spot))
     return result
+
+
+async def _exact(conn: BaseDBAsyncClient, *, user_phone: str, now: datetime) -> list[Standing]:
+    query, args = bind(conn, _EXACT, {"phone": user_phone, "since": since_param(conn, now)})
+    rows = await conn.execute_query_dict(query, args)
+    return await standings_from(rows, user_phone=user_phone, now=now)
 
 
 async def standings(*, user_phone: str, now: datetime | None = None) -> list[Standing]:
@@ -107,4 +156,5 @@ async def standings(*, user_phone: str, now: datetime | None = None) -> list[Sta
     query, args = bind(
         conn, _STANDINGS, {"phone": user_phone, "since": since_param(conn, now)}
     )
-    return standings_from(await conn.execute_query_dict(query, args), now)
+    rows = await conn.execute_query_dict(query, args)
+    return await standings_from(rows, user_phone=user_phone, now=now)

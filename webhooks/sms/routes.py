@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from aiohttp import web
@@ -24,6 +25,7 @@ from twilio.request_validator import (
 )
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.engine import wants_standings
 from core.models import Channel, ServiceAccount
 from core.rules.days import utcnow
 from core.rules.optout import Keyword, carrier_keyword
@@ -31,6 +33,7 @@ from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
 from core.services import contacts, outbox
 from core.services import inbound as inbound_records
+from core.services.sender import Sender
 from webhooks.sms import replies
 from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
 
@@ -52,6 +55,8 @@ class Engine(Protocol):
         phone: str,
         text: str,
         default_provider_phone: str | None = None,
+        now: datetime | None = None,
+        who: Sender | None = None,
     ) -> Awaitable[str]: ...
 
 
@@ -130,27 +135,40 @@ async def _answer(
     channel: SmsChannel, *, sid: str, phone: str, form: MultiDictProxy[str]
 ) -> str | None:
     # Record the delivery before any side effect: a redelivery (Twilio retries, a
-    # proxy replays) finds the unique key taken and repeats the stored reply.
-    delivery = await inbound_records.record(
-        channel=Channel.SMS, external_id=sid, phone=phone, now=utcnow()
+    # proxy replays) finds the unique key taken and repeats the stored reply. Who is
+    # writing comes with it, for the engine.
+    now = utcnow()
+    recorded = await inbound_records.record_and_identify(
+        channel=Channel.SMS,
+        external_id=sid,
+        phone=phone,
+        now=now,
+        with_standings=wants_standings(form.get("Body", "")[:MAX_BODY_CHARS]),
     )
-    if delivery is None:
+    if recorded is None:
         return await inbound_records.earlier_reply(
             channel=Channel.SMS,
             external_id=sid,
             wait_seconds=ENGINE_BUDGET_SECONDS + 1,
             pending=channel.pending_replies,
         )
+    delivery, who = recorded
     verdict = inbound_verdict(
         seen_in_window=delivery.seen_in_window, limit=channel.inbound_per_minute
     )
-    reply = await _reply(channel, phone=phone, form=form, verdict=verdict)
+    reply = await _reply(channel, phone=phone, form=form, verdict=verdict, now=now, who=who)
     channel.pending_replies.add(delivery.id, reply)
     return reply
 
 
 async def _reply(
-    channel: SmsChannel, *, phone: str, form: MultiDictProxy[str], verdict: Verdict
+    channel: SmsChannel,
+    *,
+    phone: str,
+    form: MultiDictProxy[str],
+    verdict: Verdict,
+    now: datetime,
+    who: Sender,
 ) -> str:
     body = form.get("Body", "")
     keyword = carrier_keyword(body)
@@ -178,7 +196,12 @@ async def _reply(
     try:
         async with asyncio.timeout(ENGINE_BUDGET_SECONDS):
             reply = await channel.engine(
-                channel=Channel.SMS, phone=phone, text=text, default_provider_phone=default_provider
+                channel=Channel.SMS,
+                phone=phone,
+                text=text,
+                default_provider_phone=default_provider,
+                now=now,
+                who=who,
             )
     except Exception:
         # The engine promises never to raise; if it does anyway, the customer still
