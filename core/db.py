@@ -29,6 +29,10 @@ def tortoise_url(database_url: str) -> str:
 
 # A silent network must not hang a request forever: bound connecting and each command.
 _POSTGRES_LIMITS = {"timeout": 5.0, "command_timeout": 30.0}
+# Connections per pool unless DATABASE_URL says (?maxsize=): asyncpg's own default.
+# Tortoise's 5 queued 32 concurrent SMS answers at the pool: p99 120 to 130 ms in the
+# bench against 58 to 66 ms with 10, at the same throughput.
+POOL_MAXSIZE = 10
 
 
 async def _release(conn: Any) -> None:
@@ -53,6 +57,7 @@ def connection_config(database_url: str) -> dict[str, Any]:
         credentials["host"] = unquote(credentials.get("host") or "") or None
         for key, value in _POSTGRES_LIMITS.items():
             credentials[key] = float(credentials.get(key, value))
+        credentials["maxsize"] = int(credentials.get("maxsize", POOL_MAXSIZE))
         credentials["reset"] = _release
     return config
 

@@ -61,6 +61,19 @@ def test_tortoise_gets_a_postgres_url_with_timeouts():
     assert config["credentials"]["command_timeout"] == 30.0
 
 
+def test_each_postgres_pool_holds_ten_connections_unless_the_url_sizes_it():
+    from core.db import connections_config
+
+    pools = connections_config("postgres://u@127.0.0.1:5432/db")
+    assert {name: c["credentials"]["maxsize"] for name, c in pools.items()} == {
+        "default": 10,
+        "deliveries": 10,
+    }
+    sized = connections_config("postgres://u@127.0.0.1:5432/db?minsize=2&maxsize=3")
+    assert sized["default"]["credentials"]["maxsize"] == 3
+    assert sized["default"]["credentials"]["minsize"] in ("2", 2)
+
+
 def test_a_postgres_url_may_name_a_unix_socket_directory_as_libpq_writes_it():
     from core.db import connection_config
 
