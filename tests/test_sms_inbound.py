@@ -335,3 +335,18 @@ async def test_every_reply_given_is_stored_by_the_time_the_server_has_stopped(
     finally:
         await ctx.close_connections()
     assert stored == ["Got it."] * 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [None, "", "Got it.", 'a & <b> "c" \'d\' é', "line\nbreak", "]]> <!-- -->", "€ 😀 ✓"],
+)
+def test_our_twiml_is_what_twilios_messaging_response_writes(text):
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from webhooks.sms.routes import twiml_text
+
+    reference = MessagingResponse()
+    if text:
+        reference.message(text)
+    assert twiml_text(text) == str(reference)

@@ -87,6 +87,33 @@ async def test_behind_a_proxy_the_public_url_is_checked_not_the_internal_one(sms
     assert await InboundMessage.all().count() == 1
 
 
+async def test_a_signature_over_the_address_with_its_default_port_is_accepted_too(sms):
+    """Twilio has signed https addresses with and without :443; both are its own."""
+    form = inbound_form(sid="SM1", sender=ANN, to=OUR_NUMBER, body="status")
+    with_port = PUBLIC.replace(".com", ".com:443")
+
+    response = await sms.twilio.post(PATH, form, signed_url=f"{with_port}{PATH}")
+    elsewhere = await sms.twilio.post(
+        PATH, {**form, "MessageSid": "SM2"}, signed_url=f"{PUBLIC.replace('.com', '.com:8443')}{PATH}"
+    )
+
+    assert await replies_in(response) == ["Got it."]
+    assert elsewhere.status == 403
+
+
+@pytest.mark.parametrize("algorithm", ["HMAC_SHA512", "md5"])
+async def test_an_unknown_signature_algorithm_is_refused(sms, algorithm):
+    form = inbound_form(sid="SM1", sender=ANN, to=OUR_NUMBER, body="status")
+    settings = f"key=webhooks_sharedkey_1,algorithm={algorithm}"
+
+    response = await sms.twilio.post(
+        PATH, form, headers={"X-Twilio-Webhooks-Signature-Settings": settings}
+    )
+
+    assert response.status == 403
+    await nothing_happened(sms)
+
+
 async def test_the_query_string_is_checked_byte_for_byte_as_twilio_called_it(sms):
     path_qs = f"{PATH}?site=main%2Fwest&tag=a+b"
     form = inbound_form(sid="SM1", sender=ANN, to=OUR_NUMBER, body="status")
