@@ -14,6 +14,7 @@ _PLACEHOLDERS = {"changeme", "change-me", "change_me", "secret", "token", "xxx",
 _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+AccessLogMode = Literal["problems", "all", "off"]
 
 
 def _is_placeholder(value: str) -> bool:
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     log_level: LogLevel = "INFO"
+    # A line per failed or slow request ("problems"), per request ("all"), or none.
+    access_log: AccessLogMode = "problems"
 
     public_base_url: str | None = None
     # Deliver the outbox from this process. Turn off in processes that should only

@@ -55,6 +55,7 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
         reuse_port=reuse_port or None,
         print=None,
         handle_signals=True,
+        **logs.access_log_options(settings.access_log),
     )
 
 

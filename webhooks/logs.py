@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, ClassVar
+
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
 from core.rules.phones import mask_phones_in
+from core.settings import AccessLogMode
+
+# A request slower than this is a problem worth a line even when it succeeded.
+SLOW_REQUEST_SECONDS = 1.0
 
 
 class MaskPhones(logging.Filter):
@@ -32,3 +41,46 @@ def configure(level: str) -> None:
     for noisy in ("httpx", "telegram", "twilio.http_client", "tortoise", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     install_phone_masking()
+
+
+class AccessLog(AbstractAccessLogger):
+    """A line for each request that failed (status 400 and up) or took a second or more.
+
+    A line per request is what ACCESS_LOG=all gives. It is not the default because,
+    in the SMS benchmark, it cost 0.15 to 0.2 ms of the server's 0.6 to 0.9 ms of
+    CPU per request, and the https proxy that Twilio and Telegram must reach us through
+    keeps such a log anyway.
+    """
+
+    __slots__ = ()
+    every_request: ClassVar[bool] = False
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        status = response.status
+        if status < 400 and time < SLOW_REQUEST_SECONDS and not self.every_request:
+            return
+        # Phones in the path or query are masked by the logger's MaskPhones filter.
+        self.logger.info(
+            '%s "%s %s" %d %.3fs', request.remote, request.method, request.path_qs, status, time
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+class FullAccessLog(AccessLog):
+    """A line for every request (ACCESS_LOG=all)."""
+
+    __slots__ = ()
+    every_request = True
+
+
+def access_log_options(mode: AccessLogMode) -> dict[str, Any]:
+    """aiohttp's access log arguments (web.run_app, AppRunner) for ACCESS_LOG=`mode`."""
+    if mode == "off":
+        return {"access_log": None}
+    return {
+        "access_log": logging.getLogger("aiohttp.access"),
+        "access_log_class": FullAccessLog if mode == "all" else AccessLog,
+    }
