@@ -12,32 +12,27 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.rules.commands import Command
-from core.rules.gsm import SINGLE_GSM, septets, to_gsm7
+from core.rules.gsm import SINGLE_GSM, septets
 from core.rules.names import short_name
+from core.rules.notice_texts import clip
+from core.rules.notice_texts import place as place
+from core.rules.notice_texts import up_soon as up_soon
+from core.rules.notice_texts import you_are_next as you_are_next
+from core.rules.notice_texts import your_turn as your_turn
 from core.rules.phones import mask_phone
 from core.rules.queue_spot import Spot
 
-PLACE_MAX = 20
 PERSON_MAX = 16
 ECHO_MAX = 16
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(to_gsm7(text).split())
-    return text[:limit].rstrip() or "?"
-
-
 def _echo(text: str) -> str:
     """What the customer typed, quoted back, short and safe."""
-    return '"' + _clip(text, ECHO_MAX).replace('"', "'") + '"'
-
-
-def place(name: str) -> str:
-    return _clip(name, PLACE_MAX)
+    return '"' + clip(text, ECHO_MAX).replace('"', "'") + '"'
 
 
 def person(name: str) -> str:
-    return _clip(short_name(name), PERSON_MAX)
+    return clip(short_name(name), PERSON_MAX)
 
 
 def day_label(day: date, *, today: date) -> str:
@@ -99,7 +94,7 @@ def ask_name_again() -> str:
 
 def welcome(name: str) -> str:
     return (
-        f"Thanks, {_clip(name.split()[0], PERSON_MAX)}! Text JOIN to get in line, "
+        f"Thanks, {clip(name.split()[0], PERSON_MAX)}! Text JOIN to get in line, "
         "STATUS for your place, LEAVE to leave, HELP for more."
     )
 
@@ -137,7 +132,7 @@ class PlaceOption:
 
 
 def _place_option(option: PlaceOption) -> str:
-    code = f" ({_clip(option.code, 8)})" if option.code else ""
+    code = f" ({clip(option.code, 8)})" if option.code else ""
     return place(option.name) + code
 
 
@@ -251,25 +246,8 @@ def sorry() -> str:
 # Proactive messages (outbox) ---------------------------------------------------------
 
 
-def your_turn(*, place_name: str) -> str:
-    return (
-        f"It's your turn at {place(place_name)}! Please come in now. "
-        "Text LEAVE if you can't make it."
-    )
-
-
-def you_are_next(*, place_name: str) -> str:
-    return (
-        f"You're next at {place(place_name)}. Please be ready. "
-        "Text STATUS for your place, LEAVE if you can't make it."
-    )
-
-
-def up_soon(*, place_name: str) -> str:
-    return (
-        f"You're up soon at {place(place_name)}: 1 person ahead of you. "
-        "Text STATUS for your place, LEAVE if you can't make it."
-    )
+# your_turn, you_are_next and up_soon, the proactive notices, live in
+# core.rules.notice_texts: the core writes them in the transaction of the change.
 
 
 # Providers ---------------------------------------------------------------------------

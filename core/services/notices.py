@@ -6,13 +6,13 @@ from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot import replies
 from core.models import Appointment, ServiceAccount
+from core.rules import notice_texts
 from core.rules.days import today_in
 from core.services import lines, outbox
 
 # Positions 1 and 2 of today's waiting line hear that their turn is near.
-_NEAR = {1: replies.you_are_next, 2: replies.up_soon}
+_NEAR = {1: notice_texts.you_are_next, 2: notice_texts.up_soon}
 
 
 async def line_moved(
@@ -40,7 +40,7 @@ async def your_turn(
     await outbox.enqueue(
         conn=conn,
         recipient=appointment.user.phone,
-        text=replies.your_turn(place_name=account.name),
+        text=notice_texts.your_turn(place_name=account.name),
         idempotency_key=f"turn:{appointment.id}",
         now=now,
     )

@@ -1,0 +1,43 @@
+"""The words of the proactive notices, which the core writes in the transaction of
+the change that causes them (core.services.notices).
+
+They follow bot.replies' rules (one GSM-7 segment whatever the place's name) and are
+re-exported there, so every word the service says is still reviewed in one place.
+"""
+
+from __future__ import annotations
+
+from core.rules.gsm import to_gsm7
+
+PLACE_MAX = 20
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` made GSM-7-safe, its spaces collapsed, cut to `limit` characters."""
+    text = " ".join(to_gsm7(text).split())
+    return text[:limit].rstrip() or "?"
+
+
+def place(name: str) -> str:
+    return clip(name, PLACE_MAX)
+
+
+def your_turn(*, place_name: str) -> str:
+    return (
+        f"It's your turn at {place(place_name)}! Please come in now. "
+        "Text LEAVE if you can't make it."
+    )
+
+
+def you_are_next(*, place_name: str) -> str:
+    return (
+        f"You're next at {place(place_name)}. Please be ready. "
+        "Text STATUS for your place, LEAVE if you can't make it."
+    )
+
+
+def up_soon(*, place_name: str) -> str:
+    return (
+        f"You're up soon at {place(place_name)}: 1 person ahead of you. "
+        "Text STATUS for your place, LEAVE if you can't make it."
+    )
