@@ -32,8 +32,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     log_level: LogLevel = "INFO"
-    # A line per request ("all"), per failed or slow request ("problems"), or none.
-    access_log: AccessLogMode = "all"
+    # A line per failed or slow request ("problems"), per request ("all"), or none.
+    access_log: AccessLogMode = "problems"
 
     public_base_url: str | None = None
     # Deliver the outbox from this process. Turn off in processes that should only
