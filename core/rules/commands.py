@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from core.rules.phones import InvalidPhone, normalize_phone
 
@@ -328,6 +329,9 @@ def find_phone(text: str) -> str | None:
     return _take_phone(text)[0]
 
 
+# Texts repeat (STATUS, JOIN, LEAVE...) and every message is parsed at least twice (as
+# a customer before reading who writes, then to answer); Parsed is immutable.
+@lru_cache(maxsize=1024)
 def parse(text: str, *, role: Role) -> Parsed:
     phone, without_phone = _take_phone(text)
     tokens = _fold_phrases(tokenize(without_phone))
