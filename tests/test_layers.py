@@ -30,7 +30,16 @@ def imported_modules(package: str) -> dict[str, set[str]]:
     [
         (
             "core/rules",
-            {"aiohttp", "tortoise", "asyncpg", "aiosqlite", "telegram", "twilio", "bot", "webhooks"},
+            {
+                "aiohttp",
+                "tortoise",
+                "asyncpg",
+                "aiosqlite",
+                "telegram",
+                "twilio",
+                "bot",
+                "webhooks",
+            },
         ),
         ("core", {"bot", "webhooks", "aiohttp", "telegram", "twilio"}),
         ("bot", {"webhooks", "aiohttp"}),

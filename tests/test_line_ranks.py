@@ -149,8 +149,11 @@ async def test_a_booking_leaving_and_a_call_each_show_in_the_next_status(orm):
     # A newcomer with a worse history would rank behind; a clean one books at the back.
     await users.create_user(name="Late", phone=customer(9))
     await appointments.book(
-        user_phone=customer(9), service_account_phone=SPA, appointment_date=TODAY,
-        duration_minutes=10, now=NOW + timedelta(hours=1),
+        user_phone=customer(9),
+        service_account_phone=SPA,
+        appointment_date=TODAY,
+        duration_minutes=10,
+        now=NOW + timedelta(hours=1),
     )
     assert spot_of(await standings.standings(user_phone=customer(9), now=NOW)).position == 3
     assert await standings.standings(user_phone=customer(3), now=NOW) == await exact(customer(3))
@@ -162,9 +165,7 @@ async def test_a_change_from_another_program_shows_in_the_next_status(orm, datab
         await standings.standings(user_phone=customer(2), now=NOW)
     assert cache().loads == 1
     # Another program moves the last customer to the front by clearing a penalty race.
-    await sql_elsewhere(
-        database_url, "UPDATE appointments SET penalty = -1 WHERE id = $1", ids[2]
-    )
+    await sql_elsewhere(database_url, "UPDATE appointments SET penalty = -1 WHERE id = $1", ids[2])
     assert spot_of(await standings.standings(user_phone=customer(2), now=NOW)) == Spot(
         position=1, ahead=0, wait_minutes=0
     )
@@ -176,7 +177,8 @@ async def test_a_customer_called_between_the_two_reads_is_told_it_is_their_turn(
     ids = await line_of(3)
     conn = connections.get("default")
     query, args = bind(
-        conn, standings._STANDINGS,
+        conn,
+        standings._STANDINGS,
         {"phone": customer(0), "since": standings.since_param(conn, NOW)},
     )
     rows = await conn.execute_query_dict(query, args)
@@ -192,8 +194,11 @@ async def test_a_line_that_changes_between_every_two_reads_is_never_ranked(orm):
         await standings.standings(user_phone=customer(2), now=NOW)
         await users.create_user(name=f"Customer {n}", phone=customer(n))
         await appointments.book(
-            user_phone=customer(n), service_account_phone=SPA, appointment_date=TODAY,
-            duration_minutes=10, now=NOW + timedelta(minutes=n),
+            user_phone=customer(n),
+            service_account_phone=SPA,
+            appointment_date=TODAY,
+            duration_minutes=10,
+            now=NOW + timedelta(minutes=n),
         )
     assert cache().loads == 0
     assert spot_of(await standings.standings(user_phone=customer(2), now=NOW)).position == 3
@@ -214,7 +219,9 @@ async def test_every_status_agrees_with_counting_through_random_changes(orm):
             phone = customer(next_customer)
             await users.create_user(name=f"Customer {next_customer}", phone=phone)
             view = await appointments.book(
-                user_phone=phone, service_account_phone=SPA, appointment_date=TODAY,
+                user_phone=phone,
+                service_account_phone=SPA,
+                appointment_date=TODAY,
                 duration_minutes=rng.choice((10, 20, 45)),
                 now=NOW + timedelta(minutes=next_customer),
             )

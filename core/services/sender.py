@@ -49,7 +49,9 @@ ALONE = "(SELECT 1 AS one) me"
 
 
 @cache
-def who_statement(*, with_standings: bool, ctes: str = "", source: str = ALONE, columns: str = "") -> str:
+def who_statement(
+    *, with_standings: bool, ctes: str = "", source: str = ALONE, columns: str = ""
+) -> str:
     """The statement reading who writes from {phone} on {channel} (and {since}, with
     standings): one row per standing, or one row with no standing.
 
@@ -72,8 +74,11 @@ def who_statement(*, with_standings: bool, ctes: str = "", source: str = ALONE, 
         "LEFT JOIN conversations c ON c.channel = {channel} AND c.phone = {phone}\n"
         "LEFT JOIN users u ON u.phone = {phone}\n"
         "LEFT JOIN contacts ct ON ct.phone = {phone}\n"
-        + ("LEFT JOIN standings s ON 1 = 1\nORDER BY s.day, s.created_at, s.id\n"
-           if with_standings else "")
+        + (
+            "LEFT JOIN standings s ON 1 = 1\nORDER BY s.day, s.created_at, s.id\n"
+            if with_standings
+            else ""
+        )
     )
 
 
