@@ -51,3 +51,59 @@ def test_migrate_works_from_any_directory_and_twice(tmp_path):
     again = _waitlist("migrate", env=env, cwd="/")
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "fresh.db").exists()
+
+
+def test_ctrl_c_stops_every_worker_cleanly_with_the_sms_channel_on(tmp_path, database_url):
+    """Ctrl-C reaches each worker from the terminal and again from the supervisor; the
+    second signal must not cut the first one's stop short (replies unsaved, a trace)."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ADMIN_API_TOKEN": "a-token-for-this-test-only",
+        "PORT": str(port),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_ACCOUNT_SID": "AC" + "b" * 32,
+        "TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        # Nothing listens there: outbound SMS cannot leave the machine.
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "webhooks.cli", "serve", "--workers", "2", "--no-migrate"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        ready = 0
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    ready += r.status == 200
+            except OSError:
+                pass
+            if ready >= 4:
+                break
+            time.sleep(0.1)
+        assert ready >= 4, "the workers did not answer"
+        os.killpg(server.pid, signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert server.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert " ERROR " not in output, output
+    assert output.count("SMS channel on") == 2, output

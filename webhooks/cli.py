@@ -42,19 +42,46 @@ async def _settle_garbage_collector(app: web.Application) -> None:
     gc.freeze()
 
 
+async def _stop_once_on_signal(app: web.Application) -> None:
+    """SIGINT and SIGTERM start a graceful stop; one arriving while stopping is ignored.
+
+    Ctrl-C reaches every worker of `serve --workers N` from the terminal, and the
+    supervisor passes it on as SIGTERM. aiohttp's own handlers raise on each signal,
+    and the second one cancelled the stop half-way: the SMS reply writer and the
+    outbox dispatcher were cancelled in their cleanup (replies not stored) and a
+    CleanupError trace was logged. The stop is bounded by its cleanups' own timeouts.
+    """
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def on_signal(sig: signal.Signals) -> None:
+        nonlocal stopping
+        if stopping:
+            log.info("%s while stopping: ignored, the stop goes on", sig.name)
+            return
+        stopping = True
+        raise web.GracefulExit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+
+
 def _serve_one(settings: Settings, reuse_port: bool) -> None:
     from webhooks.app import create_app
 
     logs.configure(settings.log_level)
     app = create_app(settings)
     app.on_startup.append(_settle_garbage_collector)
+    app.on_startup.append(_stop_once_on_signal)
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port or None,
         print=None,
-        handle_signals=True,
+        # Signals are ours (see _stop_once_on_signal); until start-up has run, Ctrl-C
+        # is Python's KeyboardInterrupt, which run_app also takes as a stop.
+        handle_signals=False,
         **logs.access_log_options(settings.access_log),
     )
 
