@@ -42,8 +42,8 @@ async def _settle_garbage_collector(app: web.Application) -> None:
     gc.freeze()
 
 
-async def _stop_once_on_signal(app: web.Application) -> None:
-    """SIGINT and SIGTERM start a graceful stop; one arriving while stopping is ignored.
+class StopOnce:
+    """A signal handler that starts a graceful stop the first time and ignores repeats.
 
     Ctrl-C reaches every worker of `serve --workers N` from the terminal, and the
     supervisor passes it on as SIGTERM. aiohttp's own handlers raise on each signal,
@@ -51,19 +51,23 @@ async def _stop_once_on_signal(app: web.Application) -> None:
     outbox dispatcher were cancelled in their cleanup (replies not stored) and a
     CleanupError trace was logged. The stop is bounded by its cleanups' own timeouts.
     """
-    loop = asyncio.get_running_loop()
-    stopping = False
 
-    def on_signal(sig: signal.Signals) -> None:
-        nonlocal stopping
-        if stopping:
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, sig: signal.Signals) -> None:
+        if self.stopping:
             log.info("%s while stopping: ignored, the stop goes on", sig.name)
             return
-        stopping = True
+        self.stopping = True
         raise web.GracefulExit()
 
+
+async def _stop_once_on_signal(app: web.Application) -> None:
+    loop = asyncio.get_running_loop()
+    stop = StopOnce()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig)
+        loop.add_signal_handler(sig, stop, sig)
 
 
 def _serve_one(settings: Settings, reuse_port: bool) -> None:
@@ -71,16 +75,18 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
 
     logs.configure(settings.log_level)
     app = create_app(settings)
+    # First, before the channels and the dispatcher start: a signal during start-up
+    # then stops what has started, and the stop of a started worker is never cut short.
+    app.on_startup.insert(0, _stop_once_on_signal)
     app.on_startup.append(_settle_garbage_collector)
-    app.on_startup.append(_stop_once_on_signal)
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port or None,
         print=None,
-        # Signals are ours (see _stop_once_on_signal); until start-up has run, Ctrl-C
-        # is Python's KeyboardInterrupt, which run_app also takes as a stop.
+        # Signals are ours (see StopOnce); before start-up begins, Ctrl-C is
+        # Python's KeyboardInterrupt, which run_app also takes as a stop.
         handle_signals=False,
         **logs.access_log_options(settings.access_log),
     )
