@@ -189,6 +189,7 @@ def say(name: str, n: int, result: wrk.WrkResult) -> None:
         f"  {name}: run {n}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
         f"p99 {result.p99_ms:.1f} ms, errors {result.errors}"
         + (f" (first: {result.sample})" if result.sample else "")
+        + (" — fresh keys ran out: run again with a higher --max-rps" if result.exhausted else "")
     )
 
 
