@@ -121,3 +121,45 @@ def test_ctrl_c_stops_every_worker_cleanly_with_the_sms_channel_on(tmp_path, dat
             server.wait()
     output = log.read_text()
     assert output.count("SMS channel on") == 2, output
+
+
+def _with_pool_size(url: str, maxsize: int) -> str:
+    return url + ("&" if "?" in url else "?") + f"maxsize={maxsize}"
+
+
+def test_serve_warns_when_its_pools_could_outgrow_postgres_and_not_when_they_fit(
+    database_url, caplog
+):
+    import asyncio
+    import logging
+
+    from core import db
+    from webhooks.cli import _warn_if_pools_outgrow_the_server
+
+    caplog.set_level(logging.WARNING, logger="waitlist")
+    if not ON_POSTGRES:
+        assert asyncio.run(db.connection_budget(database_url, processes=4)) is None
+        _warn_if_pools_outgrow_the_server(database_url, 4)
+        assert caplog.text == ""
+        return
+    wanted, allowed = asyncio.run(
+        db.connection_budget(_with_pool_size(database_url, 3), processes=2)
+    )
+    assert wanted == 2 * 2 * 3
+    assert 0 < allowed < 100_000
+    _warn_if_pools_outgrow_the_server(_with_pool_size(database_url, 3), 2)
+    assert caplog.text == ""
+    _warn_if_pools_outgrow_the_server(_with_pool_size(database_url, allowed), 3)
+    assert f"3 worker(s) may open up to {3 * 2 * allowed} connections" in caplog.text
+    assert f"which accepts {allowed}" in caplog.text
+
+
+def test_serve_says_so_when_it_cannot_check_the_pools_and_starts_anyway(caplog):
+    import logging
+
+    from webhooks.cli import _warn_if_pools_outgrow_the_server
+
+    caplog.set_level(logging.WARNING, logger="waitlist")
+    _warn_if_pools_outgrow_the_server("postgres://nobody:sekret@127.0.0.1:1/nowhere", 2)
+    assert "could not compare the connection pools with the database" in caplog.text
+    assert "sekret" not in caplog.text

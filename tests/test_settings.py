@@ -61,13 +61,13 @@ def test_tortoise_gets_a_postgres_url_with_timeouts():
     assert config["credentials"]["command_timeout"] == 30.0
 
 
-def test_each_postgres_pool_holds_ten_connections_unless_the_url_sizes_it():
+def test_each_postgres_pool_holds_sixteen_connections_unless_the_url_sizes_it():
     from core.db import connections_config
 
     pools = connections_config("postgres://u@127.0.0.1:5432/db")
     assert {name: c["credentials"]["maxsize"] for name, c in pools.items()} == {
-        "default": 10,
-        "deliveries": 10,
+        "default": 16,
+        "deliveries": 16,
     }
     sized = connections_config("postgres://u@127.0.0.1:5432/db?minsize=2&maxsize=3")
     assert sized["default"]["credentials"]["maxsize"] == 3

@@ -92,6 +92,26 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
     )
 
 
+def _warn_if_pools_outgrow_the_server(database_url: str, workers: int) -> None:
+    """Pools grow under load, so too many connections would only fail on a busy morning;
+    say so at start-up instead."""
+    try:
+        budget = asyncio.run(db.connection_budget(database_url, processes=workers))
+    except Exception as exc:  # a check only: start-up goes on and meets the real error
+        log.warning("could not compare the connection pools with the database: %s", exc)
+        return
+    if budget is not None and budget[0] > budget[1]:
+        wanted, allowed = budget
+        log.warning(
+            "%d worker(s) may open up to %d connections to PostgreSQL, which accepts %d: "
+            "lower ?maxsize= in DATABASE_URL (per pool; two pools per worker) or raise "
+            "the server's max_connections",
+            workers,
+            wanted,
+            allowed,
+        )
+
+
 def serve(settings: Settings, *, migrate: bool, workers: int) -> None:
     logs.configure(settings.log_level)
     if settings.admin_api_token is None:
@@ -104,6 +124,7 @@ def serve(settings: Settings, *, migrate: bool, workers: int) -> None:
     if migrate:
         asyncio.run(db.migrate(settings.database_url))
         log.info("migrations applied")
+    _warn_if_pools_outgrow_the_server(settings.database_url, workers)
     log.info("listening on http://%s:%d with %d worker(s)", settings.host, settings.port, workers)
     if workers == 1:
         _serve_one(settings, reuse_port=False)
