@@ -36,6 +36,8 @@ class Report:
     # VmRSS of the largest serving process of each `waitlist serve` after its runs.
     server_rss_mb: list[float] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    # What bounded `waitlist serve --workers 2` on this machine (targets.scale_out_bound).
+    scale_out: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -130,6 +132,16 @@ def markdown(report: Report) -> str:
         "",
         *[f"- {line}" for line in report.memory],
         "",
+        *(
+            [
+                "## What bounds the 2-process figure here",
+                "",
+                *[f"- {x}" for x in report.scale_out],
+                "",
+            ]
+            if report.scale_out
+            else []
+        ),
         "## Correctness checks",
         "",
         *[f"- {line}" for line in report.checks],

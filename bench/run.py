@@ -48,7 +48,7 @@ from bench.scenarios import (
     workers_supported,
 )
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder
-from bench.targets import judge, judge_memory
+from bench.targets import judge, judge_memory, scale_out_bound
 
 SCENARIOS = ("booking", "queue", "history", "sms", "scaleout")
 PG_DATABASE = "waitlist_bench"
@@ -231,6 +231,7 @@ async def main_async(options: Options) -> Report:
     report.rows.sort(key=display_order)
     judge(report)
     judge_memory(report)
+    report.scale_out = scale_out_bound(report)
     return report
 
 

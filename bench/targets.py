@@ -90,3 +90,40 @@ def judge_memory(report: Report) -> None:
             f"largest `waitlist serve` process after the runs: {worst:.0f} MB "
             f"(target ≤ {RSS_LIMIT_MB} MB) — {verdict}",
         )
+
+
+def scale_out_bound(report: Report) -> list[str]:
+    """What the machine left a second server process, from the CPU the median runs used.
+
+    One process is bounded by its own core; two are bounded by the whole machine, which
+    the load generator and PostgreSQL share. A second process adds throughput only if
+    the cores the first leaves idle outweigh what every party's CPU per request grows
+    by once no core is idle.
+    """
+    one, two = report.row("PostgreSQL:booking"), report.row("PostgreSQL:scaleout")
+    if not (one and two and one.result and two.result):
+        return []
+    a, b = one.result, two.result
+    if not (a.cpu and b.cpu and a.requests and b.requests and a.cpu.machine_total):
+        return []
+    cores = report.facts.cpus
+    seconds = a.cpu.machine_total / cores
+
+    def busy(run: WrkResult) -> float:
+        assert run.cpu is not None
+        return run.cpu.machine_busy / run.cpu.machine_total
+
+    def per_request(run: WrkResult) -> float:
+        assert run.cpu is not None
+        return 1000 * run.cpu.machine_busy / run.requests
+
+    ceiling = b.rps / busy(b) if busy(b) else 0.0
+    return [
+        f"1 process: {a.rps:,.0f}/s; its server process used {a.cpu.server / seconds:.2f} "
+        f"of a core and the machine was {busy(a):.0%} busy, "
+        f"{per_request(a):.2f} ms of CPU per request in all",
+        f"2 processes: {b.rps:,.0f}/s; the machine was {busy(b):.0%} busy, "
+        f"{per_request(b):.2f} ms of CPU per request in all",
+        f"With every one of the {cores} cores busy at the 2-process cost, the machine serves "
+        f"at most {ceiling:,.0f}/s: {ceiling / a.rps:.2f}× the 1-process figure",
+    ]
