@@ -26,6 +26,20 @@ def process_seconds(pid: int) -> float:
     return 0.0
 
 
+def reaped_children_seconds(pid: int) -> float:
+    """CPU seconds of the children `pid` has waited for (cutime plus cstime)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / TICKS
+    return 0.0
+
+
+def parent_of(pid: int) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return None
+
+
 def postgres_sessions(database: str) -> list[int]:
     """PostgreSQL backends serving `database`: their process title names it."""
     found = []
@@ -89,6 +103,12 @@ class CpuMeter:
         self._database = database
         self._server = {pid: process_seconds(pid) for pid in server_pids}
         self._postgres = self._postgres_now()
+        # asyncpg replaces a connection after 50,000 queries: a session can end mid-run,
+        # and its CPU then shows only in the postmaster's reaped children.
+        self._postmaster = next(
+            (ppid for pid in self._postgres if (ppid := parent_of(pid)) is not None), None
+        )
+        self._reaped = reaped_children_seconds(self._postmaster) if self._postmaster else 0.0
         self._children = children_seconds()
         self._machine = machine_seconds()
 
@@ -102,6 +122,12 @@ class CpuMeter:
         postgres_now = self._postgres_now()
         # Sessions opened during the run started from zero.
         postgres = sum(now - self._postgres.get(pid, 0.0) for pid, now in postgres_now.items())
+        if self._postmaster:
+            # Sessions that ended during the run: all their CPU, less what they had
+            # used before it. (Other ended children of the server count too: on the
+            # bench's own PostgreSQL those are its autovacuum workers, PostgreSQL work.)
+            ended = sum(cpu for pid, cpu in self._postgres.items() if pid not in postgres_now)
+            postgres += reaped_children_seconds(self._postmaster) - self._reaped - ended
         busy, total = machine_seconds()
         return CpuSplit(
             server=server,
