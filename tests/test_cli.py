@@ -77,6 +77,7 @@ def test_ctrl_c_stops_every_worker_cleanly_with_the_sms_channel_on(tmp_path, dat
     import signal
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     with socket.socket() as probe:
@@ -106,13 +107,20 @@ def test_ctrl_c_stops_every_worker_cleanly_with_the_sms_channel_on(tmp_path, dat
             start_new_session=True,
         )
     try:
-        # Both workers have started once each has said so (the SMS channel's line).
-        for _ in range(300):
-            if log.read_text().count("SMS channel on") == 2:
-                break
+        # Both workers are starting once each has said so (the SMS channel's line); they
+        # listen only when their start-up is over, so the first request may be refused.
+        deadline = time.monotonic() + 30
+        while log.read_text().count("SMS channel on") < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
-            assert answer.status == 200
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as ok:
+                    assert ok.status == 200
+                break
+            except urllib.error.URLError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)
     finally:
@@ -121,6 +129,9 @@ def test_ctrl_c_stops_every_worker_cleanly_with_the_sms_channel_on(tmp_path, dat
             server.wait()
     output = log.read_text()
     assert output.count("SMS channel on") == 2, output
+    assert server.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert "CleanupError" not in output, output
 
 
 def _with_pool_size(url: str, maxsize: int) -> str:
