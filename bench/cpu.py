@@ -17,27 +17,31 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_seconds(pid: int) -> float:
-    """User plus system CPU seconds of one process (0 if it is gone)."""
+def _stat(pid: int, first: int, count: int) -> list[int] | None:
+    """Fields `first`.. of /proc/PID/stat as numbers (proc(5) numbering), None if gone."""
     with contextlib.suppress(OSError, ValueError, IndexError):
-        # Fields after the command name, which may hold spaces: utime and stime are 14 and 15.
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-    return 0.0
+        # Fields after the command name (field 2, which may hold spaces) start at 3.
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        values = [int(v) for v in rest[first - 3 : first - 3 + count]]
+        return values if len(values) == count else None
+    return None
+
+
+def process_seconds(pid: int) -> float:
+    """User plus system CPU seconds of one process (utime, stime; 0 if it is gone)."""
+    fields = _stat(pid, 14, 2)
+    return sum(fields) / TICKS if fields else 0.0
 
 
 def reaped_children_seconds(pid: int) -> float:
     """CPU seconds of the children `pid` has waited for (cutime plus cstime)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[13]) + int(fields[14])) / TICKS
-    return 0.0
+    fields = _stat(pid, 16, 2)
+    return sum(fields) / TICKS if fields else 0.0
 
 
 def parent_of(pid: int) -> int | None:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    return None
+    fields = _stat(pid, 4, 1)
+    return fields[0] if fields else None
 
 
 def postgres_sessions(database: str) -> list[int]:
@@ -126,6 +130,8 @@ class CpuMeter:
             # Sessions that ended during the run: all their CPU, less what they had
             # used before it. (Other ended children of the server count too: on the
             # bench's own PostgreSQL those are its autovacuum workers, PostgreSQL work.)
+            # The postmaster reaps a session a moment after it ends: one ending in the
+            # run's last milliseconds would be missed, and pool sessions end mid-run.
             ended = sum(cpu for pid, cpu in self._postgres.items() if pid not in postgres_now)
             postgres += reaped_children_seconds(self._postmaster) - self._reaped - ended
         busy, total = machine_seconds()
