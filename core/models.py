@@ -41,6 +41,12 @@ class ServiceAccount(Model):
     penalty_half_life_days = fields.FloatField(default=30.0)
     # Short name customers text to pick this provider (e.g. SPA); stored upper-case.
     code = fields.CharField(max_length=16, null=True, unique=True)
+    # ISO 3166 alpha-2 region for numbers typed without a country code (ADD 415-555-0151)
+    # and for the order of numeric dates (03/04); set at creation, from the time zone
+    # where that names one country, else DEFAULT_PHONE_REGION.
+    country = fields.CharField(max_length=2, null=True)
+    # How many days ahead customers may book (the API answers 422 past it).
+    booking_horizon_days = fields.IntField(default=90, db_default=90)
 
     class Meta:
         table = "service_accounts"
@@ -239,3 +245,27 @@ class LineVersion(Model):
     class Meta:
         table = "line_versions"
         unique_together = (("service_account_id", "day", "slot"),)
+
+
+class IdempotencyRecord(Model):
+    """The first answer to a create sent with an `Idempotency-Key`, for its retries.
+
+    Written in the transaction of the create itself, so a commit whose answer was lost
+    is found by the retry; kept in the database so every process and host sees it.
+    `status` is null while the first request is still running.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    # The route the key was used on ("POST /appointments"): one key, one endpoint.
+    scope = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=255)
+    # SHA-256 of the request body as canonical JSON.
+    request_hash = fields.CharField(max_length=64)
+    status = fields.SmallIntField(null=True)
+    body = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "idempotency_records"
+        unique_together = (("scope", "key"),)
+        indexes = (("created_at",),)
