@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import os
 from urllib.parse import urlsplit, urlunsplit
@@ -116,10 +117,17 @@ async def test_the_openapi_document_is_valid_31_and_lists_every_endpoint(client)
     }
 
 
+async def test_the_openapi_document_carries_the_package_version(client):
+    spec = await (await client.get("/openapi.json")).json()
+    assert spec["info"]["version"] == importlib.metadata.version("waitlist")
+
+
 async def test_the_docs_pages_load_their_assets_from_this_server(client):
     for page, asset in (
         ("/docs", "/static/swagger-ui-bundle.js"),
         ("/redoc", "/static/redoc.standalone.js"),
+        ("/docs/", "/static/swagger-ui-bundle.js"),
+        ("/redoc/", "/static/redoc.standalone.js"),
     ):
         html = await (await client.get(page)).text()
         assert asset in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,7 @@ def build_spec(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Waitlist admin API",
-            "version": "1.0.0",
+            "version": importlib.metadata.version("waitlist"),
             "description": "Users, service accounts and the daily appointment queues.",
         },
         "paths": paths,
@@ -137,6 +138,9 @@ def setup(app: web.Application) -> None:
         return web.Response(text=_REDOC, content_type="text/html")
 
     app.router.add_get("/openapi.json", openapi)
-    app.router.add_get("/docs", swagger)
-    app.router.add_get("/redoc", redoc)
+    # Like the admin routes, the pages answer with or without the trailing slash.
+    for path in ("/docs", "/docs/"):
+        app.router.add_get(path, swagger)
+    for path in ("/redoc", "/redoc/"):
+        app.router.add_get(path, redoc)
     app.router.add_static("/static/", STATIC)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 from collections.abc import AsyncIterator
 
 import orjson
@@ -21,6 +22,11 @@ from bot.senders import Sender
 from webhooks.responses import error, json_response
 from webhooks.state import SETTINGS
 from webhooks.telegram.channel import NotAnUpdate, TelegramChannel
+
+# PTB 22 gives durations (RetryAfter.retry_after, ...) as ints with a deprecation warning
+# unless this opts in to its next major version's timedeltas; our code reads timedeltas.
+# PTB reads it at each call, so setting it before the first update is enough.
+os.environ["PTB_TIMEDELTA"] = "1"
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dtm
 import logging
-import warnings
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.error import (
@@ -34,10 +33,8 @@ REPLY_MAX_WAIT = 10.0
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    # PTB 22 returns an int or a timedelta depending on PTB_TIMEDELTA, and warns about the int.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
+    # A timedelta under PTB_TIMEDELTA=1 (set in webhooks.telegram); an int otherwise.
+    value = exc.retry_after
     if isinstance(value, dtm.timedelta):
         return value.total_seconds()
     return float(value)
