@@ -92,6 +92,16 @@ def test_a_phone_number_in_the_text_is_found_and_normalised():
     assert parse("join spa", role=C).phone is None
 
 
+def test_a_phone_typed_in_fullwidth_digits_in_chat_is_the_same_phone():
+    parsed = parse("add ＋１ ４１５ ５５５ ０１０１ Ann", role=P)
+    assert parsed.phone == "+14155550101"
+    assert parsed.args == ("Ann",)
+
+
+def test_digits_of_other_scripts_are_not_read_as_a_phone_in_chat():
+    assert parse("add +١٤١٥٥٥٥٠١٠١ Ann", role=P).phone is None
+
+
 @pytest.mark.parametrize(
     "text", ["STOP", "stop", "Stop.", "stop please", "UNSUBSCRIBE", "quit", "End", "optout",
              "opt out", "STOPALL", "revoke"],

@@ -54,8 +54,11 @@ Phone = Annotated[
         {
             "type": "string",
             "pattern": r"^\+[0-9]{7,17}$",
-            "description": "E.164-like: + then 7 to 17 digits. Spaces, dashes, dots and "
-            "parentheses are dropped; a leading space is read as +.",
+            "description": "The original API's rule, kept for its clients: + then 7 to 17 "
+            "ASCII digits, with no check against numbering plans. Read after Unicode NFKC "
+            "(fullwidth digits count as ASCII); any whitespace (a trailing newline too), "
+            "dashes, dots and parentheses are dropped; a leading space is read as +. "
+            "Stored and returned in the canonical form the pattern shows.",
             "examples": ["+14155550101"],
         }
     ),

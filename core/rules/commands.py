@@ -208,7 +208,9 @@ FILLERS = frozenset(
 )
 
 # Ends at a token boundary, so "24/12" after a number is not read as more digits.
-_PHONE = re.compile(r"\+[\d\s().\-]{6,}\d(?![\w/])")
+# Matched on NFKC-folded text (fullwidth digits are ASCII by then); the digits are
+# ASCII only, as normalize_phone accepts.
+_PHONE = re.compile(r"\+[0-9\s().\-]{6,}[0-9](?![\w/])")
 _APOSTROPHE = re.compile(r"(?<=\w)['’‘`](?=\w)")
 _TOKEN = re.compile(r"[#+]?[^\W_]+(?:[/.\-][^\W_]+)*")
 _NUMBER = re.compile(r"^#?(\d{1,3})$")
@@ -311,8 +313,10 @@ def _take_phone(text: str) -> tuple[str | None, str]:
     """The first phone number in `text`, and the text without it.
 
     Digits after the number ("+1 415 555 0100 2026-12-24") stay in the text: the
-    longest run of space-separated groups that is a valid number wins.
+    longest run of space-separated groups that is a valid number wins. The text comes
+    back folded (NFKC), as `tokenize` would fold it anyway.
     """
+    text = unicodedata.normalize("NFKC", text)
     for match in _PHONE.finditer(text):
         groups = match.group(0).split()
         for size in range(len(groups), 0, -1):
