@@ -8,7 +8,7 @@ import pytest
 
 from core.rules import day_words as dw
 from core.rules.backoff import retry_delay
-from core.rules.commands import Command, Role, choice_number, distance, parse, target
+from core.rules.commands import Command, Role, choice_number, distance, parse, read_as, target
 from core.rules.gsm import fits_one_segment, is_gsm7, segments, to_gsm7
 from core.rules.names import clean_name, short_name
 
@@ -307,3 +307,36 @@ def test_retries_back_off_exponentially_up_to_a_cap_but_honour_retry_after():
     assert retry_delay(attempts=30, retry_after=None) == 900
     assert retry_delay(attempts=1, retry_after=42) == 42
     assert retry_delay(attempts=5, retry_after=2) == 16
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "command"),
+    [
+        ("queue", Role.PROVIDER, Command.QUEUE),
+        ("status", Role.PROVIDER, Command.QUEUE),  # the provider's word for QUEUE
+        ("next", Role.PROVIDER, Command.NEXT),
+        ("help", Role.PROVIDER, Command.HELP),
+        ("add +14155550101 Ann", Role.PROVIDER, Command.ADD),
+        ("join spa", Role.CUSTOMER, Command.JOIN),
+        ("book tomorrow", Role.CUSTOMER, Command.JOIN),
+        ("jion spa", Role.CUSTOMER, Command.JOIN),
+        ("leave", Role.CUSTOMER, Command.LEAVE),
+        ("I can't make it", Role.CUSTOMER, Command.LEAVE),
+        ("position", Role.CUSTOMER, Command.STATUS),
+        ("xyzzy", Role.PROVIDER, None),
+    ],
+)
+def test_a_phone_that_is_both_texts_provider_commands_first(text, role, command):
+    got_role, parsed = read_as(text, provider=True, customer=True, in_dialogue=False)
+    assert (got_role, parsed.command) == (role, command)
+
+
+def test_a_phone_that_is_both_answers_its_open_dialogue_as_the_customer():
+    assert read_as("2", provider=True, customer=True, in_dialogue=True)[0] is Role.CUSTOMER
+    assert read_as("2", provider=True, customer=True, in_dialogue=False)[0] is Role.PROVIDER
+    assert read_as("queue", provider=True, customer=True, in_dialogue=True)[0] is Role.PROVIDER
+
+
+def test_a_provider_that_is_not_a_customer_texts_only_as_the_provider():
+    assert read_as("join spa", provider=True, customer=False, in_dialogue=False)[0] is Role.PROVIDER
+    assert read_as("join spa", provider=False, customer=True, in_dialogue=False)[0] is Role.CUSTOMER

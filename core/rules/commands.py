@@ -360,6 +360,37 @@ def parse(text: str, *, role: Role) -> Parsed:
     return Parsed(None, tuple(words), phone, False, _hints(lowered[0] if lowered else None, role))
 
 
+# What a phone that is both a provider's and a customer's can still text as the customer.
+CUSTOMER_SIDE = frozenset({Command.JOIN, Command.STATUS, Command.LEAVE})
+
+
+def read_as(
+    text: str, *, provider: bool, customer: bool, in_dialogue: bool
+) -> tuple[Role, Parsed]:
+    """Who `text` comes from, and what it asks: the one rule for a sender's role.
+
+    A provider's phone texts as the provider. When the phone is also a registered
+    customer's, provider commands still win (STATUS is the provider's word for QUEUE),
+    and JOIN, STATUS and LEAVE (and their phrasings) that are not provider commands are
+    the customer's; a command spelled right beats one guessed from a typo. Anything
+    else answers the customer's open dialogue if there is one, else goes to the provider.
+    """
+    if not provider:
+        return Role.CUSTOMER, parse(text, role=Role.CUSTOMER)
+    as_provider = parse(text, role=Role.PROVIDER)
+    if not customer:
+        return Role.PROVIDER, as_provider
+    as_customer = parse(text, role=Role.CUSTOMER)
+    customer_side = as_customer.command in CUSTOMER_SIDE
+    if as_provider.command is not None and (
+        as_provider.exact or not (customer_side and as_customer.exact)
+    ):
+        return Role.PROVIDER, as_provider
+    if customer_side or (in_dialogue and as_provider.command is None):
+        return Role.CUSTOMER, as_customer
+    return Role.PROVIDER, as_provider
+
+
 def choice_number(text: str) -> int | None:
     """The number in an answer to a numbered question ("2", "#2", "number 2, thanks")."""
     words = [
