@@ -31,8 +31,10 @@ async def say(phone: str, text: str) -> str:
 
 
 async def booked() -> list[tuple[str, str, str]]:
-    rows = await Appointment.all().order_by("id").values(
-        "user__phone", "service_account__phone", "status"
+    rows = (
+        await Appointment.all()
+        .order_by("id")
+        .values("user__phone", "service_account__phone", "status")
     )
     return [(r["user__phone"], r["service_account__phone"], str(r["status"])) for r in rows]
 
@@ -44,7 +46,9 @@ async def spa(orm):
     )
 
 
-@pytest.mark.parametrize("text", ["ADD +999999999999 Ned", "ADD +1 303 000 0001 Ned", "add +12345 Ned"])
+@pytest.mark.parametrize(
+    "text", ["ADD +999999999999 Ned", "ADD +1 303 000 0001 Ned", "add +12345 Ned"]
+)
 async def test_a_typed_number_no_numbering_plan_allows_books_nobody(spa, text):
     reply = await say(SPA, text)
     assert "not a valid phone number" in reply

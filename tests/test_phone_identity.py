@@ -17,9 +17,7 @@ SPELLINGS = [
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
-async def test_a_user_created_with_any_spelling_is_stored_canonical_and_read_back(
-    client, spelling
-):
+async def test_a_user_created_with_any_spelling_is_stored_canonical_and_read_back(client, spelling):
     created = await data_of(
         await client.post("/users/", json={"name": "Ann Lee", "phone": spelling}), 201
     )
