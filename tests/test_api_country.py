@@ -64,3 +64,22 @@ async def test_a_service_caller_gets_invalid_input_for_an_unknown_country(orm):
 
     with pytest.raises(InvalidInput, match="country"):
         await create_service_account(phone=PROVIDER, name="S", country="ZZ")
+
+
+async def test_openapi_states_the_phone_rule_and_the_country(client):
+    spec = await (await client.get("/openapi.json")).json()
+    schemas = spec["components"]["schemas"]
+    for model, field in (
+        ("UserCreate", "phone"),
+        ("ServiceAccountCreate", "phone"),
+        ("AppointmentCreate", "user_phone"),
+        ("AppointmentCreate", "service_account_phone"),
+    ):
+        phone = schemas[model]["properties"][field]
+        assert phone["pattern"] == r"^\+[0-9]{7,17}$", model
+        assert "7 to 17" in phone["description"]
+        assert "NFKC" in phone["description"]
+    for model in ("ServiceAccountCreate", "ServiceAccountUpdate"):
+        country = schemas[model]["properties"]["country"]
+        assert "ISO 3166 alpha-2" in str(country), model
+    assert "country" in schemas["ServiceAccountOut"]["properties"]
