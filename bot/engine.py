@@ -1,7 +1,8 @@
 """The conversation engine: (channel, phone, text) in, reply text out.
 
 Every channel (SMS, Telegram, the console) calls `handle_message`. It works out who is
-talking (a provider by its account phone, else a customer), what they ask for, and
+talking (a provider by its account phone, else a customer; a phone that is both is read
+by core.rules.commands.read_as), what they ask for, and
 answers through the core services: no booking rule lives here.
 """
 
@@ -14,7 +15,7 @@ from datetime import datetime
 from bot import customer, provider, replies
 from bot.inbound import Inbound
 from core.models import Channel
-from core.rules.commands import Command, Role, parse
+from core.rules.commands import Command, Role, parse, read_as
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
 from core.services import contacts, conversations, sender
@@ -85,8 +86,14 @@ async def _respond(message: Inbound, who: sender.Sender | None) -> str:
     if who.preferred_channel != message.channel.value:
         await contacts.record_channel(phone=message.phone, channel=message.channel, now=message.now)
     account = who.account
+    role = Role.CUSTOMER
     if account is not None:
-        parsed = parse(message.text, role=Role.PROVIDER)
+        role, parsed = read_as(
+            message.text,
+            provider=True,
+            customer=who.registered,
+            in_dialogue=who.dialogue is not None,
+        )
     if parsed.command is Command.STOP:
         await contacts.set_opted_out(phone=message.phone, opted_out=True, now=message.now)
         await conversations.clear(channel=message.channel, phone=message.phone)
@@ -94,6 +101,6 @@ async def _respond(message: Inbound, who: sender.Sender | None) -> str:
     if parsed.command is Command.START:
         await contacts.set_opted_out(phone=message.phone, opted_out=False, now=message.now)
         return replies.started()
-    if account is not None:
+    if account is not None and role is Role.PROVIDER:
         return await provider.respond(message, account, parsed)
     return await customer.respond(message, parsed, who)

@@ -11,6 +11,8 @@ from core.rules.commands import Command, Parsed, target
 from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
+from core.rules.regions import FALLBACK_REGION, effective_country
+from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
 from core.services import appointments, lines, users
 
 # A queue on SMS is summarised into one segment; other channels have room for more.
@@ -103,22 +105,30 @@ async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
 
 
 async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str:
-    if parsed.phone is None:
-        return replies.add_usage()
     found = day_words.find_day(parsed.args)
+    # A number typed by hand: checked against the numbering plans, and a national one
+    # (415-555-0151) read in the provider's region.
+    typed, rest = (parsed.phone, found.rest) if parsed.phone else take_typed_number(found.rest)
+    if typed is None:
+        return replies.add_usage()
+    region = effective_country(account.country, account.timezone, FALLBACK_REGION)
+    try:
+        phone = typed_phone(typed, region=region)
+    except NotAValidNumber:
+        return replies.add_invalid_number(typed)
     today = today_in(account.timezone, now=message.now)
     try:
         day = day_words.day_or_today(found.day, today=today)
     except day_words.BadDay:
         return replies.bad_day()
     label = replies.day_label(day, today=today)
-    user = await users.find_user(phone=parsed.phone)
+    user = await users.find_user(phone=phone)
     if user is None:
-        name = clean_name(" ".join(found.rest)) or WALK_IN_NAME
+        name = clean_name(" ".join(rest)) or WALK_IN_NAME
         try:
-            user = await users.create_user(name=name, phone=parsed.phone)
+            user = await users.create_user(name=name, phone=phone)
         except AlreadyExists:
-            user = await users.get_user(phone=parsed.phone)
+            user = await users.get_user(phone=phone)
     try:
         spot = await appointments.join_line(
             user_phone=user.phone, account=account, day=day, now=message.now

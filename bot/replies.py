@@ -296,6 +296,13 @@ def add_usage() -> str:
     return "To add a walk-in, text ADD and their number, e.g. ADD +14155550101 Ann Bell."
 
 
+def add_invalid_number(typed: str) -> str:
+    return (
+        f"{typed[:24]} is not a valid phone number, so nobody was added. Check it and text "
+        "ADD again, e.g. ADD +14155550101 Ann Bell."
+    )
+
+
 def added(*, name: str, phone: str, day: str, spot: Spot) -> str:
     return f"Added {_who(name, phone)} for {day}: {_spot(spot)}."
 

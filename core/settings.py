@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.rules.regions import FALLBACK_REGION, InvalidRegion, known_region
+
 # Values people paste from examples; a server must not start with one of them as a secret.
 _PLACEHOLDERS = {"changeme", "change-me", "change_me", "secret", "token", "xxx", "todo", "example"}
 _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -34,6 +36,10 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     # A line per failed or slow request ("problems"), per request ("all"), or none.
     access_log: AccessLogMode = "problems"
+
+    # The region (ISO 3166 alpha-2) of a new provider whose time zone names no single
+    # country: numbers it types without a country code are read there.
+    default_phone_region: str = FALLBACK_REGION
 
     public_base_url: str | None = None
     # Deliver the outbox from this process. Turn off in processes that should only
@@ -85,6 +91,14 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgres", "postgresql", "postgresql+asyncpg", "asyncpg"}:
             raise ValueError("must be a sqlite:// or postgres:// URL")
         return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        try:
+            return known_region(value)
+        except InvalidRegion as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("telegram_webhook_secret")
     @classmethod

@@ -8,7 +8,7 @@ import pytest
 
 from core.rules import day_words as dw
 from core.rules.backoff import retry_delay
-from core.rules.commands import Command, Role, choice_number, distance, parse, target
+from core.rules.commands import Command, Role, choice_number, distance, parse, read_as, target
 from core.rules.gsm import fits_one_segment, is_gsm7, segments, to_gsm7
 from core.rules.names import clean_name, short_name
 
@@ -90,6 +90,16 @@ def test_a_phone_number_in_the_text_is_found_and_normalised():
     assert parse("add +1 (415) 555-0101 Ann", role=P).phone == "+14155550101"
     assert parse("join +44 20 7946 0958", role=C).phone == "+442079460958"
     assert parse("join spa", role=C).phone is None
+
+
+def test_a_phone_typed_in_fullwidth_digits_in_chat_is_the_same_phone():
+    parsed = parse("add ＋１ ４１５ ５５５ ０１０１ Ann", role=P)
+    assert parsed.phone == "+14155550101"
+    assert parsed.args == ("Ann",)
+
+
+def test_digits_of_other_scripts_are_not_read_as_a_phone_in_chat():
+    assert parse("add +١٤١٥٥٥٥٠١٠١ Ann", role=P).phone is None
 
 
 @pytest.mark.parametrize(
@@ -297,3 +307,36 @@ def test_retries_back_off_exponentially_up_to_a_cap_but_honour_retry_after():
     assert retry_delay(attempts=30, retry_after=None) == 900
     assert retry_delay(attempts=1, retry_after=42) == 42
     assert retry_delay(attempts=5, retry_after=2) == 16
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "command"),
+    [
+        ("queue", Role.PROVIDER, Command.QUEUE),
+        ("status", Role.PROVIDER, Command.QUEUE),  # the provider's word for QUEUE
+        ("next", Role.PROVIDER, Command.NEXT),
+        ("help", Role.PROVIDER, Command.HELP),
+        ("add +14155550101 Ann", Role.PROVIDER, Command.ADD),
+        ("join spa", Role.CUSTOMER, Command.JOIN),
+        ("book tomorrow", Role.CUSTOMER, Command.JOIN),
+        ("jion spa", Role.CUSTOMER, Command.JOIN),
+        ("leave", Role.CUSTOMER, Command.LEAVE),
+        ("I can't make it", Role.CUSTOMER, Command.LEAVE),
+        ("position", Role.CUSTOMER, Command.STATUS),
+        ("xyzzy", Role.PROVIDER, None),
+    ],
+)
+def test_a_phone_that_is_both_texts_provider_commands_first(text, role, command):
+    got_role, parsed = read_as(text, provider=True, customer=True, in_dialogue=False)
+    assert (got_role, parsed.command) == (role, command)
+
+
+def test_a_phone_that_is_both_answers_its_open_dialogue_as_the_customer():
+    assert read_as("2", provider=True, customer=True, in_dialogue=True)[0] is Role.CUSTOMER
+    assert read_as("2", provider=True, customer=True, in_dialogue=False)[0] is Role.PROVIDER
+    assert read_as("queue", provider=True, customer=True, in_dialogue=True)[0] is Role.PROVIDER
+
+
+def test_a_provider_that_is_not_a_customer_texts_only_as_the_provider():
+    assert read_as("join spa", provider=True, customer=False, in_dialogue=False)[0] is Role.PROVIDER
+    assert read_as("join spa", provider=False, customer=True, in_dialogue=False)[0] is Role.CUSTOMER

@@ -33,6 +33,10 @@ DEFAULT = p.Weights(enabled=True, cancellation=1.0, no_show=2.0, half_life_days=
         ("  +12025550179", "+12025550179"),
         ("+1234567", "+1234567"),
         ("+12345678901234567", "+12345678901234567"),
+        ("+1 415 555 0108\n", "+14155550108"),
+        ("\t+1\u00a0415\u2009555 0108\r\n", "+14155550108"),
+        ("+１４１５５５５０１０８", "+14155550108"),
+        ("＋1 (415) 555－0108", "+14155550108"),
     ],
 )
 def test_phones_are_normalised_to_plus_and_digits(raw, expected):
@@ -41,7 +45,18 @@ def test_phones_are_normalised_to_plus_and_digits(raw, expected):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "14155550101", "+123456", "+123456789012345678", "+1415abc0101", "++14155550101", "+"],
+    [
+        "",
+        "14155550101",
+        "+123456",
+        "+123456789012345678",
+        "+1415abc0101",
+        "++14155550101",
+        "+",
+        "+١٤١٥٥٥٥٠١٠٨",  # Arabic-Indic digits: NFKC keeps them, and only ASCII digits count
+        "+१४१५५५५०१०८",
+        "+14155550108\n+14155550109",
+    ],
 )
 def test_anything_else_is_not_a_phone(raw):
     with pytest.raises(InvalidPhone):

@@ -21,6 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from core.rules.days import InvalidDate, InvalidTimezone, parse_day, validate_timezone
 from core.rules.phones import normalize_phone
+from core.rules.regions import InvalidRegion, known_region
 
 MAX_ID = 2**31 - 1
 MAX_SKIP = 10**9
@@ -43,6 +44,13 @@ def _timezone(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _country(value: str) -> str:
+    try:
+        return known_region(value)
+    except InvalidRegion as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _code(value: str) -> str:
     return value.upper()
 
@@ -54,8 +62,11 @@ Phone = Annotated[
         {
             "type": "string",
             "pattern": r"^\+[0-9]{7,17}$",
-            "description": "E.164-like: + then 7 to 17 digits. Spaces, dashes, dots and "
-            "parentheses are dropped; a leading space is read as +.",
+            "description": "The original API's rule, kept for its clients: + then 7 to 17 "
+            "ASCII digits, with no check against numbering plans. Read after Unicode NFKC "
+            "(fullwidth digits count as ASCII); any whitespace (a trailing newline too), "
+            "dashes, dots and parentheses are dropped; a leading space is read as +. "
+            "Stored and returned in the canonical form the pattern shows.",
             "examples": ["+14155550101"],
         }
     ),
@@ -75,6 +86,21 @@ Timezone = Annotated[
             "type": "string",
             "description": "IANA time zone name",
             "examples": ["UTC", "Europe/Paris"],
+        }
+    ),
+]
+Country = Annotated[
+    str,
+    StringConstraints(max_length=8),
+    AfterValidator(_country),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "ISO 3166 alpha-2 region (upper-cased), for numbers typed without "
+            "a country code and the order of numeric dates. Defaults to the one country "
+            "of the time zone, else the server's DEFAULT_PHONE_REGION.",
+            "examples": ["US", "FR"],
         }
     ),
 ]
@@ -135,6 +161,7 @@ class PartialUpdate(_In):
             "no_show_weight",
             "timezone",
             "penalty_half_life_days",
+            "country",
         }
     )
 
@@ -168,6 +195,7 @@ class ServiceAccountFields(_In):
     timezone: Timezone = "UTC"
     penalty_half_life_days: HalfLife = 30.0
     code: Code | None = None
+    country: Country | None = None
 
 
 class ServiceAccountCreate(ServiceAccountFields):
@@ -185,6 +213,7 @@ class ServiceAccountUpdate(PartialUpdate):
     timezone: Timezone | None = None
     penalty_half_life_days: HalfLife | None = None
     code: Code | None = None
+    country: Country | None = None
 
 
 class AppointmentCreate(_In):
@@ -250,6 +279,7 @@ class ServiceAccountOut(BaseModel):
     timezone: str
     penalty_half_life_days: float
     code: str | None
+    country: str | None
 
 
 class AppointmentOut(BaseModel):

@@ -208,7 +208,9 @@ FILLERS = frozenset(
 )
 
 # Ends at a token boundary, so "24/12" after a number is not read as more digits.
-_PHONE = re.compile(r"\+[\d\s().\-]{6,}\d(?![\w/])")
+# Matched on NFKC-folded text (fullwidth digits are ASCII by then); the digits are
+# ASCII only, as normalize_phone accepts.
+_PHONE = re.compile(r"\+[0-9\s().\-]{6,}[0-9](?![\w/])")
 _APOSTROPHE = re.compile(r"(?<=\w)['’‘`](?=\w)")
 _TOKEN = re.compile(r"[#+]?[^\W_]+(?:[/.\-][^\W_]+)*")
 _NUMBER = re.compile(r"^#?(\d{1,3})$")
@@ -311,8 +313,10 @@ def _take_phone(text: str) -> tuple[str | None, str]:
     """The first phone number in `text`, and the text without it.
 
     Digits after the number ("+1 415 555 0100 2026-12-24") stay in the text: the
-    longest run of space-separated groups that is a valid number wins.
+    longest run of space-separated groups that is a valid number wins. The text comes
+    back folded (NFKC), as `tokenize` would fold it anyway.
     """
+    text = unicodedata.normalize("NFKC", text)
     for match in _PHONE.finditer(text):
         groups = match.group(0).split()
         for size in range(len(groups), 0, -1):
@@ -354,6 +358,37 @@ def parse(text: str, *, role: Role) -> Parsed:
         if guess is not None:
             return Parsed(guess, tuple(words[1:]), phone, False, ())
     return Parsed(None, tuple(words), phone, False, _hints(lowered[0] if lowered else None, role))
+
+
+# What a phone that is both a provider's and a customer's can still text as the customer.
+CUSTOMER_SIDE = frozenset({Command.JOIN, Command.STATUS, Command.LEAVE})
+
+
+def read_as(
+    text: str, *, provider: bool, customer: bool, in_dialogue: bool
+) -> tuple[Role, Parsed]:
+    """Who `text` comes from, and what it asks: the one rule for a sender's role.
+
+    A provider's phone texts as the provider. When the phone is also a registered
+    customer's, provider commands still win (STATUS is the provider's word for QUEUE),
+    and JOIN, STATUS and LEAVE (and their phrasings) that are not provider commands are
+    the customer's; a command spelled right beats one guessed from a typo. Anything
+    else answers the customer's open dialogue if there is one, else goes to the provider.
+    """
+    if not provider:
+        return Role.CUSTOMER, parse(text, role=Role.CUSTOMER)
+    as_provider = parse(text, role=Role.PROVIDER)
+    if not customer:
+        return Role.PROVIDER, as_provider
+    as_customer = parse(text, role=Role.CUSTOMER)
+    customer_side = as_customer.command in CUSTOMER_SIDE
+    if as_provider.command is not None and (
+        as_provider.exact or not (customer_side and as_customer.exact)
+    ):
+        return Role.PROVIDER, as_provider
+    if customer_side or (in_dialogue and as_provider.command is None):
+        return Role.CUSTOMER, as_customer
+    return Role.PROVIDER, as_provider
 
 
 def choice_number(text: str) -> int | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_E164 = re.compile(r"^\+\d{7,17}$")
-_DECORATION = str.maketrans("", "", " -.()\t")
+# Checked after NFKC and decoration are gone: ASCII digits only (`\d` is any script's).
+_E164 = re.compile(r"\+[0-9]{7,17}")
+_DECORATION = re.compile(r"[\s\-.()]+")
 
 
 class InvalidPhone(ValueError):
@@ -15,16 +17,19 @@ class InvalidPhone(ValueError):
 def normalize_phone(raw: str) -> str:
     """Return the `+digits` form of `raw`, or raise InvalidPhone.
 
-    Spaces, dashes, dots and parentheses are dropped. A leading space stands for
-    `+` because an unencoded `+` in a query string arrives as a space.
+    The one reading of a phone wherever it arrives (bodies, paths, queries, chat):
+    NFKC first, so fullwidth digits and signs become ASCII; then any whitespace
+    (a trailing newline included), dashes, dots and parentheses are dropped; what is
+    left must be `+` and 7 to 17 ASCII digits. A leading space stands for `+` because
+    an unencoded `+` in a query string arrives as a space.
     """
     if not isinstance(raw, str):
         raise InvalidPhone("phone must be a string")
-    text = raw
+    text = unicodedata.normalize("NFKC", raw)
     if text.startswith(" ") and not text.lstrip().startswith("+"):
         text = "+" + text.lstrip()
-    phone = text.translate(_DECORATION)
-    if not _E164.match(phone):
+    phone = _DECORATION.sub("", text)
+    if not _E164.fullmatch(phone):
         raise InvalidPhone("phone must be + followed by 7 to 17 digits, e.g. +14155550101")
     return phone
 

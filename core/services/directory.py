@@ -12,11 +12,44 @@ from core.errors import AlreadyExists, NotFound
 M = TypeVar("M", bound=Model)
 
 
+def _clashed(model: type[Model], exc: IntegrityError) -> str | None:
+    """The unique field a uniqueness error is about, read from what the database said:
+    SQLite names `table.column`, PostgreSQL the constraint `table_column_key` and, in
+    its detail, `Key (column)=(...)`."""
+    cause = exc.args[0] if exc.args else None
+    said = " ".join(
+        str(part)
+        for part in (exc, getattr(cause, "constraint_name", None), getattr(cause, "detail", None))
+        if part
+    )
+    table = model._meta.db_table
+    for name, field in model._meta.fields_map.items():
+        if not field.unique or field.pk:
+            continue
+        column = field.source_field or name
+        if any(
+            mark in said for mark in (f"{table}.{column}", f"{table}_{column}_key", f"({column})")
+        ):
+            return name
+    return None
+
+
+def _already_exists(
+    model: type[Model], label: str, values: dict[str, Any], exc: IntegrityError
+) -> AlreadyExists:
+    field = _clashed(model, exc)
+    if field == "phone":
+        return AlreadyExists(f"{label} with this phone already exists")
+    if field is not None and field in values:
+        return AlreadyExists(f"{label} with {field} {values[field]} already exists")
+    return AlreadyExists(f"{label} with these details already exists")
+
+
 async def create(model: type[M], *, label: str, fields: dict[str, Any]) -> M:
     try:
         return await model.create(**fields)
     except IntegrityError as exc:
-        raise AlreadyExists(f"{label} with this phone already exists") from exc
+        raise _already_exists(model, label, fields, exc) from exc
 
 
 async def listing(model: type[M], *, skip: int, limit: int) -> list[M]:
@@ -34,7 +67,10 @@ async def update(model: type[M], *, label: str, phone: str, changes: dict[str, A
     record = await get(model, label=label, phone=phone)
     if changes:
         record.update_from_dict(changes)
-        await record.save(update_fields=list(changes))
+        try:
+            await record.save(update_fields=list(changes))
+        except IntegrityError as exc:
+            raise _already_exists(model, label, changes, exc) from exc
     return record
 
 

@@ -32,7 +32,8 @@ from core.services.statements import bind
 
 @dataclass(frozen=True, slots=True)
 class Sender:
-    # The provider account whose phone this is; a provider is never treated as a customer.
+    # The provider account whose phone this is. Its texts are the provider's, except
+    # customer commands from a phone also registered as a customer (commands.read_as).
     account: ServiceAccount | None
     # The dialogue open with this phone on the channel (an expired one is none).
     dialogue: conversations.Dialogue | None

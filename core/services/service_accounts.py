@@ -7,6 +7,7 @@ from typing import Any
 from core.errors import InvalidInput
 from core.models import ServiceAccount
 from core.rules.days import InvalidTimezone, validate_timezone
+from core.rules.regions import FALLBACK_REGION, InvalidRegion, effective_country, known_region
 from core.services import directory
 
 LABEL = "Service account"
@@ -24,10 +25,28 @@ def _check_rules(fields: dict[str, Any]) -> None:
             validate_timezone(fields["timezone"])
         except InvalidTimezone as exc:
             raise InvalidInput(str(exc)) from exc
+    if fields.get("country") is not None:
+        try:
+            fields["country"] = known_region(fields["country"])
+        except InvalidRegion as exc:
+            raise InvalidInput(f"country {exc}") from exc
 
 
-async def create_service_account(*, phone: str, name: str, **fields: Any) -> ServiceAccount:
+async def create_service_account(
+    *,
+    phone: str,
+    name: str,
+    country: str | None = None,
+    default_country: str = FALLBACK_REGION,
+    **fields: Any,
+) -> ServiceAccount:
+    """Create a provider; without a `country`, it gets its time zone's one country, else
+    `default_country` (the DEFAULT_PHONE_REGION setting)."""
+    fields["country"] = country
     _check_rules(fields)
+    fields["country"] = effective_country(
+        fields["country"], fields.get("timezone") or "UTC", default_country
+    )
     return await directory.create(
         ServiceAccount, label=LABEL, fields={"phone": phone, "name": name, **fields}
     )

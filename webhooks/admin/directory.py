@@ -37,6 +37,8 @@ class Directory(Generic[R]):
     update: Callable[..., Awaitable[R]]
     delete: Callable[..., Awaitable[None]]
     appointments: Callable[[R], Awaitable[Sequence[AppointmentView]]]
+    # What the create use case takes from the server's settings besides the body.
+    create_options: Callable[[web.Request], dict[str, Any]] = lambda request: {}
 
     def out_of(self, record: R) -> BaseModel:
         return self.out.model_validate(record, from_attributes=True)
@@ -44,7 +46,7 @@ class Directory(Generic[R]):
     def operations(self) -> list[Operation]:
         async def create(request: web.Request) -> web.Response:
             body = await body_of(request, self.create_body)
-            record = await self.create(**body.model_dump())
+            record = await self.create(**body.model_dump(), **self.create_options(request))
             return envelope(f"{self.noun} created successfully", self.out_of(record), status=201)
 
         async def listing(request: web.Request) -> web.Response:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiohttp import web
+
 from core.models import ServiceAccount
 from core.services import appointments, service_accounts
 from webhooks.admin.directory import Directory
@@ -11,6 +15,11 @@ from webhooks.schemas import (
     ServiceAccountOut,
     ServiceAccountUpdate,
 )
+from webhooks.state import SETTINGS
+
+
+def _create_options(request: web.Request) -> dict[str, Any]:
+    return {"default_country": request.app[SETTINGS].default_phone_region}
 
 
 async def _appointments(account: ServiceAccount) -> list[appointments.AppointmentView]:
@@ -32,5 +41,6 @@ SERVICE_ACCOUNTS: Directory[ServiceAccount] = Directory(
     update=service_accounts.update_service_account,
     delete=service_accounts.delete_service_account,
     appointments=_appointments,
+    create_options=_create_options,
 )
 OPERATIONS = SERVICE_ACCOUNTS.operations()
