@@ -37,3 +37,10 @@ class TooFarAhead(InvalidInput):
         self.horizon_days = horizon_days
         self.last_day = last_day
 
+
+class TooEarly(InvalidTransition):
+    """Completing or marking a no-show before the appointment's day has come."""
+
+    def __init__(self, message: str, *, day: date) -> None:
+        super().__init__(message)
+        self.day = day

@@ -4,10 +4,12 @@ closing a visit only once its day has come."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.api_helpers import (
+    ANN,
     PROVIDER,
     book,
     data_of,
@@ -128,3 +130,35 @@ async def test_queue_days_are_never_null(client):
             200,
         )
         assert [a["day"] for a in page] == [far]
+
+
+@pytest.mark.parametrize("action", ["complete", "no-show"])
+async def test_a_visit_cannot_be_closed_before_its_day(client, action):
+    await make_provider(client)
+    await make_user(client)
+    ahead = await book(client, day=day_after(3))
+    detail = await detail_of(await client.put(f"/appointments/{ahead['id']}/{action}"), 400)
+    assert day_after(3) in detail
+    read = await data_of(await client.get(f"/appointments/{ahead['id']}"), 200)
+    assert read["status"] == "active"
+    # No penalty was recorded: the next booking carries none.
+    assert (await book(client, day=day_after(4)))["penalty"] == 0.0
+
+
+async def test_a_visit_ahead_can_still_be_canceled(client):
+    await make_provider(client)
+    await make_user(client)
+    ahead = await book(client, day=day_after(3))
+    canceled = await data_of(await client.delete(f"/appointments/{ahead['id']}"), 200)
+    assert canceled["status"] == "canceled"
+
+
+async def test_today_is_the_providers_today_for_closing_a_visit(client):
+    # At UTC+14 the provider's today is often the UTC tomorrow: a visit booked for it
+    # closes when its local day has come, whatever the UTC date.
+    await make_provider(client, timezone="Pacific/Kiritimati")
+    await make_user(client)
+    local_today = datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    booked = await book(client, day=local_today.isoformat())
+    done = await data_of(await client.put(f"/appointments/{booked['id']}/no-show"), 200)
+    assert (done["status"], done["user_phone"]) == ("no_show", ANN)

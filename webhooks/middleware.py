@@ -18,6 +18,7 @@ from core.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    TooEarly,
     TooFarAhead,
 )
 from core.rules.phones import mask_phones_in
@@ -33,6 +34,7 @@ _STATUS_OF: dict[type[DomainError], int] = {
     InvalidTransition: 400,
     InvalidInput: 422,
     TooFarAhead: 422,
+    TooEarly: 400,
 }
 
 # Paths that stay open without the admin token: docs, health, and the channel

@@ -16,6 +16,7 @@ from core.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    TooEarly,
     TooFarAhead,
 )
 from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, User
@@ -23,6 +24,7 @@ from core.rules import days as day_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
+from core.rules.visits import too_early_to_close
 from core.services import line_pages, lines, notices, outbox, sql
 
 MIN_DURATION, MAX_DURATION = 1, 1440
@@ -386,6 +388,7 @@ _VERBS = {
     Status.COMPLETED: "completed",
     Status.NO_SHOW: "marked as no-show",
 }
+_CLOSES_VISIT = frozenset({Status.COMPLETED, Status.NO_SHOW})
 _EVENTS = {
     Status.CANCELED: penalty_rules.Event.CANCELED,
     Status.NO_SHOW: penalty_rules.Event.NO_SHOW,
@@ -395,17 +398,15 @@ _EVENTS = {
 async def change_status(
     *, appointment_id: int, to: Status, now: datetime | None = None
 ) -> Appointment:
-    """Move an ACTIVE appointment to `to`, once, even under concurrent requests."""
+    """Move an ACTIVE appointment to `to`, once, even under concurrent requests.
+
+    Completing and marking a no-show wait for the appointment's day in the provider's
+    time zone (TooEarly before it); a cancellation is allowed at any time.
+    """
     if to not in _VERBS:
         raise InvalidInput(f"cannot change an appointment to {to}")
     now = now or utcnow()
     async with in_transaction("default") as conn:
-        # The conditional update is the guard: of two racing changes, one updates a row.
-        changed = await (
-            Appointment.filter(id=appointment_id, status=Status.ACTIVE)
-            .using_db(conn)
-            .update(status=to, status_changed_at=now)
-        )
         appointment = (
             await Appointment.filter(id=appointment_id)
             .using_db(conn)
@@ -414,10 +415,23 @@ async def change_status(
         )
         if appointment is None:
             raise NotFound("Appointment not found")
+        if appointment.status is Status.ACTIVE and to in _CLOSES_VISIT:
+            today = today_in(appointment.service_account.timezone, now=now)
+            early = too_early_to_close(day=appointment.day, today=today)
+            if early is not None:
+                raise TooEarly(early, day=appointment.day)
+        # The conditional update is the guard: of two racing changes, one updates a row.
+        changed = await (
+            Appointment.filter(id=appointment_id, status=Status.ACTIVE)
+            .using_db(conn)
+            .update(status=to, status_changed_at=now)
+        )
         if not changed:
+            await appointment.refresh_from_db(fields=["status"], using_db=conn)
             raise InvalidTransition(
                 f"Only active appointments can be {_VERBS[to]}; this one is {appointment.status}"
             )
+        appointment.status, appointment.status_changed_at = to, now
         event = _EVENTS.get(to)
         if event is not None:
             await _record_event(conn, appointment, event, now)
