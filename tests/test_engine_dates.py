@@ -114,3 +114,20 @@ def test_the_day_label_carries_the_year_only_when_it_is_not_this_one():
     assert replies.day_label(date(2027, 1, 1), today=date(2026, 12, 31)) == "tomorrow"
     assert replies.day_label(date(2026, 12, 5), today=date(2026, 11, 18)) == "Sat 5 Dec"
     assert NOW.date() == TODAY
+
+
+async def test_the_telegram_day_picker_offers_no_day_past_the_horizon(orm):
+    from webhooks.telegram import keyboards
+
+    near = await service_accounts.create_service_account(
+        phone=PHONES["spa"], name="Zen Spa", code="SPA", booking_horizon_days=2
+    )
+    buttons = [b for row in keyboards.pick_day(near).inline_keyboard for b in row]
+    assert [b.text for b in buttons][:2] == ["Today", "Tomorrow"]
+    assert len(buttons) == 3
+    far = await service_accounts.create_service_account(
+        phone=PHONES["gdn"], name="Kew", code="KEW"
+    )
+    assert sum(len(row) for row in keyboards.pick_day(far).inline_keyboard) == (
+        keyboards.DAYS_AHEAD
+    )
