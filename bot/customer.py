@@ -9,9 +9,9 @@ from typing import Any
 
 from bot import replies
 from bot.inbound import Inbound
-from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
+from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, TooFarAhead
 from core.models import Channel, ServiceAccount
-from core.rules import day_words
+from core.rules import day_words, time_words
 from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
 from core.rules.days import today_in
 from core.rules.names import clean_name
@@ -160,9 +160,11 @@ async def _answer_place(
             await _clear(message)
             return replies.place_not_found(options[number - 1])
         await _clear(message)
-        return await _book(message, chosen[0], day)
+        return await _book(message, chosen[0], day, timed=bool(data.get("time")))
     words = _place_words(parsed.args)
-    return await _pick_place(message, words, parsed.phone, day, default_first=False)
+    return await _pick_place(
+        message, words, parsed.phone, day, default_first=False, timed=bool(data.get("time"))
+    )
 
 
 async def _answer_spot(
@@ -195,9 +197,18 @@ def _place_words(args: Sequence[str]) -> list[str]:
 async def _join(message: Inbound, parsed: Parsed) -> str:
     if await users.find_user(phone=message.phone) is None:
         return await _ask_name(message)
+    # A time of day cannot be booked: it is taken out (so "3pm" is no place's name)
+    # and the reply says the line has no set times.
+    clock = time_words.take_time(message.text)
+    if clock is not None:
+        parsed = parse(clock.rest, role=Role.CUSTOMER)
     found = day_words.find_day(parsed.args)
+    if found.day is not None and day_words.passed_everywhere(found.day, now=message.now):
+        return replies.day_passed()
     words = _place_words(found.rest)
-    return await _pick_place(message, words, parsed.phone, found.day, default_first=True)
+    return await _pick_place(
+        message, words, parsed.phone, found.day, default_first=True, timed=clock is not None
+    )
 
 
 async def _pick_place(
@@ -207,6 +218,7 @@ async def _pick_place(
     day: day_words.DayWords | None,
     *,
     default_first: bool,
+    timed: bool = False,
 ) -> str:
     """Book at the one place meant, or ask which; `default_first` lets the number the
     customer texted (SMS to a provider's own number) stand for the place."""
@@ -222,7 +234,7 @@ async def _pick_place(
         candidates = await provider_lookup.default_accounts()
     if len(candidates) == 1:
         await _clear(message)
-        return await _book(message, candidates[0], day)
+        return await _book(message, candidates[0], day, timed=timed)
     unknown = None
     if not candidates:
         unknown = " ".join(words) or phone
@@ -233,7 +245,11 @@ async def _pick_place(
     await _save(
         message,
         ASK_PLACE,
-        {"day": day.text if day else None, "options": [a.phone for a in candidates]},
+        {
+            "day": day.text if day else None,
+            "options": [a.phone for a in candidates],
+            "time": timed,
+        },
     )
     return replies.choose_place(
         [replies.PlaceOption(a.name, a.code) for a in candidates], unknown=unknown
@@ -241,11 +257,18 @@ async def _pick_place(
 
 
 async def _book(
-    message: Inbound, account: ServiceAccount, words: day_words.DayWords | None
+    message: Inbound,
+    account: ServiceAccount,
+    words: day_words.DayWords | None,
+    *,
+    timed: bool = False,
 ) -> str:
+    """Book the day `words` name at `account`; `timed`: the customer asked for a time."""
     today = today_in(account.timezone, now=message.now)
     try:
-        day = day_words.day_or_today(words, today=today)
+        day = day_words.day_or_today(
+            words, today=today, order=day_words.date_order(account.country)
+        )
     except day_words.BadDay:
         return replies.bad_day()
     if day < today:
@@ -256,12 +279,19 @@ async def _book(
         )
     except AlreadyExists:
         return await _already(message, day)
+    except TooFarAhead as exc:
+        return replies.too_far_ahead(
+            days=exc.horizon_days, last=replies.day_label(exc.last_day, today=today)
+        )
     except InvalidInput:
         return replies.day_passed()
     except NotFound:
         return replies.no_places()
     return replies.joined(
-        place_name=account.name, day=replies.day_label(day, today=today), spot=spot
+        place_name=account.name,
+        day=replies.day_label(day, today=today),
+        spot=spot,
+        no_set_times=timed,
     )
 
 
@@ -304,11 +334,7 @@ def _narrow(mine: list[Standing], args: Sequence[str]) -> list[Standing]:
     found = day_words.find_day(words)
     kept = mine
     if found.day is not None:
-        by_day = []
-        for s in kept:
-            with contextlib.suppress(day_words.BadDay):
-                if day_words.resolve_day(found.day, today=s.today) == s.day:
-                    by_day.append(s)
+        by_day = [s for s in kept if day_words.could_be(found.day, s.day, today=s.today)]
         kept = by_day or kept
     place = " ".join(_place_words(found.rest)).casefold()
     if place:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from bot import replies
 from bot.inbound import Inbound
-from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
+from core.errors import (
+    AlreadyExists,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    TooEarly,
+    TooFarAhead,
+)
 from core.models import Channel, ServiceAccount
 from core.rules import day_words
 from core.rules.commands import Command, Parsed, target
@@ -41,7 +48,9 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     today = today_in(account.timezone, now=message.now)
     found = day_words.find_day(parsed.args)
     try:
-        day = day_words.day_or_today(found.day, today=today)
+        day = day_words.day_or_today(
+            found.day, today=today, order=day_words.date_order(account.country)
+        )
     except day_words.BadDay:
         return replies.bad_day()
     serving = await lines.serving(service_account_id=account.id, day=day)
@@ -94,6 +103,11 @@ async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     change = appointments.complete if parsed.command is Command.DONE else appointments.mark_no_show
     try:
         await change(appointment_id=appointment.id, now=message.now)
+    except TooEarly as exc:
+        today = today_in(account.timezone, now=message.now)
+        return replies.too_early_to_close(
+            appointment_id=appointment.id, day=replies.day_label(exc.day, today=today)
+        )
     except (InvalidTransition, NotFound):
         return replies.no_such_appointment(appointment.id)
     return replies.closed(
@@ -118,7 +132,9 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
         return replies.add_invalid_number(typed)
     today = today_in(account.timezone, now=message.now)
     try:
-        day = day_words.day_or_today(found.day, today=today)
+        day = day_words.day_or_today(
+            found.day, today=today, order=day_words.date_order(account.country)
+        )
     except day_words.BadDay:
         return replies.bad_day()
     label = replies.day_label(day, today=today)
@@ -135,6 +151,10 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
         )
     except AlreadyExists:
         return replies.add_already(name=user.name, phone=user.phone, day=label)
+    except TooFarAhead as exc:
+        return replies.too_far_ahead(
+            days=exc.horizon_days, last=replies.day_label(exc.last_day, today=today)
+        )
     except InvalidInput:
         return replies.day_passed()
     return replies.added(name=user.name, phone=user.phone, day=label, spot=spot)

@@ -36,11 +36,13 @@ def person(name: str) -> str:
 
 
 def day_label(day: date, *, today: date) -> str:
+    """today, tomorrow, else "Fri 24 Dec", with the year when it is not this year's."""
     if day == today:
         return "today"
     if day == today + timedelta(days=1):
         return "tomorrow"
-    return f"{day:%a} {day.day} {day:%b}"
+    label = f"{day:%a} {day.day} {day:%b}"
+    return label if day.year == today.year else f"{label} {day.year}"
 
 
 def wait_phrase(minutes: int) -> str:
@@ -99,7 +101,13 @@ def welcome(name: str) -> str:
     )
 
 
-def joined(*, place_name: str, day: str, spot: Spot) -> str:
+def joined(*, place_name: str, day: str, spot: Spot, no_set_times: bool = False) -> str:
+    """Booked; `no_set_times` when the customer asked for a time, which a line has not."""
+    if no_set_times:
+        return (
+            f"You're in line at {place(place_name)} {day}: {_spot(spot)}. "
+            "No set times: first come, first served. Text STATUS for updates."
+        )
     return (
         f"You're in line at {place(place_name)} {day}: {_spot(spot)}. "
         "Text STATUS for updates, LEAVE to leave."
@@ -115,6 +123,10 @@ def already_booked(*, place_name: str, day: str, spot: Spot | None) -> str:
 
 def day_passed() -> str:
     return "That day has passed. Text JOIN with a day like TODAY, TOMORROW, FRI or 24/12."
+
+
+def too_far_ahead(*, days: int, last: str) -> str:
+    return f"Bookings open {days} days ahead, up to {last}. Please pick a nearer day."
 
 
 def bad_day() -> str:
@@ -290,6 +302,13 @@ def no_such_position(position: int) -> str:
 
 def no_such_appointment(appointment_id: int) -> str:
     return f"No active appointment #{appointment_id} in your line. Text QUEUE to see it."
+
+
+def too_early_to_close(*, appointment_id: int, day: str) -> str:
+    return (
+        f"#{appointment_id} is booked for {day}: close it on that day or later. "
+        "Text QUEUE to see today's line."
+    )
 
 
 def add_usage() -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 class DomainError(Exception):
     """A request the domain refuses, with a message fit for the person who made it."""
@@ -25,3 +27,20 @@ class InvalidTransition(DomainError):
 
 class InvalidInput(DomainError):
     """Input that is well-formed but breaks a domain rule (a past day, a bad time zone)."""
+
+
+class TooFarAhead(InvalidInput):
+    """A day past the provider's booking horizon (invalid input, like a past day)."""
+
+    def __init__(self, message: str, *, horizon_days: int, last_day: date) -> None:
+        super().__init__(message)
+        self.horizon_days = horizon_days
+        self.last_day = last_day
+
+
+class TooEarly(InvalidTransition):
+    """Completing or marking a no-show before the appointment's day has come."""
+
+    def __init__(self, message: str, *, day: date) -> None:
+        super().__init__(message)
+        self.day = day

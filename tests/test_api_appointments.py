@@ -140,8 +140,8 @@ async def test_the_queue_without_a_day_shows_today_and_later_only_active(client)
     await make_user(client, phone=BOB, name="Bob")
     today_appt = await book(client, user=ANN, day=day_after(0))
     later = await book(client, user=BOB, day=day_after(3))
-    done = await book(client, user=ANN, day=day_after(2))
-    await data_of(await client.put(f"/appointments/{done['id']}/complete"), 200)
+    gone = await book(client, user=ANN, day=day_after(2))
+    await data_of(await client.delete(f"/appointments/{gone['id']}"), 200)
     assert [a["id"] for a in await queue(client)] == [today_appt["id"], later["id"]]
     assert [a["id"] for a in await queue(client, user_phone=BOB)] == [later["id"]]
 
@@ -208,7 +208,7 @@ async def test_an_unknown_id_is_404(client):
 async def test_only_active_appointments_change_status(client, first, then):
     await make_provider(client)
     await make_user(client)
-    booked = await book(client)
+    booked = await book(client, day=day_after(0))
     await data_of(await client.put(f"/appointments/{booked['id']}/{first}"), 200)
     await detail_of(await client.put(f"/appointments/{booked['id']}/{then}"), 400)
     await detail_of(await client.delete(f"/appointments/{booked['id']}"), 400)

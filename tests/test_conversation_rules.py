@@ -207,7 +207,7 @@ WED = date(2026, 11, 25)  # a Wednesday
 def test_days_people_text_resolve_from_the_providers_today(words, expected):
     found = dw.find_day(words.split())
     assert found.day is not None
-    assert dw.resolve_day(found.day, today=WED) == expected
+    assert dw.resolve_day(found.day, today=WED, order=dw.DateOrder.DAY_FIRST) == expected
 
 
 @pytest.mark.parametrize("words", ["31/02", "2026-13-01", "00/10", "32/1", "30/02/2027"])
@@ -215,7 +215,7 @@ def test_impossible_calendar_days_are_refused(words):
     found = dw.find_day([words])
     assert found.day is not None
     with pytest.raises(dw.BadDay):
-        dw.resolve_day(found.day, today=WED)
+        dw.resolve_day(found.day, today=WED, order=dw.DateOrder.DAY_FIRST)
 
 
 def test_the_day_is_taken_out_of_the_words_and_the_rest_kept_in_order():
@@ -226,7 +226,7 @@ def test_the_day_is_taken_out_of_the_words_and_the_rest_kept_in_order():
 
 
 def test_no_day_means_today():
-    assert dw.day_or_today(None, today=WED) == WED
+    assert dw.day_or_today(None, today=WED, order=dw.DateOrder.DAY_FIRST) == WED
 
 
 # --- names ----------------------------------------------------------------------------

@@ -204,6 +204,28 @@ async def test_a_provider_closes_a_visit_by_appointment_id(spa):
     ])
 
 
+async def test_a_provider_cannot_close_a_visit_before_its_day(spa):
+    await say("ann", "join friday")
+    appointment = await Appointment.get(user__phone=PHONES["ann"])
+    await run([
+        ("spa", f"noshow #{appointment.id}", (), (f"#{appointment.id} is booked for Fri 20 Nov",)),
+        ("spa", f"done #{appointment.id}", (), ("close it on that day",)),
+    ])
+    # On Friday the same visit closes, and before it the customer can still leave.
+    friday = NOW + timedelta(days=2)
+    reply = await handle_message(
+        channel=Channel.SMS, phone=PHONES["spa"], text=f"noshow #{appointment.id}", now=friday
+    )
+    assert "No-show: Ann B." in reply
+
+
+async def test_a_customer_can_leave_a_later_day_at_any_time(spa):
+    await run([
+        ("ann", "join friday", (booked("ann", "spa", FRIDAY),), ()),
+        ("ann", "leave", (became("ann", "spa", "canceled"),), ("left",)),
+    ])
+
+
 async def test_ambiguity_gets_a_numbered_choice_and_the_answer_is_kept(two_places):
     await run([
         ("ann", "join tomorrow", (), ("Which place? Reply 1 Zen Spa (SPA), 2 Zen Garden (GDN)",)),

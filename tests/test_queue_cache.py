@@ -118,11 +118,13 @@ async def test_a_status_change_shows_up_in_the_next_read(client, method, path):
     await make_provider(client)
     await make_user(client)
     await make_user(client, phone=BOB, name="Bob")
-    ann = await book(client, user=ANN)
-    bob = await book(client, user=BOB)
-    assert await line_ids(client) == [ann["id"], bob["id"]]
+    # Today's line: a visit is completed or missed on its day.
+    today = day_after(0)
+    ann = await book(client, user=ANN, day=today)
+    bob = await book(client, user=BOB, day=today)
+    assert await line_ids(client, day=today) == [ann["id"], bob["id"]]
     await data_of(await client.request(method, f"/appointments/{ann['id']}{path}"), 200)
-    assert await line_ids(client) == [bob["id"]]
+    assert await line_ids(client, day=today) == [bob["id"]]
 
 
 async def test_a_users_phone_change_shows_up_in_the_next_read(client, database_url):
@@ -201,9 +203,9 @@ async def test_only_a_real_phone_change_of_a_waiting_user_bumps_lines(client, da
     await make_provider(client)
     await make_user(client)
     await make_user(client, phone=BOB, name="Bob")
-    done = await book(client, user=ANN)
+    done = await book(client, user=ANN, day=day_after(0))
     await data_of(await client.put(f"/appointments/{done['id']}/complete"), 200)
-    await book(client, user=BOB)
+    await book(client, user=BOB, day=day_after(0))
     before = await line_version(database_url)
     await sql_elsewhere(database_url, CHANGE_PHONE, "+14155550199", ANN)
     await sql_elsewhere(database_url, CHANGE_PHONE, BOB, BOB)

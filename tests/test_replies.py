@@ -15,7 +15,8 @@ LONG_PLACE = "Zoë’s “Extra-Ordinary” Hair & Nail Studio 💇 of Greater �
 LONG_PERSON = "Maximiliana-Josefina Ölçüm-Ŝtraße 🙂 de la Vega y Fernández"
 PHONE = "+12345678901234567"
 BIG = Spot(position=999, ahead=998, wait_minutes=99_999)
-LONG_DAY = r.day_label(date(2026, 12, 30), today=date(2026, 11, 25))
+# The longest label: a day in another year carries the year.
+LONG_DAY = r.day_label(date(2027, 12, 29), today=date(2026, 11, 25))
 ENTRY = r.QueueEntry(LONG_PERSON, PHONE, 99_999)
 
 CORE_REPLIES = {
@@ -25,7 +26,11 @@ CORE_REPLIES = {
     "joined": r.joined(place_name=LONG_PLACE, day=LONG_DAY, spot=BIG),
     "already_booked": r.already_booked(place_name=LONG_PLACE, day=LONG_DAY, spot=BIG),
     "already_booked_called": r.already_booked(place_name=LONG_PLACE, day=LONG_DAY, spot=None),
+    "joined_no_set_times": r.joined(
+        place_name=LONG_PLACE, day=LONG_DAY, spot=BIG, no_set_times=True
+    ),
     "day_passed": r.day_passed(),
+    "too_far_ahead": r.too_far_ahead(days=3650, last=LONG_DAY),
     "bad_day": r.bad_day(),
     "no_places": r.no_places(),
     "choose_place_few": r.choose_place(
@@ -59,6 +64,7 @@ CORE_REPLIES = {
     "nobody_called": r.nobody_called(),
     "no_such_position": r.no_such_position(9999),
     "no_such_appointment": r.no_such_appointment(10**9),
+    "too_early_to_close": r.too_early_to_close(appointment_id=2**31 - 1, day=LONG_DAY),
     "add_usage": r.add_usage(),
     "added": r.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG),
     "add_already": r.add_already(name=LONG_PERSON, phone=PHONE, day=LONG_DAY),

@@ -19,7 +19,14 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from core.rules.days import InvalidDate, InvalidTimezone, parse_day, validate_timezone
+from core.rules.days import (
+    MAX_HORIZON_DAYS,
+    MIN_HORIZON_DAYS,
+    InvalidDate,
+    InvalidTimezone,
+    parse_day,
+    validate_timezone,
+)
 from core.rules.phones import normalize_phone
 from core.rules.regions import InvalidRegion, known_region
 
@@ -107,6 +114,14 @@ Country = Annotated[
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$"), AfterValidator(_code)]
 Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 HalfLife = Annotated[float, Field(gt=0, le=36500, allow_inf_nan=False)]
+Horizon = Annotated[
+    int,
+    Field(
+        ge=MIN_HORIZON_DAYS,
+        le=MAX_HORIZON_DAYS,
+        description="How many days ahead customers may book (a later day is refused with 422).",
+    ),
+]
 
 
 def _appointment_date(value: object) -> object:
@@ -162,6 +177,7 @@ class PartialUpdate(_In):
             "timezone",
             "penalty_half_life_days",
             "country",
+            "booking_horizon_days",
         }
     )
 
@@ -196,6 +212,7 @@ class ServiceAccountFields(_In):
     penalty_half_life_days: HalfLife = 30.0
     code: Code | None = None
     country: Country | None = None
+    booking_horizon_days: Horizon = 90
 
 
 class ServiceAccountCreate(ServiceAccountFields):
@@ -214,6 +231,7 @@ class ServiceAccountUpdate(PartialUpdate):
     penalty_half_life_days: HalfLife | None = None
     code: Code | None = None
     country: Country | None = None
+    booking_horizon_days: Horizon | None = None
 
 
 class AppointmentCreate(_In):
@@ -280,6 +298,7 @@ class ServiceAccountOut(BaseModel):
     penalty_half_life_days: float
     code: str | None
     country: str | None
+    booking_horizon_days: int
 
 
 class AppointmentOut(BaseModel):

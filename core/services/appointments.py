@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -11,11 +11,20 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
+from core.errors import (
+    AlreadyExists,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    TooEarly,
+    TooFarAhead,
+)
 from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, User
+from core.rules import days as day_rules
 from core.rules import penalty as penalty_rules
-from core.rules.days import InvalidDate, local_day, parse_appointment_moment, today_in, utcnow
+from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
+from core.rules.visits import too_early_to_close
 from core.services import line_pages, lines, notices, outbox, sql
 
 MIN_DURATION, MAX_DURATION = 1, 1440
@@ -84,7 +93,7 @@ async def _get_account(phone: str) -> ServiceAccount:
 
 
 _BOOKING_CONTEXT = """
-SELECT u.id AS user_id, sa.id AS account_id, sa.timezone,
+SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
        sa.penalty_half_life_days, rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
@@ -124,19 +133,28 @@ async def book(
     notes: str | None = None,
     now: datetime | None = None,
 ) -> AppointmentView:
-    """Book one appointment: one read and one insert, whatever the user's history."""
+    """Book one appointment: one read and one insert, whatever the user's history.
+
+    The day must be from the provider's today to its booking horizon: InvalidInput
+    for a past day, TooFarAhead (an InvalidInput) past the horizon.
+    """
     now = now or utcnow()
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
         raise InvalidInput(f"duration_minutes must be between {MIN_DURATION} and {MAX_DURATION}")
     ctx = await _booking_context(user_phone, service_account_phone)
     timezone = ctx["timezone"]
     try:
-        moment = parse_appointment_moment(appointment_date, timezone)
-    except InvalidDate as exc:
+        moment, day = day_rules.booking_moment(
+            appointment_date, timezone, now=now, horizon_days=ctx["booking_horizon_days"]
+        )
+    except day_rules.BeyondHorizon as exc:
+        raise TooFarAhead(
+            f"appointment_date is too far ahead: {exc}",
+            horizon_days=exc.horizon_days,
+            last_day=exc.last_day,
+        ) from exc
+    except (day_rules.InvalidDate, day_rules.DayPassed) as exc:
         raise InvalidInput(str(exc)) from exc
-    day = local_day(moment, timezone)
-    if day < today_in(timezone, now=now):
-        raise InvalidInput("appointment_date is in the past for this service account")
     weights = penalty_rules.Weights(
         enabled=bool(ctx["enable_cancellation_scoring"]),
         cancellation=ctx["cancellation_weight"],
@@ -261,8 +279,23 @@ async def _queue_rows(
     rows = await conn.execute_query_dict(query, args)
     empty = rows[0]["page"] == "[]" if as_json else not rows
     if empty and day is not None:
-        await _get_account(phone)
+        _check_listable(await _get_account(phone), day, now=now or utcnow())
     return rows
+
+
+def _check_listable(account: ServiceAccount, day: date, *, now: datetime) -> None:
+    """Refuse a day nobody can have booked. Only an empty page pays for the check: a
+    page with appointments on it is shown, even past a horizon shortened since."""
+    try:
+        day_rules.check_listable(
+            day,
+            today=today_in(account.timezone, now=now),
+            horizon_days=account.booking_horizon_days,
+            # Every zone's today is at least the UTC day before: no booking is older.
+            opened=account.created_at.astimezone(UTC).date() - timedelta(days=1),
+        )
+    except day_rules.InvalidDate as exc:
+        raise InvalidInput(str(exc)) from exc
 
 
 async def queue(selection: QueueSelection, *, now: datetime | None = None) -> list[AppointmentView]:
@@ -355,6 +388,7 @@ _VERBS = {
     Status.COMPLETED: "completed",
     Status.NO_SHOW: "marked as no-show",
 }
+_CLOSES_VISIT = frozenset({Status.COMPLETED, Status.NO_SHOW})
 _EVENTS = {
     Status.CANCELED: penalty_rules.Event.CANCELED,
     Status.NO_SHOW: penalty_rules.Event.NO_SHOW,
@@ -364,17 +398,15 @@ _EVENTS = {
 async def change_status(
     *, appointment_id: int, to: Status, now: datetime | None = None
 ) -> Appointment:
-    """Move an ACTIVE appointment to `to`, once, even under concurrent requests."""
+    """Move an ACTIVE appointment to `to`, once, even under concurrent requests.
+
+    Completing and marking a no-show wait for the appointment's day in the provider's
+    time zone (TooEarly before it); a cancellation is allowed at any time.
+    """
     if to not in _VERBS:
         raise InvalidInput(f"cannot change an appointment to {to}")
     now = now or utcnow()
     async with in_transaction("default") as conn:
-        # The conditional update is the guard: of two racing changes, one updates a row.
-        changed = await (
-            Appointment.filter(id=appointment_id, status=Status.ACTIVE)
-            .using_db(conn)
-            .update(status=to, status_changed_at=now)
-        )
         appointment = (
             await Appointment.filter(id=appointment_id)
             .using_db(conn)
@@ -383,10 +415,23 @@ async def change_status(
         )
         if appointment is None:
             raise NotFound("Appointment not found")
+        if appointment.status is Status.ACTIVE and to in _CLOSES_VISIT:
+            today = today_in(appointment.service_account.timezone, now=now)
+            early = too_early_to_close(day=appointment.day, today=today)
+            if early is not None:
+                raise TooEarly(early, day=appointment.day)
+        # The conditional update is the guard: of two racing changes, one updates a row.
+        changed = await (
+            Appointment.filter(id=appointment_id, status=Status.ACTIVE)
+            .using_db(conn)
+            .update(status=to, status_changed_at=now)
+        )
         if not changed:
+            await appointment.refresh_from_db(fields=["status"], using_db=conn)
             raise InvalidTransition(
                 f"Only active appointments can be {_VERBS[to]}; this one is {appointment.status}"
             )
+        appointment.status, appointment.status_changed_at = to, now
         event = _EVENTS.get(to)
         if event is not None:
             await _record_event(conn, appointment, event, now)

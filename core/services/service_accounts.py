@@ -6,7 +6,12 @@ from typing import Any
 
 from core.errors import InvalidInput
 from core.models import ServiceAccount
-from core.rules.days import InvalidTimezone, validate_timezone
+from core.rules.days import (
+    MAX_HORIZON_DAYS,
+    MIN_HORIZON_DAYS,
+    InvalidTimezone,
+    validate_timezone,
+)
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, effective_country, known_region
 from core.services import directory
 
@@ -20,6 +25,11 @@ def _check_rules(fields: dict[str, Any]) -> None:
     half_life = fields.get("penalty_half_life_days")
     if half_life is not None and half_life <= 0:
         raise InvalidInput("penalty_half_life_days must be > 0")
+    horizon = fields.get("booking_horizon_days")
+    if horizon is not None and not MIN_HORIZON_DAYS <= horizon <= MAX_HORIZON_DAYS:
+        raise InvalidInput(
+            f"booking_horizon_days must be between {MIN_HORIZON_DAYS} and {MAX_HORIZON_DAYS}"
+        )
     if "timezone" in fields:
         try:
             validate_timezone(fields["timezone"])

@@ -141,7 +141,8 @@ def pick_day(account: ServiceAccount) -> InlineKeyboardMarkup:
     key = _place_key(account)
     today = today_in(account.timezone, now=utcnow())
     buttons = []
-    for offset in range(DAYS_AHEAD):
+    # No button for a day past the place's booking horizon: it would only be refused.
+    for offset in range(min(DAYS_AHEAD, account.booking_horizon_days + 1)):
         day = today + timedelta(days=offset)
         label = replies.day_label(day, today=today)
         # The day goes first after a phone: the engine would read "+1202... 2026" as one number.
