@@ -9,7 +9,9 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from core.rules.idempotency import HEADER, MAX_KEY_LENGTH
 from webhooks.admin import OPERATIONS
+from webhooks.admin.idempotent import REPLAYED
 from webhooks.admin.routing import Operation
 from webhooks.responses import json_response
 from webhooks.schemas import ErrorOut
@@ -20,7 +22,27 @@ _ERROR_TEXT = {
     400: "Refused: already exists, or an impossible status change",
     401: "Missing or wrong bearer token",
     404: "Not found",
+    409: f"A request with the same {HEADER} is still in progress; retry shortly",
     422: "Invalid input",
+}
+
+_IDEMPOTENCY_KEY = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the same key with the same body (compared as canonical JSON) "
+        "within 24 h gets the first successful answer again, with the header "
+        f"`{REPLAYED}: true`, and creates nothing more. The same key with another body "
+        "gets 422; while the first request with the key is still running, another gets "
+        "409. A request that was refused is not remembered."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": "^[\\x20-\\x7E]+$",
+    },
 }
 
 
@@ -46,6 +68,8 @@ def _operation(
         params += _parameters(op.path_params, "path", defs)
     if op.query:
         params += _parameters(op.query, "query", defs)
+    if op.idempotent:
+        params.append(_IDEMPOTENCY_KEY)
     responses: dict[str, Any] = {}
     for code, model in op.responses.items():
         if model is None:

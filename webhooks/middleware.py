@@ -12,7 +12,14 @@ from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 from tortoise.exceptions import DBConnectionError
 
-from core.errors import AlreadyExists, DomainError, InvalidInput, InvalidTransition, NotFound
+from core.errors import (
+    AlreadyExists,
+    DomainError,
+    InProgress,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
 from core.rules.phones import mask_phones_in
 from webhooks.responses import error
 from webhooks.state import SETTINGS
@@ -25,6 +32,7 @@ _STATUS_OF: dict[type[DomainError], int] = {
     AlreadyExists: 400,
     InvalidTransition: 400,
     InvalidInput: 422,
+    InProgress: 409,
 }
 
 # Paths that stay open without the admin token: docs, health, and the channel
