@@ -268,4 +268,5 @@ async def test_the_creates_document_the_key_header_and_the_409(client):
         assert [(p["name"], p["required"]) for p in header] == [(KEY, False)]
         assert header[0]["schema"]["maxLength"] == 255
         assert {"409", "422"} <= set(operation["responses"])
+        assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
     assert "409" not in spec["paths"]["/appointments/{id}"]["get"]["responses"]

@@ -201,6 +201,7 @@ async def test_a_process_killed_mid_send_delivers_every_message_once_within_30s_
     by_key = {m.key: m.sid for m in api.messages}
     assert {r.idempotency_key: r.external_id for r in rows} == by_key
     assert all(r.sending_started_at is None for r in rows)
-    for row in rows:
-        assert row.sent_at is not None
-        assert row.sent_at - restarted_at <= timedelta(seconds=RESTART_DELIVERY), row
+    assert all(r.sent_at is not None for r in rows)
+    last_sent = max(r.sent_at for r in rows if r.sent_at is not None) - restarted_at
+    assert last_sent <= timedelta(seconds=RESTART_DELIVERY)
+    print(f"all sent {last_sent.total_seconds():.1f} s after the restart")

@@ -26,6 +26,11 @@ _ERROR_TEXT = {
     422: "Invalid input",
 }
 
+_REPLAYED_HEADER = {
+    "description": f"`true` when this is the remembered answer to an earlier request "
+    f"with the same {HEADER}",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 _IDEMPOTENCY_KEY = {
     "name": HEADER,
     "in": "header",
@@ -79,6 +84,8 @@ def _operation(
                 "description": "Success",
                 "content": {"application/json": {"schema": refs[model]}},
             }
+            if op.idempotent:
+                responses[str(code)]["headers"] = {REPLAYED: _REPLAYED_HEADER}
     for code in sorted({*op.errors, 401, 422}):
         responses[str(code)] = {
             "description": _ERROR_TEXT.get(code, "Error"),

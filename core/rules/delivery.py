@@ -53,7 +53,7 @@ def supersedes(new: str, old: str | None) -> bool:
 
 
 # The time budget of one send (OUTBOX_SEND_TIMEOUT) and the claim lease derived from it.
-DEFAULT_SEND_TIMEOUT = 20.0
+DEFAULT_SEND_TIMEOUT = 15.0
 # How much longer than a send's timeout its claim lasts: room to record the outcome
 # after the longest send, and for the clocks of two processes to differ a little.
 LEASE_MARGIN = 5.0
