@@ -6,6 +6,11 @@ transaction that reads the rows with FOR UPDATE SKIP LOCKED on PostgreSQL; the b
 conditional on the counter it read, so two claimers never both win even where row
 locks do not exist (SQLite).
 
+The lease is just longer than one send's timeout (core.rules.delivery.SendBudget, set
+by OUTBOX_SEND_TIMEOUT), and a claim is renewed before each call to the channel: a
+message still in its sender's hands (waiting for its pacing slot included) is never
+taken over, and one whose sender died is free again soon after.
+
 The claim also sets `sending_started_at`, and recording any outcome clears it. A
 process that dies mid-send leaves it set, and the row is claimed again when the lease
 runs out; so do a timeout and a dropped connection (RetryLater with outcome_unknown).
@@ -35,7 +40,7 @@ from bot.senders import FindsSent, HandBack, RetryLater, Sender, Undeliverable
 from core.models import Channel, OutboxMessage, OutboxStatus
 from core.rules.backoff import retry_delay
 from core.rules.days import utcnow
-from core.rules.delivery import DEFAULT_MAX_AGE, too_old
+from core.rules.delivery import DEFAULT_MAX_AGE, DEFAULT_SEND_TIMEOUT, SendBudget, too_old
 from core.rules.phones import mask_phone
 from core.services import contacts, outbox
 
@@ -51,6 +56,8 @@ class Claim:
     message: OutboxMessage
     # When the earliest attempt whose outcome is unknown began; None if there is none.
     unknown_since: datetime | None
+    # When the claim's lease was last set (at the claim, or renewed).
+    leased_at: datetime
 
 
 class Dispatcher:
@@ -62,21 +69,22 @@ class Dispatcher:
         batch_size: int = 50,
         max_attempts: int = 8,
         recipient: str | None = None,
-        lease_seconds: float = 120.0,
-        send_timeout: float = 30.0,
+        send_timeout: float = DEFAULT_SEND_TIMEOUT,
         base_backoff: float = 1.0,
         max_backoff: float = 900.0,
         max_age: timedelta | None = DEFAULT_MAX_AGE,
     ) -> None:
         """`recipient` restricts this dispatcher to one phone (a console session must not
         print, and so consume, messages meant for other people's consoles). Messages
-        older than `max_age` are skipped (None: never)."""
+        older than `max_age` are skipped (None: never). `send_timeout` bounds each call
+        to a channel (OUTBOX_SEND_TIMEOUT); the claim lease derives from it."""
         self._senders = dict(senders)
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._recipient = recipient
-        self._lease = timedelta(seconds=lease_seconds)
+        self._budget = SendBudget(send_timeout)
+        self._lease = self._budget.lease
         self._send_timeout = send_timeout
         self._base_backoff = base_backoff
         self._max_backoff = max_backoff
@@ -176,7 +184,9 @@ class Dispatcher:
                 if won:
                     row.attempts += 1
                     row.sending_started_at = unknown_since or now
-                    claimed.append(Claim(message=row, unknown_since=unknown_since))
+                    claimed.append(
+                        Claim(message=row, unknown_since=unknown_since, leased_at=now)
+                    )
         return claimed
 
     async def _deliver_all(self, claims: list[Claim]) -> None:
@@ -187,7 +197,11 @@ class Dispatcher:
         message = claim.message
         who = mask_phone(message.recipient)
         sender = self._senders[Channel(message.channel)]
+        if not await self._renewed(claim):
+            return
         if claim.unknown_since is not None and await self._reconciled(claim, sender):
+            return
+        if not await self._renewed(claim):
             return
         if await contacts.is_opted_out(phone=message.recipient):
             await self._finish(message, status=OutboxStatus.SKIPPED, last_error="opted out")
@@ -235,6 +249,23 @@ class Dispatcher:
                 message, status=OutboxStatus.SENT, sent_at=utcnow(), external_id=external_id
             )
             log.info("outbox %s sent to %s via %s", message.id, who, message.channel)
+
+    async def _renewed(self, claim: Claim) -> bool:
+        """Make sure the claim outlasts one more call to the channel: renew its lease if
+        it was set a while ago (the messages before it in the batch took their time).
+        False if the claim was lost (another process took the message over)."""
+        now = utcnow()
+        if now - claim.leased_at <= self._budget.renew_after:
+            return True
+        message = claim.message
+        kept = await OutboxMessage.filter(
+            id=message.id, status=OutboxStatus.PENDING, attempts=message.attempts
+        ).update(next_attempt_at=now + self._lease)
+        if not kept:
+            log.info("outbox %s: claim lost to another process; not sending", message.id)
+            return False
+        claim.leased_at = now
+        return True
 
     async def _reconciled(self, claim: Claim, sender: Sender) -> bool:
         """Settle a message whose earlier attempt has no known outcome: True if it is
@@ -302,8 +333,8 @@ class Dispatcher:
         """The sender did not try (pacing): give back the attempt and the claim.
 
         The attempt counter is also the claim's fence, so it goes back to a value an
-        earlier claim held; only a process stalled past its lease (the send timeout is
-        far shorter) could still write under that earlier claim, as it could anyway."""
+        earlier claim held; only a process stalled past its lease (which outlasts the
+        send timeout) could still write under that earlier claim, as it could anyway."""
         delay = retry_delay(
             attempts=1, retry_after=retry_after, base=self._base_backoff, cap=self._max_backoff
         )

@@ -25,6 +25,10 @@ class InvalidTransition(DomainError):
     """A status change that the appointment's current status does not allow."""
 
 
+class InProgress(DomainError):
+    """The same request (by its idempotency key) is still being handled elsewhere."""
+
+
 class InvalidInput(DomainError):
     """Input that is well-formed but breaks a domain rule (a past day, a bad time zone)."""
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.rules.delivery import DEFAULT_SEND_TIMEOUT, SendBudget
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, known_region
 
 # Values people paste from examples; a server must not start with one of them as a secret.
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     # Deliver the outbox from this process. Turn off in processes that should only
     # answer requests when another process (or a dedicated one) dispatches.
     outbox_dispatcher: bool = True
+    # Seconds one outbox send through a channel may take in all: half of it at most
+    # waiting for a pacing slot (SMS_MAX_PER_SECOND), the rest for the request. A message
+    # is claimed for this plus 5 s (core.rules.delivery.SendBudget), so a message a
+    # process was sending when it died goes out again that long after the crash.
+    outbox_send_timeout: Annotated[float, Field(gt=0, le=600)] = DEFAULT_SEND_TIMEOUT
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
@@ -123,6 +129,10 @@ class Settings(BaseSettings):
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
+
+    @property
+    def send_budget(self) -> SendBudget:
+        return SendBudget(self.outbox_send_timeout)
 
     @property
     def is_sqlite(self) -> bool:

@@ -17,6 +17,7 @@ from bot.engine import handle_message
 from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Channel, Contact, OutboxMessage, OutboxStatus
 from core.rules.days import utcnow
+from core.rules.delivery import SendBudget
 from core.services import contacts, service_accounts, users
 from tests.conftest import ON_POSTGRES
 
@@ -309,6 +310,64 @@ async def test_a_message_handed_back_by_pacing_does_not_use_up_its_attempts(orm)
     await dispatcher.run_once()
     row = await OutboxMessage.get(idempotency_key="k1")
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+
+
+class Clock:
+    """The dispatcher's wall clock, moved by hand: a send that waits for its pacing slot
+    takes as long as the test says, and no longer in real time."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def test_a_message_waiting_its_turn_in_a_long_batch_is_never_taken_over_by_another_process(
+    orm, monkeypatch
+):
+    """Both of Ann's messages are claimed at once and go out one after the other, each
+    send using most of its timeout (its pacing wait): the second's claim is renewed before
+    its send, so another dispatcher polling while it is on its way finds nothing due."""
+    clock = Clock()
+    monkeypatch.setattr("bot.dispatcher.utcnow", clock)
+    await _put("first", delay=-1)
+    await _put("second", delay=-1)
+    timeout = 10.0
+    other_sender = Recorder(Channel.SMS)
+    other = Dispatcher({Channel.SMS: other_sender}, send_timeout=timeout)
+    polled: list[int] = []
+
+    class Paced(Recorder):
+        async def send(self, **message):
+            # A pacing wait of nearly the whole send timeout, then the request; while
+            # the second message is on its way the other process polls, past the first
+            # claim's lease.
+            clock.advance(timeout - 1)
+            if message["idempotency_key"] == "second":
+                polled.append(await other.run_once())
+            return await super().send(**message)
+
+    paced = Paced(Channel.SMS)
+    assert await Dispatcher({Channel.SMS: paced}, send_timeout=timeout).run_once() == 2
+
+    assert polled == [0]
+    assert other_sender.sent == []
+    assert [key for _, _, key in paced.sent] == ["first", "second"]
+    rows = await OutboxMessage.all().order_by("id")
+    assert [(r.status, r.attempts) for r in rows] == [(OutboxStatus.SENT, 1)] * 2
+
+
+async def test_the_claim_lease_is_just_longer_than_the_send_timeout():
+    budget = SendBudget(20.0)
+    assert budget.lease == timedelta(seconds=25)
+    # The pacing wait counts inside the send timeout, with the rest for the request.
+    assert budget.pacing_wait + budget.request_timeout == 20.0
+    assert 0 < budget.pacing_wait < budget.send_timeout
+    assert budget.renew_after < budget.lease - timedelta(seconds=budget.send_timeout)
 
 
 async def test_a_notice_older_than_the_maximum_age_is_skipped_with_the_reason(orm):

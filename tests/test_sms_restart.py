@@ -1,12 +1,13 @@
-"""Nothing is lost, nothing is sent twice: a dispatching process killed mid-send
-delivers everything after a restart, each message exactly once.
+"""Nothing is lost, nothing is sent twice, nothing waits long: a dispatching process
+killed mid-send delivers everything within 30 s of its restart, each message exactly once.
 
-A real subprocess (`waitlist serve`, or a bare dispatcher process with a short lease)
-works against the test database, the fake Twilio answers slowly, and the process is
-killed with SIGKILL while requests are in flight. Like Twilio, the fake has no
-idempotency: a POST whose caller died is a message sent. So the restarted process must
-not POST those messages again: it finds them in Twilio's message list (the rows were
-claimed and no outcome was recorded) and marks them sent.
+A real subprocess (`waitlist serve` with its default settings, or a bare dispatcher
+process with a short OUTBOX_SEND_TIMEOUT) works against the test database, the fake
+Twilio answers slowly, and the process is killed with SIGKILL while requests are in
+flight. Like Twilio, the fake has no idempotency: a POST whose caller died is a message
+sent. So the restarted process must not POST those messages again: it finds them in
+Twilio's message list (the rows were claimed and no outcome was recorded) and marks them
+sent, once the claims of the dead process run out (the send timeout plus a margin).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.sms_support import OUR_NUMBER, PUBLIC
 
 ROOT = Path(__file__).resolve().parent.parent
-LEASE_SECONDS = 2.0
+# The bare dispatcher's OUTBOX_SEND_TIMEOUT: room for the fake's slow answer in the
+# request's half, and a lease that runs out sooner than the server's default one.
+WORKER_SEND_TIMEOUT = "6"
+# What a customer may wait, at most, for a notice the crashed process had in hand.
+RESTART_DELIVERY = 30.0
 
 # The server's own wiring, minus HTTP: the Sender from the same factory the app's
 # cleanup_ctx uses, and the outbox dispatcher.
@@ -45,7 +50,7 @@ async def main():
     ctx = await db.start(settings.database_url)
     async with twilio_sms_sender(settings) as sender:
         dispatcher = Dispatcher(
-            {Channel.SMS: sender}, poll_interval=0.05, lease_seconds=float(sys.argv[1])
+            {Channel.SMS: sender}, poll_interval=0.05, send_timeout=settings.outbox_send_timeout
         )
         await dispatcher.start()
         print("dispatching", flush=True)
@@ -57,9 +62,12 @@ asyncio.run(main())
 RECIPIENTS = ["+14155550101", "+14155550102", "+14155550103"]
 
 
-def environment(database_url: str, api: FakeTwilio) -> dict[str, str]:
+def environment(database_url: str, api: FakeTwilio, **extra: str) -> dict[str, str]:
+    # OUTBOX_SEND_TIMEOUT only when given: the server runs on the default, whose promise
+    # (within 30 s of a restart) is under test.
+    inherited = {k: v for k, v in os.environ.items() if k != "OUTBOX_SEND_TIMEOUT"}
     return {
-        **os.environ,
+        **inherited,
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -70,17 +78,19 @@ def environment(database_url: str, api: FakeTwilio) -> dict[str, str]:
         "SMS_MAX_PER_SECOND": "1000",
         "HOST": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
 
 
 async def start_worker(
     database_url: str, api: FakeTwilio, cwd: Path, port: int
 ) -> asyncio.subprocess.Process:
-    """A process running the dispatcher alone, with a lease short enough to wait out."""
+    """A process running the dispatcher alone, with a short send timeout (and lease)."""
     # cwd: a directory without a .env file, so only these settings apply.
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WORKER, str(LEASE_SECONDS),
-        env=environment(database_url, api), cwd=cwd, stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-c", WORKER,
+        env=environment(database_url, api, OUTBOX_SEND_TIMEOUT=WORKER_SEND_TIMEOUT),
+        cwd=cwd, stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
     async with asyncio.timeout(60):
@@ -112,9 +122,10 @@ async def stop(process: asyncio.subprocess.Process, sig: int) -> None:
         await process.wait()
 
 
-async def all_sent(count: int) -> None:
-    # The other process writes the database: poll it, generously.
-    async with asyncio.timeout(60):
+async def all_sent(count: int, *, deadline: float) -> None:
+    """Return once `count` rows are sent; TimeoutError past `deadline` (loop time)."""
+    # The other process writes the database: poll it.
+    async with asyncio.timeout_at(deadline):
         while True:
             if await OutboxMessage.filter(status=OutboxStatus.SENT).count() >= count:
                 return
@@ -122,12 +133,10 @@ async def all_sent(count: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "lease_passes"),
-    [(start_server, "moved"), (start_worker, "waited")],
-    ids=["waitlist-serve", "dispatcher-process"],
+    "start", [start_server, start_worker], ids=["waitlist-serve", "dispatcher-process"]
 )
-async def test_a_process_killed_mid_send_delivers_every_message_once_after_restart(
-    orm, tmp_path, unused_tcp_port, start, lease_passes
+async def test_a_process_killed_mid_send_delivers_every_message_once_within_30s_of_restart(
+    orm, tmp_path, unused_tcp_port, start
 ):
     # Two messages per recipient: one recipient's messages go out in order, so when the
     # kill comes each recipient has one message in flight and one not yet tried.
@@ -152,15 +161,14 @@ async def test_a_process_killed_mid_send_delivers_every_message_once_after_resta
             killed_with_in_flight = api.in_flight
         finally:
             await stop(first, signal.SIGKILL)
-        if lease_passes == "moved":
-            # The server's lease is two minutes: let it pass rather than wait it out.
-            await OutboxMessage.filter(status=OutboxStatus.PENDING).update(
-                next_attempt_at=utcnow() - timedelta(seconds=1)
-            )
+        accepted_before_restart = {m.key for m in api.messages}
 
+        # The clock starts before the new process does: its start-up counts too.
+        restarted_at = utcnow()
+        deadline = asyncio.get_running_loop().time() + RESTART_DELIVERY
         second = await start(orm, api, tmp_path, unused_tcp_port)
         try:
-            await all_sent(len(keys))
+            await all_sent(len(keys), deadline=deadline)
         finally:
             await stop(second, signal.SIGTERM)
 
@@ -178,6 +186,11 @@ async def test_a_process_killed_mid_send_delivers_every_message_once_after_resta
     assert api.duplicates == 0
     # The restarted process asked Twilio about the messages cut off in flight.
     assert api.lookups
+    # The messages Twilio had not got before the kill it got once, within the 30 s.
+    late = {key: msgs[0] for key, msgs in per_key.items() if key not in accepted_before_restart}
+    assert late, "the kill should leave messages not yet sent"
+    for key, message in late.items():
+        assert message.created_at - restarted_at <= timedelta(seconds=RESTART_DELIVERY), key
     print(
         f"\nkill-and-restart ({start.__name__}): {len(keys)} messages, "
         f"{len(api.requests)} POSTs, {killed_with_in_flight} in flight at the kill, "
@@ -188,3 +201,7 @@ async def test_a_process_killed_mid_send_delivers_every_message_once_after_resta
     by_key = {m.key: m.sid for m in api.messages}
     assert {r.idempotency_key: r.external_id for r in rows} == by_key
     assert all(r.sending_started_at is None for r in rows)
+    assert all(r.sent_at is not None for r in rows)
+    last_sent = max(r.sent_at for r in rows if r.sent_at is not None) - restarted_at
+    assert last_sent <= timedelta(seconds=RESTART_DELIVERY)
+    print(f"all sent {last_sent.total_seconds():.1f} s after the restart")

@@ -62,7 +62,7 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
     ):
         if sender is not None:
             senders[channel] = sender
-    dispatcher = Dispatcher(senders)
+    dispatcher = Dispatcher(senders, send_timeout=app[SETTINGS].outbox_send_timeout)
     await dispatcher.start()
     log.info("outbox dispatcher delivering on: %s", ", ".join(sorted(senders)) or "no channel")
     try:

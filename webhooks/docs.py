@@ -10,7 +10,9 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from core.rules.idempotency import HEADER, MAX_KEY_LENGTH
 from webhooks.admin import OPERATIONS
+from webhooks.admin.idempotent import REPLAYED
 from webhooks.admin.routing import Operation
 from webhooks.responses import json_response
 from webhooks.schemas import ErrorOut
@@ -21,7 +23,32 @@ _ERROR_TEXT = {
     400: "Refused: already exists, or an impossible status change",
     401: "Missing or wrong bearer token",
     404: "Not found",
+    409: f"A request with the same {HEADER} is still in progress; retry shortly",
     422: "Invalid input",
+}
+
+_REPLAYED_HEADER = {
+    "description": f"`true` when this is the remembered answer to an earlier request "
+    f"with the same {HEADER}",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+_IDEMPOTENCY_KEY = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the same key with the same body (compared as canonical JSON) "
+        "within 24 h gets the first successful answer again, with the header "
+        f"`{REPLAYED}: true`, and creates nothing more. The same key with another body "
+        "gets 422; while the first request with the key is still running, another gets "
+        "409. A request that was refused is not remembered."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": "^[\\x20-\\x7E]+$",
+    },
 }
 
 
@@ -47,6 +74,8 @@ def _operation(
         params += _parameters(op.path_params, "path", defs)
     if op.query:
         params += _parameters(op.query, "query", defs)
+    if op.idempotent:
+        params.append(_IDEMPOTENCY_KEY)
     responses: dict[str, Any] = {}
     for code, model in op.responses.items():
         if model is None:
@@ -56,6 +85,8 @@ def _operation(
                 "description": "Success",
                 "content": {"application/json": {"schema": refs[model]}},
             }
+            if op.idempotent:
+                responses[str(code)]["headers"] = {REPLAYED: _REPLAYED_HEADER}
     for code in sorted({*op.errors, 401, 422}):
         responses[str(code)] = {
             "description": _ERROR_TEXT.get(code, "Error"),

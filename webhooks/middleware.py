@@ -15,11 +15,10 @@ from tortoise.exceptions import DBConnectionError
 from core.errors import (
     AlreadyExists,
     DomainError,
+    InProgress,
     InvalidInput,
     InvalidTransition,
     NotFound,
-    TooEarly,
-    TooFarAhead,
 )
 from core.rules.phones import mask_phones_in
 from webhooks.responses import error
@@ -28,13 +27,14 @@ from webhooks.validation import RequestInvalid, errors_of
 
 log = logging.getLogger(__name__)
 
+# By the nearest listed class of the error: a refinement (TooEarly, TooFarAhead) answers
+# as the kind of refusal it is.
 _STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     AlreadyExists: 400,
     InvalidTransition: 400,
     InvalidInput: 422,
-    TooFarAhead: 422,
-    TooEarly: 400,
+    InProgress: 409,
 }
 
 # Paths that stay open without the admin token: docs, health, and the channel
@@ -70,12 +70,19 @@ def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bo
     return False
 
 
+def _status_of(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in _STATUS_OF:
+            return _STATUS_OF[kind]
+    return 400
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DomainError as exc:
-        return error(_STATUS_OF.get(type(exc), 400), exc.message)
+        return error(_status_of(exc), exc.message)
     except RequestInvalid as exc:
         return error(422, exc.detail)
     except ValidationError as exc:

@@ -6,6 +6,8 @@ from aiohttp import web
 
 from core.models import Appointment, Status
 from core.services import appointments
+from webhooks.admin import idempotent
+from webhooks.admin.idempotent import scope_of
 from webhooks.admin.routing import Handler, Operation
 from webhooks.admin.service_accounts import SERVICE_ACCOUNTS
 from webhooks.admin.users import USERS
@@ -39,17 +41,24 @@ def detail_of(appointment: Appointment) -> AppointmentDetail:
     )
 
 
+_CREATE_SCOPE = scope_of("POST", "/appointments/")
+
+
 async def create(request: web.Request) -> web.Response:
     body = await body_of(request, AppointmentCreate)
-    booked = await appointments.book(
-        user_phone=body.user_phone,
-        service_account_phone=body.service_account_phone,
-        appointment_date=body.appointment_date,
-        duration_minutes=body.duration_minutes,
-        notes=body.notes,
-    )
-    # The view has AppointmentOut's fields; serialising it directly skips a copy.
-    return envelope("Appointment created successfully", booked, status=201)
+
+    async def book() -> web.Response:
+        booked = await appointments.book(
+            user_phone=body.user_phone,
+            service_account_phone=body.service_account_phone,
+            appointment_date=body.appointment_date,
+            duration_minutes=body.duration_minutes,
+            notes=body.notes,
+        )
+        # The view has AppointmentOut's fields; serialising it directly skips a copy.
+        return envelope("Appointment created successfully", booked, status=201)
+
+    return await idempotent.respond(request, _CREATE_SCOPE, book)
 
 
 async def queue(request: web.Request) -> web.Response:
@@ -104,7 +113,8 @@ OPERATIONS = [
         _TAG,
         {201: Envelope[AppointmentOut]},
         body=AppointmentCreate,
-        errors=(400, 404, 422),
+        errors=(400, 404, 409, 422),
+        idempotent=True,
     ),
     Operation(
         "GET",

@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from tortoise.models import Model
 
 from core.services.appointments import AppointmentView
+from webhooks.admin import idempotent
+from webhooks.admin.idempotent import scope_of
 from webhooks.admin.routing import Operation
 from webhooks.responses import envelope
 from webhooks.schemas import Envelope, Page, PartialUpdate, PhonePath
@@ -44,10 +46,18 @@ class Directory(Generic[R]):
         return self.out.model_validate(record, from_attributes=True)
 
     def operations(self) -> list[Operation]:
+        create_scope = scope_of("POST", self.path)
+
         async def create(request: web.Request) -> web.Response:
             body = await body_of(request, self.create_body)
-            record = await self.create(**body.model_dump(), **self.create_options(request))
-            return envelope(f"{self.noun} created successfully", self.out_of(record), status=201)
+
+            async def created() -> web.Response:
+                record = await self.create(**body.model_dump(), **self.create_options(request))
+                return envelope(
+                    f"{self.noun} created successfully", self.out_of(record), status=201
+                )
+
+            return await idempotent.respond(request, create_scope, created)
 
         async def listing(request: web.Request) -> web.Response:
             page = query_of(request, Page)
@@ -89,7 +99,8 @@ class Directory(Generic[R]):
                 self.tag,
                 {201: one},
                 body=self.create_body,
-                errors=(400, 422),
+                errors=(400, 409, 422),
+                idempotent=True,
             ),
             Operation(
                 "GET",

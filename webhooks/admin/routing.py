@@ -23,3 +23,5 @@ class Operation:
     query: type[BaseModel] | None = None
     path_params: type[BaseModel] | None = None
     errors: tuple[int, ...] = field(default=(422,))
+    # Honours the Idempotency-Key header (webhooks.admin.idempotent).
+    idempotent: bool = False

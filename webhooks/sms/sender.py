@@ -32,6 +32,7 @@ from twilio.rest import Client
 
 from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Channel
+from core.rules.delivery import SendBudget
 from core.rules.phones import mask_phone
 from core.settings import Settings
 
@@ -42,14 +43,13 @@ STATUS_PATH = "/webhooks/twilio/status"
 # Twilio error code for "Attempt to send to unsubscribed recipient".
 OPTED_OUT_CODE = 21610
 
-# Per-request budget. twilio passes `timeout=None` to aiohttp unless told otherwise,
-# which aiohttp reads as "no timeout at all".
-REQUEST_TIMEOUT = 10.0
-
-# Longest a send waits for its pacing slot; past that the outbox retries later. Kept
-# below the dispatcher's send timeout (30 s), so a queued send is never cut off
-# mid-wait and counted as a failed attempt.
-MAX_PACING_WAIT = 20.0
+# The request timeout and the longest wait for a pacing slot are the two halves of the
+# outbox's send budget (OUTBOX_SEND_TIMEOUT, core.rules.delivery.SendBudget): a paced
+# send is handed back before it could be cut off mid-wait and counted as a failed
+# attempt, and it ends while its claim holds. twilio passes `timeout=None` to aiohttp
+# unless told otherwise, which aiohttp reads as "no timeout at all".
+REQUEST_TIMEOUT = SendBudget().request_timeout
+MAX_PACING_WAIT = SendBudget().pacing_wait
 
 # Never trust a Retry-After that would park a message for hours.
 MAX_RETRY_AFTER = 3600.0
@@ -309,7 +309,7 @@ def outbound_problem(settings: Settings) -> str | None:
 
 @asynccontextmanager
 async def twilio_sms_sender(
-    settings: Settings, *, request_timeout: float = REQUEST_TIMEOUT
+    settings: Settings, *, request_timeout: float | None = None
 ) -> AsyncIterator[TwilioSmsSender]:
     """The SMS Sender with its HTTP session; enter it inside the running loop.
 
@@ -320,7 +320,10 @@ async def twilio_sms_sender(
     if problem is not None:
         raise ValueError(f"outbound SMS is off: {problem}")
     assert settings.twilio_auth_token is not None
-    http = TwilioHttpClient(timeout=request_timeout)
+    budget = settings.send_budget
+    http = TwilioHttpClient(
+        timeout=request_timeout if request_timeout is not None else budget.request_timeout
+    )
     try:
         client = Client(
             username=settings.twilio_account_sid,
@@ -340,7 +343,7 @@ async def twilio_sms_sender(
         )
         yield TwilioSmsSender(
             client=client,
-            pacer=Pacer(settings.sms_max_per_second),
+            pacer=Pacer(settings.sms_max_per_second, max_wait=budget.pacing_wait),
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback_url=status_url,

@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from core.models import Channel, InboundMessage
 from core.settings import Settings
 from webhooks.telegram.handlers import TelegramBot, inbound_key
-from webhooks.telegram.outbound import TelegramSender
+from webhooks.telegram.outbound import OUTBOX_MAX_WAIT, TelegramSender
 from webhooks.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,11 @@ class TelegramChannel:
         self.bot_id = int(prefix) if prefix.isdecimal() else 0
         self.application = build_application(settings.telegram_bot_token, api_base(settings))
         self.pacer = pacer or Pacer()
-        self.sender = TelegramSender(self.application.bot, self.pacer)
+        self.sender = TelegramSender(
+            self.application.bot,
+            self.pacer,
+            max_wait=min(OUTBOX_MAX_WAIT, settings.send_budget.pacing_wait),
+        )
         TelegramBot(self.application, self.pacer, self.bot_id).register()
         self.ready = False
         self._starting: asyncio.Task[None] | None = None

@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
-# The dispatcher gives a send 30 s; waiting for a pacing slot longer than this is better
-# spent rescheduling the message.
+# Waiting for a pacing slot longer than this is better spent rescheduling the message
+# (never longer than the send budget's pacing wait: see TelegramSender).
 OUTBOX_MAX_WAIT = 5.0
 REPLY_MAX_WAIT = 10.0
 
@@ -82,9 +82,12 @@ class TelegramSender:
 
     channel = Channel.TELEGRAM
 
-    def __init__(self, bot: Bot, pacer: Pacer) -> None:
+    def __init__(self, bot: Bot, pacer: Pacer, *, max_wait: float = OUTBOX_MAX_WAIT) -> None:
+        """`max_wait` bounds the wait for a pacing slot; it must fit in the outbox's send
+        timeout with room for the request (core.rules.delivery.SendBudget.pacing_wait)."""
         self._bot = bot
         self._pacer = pacer
+        self._max_wait = max_wait
 
     async def send(self, *, recipient_phone: str, text: str, idempotency_key: str) -> str | None:
         chat_id = await links.chat_of(recipient_phone)
@@ -93,6 +96,11 @@ class TelegramSender:
         # "It's your turn ... text LEAVE if you can't make it": with the buttons for it.
         markup = await keyboards.after_reply(recipient_phone)
         message = await send_text(
-            self._bot, self._pacer, chat_id=chat_id, text=text, reply_markup=markup
+            self._bot,
+            self._pacer,
+            chat_id=chat_id,
+            text=text,
+            reply_markup=markup,
+            max_wait=self._max_wait,
         )
         return str(message.message_id)
