@@ -20,9 +20,9 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from core.rules.days import InvalidDate, InvalidTimezone, parse_day, validate_timezone
+from core.rules.limits import CODE_PATTERN, MAX_ID
 from core.rules.phones import normalize_phone
 
-MAX_ID = 2**31 - 1
 MAX_SKIP = 10**9
 
 
@@ -78,7 +78,7 @@ Timezone = Annotated[
         }
     ),
 ]
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$"), AfterValidator(_code)]
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN), AfterValidator(_code)]
 Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 HalfLife = Annotated[float, Field(gt=0, le=36500, allow_inf_nan=False)]
 
