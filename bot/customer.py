@@ -31,6 +31,9 @@ def needs_standings(parsed: Parsed) -> bool:
 
 
 _READS_STANDINGS = frozenset({Command.STATUS, Command.LEAVE})
+_ANSWERED_WHILE_ASKING_NAME = frozenset(
+    {Command.HELP, Command.STATUS, Command.LEAVE, Command.HOW_TO_STOP}
+)
 
 
 async def respond(message: Inbound, parsed: Parsed, who: sender.Sender | None = None) -> str:
@@ -57,8 +60,13 @@ async def _command(message: Inbound, parsed: Parsed, who: sender.Sender | None =
         return await _leave(message, parsed, who)
     if parsed.command is Command.HELP:
         return replies.help_customer(sms=message.channel is Channel.SMS)
+    if parsed.command is Command.HOW_TO_STOP:
+        return replies.how_to_stop()
     if not await _registered(message, who):
+        # A newcomer's hello, or anything else unknown, starts with their name.
         return await _ask_name(message)
+    if parsed.command is Command.GREET:
+        return replies.greeting_customer()
     return replies.not_understood(parsed.hints)
 
 
@@ -125,7 +133,7 @@ async def _answer_name(
         if parsed.args or parsed.phone:
             await _save(message, ASK_NAME, {**data, "text": message.text})
         return replies.ask_name_again()
-    if parsed.exact and parsed.command in {Command.HELP, Command.STATUS, Command.LEAVE}:
+    if parsed.exact and parsed.command in _ANSWERED_WHILE_ASKING_NAME:
         # Answered, and the question about the name stays open.
         return await _command(message, parsed, who)
     name = clean_name(message.text)
@@ -139,7 +147,7 @@ async def _answer_name(
     original = str(data.get("text") or "")
     default = data.get("default_provider")
     first = parse(original, role=Role.CUSTOMER)
-    if first.command is None:
+    if first.command in {None, Command.GREET}:
         return replies.welcome(name)
     if not isinstance(default, str):
         default = None
