@@ -10,7 +10,7 @@ from typing import Any
 from bot import replies
 from bot.inbound import Inbound
 from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
-from core.models import Channel, ServiceAccount
+from core.models import ServiceAccount
 from core.rules import day_words
 from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
 from core.rules.days import today_in
@@ -59,7 +59,9 @@ async def _command(message: Inbound, parsed: Parsed, who: sender.Sender | None =
     if parsed.command is Command.LEAVE:
         return await _leave(message, parsed, who)
     if parsed.command is Command.HELP:
-        return replies.help_customer(sms=message.channel is Channel.SMS)
+        return replies.help_customer(
+            cancel_opts_out="CANCEL" in message.channel.carrier_opt_out_words
+        )
     if parsed.command is Command.HOW_TO_STOP:
         return replies.how_to_stop()
     if not await _registered(message, who):

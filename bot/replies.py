@@ -203,8 +203,11 @@ def bad_choice(count: int) -> str:
     return f"Please reply with a number from 1 to {count}, or text HELP."
 
 
-def help_customer(*, sms: bool) -> str:
-    leave = "LEAVE to leave (not CANCEL: it stops all texts)" if sms else "LEAVE to leave"
+def help_customer(*, cancel_opts_out: bool) -> str:
+    """`cancel_opts_out`: the channel's carrier reads CANCEL as an opt-out (SMS)."""
+    leave = "LEAVE to leave"
+    if cancel_opts_out:
+        leave += " (not CANCEL: it stops all texts)"
     return (
         f"Text JOIN to get in line (JOIN SPA FRI picks place and day), STATUS for your "
         f"place, {leave}, STOP to opt out."

@@ -41,8 +41,8 @@ CORE_REPLIES = {
     "no_longer_active": r.no_longer_active(),
     "choose_standing": r.choose_standing([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),
     "bad_choice": r.bad_choice(999),
-    "help_sms": r.help_customer(sms=True),
-    "help_other": r.help_customer(sms=False),
+    "help_sms": r.help_customer(cancel_opts_out=True),
+    "help_other": r.help_customer(cancel_opts_out=False),
     "stopped": r.stopped(),
     "started": r.started(),
     "not_understood": r.not_understood([Command.NOSHOW, Command.STATUS, Command.LEAVE]),
@@ -115,5 +115,5 @@ def test_days_are_named_relative_to_the_providers_today():
 
 
 def test_sms_help_warns_against_cancel():
-    assert "not CANCEL" in r.help_customer(sms=True)
-    assert "CANCEL" not in r.help_customer(sms=False)
+    assert "not CANCEL" in r.help_customer(cancel_opts_out=True)
+    assert "CANCEL" not in r.help_customer(cancel_opts_out=False)
