@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Appointment, ServiceAccount, User
+from bot.engine import handle_message
+from core.models import Appointment, Channel, ServiceAccount, User
 from core.rules import limits
-from core.services import appointments, provider_lookup, service_accounts
+from core.services import appointments, provider_lookup, service_accounts, users
 
 SPA = "+14155550100"
+ANN = "+14155550101"
 
 
 def test_the_bounds_are_the_columns_own():
@@ -64,3 +66,26 @@ async def test_a_position_or_id_no_row_can_have_closes_nothing(spa, position, ap
         service_account_phone=SPA, position=position, appointment_id=appointment_id
     )
     assert found is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("DONE #2147483648", "No active appointment #2147483648 in your line."),
+        ("noshow #99999999999999999999", "No active appointment #9999999999999999... in"),
+        ("DONE 99999999999", "There is no #99999999999 in today's line."),
+        ("done 0", "There is no #0 in today's line."),
+    ],
+)
+async def test_a_provider_naming_an_impossible_visit_is_told_there_is_none(spa, text, reply):
+    answer = await handle_message(channel=Channel.SMS, phone=SPA, text=text)
+    assert answer.startswith(reply)
+
+
+async def test_a_customer_naming_an_impossible_place_is_offered_the_places(spa):
+    await users.create_user(name="Ann Bell", phone=ANN)
+    answer = await handle_message(
+        channel=Channel.SMS, phone=ANN, text="JOIN FLT 99999999999999999999"
+    )
+    assert "Zen Spa" in answer
+    assert not await Appointment.exists()
