@@ -59,6 +59,9 @@ class Bench:
     twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
     next_user: int = 1_000_000
     next_day: int = 1
+    # MessageSids of texts sent by hand count down from the top of the 32-hex-digit
+    # range; wrk's count up from 1.
+    hand_sid: int = 16**32
 
     def take_users(self, count: int) -> int:
         first = self.next_user

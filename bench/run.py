@@ -41,6 +41,7 @@ from bench.scenarios import (
     prepare_queue,
     scaleout_checks,
     scenario_booking,
+    scenario_freetext,
     scenario_history,
     scenario_queue,
     scenario_queue_changing,
@@ -50,7 +51,7 @@ from bench.scenarios import (
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder
 from bench.targets import judge, judge_memory, scale_out_bound
 
-SCENARIOS = ("booking", "queue", "history", "sms", "scaleout")
+SCENARIOS = ("booking", "queue", "history", "sms", "freetext", "scaleout")
 PG_DATABASE = "waitlist_bench"
 
 
@@ -122,6 +123,8 @@ async def run_database(
             await scenario_history(bench, api, history_provider)
         if postgres and "sms" in only:
             await scenario_sms(bench, api)
+        if postgres and "freetext" in only:
+            await scenario_freetext(bench, api)
         if scale:
             await scaleout_checks(bench, scale, outbox_before)
             record_memory(bench, scale, "its runs")
@@ -243,6 +246,7 @@ ROW_ORDER = (
     "history",
     "newcomers",
     "sms",
+    "freetext",
     "scaleout",
 )
 

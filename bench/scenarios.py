@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import aiohttp
 
-from bench import servers, twilio_payloads, wrk
+from bench import freetext, servers, twilio_payloads, wrk
 from bench.context import (
     OUT,
     TWILIO_ACCOUNT_SID,
@@ -277,10 +277,16 @@ async def scenario_history(bench: Bench, server: servers.Server, provider: Provi
     add_row(bench, "newcomers", "Booking, new users (same days)", fresh)
 
 
-async def sms_customers(bench: Bench) -> list[str]:
+async def sms_customers(
+    bench: Bench,
+    *,
+    provider_phone: str = SMS_PROVIDER_PHONE,
+    name: str = "Bench SMS provider",
+    code: str = "BENCH",
+) -> list[str]:
     """1,000 customers, each waiting today at one provider, so STATUS has a place to tell,
     each with earlier texts behind them."""
-    provider = await bench.seeder.provider(SMS_PROVIDER_PHONE, "Bench SMS provider", code="BENCH")
+    provider = await bench.seeder.provider(provider_phone, name, code=code)
     first = bench.take_users(SMS_CUSTOMERS)
     await bench.seeder.queue(provider, datetime.now(UTC).date(), first, SMS_CUSTOMERS)
     phones = [user_phone(i) for i in range(first, first + SMS_CUSTOMERS)]
@@ -289,30 +295,34 @@ async def sms_customers(bench: Bench) -> list[str]:
     return phones
 
 
-async def scenario_sms(bench: Bench, server: servers.Server) -> None:
-    echo("SMS webhook (STATUS)")
-    # Is the route there? An unsigned request gets 403 from it and 404 without it.
+async def sms_route_answers(bench: Bench, server: servers.Server, key: str, label: str) -> bool:
+    """Is the SMS route there? An unsigned request gets 403 from it and 404 without it."""
     url = server.url + twilio_payloads.SMS_PATH
     async with aiohttp.ClientSession() as http, http.post(url, data={"Body": "x"}) as answer:
         status = answer.status
     if status in (404, 405):
         echo(f"  not available: POST {twilio_payloads.SMS_PATH} answered {status}")
-        add_row(
-            bench,
-            "sms",
-            "SMS webhook, STATUS from 1,000 customers",
-            [],
-            note=f"not available (route answered {status})",
-        )
-        return
-    customers = await sms_customers(bench)
-    await sms_check(bench, server, customers[0])
+        add_row(bench, key, label, [], note=f"not available (route answered {status})")
+        return False
+    return True
+
+
+async def run_sms(
+    bench: Bench,
+    server: servers.Server,
+    customers: list[str],
+    *,
+    key: str,
+    bodies: Callable[[int, int], list[str]],
+) -> list[wrk.WrkResult]:
+    """Signed deliveries from `customers` in turn, `bodies(count, first_sid)` their texts,
+    a fresh MessageSid each, replayed by wrk: a warm-up, then the measured runs."""
     o = bench.options
     files: dict[str, list[Path]] = {"warmup": [], "run": []}
     next_sid = 1
     for phase, seconds, count in (("warmup", o.warmup, 1), ("run", o.seconds, o.repeat)):
         for n in range(count):
-            path = OUT / f"sms-{bench.label.lower()}-{phase}-{n}.txt"
+            path = OUT / f"{key}-{bench.label.lower()}-{phase}-{n}.txt"
             lines = int(o.max_rps * seconds)
             twilio_payloads.write(
                 path,
@@ -320,7 +330,8 @@ async def scenario_sms(bench: Bench, server: servers.Server) -> None:
                 first_sid=next_sid,
                 customers=customers,
                 to_phone=TWILIO_NUMBER,
-                body="STATUS",
+                body="",
+                bodies=bodies(lines, next_sid),
                 auth_token=bench.twilio_token,
                 account_sid=TWILIO_ACCOUNT_SID,
                 public_base_url=server.url,
@@ -331,17 +342,63 @@ async def scenario_sms(bench: Bench, server: servers.Server) -> None:
     def args_for(phase: str) -> list[str]:
         return [str(files[phase].pop(0)), twilio_payloads.SMS_PATH]
 
-    (runs,) = await asyncio.to_thread(measure, bench, "sms.lua", [Subject("sms", server, args_for)])
-    add_row(bench, "sms", "SMS webhook, STATUS from 1,000 customers", runs)
+    (runs,) = await asyncio.to_thread(measure, bench, "sms.lua", [Subject(key, server, args_for)])
+    return runs
 
 
-async def sms_check(bench: Bench, server: servers.Server, customer: str) -> None:
-    """One signed STATUS by hand (MessageSid 0, which wrk never sends): is the reply a place?"""
+SMS_LABEL = "SMS webhook, STATUS from 1,000 customers"
+FREETEXT_LABEL = "SMS webhook, free text from 1,000 customers (names, typos, sentences, emoji)"
+FREETEXT_PROVIDER_PHONE = "+19990000901"
+
+
+async def scenario_sms(bench: Bench, server: servers.Server) -> None:
+    echo("SMS webhook (STATUS)")
+    if not await sms_route_answers(bench, server, "sms", SMS_LABEL):
+        return
+    customers = await sms_customers(bench)
+    await sms_check(bench, server, customers[0])
+    runs = await run_sms(
+        bench, server, customers, key="sms", bodies=lambda count, _: ["STATUS"]
+    )
+    add_row(bench, "sms", SMS_LABEL, runs)
+
+
+async def scenario_freetext(bench: Bench, server: servers.Server) -> None:
+    """Free text from 1,000 waiting customers; none of it changes a line."""
+    echo("SMS webhook (free text)")
+    if not await sms_route_answers(bench, server, "freetext", FREETEXT_LABEL):
+        return
+    customers = await sms_customers(
+        bench, provider_phone=FREETEXT_PROVIDER_PHONE, name="Bench free-text provider", code="FREE"
+    )
+    for body, needle in (("am I next?", "ahead"), ("Jonathan Smithers", "Try JOIN"), ("👍", "JOIN")):
+        await sms_check(bench, server, customers[0], body=body, needle=needle)
+    runs = await run_sms(
+        bench,
+        server,
+        customers,
+        key="freetext",
+        bodies=lambda count, first_sid: freetext.texts(count, seed=first_sid),
+    )
+    add_row(bench, "freetext", FREETEXT_LABEL, runs)
+
+
+async def sms_check(
+    bench: Bench,
+    server: servers.Server,
+    customer: str,
+    *,
+    body: str = "STATUS",
+    needle: str = "",
+) -> None:
+    """One signed text by hand (a MessageSid wrk never sends): is the reply a real
+    answer (containing `needle`), not the apology?"""
+    bench.hand_sid -= 1
     params = twilio_payloads.delivery(
-        0,
+        bench.hand_sid,
         from_phone=customer,
         to_phone=TWILIO_NUMBER,
-        body="STATUS",
+        body=body,
         account_sid=TWILIO_ACCOUNT_SID,
     )
     url = server.url + twilio_payloads.SMS_PATH
@@ -353,9 +410,10 @@ async def sms_check(bench: Bench, server: servers.Server, customer: str) -> None
     ):
         status, reply = answer.status, await answer.text()
     message = reply.split("<Message>")[-1].split("</Message>")[0] if "<Message>" in reply else reply
-    verdict = "ok" if status == 200 and "<Message>" in reply else "WRONG"
+    good = status == 200 and "<Message>" in reply and needle in message
+    verdict = "ok" if good and "went wrong" not in message else "WRONG"
     bench.report.checks.append(
-        f"{bench.label} SMS STATUS by hand: {status}, reply `{message[:120]}` — {verdict}"
+        f"{bench.label} SMS {body} by hand: {status}, reply `{message[:120]}` — {verdict}"
     )
 
 

@@ -129,12 +129,13 @@ class Seeder(ABC):
         deliveries = [
             (
                 "sms",
-                f"SMhist{n:08d}{k:04d}",
+                # Keyed by phone, so two scenarios' customers never share a MessageSid.
+                f"SMhist{phone.lstrip('+')}{k:04d}",
                 phone,
                 "Bench provider today: #1, 0 ahead, no wait.",
                 now - spread * (k + 1),
             )
-            for n, phone in enumerate(phones)
+            for phone in phones
             for k in range(per_phone)
         ]
         await self.rows(

@@ -9,6 +9,7 @@ deliveries it has seen and answers a redelivery without doing the work.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -53,8 +54,10 @@ def write(
     auth_token: str,
     account_sid: str,
     public_base_url: str,
+    bodies: Sequence[str] = (),
 ) -> None:
-    """`count` lines "<signature>\\t<form body>", customers taken in turn."""
+    """`count` lines "<signature>\\t<form body>", customers taken in turn; each line's
+    text is `body`, or the next of `bodies` when given."""
     validator = RequestValidator(auth_token)
     url = public_base_url.rstrip("/") + SMS_PATH
     with path.open("w") as out:
@@ -63,7 +66,7 @@ def write(
                 first_sid + n,
                 from_phone=customers[n % len(customers)],
                 to_phone=to_phone,
-                body=body,
+                body=bodies[n % len(bodies)] if bodies else body,
                 account_sid=account_sid,
             )
             signature = validator.compute_signature(url, params)

@@ -10,7 +10,7 @@ from typing import Any
 from bot import replies
 from bot.inbound import Inbound
 from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, TooFarAhead
-from core.models import Channel, ServiceAccount
+from core.models import ServiceAccount
 from core.rules import day_words, time_words
 from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
 from core.rules.days import today_in
@@ -31,6 +31,9 @@ def needs_standings(parsed: Parsed) -> bool:
 
 
 _READS_STANDINGS = frozenset({Command.STATUS, Command.LEAVE})
+_ANSWERED_WHILE_ASKING_NAME = frozenset(
+    {Command.HELP, Command.STATUS, Command.LEAVE, Command.HOW_TO_STOP}
+)
 
 
 async def respond(message: Inbound, parsed: Parsed, who: sender.Sender | None = None) -> str:
@@ -56,9 +59,16 @@ async def _command(message: Inbound, parsed: Parsed, who: sender.Sender | None =
     if parsed.command is Command.LEAVE:
         return await _leave(message, parsed, who)
     if parsed.command is Command.HELP:
-        return replies.help_customer(sms=message.channel is Channel.SMS)
+        return replies.help_customer(
+            cancel_opts_out="CANCEL" in message.channel.carrier_opt_out_words
+        )
+    if parsed.command is Command.HOW_TO_STOP:
+        return replies.how_to_stop()
     if not await _registered(message, who):
+        # A newcomer's hello, or anything else unknown, starts with their name.
         return await _ask_name(message)
+    if parsed.command is Command.GREET:
+        return replies.greeting_customer()
     return replies.not_understood(parsed.hints)
 
 
@@ -125,7 +135,7 @@ async def _answer_name(
         if parsed.args or parsed.phone:
             await _save(message, ASK_NAME, {**data, "text": message.text})
         return replies.ask_name_again()
-    if parsed.exact and parsed.command in {Command.HELP, Command.STATUS, Command.LEAVE}:
+    if parsed.exact and parsed.command in _ANSWERED_WHILE_ASKING_NAME:
         # Answered, and the question about the name stays open.
         return await _command(message, parsed, who)
     name = clean_name(message.text)
@@ -139,7 +149,7 @@ async def _answer_name(
     original = str(data.get("text") or "")
     default = data.get("default_provider")
     first = parse(original, role=Role.CUSTOMER)
-    if first.command is None:
+    if first.command in {None, Command.GREET}:
         return replies.welcome(name)
     if not isinstance(default, str):
         default = None

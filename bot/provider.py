@@ -41,6 +41,10 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
         return await _add(message, account, parsed)
     if parsed.command is Command.HELP:
         return replies.help_provider()
+    if parsed.command is Command.GREET:
+        return replies.greeting_provider()
+    if parsed.command is Command.HOW_TO_STOP:
+        return replies.how_to_stop()
     return replies.not_understood(parsed.hints)
 
 

@@ -215,12 +215,23 @@ def bad_choice(count: int) -> str:
     return f"Please reply with a number from 1 to {count}, or text HELP."
 
 
-def help_customer(*, sms: bool) -> str:
-    leave = "LEAVE to leave (not CANCEL: it stops all texts)" if sms else "LEAVE to leave"
+def help_customer(*, cancel_opts_out: bool) -> str:
+    """`cancel_opts_out`: the channel's carrier reads CANCEL as an opt-out (SMS)."""
+    leave = "LEAVE to leave"
+    if cancel_opts_out:
+        leave += " (not CANCEL: it stops all texts)"
     return (
         f"Text JOIN to get in line (JOIN SPA FRI picks place and day), STATUS for your "
         f"place, {leave}, STOP to opt out."
     )
+
+
+def greeting_customer() -> str:
+    return "Hi! Text JOIN to get in line, STATUS to see your place, LEAVE to leave the line."
+
+
+def how_to_stop() -> str:
+    return "To stop all texts from us, text STOP on its own. To leave a line, text LEAVE."
 
 
 def stopped() -> str:
@@ -272,6 +283,10 @@ def help_provider() -> str:
     )
 
 
+def greeting_provider() -> str:
+    return "Hi! Text QUEUE to see your line, NEXT to call the next person, DONE when finished."
+
+
 def _who(name: str, phone: str) -> str:
     return f"{person(name)} ({mask_phone(phone)})"
 
@@ -296,12 +311,18 @@ def nobody_called() -> str:
     return "Nobody has been called. Text NEXT to call the next person, or DONE 1 / NOSHOW 1 for #1."
 
 
+def _number(n: int) -> str:
+    """A number the provider typed, quoted back; a long one is cut to fit the reply."""
+    digits = str(n)
+    return digits if len(digits) <= ECHO_MAX else digits[:ECHO_MAX] + "..."
+
+
 def no_such_position(position: int) -> str:
-    return f"There is no #{position} in today's line. Text QUEUE to see it."
+    return f"There is no #{_number(position)} in today's line. Text QUEUE to see it."
 
 
 def no_such_appointment(appointment_id: int) -> str:
-    return f"No active appointment #{appointment_id} in your line. Text QUEUE to see it."
+    return f"No active appointment #{_number(appointment_id)} in your line. Text QUEUE to see it."
 
 
 def too_early_to_close(*, appointment_id: int, day: str) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from core.rules.optout import OPT_OUT_WORDS
+
 
 class Status(StrEnum):
     ACTIVE = "active"
@@ -105,6 +107,14 @@ class Channel(StrEnum):
     SMS = "sms"
     TELEGRAM = "telegram"
     CONSOLE = "console"
+
+    @property
+    def carrier_opt_out_words(self) -> frozenset[str]:
+        """Words the channel's carrier acts on itself, opting the sender out (upper-case).
+
+        Only SMS has them (Twilio's); elsewhere CANCEL, say, is just a word to us.
+        """
+        return OPT_OUT_WORDS if self is Channel.SMS else frozenset()
 
 
 class Conversation(Model):

@@ -46,7 +46,8 @@ class TelegramUser:
     user_id: int
     phone: str
     first_name: str = "Ann"
-    last_name: str = "Lee"
+    # Telegram leaves last_name out of a contact when the person has none.
+    last_name: str | None = "Lee"
 
     @property
     def chat_id(self) -> int:
@@ -75,11 +76,13 @@ class TelegramUser:
         return await self.bot.deliver({"update_id": update_id, "message": message})
 
     async def shares_contact(self, phone: str | None = None, *, owner_id: int | None = None) -> Any:
-        contact = {
+        contact: dict[str, Any] = {
             "phone_number": (phone or self.phone).lstrip("+"),
             "first_name": self.first_name,
             "user_id": self.user_id if owner_id is None else owner_id,
         }
+        if self.last_name is not None:
+            contact["last_name"] = self.last_name
         return await self.bot.deliver({"message": self._message(contact=contact)})
 
     async def presses(self, data: str, *, on: Call | None = None) -> Any:
@@ -140,8 +143,10 @@ class Bot:
         headers = {SECRET_HEADER: secret} if secret is not None else {}
         return await self.client.post(PATH, json=update, headers=headers)
 
-    def user(self, phone: str, first_name: str = "Ann") -> TelegramUser:
-        return TelegramUser(self, next(self._people), phone, first_name)
+    def user(
+        self, phone: str, first_name: str = "Ann", last_name: str | None = "Lee"
+    ) -> TelegramUser:
+        return TelegramUser(self, next(self._people), phone, first_name, last_name)
 
     @property
     def channel(self) -> Any:

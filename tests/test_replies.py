@@ -46,8 +46,8 @@ CORE_REPLIES = {
     "no_longer_active": r.no_longer_active(),
     "choose_standing": r.choose_standing([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),
     "bad_choice": r.bad_choice(999),
-    "help_sms": r.help_customer(sms=True),
-    "help_other": r.help_customer(sms=False),
+    "help_sms": r.help_customer(cancel_opts_out=True),
+    "help_other": r.help_customer(cancel_opts_out=False),
     "stopped": r.stopped(),
     "started": r.started(),
     "not_understood": r.not_understood([Command.NOSHOW, Command.STATUS, Command.LEAVE]),
@@ -65,6 +65,11 @@ CORE_REPLIES = {
     "no_such_position": r.no_such_position(9999),
     "no_such_appointment": r.no_such_appointment(10**9),
     "too_early_to_close": r.too_early_to_close(appointment_id=2**31 - 1, day=LONG_DAY),
+    "no_such_position_typed_huge": r.no_such_position(10**999),
+    "no_such_appointment_typed_huge": r.no_such_appointment(10**999),
+    "greeting_customer": r.greeting_customer(),
+    "greeting_provider": r.greeting_provider(),
+    "how_to_stop": r.how_to_stop(),
     "add_usage": r.add_usage(),
     "added": r.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG),
     "add_already": r.add_already(name=LONG_PERSON, phone=PHONE, day=LONG_DAY),
@@ -116,5 +121,5 @@ def test_days_are_named_relative_to_the_providers_today():
 
 
 def test_sms_help_warns_against_cancel():
-    assert "not CANCEL" in r.help_customer(sms=True)
-    assert "CANCEL" not in r.help_customer(sms=False)
+    assert "not CANCEL" in r.help_customer(cancel_opts_out=True)
+    assert "CANCEL" not in r.help_customer(cancel_opts_out=False)

@@ -27,10 +27,10 @@ from core.rules.days import (
     parse_day,
     validate_timezone,
 )
+from core.rules.limits import CODE_PATTERN, MAX_ID
 from core.rules.phones import normalize_phone
 from core.rules.regions import InvalidRegion, known_region
 
-MAX_ID = 2**31 - 1
 MAX_SKIP = 10**9
 
 
@@ -111,7 +111,7 @@ Country = Annotated[
         }
     ),
 ]
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,16}$"), AfterValidator(_code)]
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN), AfterValidator(_code)]
 Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 HalfLife = Annotated[float, Field(gt=0, le=36500, allow_inf_nan=False)]
 Horizon = Annotated[

@@ -4,6 +4,10 @@ Forgiving on purpose: case, extra spaces, punctuation, filler words (please, hi,
 thanks), common synonyms and small typos are accepted. Opt-out and opt-in words are
 the exception: they count only as the whole message and only when spelled right,
 because opting someone out by accident silences them on every channel.
+
+A message made only of greetings, thanks and emoji is a greeting (GREET); one that
+mentions stopping in a sentence ("stop texting me") asks how to stop (HOW_TO_STOP),
+which opts nobody out.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from core.rules.phones import InvalidPhone, normalize_phone
 
@@ -30,6 +37,8 @@ class Command(StrEnum):
     DONE = "done"
     NOSHOW = "noshow"
     ADD = "add"
+    GREET = "greet"
+    HOW_TO_STOP = "how_to_stop"
 
 
 class Role(StrEnum):
@@ -41,6 +50,9 @@ class Role(StrEnum):
 # as LEAVE, though on SMS the carrier acts on it first.
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout"})
 START_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "resubscribe"})
+# Opt-out words that, inside a sentence, can only be about stopping our texts ("end" and
+# "quit" are everyday words: "what time does it end").
+_STOP_MENTIONS = frozenset({"stop", "stopall", "unsubscribe", "optout"})
 
 _CUSTOMER_WORDS: dict[str, Command] = {
     "join": Command.JOIN,
@@ -102,6 +114,10 @@ _DEFAULT_HINTS = {
 # Several words meaning one command, folded into that command's word before matching.
 _PHRASES: dict[tuple[str, ...], str] = {
     ("where", "am", "i"): "status",
+    ("am", "i", "next"): "status",
+    ("am", "i", "up"): "status",
+    ("my", "turn"): "status",
+    ("how", "many"): "status",
     ("whats", "my", "position"): "status",
     ("how", "long"): "status",
     ("my", "spot"): "status",
@@ -126,6 +142,17 @@ _PHRASES: dict[tuple[str, ...], str] = {
     ("whos", "next"): "queue",
 }
 _LONGEST_PHRASE = max(len(p) for p in _PHRASES)
+
+# What a message made only of greetings and thanks (and emoji) can hold.
+_GREETINGS = frozenset(
+    {
+        "hi", "hello", "hey", "hiya", "yo", "heya", "howdy", "greetings", "hola",
+        "thanks", "thank", "thankyou", "thx", "ty", "ta", "cheers", "you", "u", "so",
+        "much", "very", "lot", "a", "ok", "okay", "k", "great", "cool", "nice", "awesome",
+        "perfect", "good", "morning", "afternoon", "evening", "there", "all", "bye",
+        "goodbye",
+    }
+)
 
 FILLERS = frozenset(
     {
@@ -225,7 +252,7 @@ class Parsed:
     phone: str | None
     # Whether the command word was spelled exactly (a typo-corrected one is not).
     exact: bool
-    # When no command was understood: the likeliest ones, best first.
+    # When no command was understood: the main commands, in their fixed order.
     hints: tuple[Command, ...]
 
 
@@ -257,16 +284,7 @@ def _fold_phrases(tokens: Sequence[str]) -> list[str]:
 
 def distance(a: str, b: str) -> int:
     """Optimal string alignment distance: edits, counting a swap of neighbours as one."""
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
-        rows.append(row)
-    return rows[-1][-1]
+    return int(OSA.distance(a, b))
 
 
 def _allowed_typos(word: str) -> int:
@@ -275,18 +293,26 @@ def _allowed_typos(word: str) -> int:
     return 1 if len(word) < 7 else 2
 
 
-def _fuzzy(word: str, vocabulary: dict[str, Command]) -> Command | None:
+# Words of three letters or fewer are never the target of a typo: too many words are
+# one edit away from them.
+_GUESSABLE = {
+    role: ([w for w in words if len(w) >= 4], [c for w, c in words.items() if len(w) >= 4])
+    for role, words in _WORDS.items()
+}
+
+
+def _fuzzy(word: str, role: Role) -> Command | None:
     """The one command `word` is a small typo of, or None if none or several are close."""
     allowed = _allowed_typos(word)
     if not allowed:
         return None
+    candidates, commands = _GUESSABLE[role]
     best: dict[Command, int] = {}
-    for candidate, command in vocabulary.items():
-        if len(candidate) < 4:
-            continue
-        d = distance(word, candidate)
-        if d <= allowed:
-            best[command] = min(d, best.get(command, d))
+    for _, d, index in process.extract(
+        word, candidates, scorer=OSA.distance, score_cutoff=allowed, limit=None
+    ):
+        command = commands[index]
+        best[command] = min(int(d), best.get(command, int(d)))
     if not best:
         return None
     top = min(best.values())
@@ -294,19 +320,11 @@ def _fuzzy(word: str, vocabulary: dict[str, Command]) -> Command | None:
     return winners[0] if len(winners) == 1 else None
 
 
-def _hints(word: str | None, role: Role) -> tuple[Command, ...]:
-    defaults = _DEFAULT_HINTS[role]
-    if not word:
-        return defaults
-    vocabulary = _WORDS[role]
-    scores: dict[Command, float] = {}
-    for candidate, command in vocabulary.items():
-        if command is Command.HELP:
-            continue
-        score = distance(word, candidate) / max(len(word), len(candidate))
-        scores[command] = min(score, scores.get(command, score))
-    ranked = sorted(scores, key=lambda c: (scores[c], defaults.index(c) if c in defaults else 9))
-    return tuple(ranked[:3])
+def _is_greeting(text: str, lowered: Sequence[str]) -> bool:
+    """Only greetings, thanks and emoji: "hi", "thanks!", "good morning", "👍"."""
+    if lowered:
+        return all(w in _GREETINGS for w in lowered)
+    return any(unicodedata.category(ch) == "So" for ch in text)
 
 
 def _take_phone(text: str) -> tuple[str | None, str]:
@@ -345,6 +363,8 @@ def parse(text: str, *, role: Role) -> Parsed:
     if text.strip() and set(text.strip()) <= {"?", " "}:
         command = Command.STATUS if role is Role.CUSTOMER else Command.QUEUE
         return Parsed(command, (), phone, True, ())
+    if phone is None and _is_greeting(without_phone, [t.lower().replace("-", "") for t in tokens]):
+        return Parsed(Command.GREET, (), None, True, ())
     if len(lowered) == 1 and lowered[0] in STOP_WORDS:
         return Parsed(Command.STOP, (), phone, True, ())
     if len(lowered) == 1 and lowered[0] in START_WORDS:
@@ -353,11 +373,14 @@ def parse(text: str, *, role: Role) -> Parsed:
     for i, word in enumerate(lowered):
         if word in vocabulary:
             return Parsed(vocabulary[word], tuple(words[i + 1 :]), phone, True, ())
+    if _STOP_MENTIONS.intersection(lowered):
+        return Parsed(Command.HOW_TO_STOP, (), phone, True, ())
     if lowered:
-        guess = _fuzzy(lowered[0], vocabulary)
+        guess = _fuzzy(lowered[0], role)
         if guess is not None:
             return Parsed(guess, tuple(words[1:]), phone, False, ())
-    return Parsed(None, tuple(words), phone, False, _hints(lowered[0] if lowered else None, role))
+    # Suggestions come in one fixed order, whatever was typed.
+    return Parsed(None, tuple(words), phone, False, _DEFAULT_HINTS[role])
 
 
 # What a phone that is both a provider's and a customer's can still text as the customer.

@@ -12,6 +12,9 @@ from enum import StrEnum
 OPT_OUT_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
+# Opt-out words that also mean "take me out of the line": the carrier opts the sender
+# out, and they leave every line they are waiting in.
+_LEAVING = frozenset({"CANCEL"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 # Opt-in words that are also everyday answers ("join SPA today?" "yes").
 _ANSWERS = frozenset({"YES"})
@@ -23,6 +26,8 @@ _TRIM = " \t\r\n.!"
 
 class Keyword(StrEnum):
     OPT_OUT = "opt_out"
+    # Opts out at the carrier, and leaves every line (CANCEL).
+    OPT_OUT_LEAVE = "opt_out_leave"
     OPT_IN = "opt_in"
     # Opts in at the carrier, and still means something to the conversation.
     OPT_IN_ANSWER = "opt_in_answer"
@@ -31,7 +36,7 @@ class Keyword(StrEnum):
 def carrier_keyword(text: str) -> Keyword | None:
     word = text.strip(_TRIM).upper()
     if word in OPT_OUT_WORDS:
-        return Keyword.OPT_OUT
+        return Keyword.OPT_OUT_LEAVE if word in _LEAVING else Keyword.OPT_OUT
     if word in OPT_IN_WORDS:
         return Keyword.OPT_IN_ANSWER if word in _ANSWERS else Keyword.OPT_IN
     return None

@@ -21,6 +21,7 @@ from core.errors import (
 )
 from core.models import Appointment, ReliabilityScore, ServiceAccount, Status, User
 from core.rules import days as day_rules
+from core.rules import limits
 from core.rules import penalty as penalty_rules
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
@@ -560,10 +561,13 @@ async def closable(
     account = await _get_account(service_account_phone)
     query = Appointment.filter(service_account_id=account.id, status=Status.ACTIVE)
     if appointment_id is not None:
+        # Read from a text: an id no row can have is no appointment, not a query.
+        if not limits.is_id(appointment_id):
+            return None
         return await query.filter(id=appointment_id).select_related("user").first()
     today = today_in(account.timezone, now=now or utcnow())
     if position is not None:
-        if position < 1:
+        if not limits.is_position(position):
             return None
         line = await lines.waiting(service_account_id=account.id, day=today, limit=position)
         return line[position - 1] if position <= len(line) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.models import ServiceAccount
+from core.rules import limits
 
 MAX_CANDIDATES = 9
 
@@ -28,21 +29,26 @@ async def find(*, words: Sequence[str], phone: str | None) -> list[ServiceAccoun
             return [account]
     if not words:
         return []
+    # Words come from free text: only what the columns can hold is looked up.
     text = " ".join(words)
-    if len(words) == 1:
+    if len(words) == 1 and limits.is_code(text):
         account = await ServiceAccount.get_or_none(code=text.upper())
         if account is not None:
             return [account]
-    named = list(
-        await ServiceAccount.filter(name__istartswith=text)
-        .order_by("created_at", "id")
-        .limit(MAX_CANDIDATES)
-    )
+    named: list[ServiceAccount] = []
+    if len(text) <= limits.MAX_NAME_COLUMN:
+        named = list(
+            await ServiceAccount.filter(name__istartswith=text)
+            .order_by("created_at", "id")
+            .limit(MAX_CANDIDATES)
+        )
     exact = [a for a in named if a.name.casefold() == text.casefold()]
     if len(exact) == 1:
         return exact
     if named:
         return named
     # "join the queue at spa tomorrow" leaves stray words around the code.
-    codes = {w.upper() for w in words if w.isalnum()}
-    return list(await ServiceAccount.filter(code__in=list(codes)).limit(MAX_CANDIDATES))
+    codes = {w.upper() for w in words if limits.is_code(w)}
+    if not codes:
+        return []
+    return list(await ServiceAccount.filter(code__in=sorted(codes)).limit(MAX_CANDIDATES))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.errors import AlreadyExists
 from core.models import User
 from core.services import directory
 
@@ -14,6 +15,19 @@ async def create_user(*, name: str, phone: str, email: str | None = None) -> Use
     return await directory.create(
         User, label=LABEL, fields={"name": name, "phone": phone, "email": email}
     )
+
+
+async def register(*, phone: str, name: str) -> User:
+    """The user with `phone`, created with `name` if there is none. A user who exists
+    keeps their name: a channel that knows one offers it, it does not rename anyone."""
+    user = await find_user(phone=phone)
+    if user is not None:
+        return user
+    try:
+        return await create_user(name=name, phone=phone)
+    except AlreadyExists:
+        # Registered meanwhile (another channel, the admin API).
+        return await get_user(phone=phone)
 
 
 async def list_users(*, skip: int = 0, limit: int = 100) -> list[User]:

@@ -33,7 +33,7 @@ from core.rules.days import utcnow
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
-from core.services import contacts, outbox
+from core.services import contacts, opt_outs, outbox
 from core.services import inbound as inbound_records
 from core.services.sender import Sender
 from webhooks.sms import replies
@@ -204,10 +204,15 @@ async def _reply(
     body = form.get("Body", "")
     keyword = carrier_keyword(body)
     # Opt-out is honoured whatever the rate limit says. Twilio has already answered
-    # STOP and START itself (and would refuse our reply to STOP with 21610).
+    # STOP and START itself (and would refuse our reply to STOP with 21610), so the
+    # answer to an opt-out is empty TwiML.
     if keyword is Keyword.OPT_OUT:
         await contacts.set_opted_out(phone=phone, opted_out=True)
         log.info("sms from %s: opted out", mask_phone(phone))
+        return ""
+    if keyword is Keyword.OPT_OUT_LEAVE:
+        left = await opt_outs.opt_out_and_leave(phone=phone, now=now)
+        log.info("sms from %s: opted out, left %d line(s)", mask_phone(phone), left)
         return ""
     if keyword in (Keyword.OPT_IN, Keyword.OPT_IN_ANSWER):
         await contacts.set_opted_out(phone=phone, opted_out=False)

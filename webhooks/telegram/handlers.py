@@ -34,8 +34,9 @@ from bot.engine import handle_message
 from bot.senders import DeliveryError, RetryLater
 from core.models import Channel, InboundMessage, ServiceAccount
 from core.rules.days import utcnow
+from core.rules.names import clean_name
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
-from core.services import conversations, outbox
+from core.services import conversations, outbox, users
 from webhooks.telegram import keyboards, links, texts
 from webhooks.telegram.outbound import REPLY_MAX_WAIT, Markup, send_text
 from webhooks.telegram.pacing import Pacer
@@ -113,6 +114,11 @@ class TelegramBot:
         await links.link(chat_id=chat_id, telegram_user_id=user.id, phone=phone)
         log.info("telegram chat %s linked to %s", chat_id, mask_phone(phone))
         account = await ServiceAccount.get_or_none(phone=phone).only("name")
+        if account is None:
+            # The card carries the name Telegram shows: a new customer is not asked again.
+            name = clean_name(" ".join(filter(None, (contact.first_name, contact.last_name))))
+            if name is not None:
+                await users.register(phone=phone, name=name)
         confirmation = (
             texts.LINKED_PROVIDER.format(name=account.name)
             if account is not None
