@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -9,17 +10,20 @@ from aiohttp import web
 
 from bot.dispatcher import Dispatcher
 from bot.senders import Sender
-from core import db
+from core import connectivity, db
 from core.models import Channel
 from core.services.line_pages import PageCache
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
+from webhooks.responses import error
 from webhooks.state import QUEUE_PAGES, SETTINGS
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# /readyz answers 503 when the database takes longer than this to answer SELECT 1.
+READY_TIMEOUT_SECONDS = 1.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -41,13 +45,15 @@ def create_app(settings: Settings) -> web.Application:
     if settings.outbox_dispatcher:
         app.cleanup_ctx.append(_outbox_dispatcher)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     return app
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     # Tortoise is started here and its context closed here, not with its aiohttp
     # helper, which leaves connections open when setup and cleanup run in different tasks.
-    ctx = await db.start(app[SETTINGS].database_url)
+    settings = app[SETTINGS]
+    ctx = await db.start(settings.database_url, connect_timeout=settings.db_connect_timeout)
     try:
         yield
     finally:
@@ -72,4 +78,19 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers HTTP, whatever the database does."""
     return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers a query within READY_TIMEOUT_SECONDS."""
+    try:
+        await asyncio.wait_for(db.ping(), READY_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return error(503, f"Database did not answer within {READY_TIMEOUT_SECONDS:g} s")
+    except Exception as exc:
+        if connectivity.is_outage(exc):
+            return error(503, "Database unavailable")
+        log.exception("readiness check failed")
+        return error(503, "Database check failed")
+    return web.json_response({"status": "ready"})
