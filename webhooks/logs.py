@@ -6,6 +6,7 @@ import logging
 from typing import Any, ClassVar
 
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
@@ -27,8 +28,29 @@ class MaskPhones(logging.Filter):
         return True
 
 
+class BadRequestsInOneLine(logging.Filter):
+    """aiohttp logs each malformed request ("Error handling request from ...") at ERROR
+    with a traceback, so any client could fill the log: make it one WARNING line, what
+    was wrong included (phones masked, cut to a length). Other errors pass untouched."""
+
+    MAX_CHARS = 200
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            what = mask_phones_in(" ".join(str(exc).split()))[: self.MAX_CHARS]
+            record.msg, record.args = "%s: %s", (record.getMessage(), what)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def install_phone_masking() -> None:
     # The access log prints request lines, which carry phones in paths and queries.
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, BadRequestsInOneLine) for f in server.filters):
+        # Before the masking filter, which then sees the message this one writes.
+        server.filters.insert(0, BadRequestsInOneLine())
     for name in ("aiohttp.access", "aiohttp.server", "aiohttp.web"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, MaskPhones) for f in logger.filters):
