@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +18,7 @@ import pytest
 
 from tests.api_helpers import ANN
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+from tests.tcp_proxy import Forwarder, free_port
 
 
 def _waitlist(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:
@@ -274,7 +273,7 @@ def test_a_missing_postgres_role_or_database_fails_at_once_in_one_line(
 
 @pytest.mark.parametrize("command", _COMMANDS, ids=lambda c: c[0])
 def test_a_database_port_that_refuses_is_retried_then_fails_in_one_line(command, tmp_path):
-    url = f"postgres://postgres@127.0.0.1:{_free_port()}/waitlist"
+    url = f"postgres://postgres@127.0.0.1:{free_port()}/waitlist"
     result = _command(*command, env={"DATABASE_URL": url, "DB_CONNECT_TIMEOUT": "2"}, cwd=tmp_path)
     _assert_one_line_failure(result, "not reachable", "DB_CONNECT_TIMEOUT")
     retries = [line for line in result.stderr.splitlines() if "not reachable yet" in line]
@@ -316,12 +315,6 @@ def test_serve_with_workers_stops_them_all_when_the_port_is_in_use(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _get(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
@@ -342,54 +335,14 @@ def _wait_for(predicate, what: str, proc: subprocess.Popen[str], log: Path) -> N
         time.sleep(0.1)
 
 
-class _Forwarder:
-    """A TCP proxy on loopback to the shared PostgreSQL, started when the test says:
-    until then nothing listens on its port, as before a database comes up."""
-
-    def __init__(self, port: int, target: tuple[str, int]) -> None:
-        self.port, self.target = port, target
-        self._server: socket.socket | None = None
-
-    def start(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        assert self._server is not None
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="a network database that comes up late")
 def test_a_server_started_before_its_database_comes_up_waits_for_it(database_url, tmp_path):
     parts = urlsplit(database_url)
-    forwarder = _Forwarder(_free_port(), (parts.hostname or "127.0.0.1", parts.port or 5432))
+    forwarder = Forwarder((parts.hostname or "127.0.0.1", parts.port or 5432))
     late_url = urlunsplit(
         (parts.scheme, f"{parts.username}@127.0.0.1:{forwarder.port}", parts.path, "", "")
     )
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     env = {
         **os.environ,

@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> web.Application:
     for route in app.router.routes():
         # aiohttp takes the handler only as an argument of each add_route; one place
         # here covers every route, those of the channels and the docs included.
-        route._expect_handler = _expect_within_limit  # noqa: SLF001
+        route._expect_handler = _expect_within_limit
     return app
 
 
