@@ -35,7 +35,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
-    logs.install_phone_masking()
+    logs.install_filters()
     app.cleanup_ctx.append(_database)
     docs.setup(app)
     admin.setup(app)

@@ -225,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _run(args)
     except db.StartupError as exc:
         raise SystemExit(f"waitlist: {exc}") from None
+    except KeyboardInterrupt:
+        # Ctrl-C while waiting for the database (or migrating): a stop, not a crash.
+        raise SystemExit(130) from None
 
 
 def _run(args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
+from core import connectivity
 from core.rules.phones import mask_phones_in
 from core.settings import AccessLogMode
 
@@ -45,12 +46,32 @@ class BadRequestsInOneLine(logging.Filter):
         return True
 
 
-def install_phone_masking() -> None:
-    # The access log prints request lines, which carry phones in paths and queries.
+class OutagesInOneLine(logging.Filter):
+    """asyncpg's pool logs each failed attempt to reopen its connections with a
+    traceback; while the database is down that is one line per attempt, reason included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and connectivity.is_outage(exc):
+            record.msg, record.args = "%s: %s", (record.getMessage(), connectivity.describe(exc))
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def install_filters() -> None:
+    """The one-line filters for libraries' failures, then phone masking."""
+    pool = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, OutagesInOneLine) for f in pool.filters):
+        pool.addFilter(OutagesInOneLine())
     server = logging.getLogger("aiohttp.server")
     if not any(isinstance(f, BadRequestsInOneLine) for f in server.filters):
         # Before the masking filter, which then sees the message this one writes.
         server.filters.insert(0, BadRequestsInOneLine())
+    install_phone_masking()
+
+
+def install_phone_masking() -> None:
+    # The access log prints request lines, which carry phones in paths and queries.
     for name in ("aiohttp.access", "aiohttp.server", "aiohttp.web"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, MaskPhones) for f in logger.filters):
@@ -62,7 +83,7 @@ def configure(level: str) -> None:
     # Library loggers at INFO would echo request URLs (with phones and tokens) verbatim.
     for noisy in ("httpx", "telegram", "twilio.http_client", "tortoise", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    install_phone_masking()
+    install_filters()
 
 
 class AccessLog(AbstractAccessLogger):
