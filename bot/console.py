@@ -48,8 +48,8 @@ async def run_chat(
         sink.write(text + "\n")
         sink.flush()
 
-    await db.migrate(settings.database_url)
-    ctx = await db.start(settings.database_url)
+    await db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout)
+    ctx = await db.start(settings.database_url, connect_timeout=settings.db_connect_timeout)
     dispatcher = Dispatcher({Channel.CONSOLE: ConsoleSender(write)}, recipient=phone)
     try:
         await dispatcher.start()

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import sqlite3
 from typing import Any
 from urllib.parse import unquote
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.connection import connections
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import ConfigurationError, DBConnectionError
 from tortoise.migrations.api import migrate as migrate_api
+
+from core import connectivity
+
+log = logging.getLogger(__name__)
 
 MODELS_MODULE = "core.models"
 MIGRATIONS_MODULE = "core.migrations"
@@ -61,6 +73,9 @@ def connection_config(database_url: str) -> dict[str, Any]:
             credentials[key] = float(credentials.get(key, value))
         credentials["maxsize"] = int(credentials.get("maxsize", POOL_MAXSIZE))
         credentials["reset"] = _release
+        # Connection loss is reported as one error, where the connection is known.
+        credentials["connection_class"] = connectivity.Connection
+        credentials["connect"] = connectivity.connect
     return config
 
 
@@ -105,15 +120,102 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 TORTOISE_ORM = tortoise_config("sqlite://waitlist.db")
 
 
-async def start(database_url: str) -> TortoiseContext:
-    return await Tortoise.init(config=tortoise_config(database_url))
+class StartupError(Exception):
+    """The database cannot be used; the message is one line for the operator."""
 
 
-async def migrate(database_url: str) -> None:
-    """Apply every pending migration, then release the connections it opened."""
+def _config_or_fail(database_url: str) -> dict[str, Any]:
+    try:
+        return tortoise_config(database_url)
+    except (ValueError, ConfigurationError) as exc:
+        raise StartupError(f"DATABASE_URL is not usable: {exc}") from None
+
+
+async def _connect(client: BaseDBAsyncClient, connect_timeout: float) -> None:
+    """Open `client`'s connection (pool) now, waiting up to `connect_timeout` seconds
+    for a database that is not up yet; an error that waiting cannot fix fails at once.
+
+    Opening it before the first query also keeps Tortoise from hanging: its connection
+    wrapper takes a lock, then connects, and never releases the lock when connecting
+    fails, so the next query on that connection waited forever.
+    """
+    if isinstance(client, SqliteClient):
+        await _probe_sqlite(client.filename)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + connect_timeout
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await client.create_connection(with_db=True)
+            return
+        except DBConnectionError as exc:
+            # Tortoise's words for a database that does not exist; asyncpg's are clearer.
+            cause = exc.__cause__ or exc
+            raise StartupError(f"cannot use the database: {cause}") from exc
+        except connectivity.DatabaseUnavailable as exc:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise StartupError(
+                    f"the database is not reachable ({connectivity.describe(exc.__cause__ or exc)})"
+                    f"; gave up after {connect_timeout:g} s (DB_CONNECT_TIMEOUT)"
+                ) from exc
+            log.warning(
+                "database not reachable yet (attempt %d: %s); retrying for up to %.0f s more",
+                attempt,
+                connectivity.describe(exc.__cause__ or exc),
+                left,
+            )
+            await asyncio.sleep(min(1.0, left))
+        except Exception as exc:
+            raise StartupError(f"cannot use the database: {connectivity.describe(exc)}") from exc
+
+
+def _open_sqlite(path: str) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA schema_version")  # reads the header: not a database fails
+
+
+async def _probe_sqlite(path: str) -> None:
+    """Open the file with sqlite3 first: when aiosqlite fails to open it, its worker
+    thread calls back into the event loop after `asyncio.run` has closed it, and dies
+    with a traceback of its own."""
+    try:
+        await asyncio.to_thread(_open_sqlite, path)
+    except sqlite3.Error as exc:
+        raise StartupError(f"cannot open the SQLite database {path}: {exc}") from None
+
+
+async def _connect_all(ctx: TortoiseContext, connect_timeout: float) -> None:
+    for client in ctx.connections.all():
+        await _connect(client, connect_timeout)
+
+
+async def start(database_url: str, *, connect_timeout: float = 0.0) -> TortoiseContext:
+    """Start Tortoise with every connection open; StartupError if the database cannot
+    be used (after waiting up to `connect_timeout` seconds for one that is not up)."""
+    ctx = await Tortoise.init(config=_config_or_fail(database_url))
+    try:
+        await _connect_all(ctx, connect_timeout)
+    except BaseException:
+        await ctx.close_connections()
+        raise
+    return ctx
+
+
+async def migrate(database_url: str, *, connect_timeout: float = 0.0) -> None:
+    """Apply every pending migration, then release the connections it opened
+    (StartupError as for `start`)."""
+    config = _config_or_fail(database_url)
     async with TortoiseContext() as ctx:
-        await ctx.init(config=tortoise_config(database_url))
-        await migrate_api(config=tortoise_config(database_url))
+        await ctx.init(config=config)
+        await _connect_all(ctx, connect_timeout)
+        await migrate_api(config=config)
+
+
+async def ping() -> None:
+    """One `SELECT 1` on the default connection: the database answers queries."""
+    await connections.get("default").execute_query("SELECT 1")
 
 
 async def connection_budget(database_url: str, *, processes: int) -> tuple[int, int] | None:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite://waitlist.db"
+    # Seconds start-up waits for a database that refuses connections (not up yet)
+    # before giving up; errors that waiting cannot fix fail at once.
+    db_connect_timeout: Annotated[float, Field(ge=0)] = 30.0
     admin_api_token: SecretStr | None = None
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http import HttpVersion11
 
 from bot.dispatcher import Dispatcher
 from bot.senders import Sender
-from core import db
+from core import connectivity, db
 from core.models import Channel
 from core.services.line_pages import PageCache
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
+from webhooks.responses import error
 from webhooks.state import QUEUE_PAGES, SETTINGS
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# /readyz answers 503 when the database takes longer than this to answer SELECT 1.
+READY_TIMEOUT_SECONDS = 1.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -30,7 +35,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
-    logs.install_phone_masking()
+    logs.install_filters()
     app.cleanup_ctx.append(_database)
     docs.setup(app)
     admin.setup(app)
@@ -41,13 +46,34 @@ def create_app(settings: Settings) -> web.Application:
     if settings.outbox_dispatcher:
         app.cleanup_ctx.append(_outbox_dispatcher)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    for route in app.router.routes():
+        # aiohttp takes the handler only as an argument of each add_route; one place
+        # here covers every route, those of the channels and the docs included.
+        route._expect_handler = _expect_within_limit
     return app
+
+
+async def _expect_within_limit(request: web.Request) -> web.StreamResponse | None:
+    """`Expect: 100-continue`: a body announced over the limit is refused at once (413)
+    instead of invited with `100 Continue` and refused once sent."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        return error(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
+    expect = request.headers.get(hdrs.EXPECT, "")
+    if expect.lower() != "100-continue":
+        return error(417, f"Unknown Expect: {expect}")
+    if request.version == HttpVersion11:
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the response proper has not started
+    return None
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     # Tortoise is started here and its context closed here, not with its aiohttp
     # helper, which leaves connections open when setup and cleanup run in different tasks.
-    ctx = await db.start(app[SETTINGS].database_url)
+    settings = app[SETTINGS]
+    ctx = await db.start(settings.database_url, connect_timeout=settings.db_connect_timeout)
     try:
         yield
     finally:
@@ -72,4 +98,19 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers HTTP, whatever the database does."""
     return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers a query within READY_TIMEOUT_SECONDS."""
+    try:
+        await asyncio.wait_for(db.ping(), READY_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return error(503, f"Database did not answer within {READY_TIMEOUT_SECONDS:g} s")
+    except Exception as exc:
+        if connectivity.is_outage(exc):
+            return error(503, "Database unavailable")
+        log.exception("readiness check failed")
+        return error(503, "Database check failed")
+    return web.json_response({"status": "ready"})

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import logging
 import multiprocessing
+import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from multiprocessing.connection import wait
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -70,6 +75,16 @@ async def _stop_once_on_signal(app: web.Application) -> None:
         loop.add_signal_handler(sig, stop, sig)
 
 
+def _log_listening(banner: str) -> None:
+    """run_app's `print`: it names each site once bound, so `--port 0` shows the port
+    the kernel chose."""
+    log.info("listening on %s", ", ".join(re.findall(r"\w+://\S+(?<!,)", banner)) or banner)
+
+
+# Binding errors that are the operator's to fix: say which address, in one line.
+_BIND_ERRNOS = {errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL}
+
+
 def _serve_one(settings: Settings, reuse_port: bool) -> None:
     from webhooks.app import create_app
 
@@ -79,17 +94,27 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
     # then stops what has started, and the stop of a started worker is never cut short.
     app.on_startup.insert(0, _stop_once_on_signal)
     app.on_startup.append(_settle_garbage_collector)
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        reuse_port=reuse_port or None,
-        print=None,
-        # Signals are ours (see StopOnce); before start-up begins, Ctrl-C is
-        # Python's KeyboardInterrupt, which run_app also takes as a stop.
-        handle_signals=False,
-        **logs.access_log_options(settings.access_log),
-    )
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            reuse_port=reuse_port or None,
+            print=_log_listening,
+            # Signals are ours (see StopOnce); before start-up begins, Ctrl-C is
+            # Python's KeyboardInterrupt, which run_app also takes as a stop.
+            handle_signals=False,
+            **logs.access_log_options(settings.access_log),
+        )
+    except db.StartupError as exc:
+        raise SystemExit(f"waitlist: {exc}") from None
+    except OSError as exc:
+        if exc.errno not in _BIND_ERRNOS:
+            raise
+        raise SystemExit(
+            f"waitlist: cannot listen on {settings.host}:{settings.port}: "
+            f"{os.strerror(exc.errno or 0)}"
+        ) from None
 
 
 def _warn_if_pools_outgrow_the_server(database_url: str, workers: int) -> None:
@@ -122,36 +147,66 @@ def serve(settings: Settings, *, migrate: bool, workers: int) -> None:
             )
         log.warning("ADMIN_API_TOKEN is not set: the admin API is open to anyone on this machine")
     if migrate:
-        asyncio.run(db.migrate(settings.database_url))
+        asyncio.run(db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout))
         log.info("migrations applied")
     _warn_if_pools_outgrow_the_server(settings.database_url, workers)
-    log.info("listening on http://%s:%d with %d worker(s)", settings.host, settings.port, workers)
     if workers == 1:
         _serve_one(settings, reuse_port=False)
         return
+    log.info("starting %d workers on %s port %d", workers, settings.host, settings.port)
     # Several processes share the port (SO_REUSEPORT); the kernel spreads connections.
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_serve_one, args=(settings, True)) for _ in range(workers)]
     for proc in procs:
         proc.start()
+    stopping = False
 
     def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         for proc in procs:
             if proc.is_alive():
                 proc.terminate()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    for proc in procs:
-        proc.join()
+    # A worker that fails (it could not start) takes the others down: half a server
+    # that looks up is worse than none. Its own message is already on stderr.
+    running = list(procs)
+    while running:
+        for sentinel in wait([p.sentinel for p in running]):
+            proc = next(p for p in running if p.sentinel == sentinel)
+            proc.join()
+            running.remove(proc)
+            if proc.exitcode and not stopping:
+                _stop(signal.SIGTERM, None)
+    failed = [p.exitcode for p in procs if p.exitcode and p.exitcode > 0]
+    if failed:
+        raise SystemExit(failed[0])
+
+
+def _version() -> str:
+    try:
+        return version("waitlist")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waitlist", description="Waitlist server and tools")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="apply migrations and run the server")
-    p_serve.add_argument("--host")
-    p_serve.add_argument("--port", type=int)
+    defaults = Settings.model_fields
+    p_serve.add_argument(
+        "--host",
+        help=f"address to listen on (default: HOST, else {defaults['host'].default})",
+    )
+    p_serve.add_argument(
+        "--port",
+        type=int,
+        help=f"port to listen on, 0 for any free one (default: PORT, else {defaults['port'].default})",
+    )
     p_serve.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
     p_serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     sub.add_parser("migrate", help="apply pending migrations and exit")
@@ -166,15 +221,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    try:
+        _run(args)
+    except db.StartupError as exc:
+        raise SystemExit(f"waitlist: {exc}") from None
+    except KeyboardInterrupt:
+        # Ctrl-C while waiting for the database (or migrating): a stop, not a crash.
+        raise SystemExit(130) from None
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "serve":
         if args.workers < 1:
             raise SystemExit("waitlist: --workers must be at least 1")
         settings = _load_settings(host=args.host, port=args.port)
+        if settings.port == 0 and args.workers > 1:
+            raise SystemExit("waitlist: port 0 needs --workers 1 (each worker would pick its own)")
         serve(settings, migrate=not args.no_migrate, workers=args.workers)
     elif args.command == "migrate":
         settings = _load_settings()
         logs.configure(settings.log_level)
-        asyncio.run(db.migrate(settings.database_url))
+        asyncio.run(db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout))
         print("migrations applied")
     elif args.command == "chat":
         _chat(_load_settings(), args.phone)
@@ -191,7 +258,7 @@ def _chat(settings: Settings, phone: str) -> None:
         raise SystemExit(f"waitlist: --phone: {exc}") from None
     from bot.console import run_chat
 
-    asyncio.run(db.migrate(settings.database_url))
+    asyncio.run(db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout))
     asyncio.run(run_chat(settings=settings, phone=normalized))
 
 

@@ -126,6 +126,7 @@ def build_spec(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, defs)
+    paths.update(_probe_paths(refs[ErrorOut]))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -139,6 +140,48 @@ def build_spec(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
+    }
+
+
+def _probe_paths(error_ref: dict[str, Any]) -> dict[str, Any]:
+    """/healthz and /readyz, open without the token (load balancers send none)."""
+
+    def status(value: str, description: str) -> dict[str, Any]:
+        schema = {
+            "type": "object",
+            "properties": {"status": {"const": value}},
+            "required": ["status"],
+        }
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+    def probe(name: str, summary: str, responses: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "get": {
+                "summary": summary,
+                "tags": ["operations"],
+                "operationId": f"get_{name}",
+                "security": [],
+                "responses": responses,
+            }
+        }
+
+    return {
+        "/healthz": probe(
+            "healthz",
+            "Liveness: the process answers, whatever the database does",
+            {"200": status("ok", "The process is up")},
+        ),
+        "/readyz": probe(
+            "readyz",
+            "Readiness: the database answers SELECT 1 within 1 s",
+            {
+                "200": status("ready", "Ready to serve"),
+                "503": {
+                    "description": "The database does not answer",
+                    "content": {"application/json": {"schema": error_ref}},
+                },
+            },
+        ),
     }
 
 

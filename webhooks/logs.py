@@ -6,9 +6,11 @@ import logging
 from typing import Any, ClassVar
 
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
+from core import connectivity
 from core.rules.phones import mask_phones_in
 from core.settings import AccessLogMode
 
@@ -27,6 +29,47 @@ class MaskPhones(logging.Filter):
         return True
 
 
+class BadRequestsInOneLine(logging.Filter):
+    """aiohttp logs each malformed request ("Error handling request from ...") at ERROR
+    with a traceback, so any client could fill the log: make it one WARNING line, what
+    was wrong included (phones masked, cut to a length). Other errors pass untouched."""
+
+    MAX_CHARS = 200
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            what = mask_phones_in(" ".join(str(exc).split()))[: self.MAX_CHARS]
+            record.msg, record.args = "%s: %s", (record.getMessage(), what)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+class OutagesInOneLine(logging.Filter):
+    """asyncpg's pool logs each failed attempt to reopen its connections with a
+    traceback; while the database is down that is one line per attempt, reason included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and connectivity.is_outage(exc):
+            record.msg, record.args = "%s: %s", (record.getMessage(), connectivity.describe(exc))
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def install_filters() -> None:
+    """The one-line filters for libraries' failures, then phone masking."""
+    pool = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, OutagesInOneLine) for f in pool.filters):
+        pool.addFilter(OutagesInOneLine())
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, BadRequestsInOneLine) for f in server.filters):
+        # Before the masking filter, which then sees the message this one writes.
+        server.filters.insert(0, BadRequestsInOneLine())
+    install_phone_masking()
+
+
 def install_phone_masking() -> None:
     # The access log prints request lines, which carry phones in paths and queries.
     for name in ("aiohttp.access", "aiohttp.server", "aiohttp.web"):
@@ -40,7 +83,7 @@ def configure(level: str) -> None:
     # Library loggers at INFO would echo request URLs (with phones and tokens) verbatim.
     for noisy in ("httpx", "telegram", "twilio.http_client", "tortoise", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    install_phone_masking()
+    install_filters()
 
 
 class AccessLog(AbstractAccessLogger):

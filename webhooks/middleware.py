@@ -10,8 +10,8 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
-from tortoise.exceptions import DBConnectionError
 
+from core import connectivity
 from core.errors import (
     AlreadyExists,
     DomainError,
@@ -39,21 +39,15 @@ _STATUS_OF: dict[type[DomainError], int] = {
 
 # Paths that stay open without the admin token: docs, health, and the channel
 # webhooks, which authenticate with their own signatures.
-_PUBLIC_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/healthz", "/static/", "/webhooks/")
-
-_UNAVAILABLE = (
-    DBConnectionError,
-    ConnectionError,
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    # The database was dropped or renamed under a running server.
-    asyncpg.InvalidCatalogNameError,
+_PUBLIC_PREFIXES = (
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/static/",
+    "/webhooks/",
 )
-
 
 # Another transaction's change collided with this one and PostgreSQL gave way on ours
 # (rare: e.g. two deletions each spanning several lines, see migration 0008). Nothing
@@ -77,10 +71,47 @@ def _status_of(exc: DomainError) -> int:
     return 400
 
 
+def _client_hung_up(request: web.Request, exc: BaseException) -> bool:
+    """The client closed its connection (say, mid-body): nobody is left to answer.
+
+    aiohttp raises ConnectionResetError (ClientConnectionResetError) from a read of
+    the body of a dropped client; the connection is gone, which tells it apart from a
+    reset anywhere else.
+    """
+    transport = request.transport
+    return isinstance(exc, ConnectionResetError) and (transport is None or transport.is_closing())
+
+
+async def _once_more_if_nothing_was_written(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """Run the handler; if it lost its database connection before anything could have
+    been committed, run it once more (the pool opens a fresh connection).
+
+    Only for the admin API: a channel's handler can have sent a message before it
+    failed, and Twilio and Telegram deliver again on their own.
+    """
+    if request.path.startswith("/webhooks/"):
+        return await handler(request)
+    with connectivity.watching_commits() as watch:
+        try:
+            return await handler(request)
+        except Exception as exc:
+            if watch.may_have_committed or not connectivity.is_outage(exc):
+                raise
+            log.warning(
+                "database connection lost before %s %s wrote anything (%s); retrying once",
+                request.method,
+                mask_phones_in(request.path),
+                connectivity.describe(exc),
+            )
+    return await handler(request)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        return await handler(request)
+        return await _once_more_if_nothing_was_written(request, handler)
     except DomainError as exc:
         return error(_status_of(exc), exc.message)
     except RequestInvalid as exc:
@@ -98,7 +129,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         raise
     except Exception as exc:
         where = mask_phones_in(request.path)
-        if _caused_by(exc, _UNAVAILABLE):
+        if _client_hung_up(request, exc):
+            log.info("client closed the connection during %s %s", request.method, where)
+            return error(400, "The connection closed before the request was complete")
+        if connectivity.is_outage(exc):
             log.warning("database unavailable for %s %s: %r", request.method, where, exc)
             return error(503, "Database unavailable, try again shortly")
         if _caused_by(exc, _COLLIDED):

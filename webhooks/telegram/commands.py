@@ -128,7 +128,7 @@ async def run_poll(settings: Settings) -> None:
 
     if settings.telegram_bot_token is None:
         raise SystemExit("waitlist: TELEGRAM_BOT_TOKEN is not set")
-    await db.migrate(settings.database_url)
+    await db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout)
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()
