@@ -124,6 +124,11 @@ class StartupError(Exception):
     """The database cannot be used; the message is one line for the operator."""
 
 
+class MigrationRefused(StartupError):
+    """A migration met stored data it cannot carry forward unchanged; nothing of it was
+    applied, and the message says what to fix before migrating again."""
+
+
 def _config_or_fail(database_url: str) -> dict[str, Any]:
     try:
         return tortoise_config(database_url)

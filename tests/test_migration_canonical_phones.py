@@ -6,8 +6,11 @@ filled by plain SQL with the spellings the old check let in."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +206,27 @@ async def test_the_same_phone_on_two_channels_is_no_clash(fresh_url):
     await sql(fresh_url, rate(1, "sms", "+14155550101\n"), rate(2, "telegram", "+14155550101"))
     await migrate(fresh_url)
     assert (await phones(fresh_url))["inbound_rates"] == ["+14155550101", "+14155550101"]
+
+
+async def test_waitlist_migrate_reports_a_clash_in_one_line_without_a_traceback(
+    fresh_url, tmp_path
+):
+    await migrate(fresh_url, target="models.0009_hardening")
+    await sql(fresh_url, user(1, "+14155550101"), user(2, "+1 415 555 0101"))
+
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "waitlist"), "migrate"],
+        env={**os.environ, "DATABASE_URL": fresh_url},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("waitlist: Cannot make stored phones canonical"), result.stderr
+    assert "users: rows id 1 " in last
+    assert " and id 2 " in last

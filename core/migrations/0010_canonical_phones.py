@@ -25,6 +25,7 @@ from typing import Any
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
+from core.db import MigrationRefused
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.regions import FALLBACK_REGION, effective_country
 
@@ -53,7 +54,7 @@ _MAYBE_NOT_CANONICAL = {
 }
 
 
-class PhoneClash(Exception):
+class PhoneClash(MigrationRefused):
     """Two rows of a unique column would have the same canonical phone."""
 
 
