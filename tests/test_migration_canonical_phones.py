@@ -5,6 +5,7 @@ filled by plain SQL with the spellings the old check let in."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -214,7 +215,8 @@ async def test_waitlist_migrate_reports_a_clash_in_one_line_without_a_traceback(
     await migrate(fresh_url, target="models.0009_hardening")
     await sql(fresh_url, user(1, "+14155550101"), user(2, "+1 415 555 0101"))
 
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         [str(Path(sys.executable).parent / "waitlist"), "migrate"],
         env={**os.environ, "DATABASE_URL": fresh_url},
         cwd=tmp_path,
