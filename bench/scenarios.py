@@ -234,6 +234,7 @@ async def scenario_history(bench: Bench, server: servers.Server, provider: Provi
     the only difference between them is the past.
     """
     o = bench.options
+    await bench.seeder.open_far_ahead(provider)
     # Keys here are days, which cost nothing to prepare; each subject runs alone, so
     # it gets the same budget a booking run gets.
     budget = int(o.max_rps * max(o.seconds, o.warmup))

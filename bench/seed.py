@@ -86,6 +86,10 @@ def history_rows(
     return rows, score
 
 
+# Past any day a bench books; the calendar's end (9999-12-31) bounds it in the server.
+FAR_AHEAD_DAYS = 3_000_000
+
+
 class Seeder(ABC):
     """One database's seeding; the scenarios only speak to this."""
 
@@ -112,6 +116,23 @@ class Seeder(ABC):
     @abstractmethod
     async def analyze(self) -> None:
         """Refresh planner statistics, as autovacuum would on a database in use."""
+
+    @abstractmethod
+    async def execute(self, sql: str) -> None:
+        """Run one statement written to run on both databases."""
+
+    @abstractmethod
+    async def has_column(self, table: str, column: str) -> bool: ...
+
+    async def open_far_ahead(self, provider: Provider) -> None:
+        """Let `provider` take bookings as far ahead as the calendar goes: the history
+        scenario books a new day per request, years ahead. A build from before booking
+        horizons has neither the column nor the limit."""
+        if await self.has_column("service_accounts", "booking_horizon_days"):
+            await self.execute(
+                f"UPDATE service_accounts SET booking_horizon_days = {FAR_AHEAD_DAYS}"
+                f" WHERE id = {int(provider.id)}"
+            )
 
     @abstractmethod
     async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -234,6 +255,18 @@ class PostgresSeeder(Seeder):
     async def scalar(self, sql: str) -> Any:
         return await self._conn.fetchval(sql)
 
+    async def execute(self, sql: str) -> None:
+        await self._conn.execute(sql)
+
+    async def has_column(self, table: str, column: str) -> bool:
+        found = await self._conn.fetchval(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = $1 AND column_name = $2",
+            table,
+            column,
+        )
+        return bool(found)
+
     async def analyze(self) -> None:
         await self._conn.execute("ANALYZE")
 
@@ -316,6 +349,14 @@ class SqliteSeeder(Seeder):
     async def scalar(self, sql: str) -> Any:
         row = self._db.execute(sql).fetchone()
         return None if row is None else row[0]
+
+    async def execute(self, sql: str) -> None:
+        with self._db:
+            self._db.execute(sql)
+
+    async def has_column(self, table: str, column: str) -> bool:
+        rows = self._db.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()
+        return any(name == column for (name,) in rows)
 
     async def analyze(self) -> None:
         with self._db:
