@@ -106,14 +106,22 @@ def api_env(bench: Bench, port: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def api_server(bench: Bench, *, workers: int = 1) -> Iterator[servers.Server]:
+def api_server(
+    bench: Bench, *, workers: int = 1, before: list[str] | None = None
+) -> Iterator[servers.Server]:
+    """`waitlist serve`, or with `before` the build before's, which serves the schema
+    this build migrated without migrating it."""
     port = servers.free_port()
-    command = [*servers.waitlist_command(), "serve", "--port", str(port)]
+    if before is None:
+        command = [*servers.waitlist_command(), "serve", "--port", str(port)]
+        name, title = f"api-{workers}w", f"waitlist serve ({bench.label}, {workers} process(es))"
+    else:
+        command = [*before, "serve", "--no-migrate", "--port", str(port)]
+        name, title = "api-before", f"build before ({bench.label}, {workers} process(es))"
     if workers > 1:
         command += ["--workers", str(workers)]
-    name = f"api-{workers}w"
     with servers.running(
-        f"waitlist serve ({bench.label}, {workers} process(es))",
+        title,
         command,
         port=port,
         env=api_env(bench, port),

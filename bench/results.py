@@ -39,6 +39,8 @@ class Report:
     # What bounded `waitlist serve --workers 2` on this machine (targets.scale_out_bound).
     scale_out: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # This build against the build before (BENCH_BEFORE), scenario by scenario.
+    before: list[str] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def row(self, key: str) -> Row | None:
@@ -58,7 +60,7 @@ def _verdict(met: bool | None) -> str:
     return {True: "met", False: "**missed**", None: ""}[met]
 
 
-def _cpu(result: WrkResult) -> str:
+def cpu_per_request(result: WrkResult) -> str:
     """Server and database CPU per request: what the figure costs, whatever else ran."""
     if result.cpu is None or not result.requests:
         return ""
@@ -85,7 +87,7 @@ def table(rows: list[Row]) -> str:
         errors = str(r.errors) + (" (keys ran out)" if r.exhausted else "")
         lines.append(
             f"| {row.scenario} | {row.database} | {row.processes} | {r.rps:,.0f} | "
-            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {errors} | {_cpu(r)} | {ratio} | {row.target} | "
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {errors} | {cpu_per_request(r)} | {ratio} | {row.target} | "
             f"{_verdict(row.met)} |"
         )
     return "\n".join(lines)
@@ -128,6 +130,16 @@ def markdown(report: Report) -> str:
         "",
         table(report.rows),
         "",
+        *(
+            [
+                "## Against the build before (BENCH_BEFORE, same rounds, alternating)",
+                "",
+                *[f"- {line}" for line in report.before],
+                "",
+            ]
+            if report.before
+            else []
+        ),
         "## Memory (VmRSS of the server processes after their runs)",
         "",
         *[f"- {line}" for line in report.memory],

@@ -34,6 +34,7 @@ from bench.context import (
 from bench.machine import collect
 from bench.results import Report, Row
 from bench.scenarios import (
+    BEFORE_SUFFIX,
     QUEUE_CHANGING_LABEL,
     QUEUE_LABEL,
     Contender,
@@ -49,7 +50,7 @@ from bench.scenarios import (
     workers_supported,
 )
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder
-from bench.targets import judge, judge_memory, scale_out_bound
+from bench.targets import against_before, judge, judge_memory, scale_out_bound
 
 SCENARIOS = ("booking", "queue", "history", "sms", "freetext", "scaleout")
 PG_DATABASE = "waitlist_bench"
@@ -89,25 +90,45 @@ async def run_database(
         api = stack.enter_context(api_server(bench))
         base = stack.enter_context(baseline_server(bench)) if postgres else None
         scale = stack.enter_context(api_server(bench, workers=2)) if scale_out else None
+        before_command = servers.before_command()
+        before = (
+            stack.enter_context(api_server(bench, before=before_command))
+            if before_command
+            else None
+        )
 
         bookers = []
         if base and "booking" in only:
             bookers.append(Contender("baseline", "Booking, raw asyncpg baseline", base))
         if "booking" in only or scale:
             bookers.append(Contender("booking", "Booking, distinct users", api))
+        if before and "booking" in only:
+            bookers.append(
+                Contender("booking-before", "Booking, distinct users" + BEFORE_SUFFIX, before)
+            )
         if scale:
             bookers.append(Contender("scaleout", "Booking, 2 processes", scale, processes=2))
         if bookers:
             await scenario_booking(bench, provider, bookers)
         if queue_path is not None:
             readers = [Contender("queue", QUEUE_LABEL, api)]
+            if before:
+                readers.append(Contender("queue-before", QUEUE_LABEL + BEFORE_SUFFIX, before))
             if base:
                 readers.insert(
                     0, Contender("queue-baseline", QUEUE_LABEL + ", raw asyncpg baseline", base)
                 )
             await scenario_queue(bench, queue_path, readers)
             assert queue_provider is not None
+            # The last contender's server books: this build's.
             changing = [Contender("queue-changing", QUEUE_CHANGING_LABEL, api)]
+            if before:
+                changing.insert(
+                    0,
+                    Contender(
+                        "queue-changing-before", QUEUE_CHANGING_LABEL + BEFORE_SUFFIX, before
+                    ),
+                )
             if base:
                 changing.insert(
                     0,
@@ -122,14 +143,16 @@ async def run_database(
             history_provider = await seeder.provider("+19990000003", "Bench history provider")
             await scenario_history(bench, api, history_provider)
         if postgres and "sms" in only:
-            await scenario_sms(bench, api)
+            await scenario_sms(bench, api, before)
         if postgres and "freetext" in only:
-            await scenario_freetext(bench, api)
+            await scenario_freetext(bench, api, before)
         if scale:
             await scaleout_checks(bench, scale, outbox_before)
             record_memory(bench, scale, "its runs")
         if base:
             record_memory(bench, base, "its runs", api=False)
+        if before:
+            record_memory(bench, before, "its runs", api=False)
         record_memory(bench, api, "its runs")
 
 
@@ -235,6 +258,7 @@ async def main_async(options: Options) -> Report:
     judge(report)
     judge_memory(report)
     report.scale_out = scale_out_bound(report)
+    report.before = against_before(report)
     return report
 
 
@@ -251,10 +275,13 @@ ROW_ORDER = (
 )
 
 
-def display_order(row: Row) -> tuple[int, int]:
-    """PostgreSQL first; each reference row just above the row measured against it."""
+def display_order(row: Row) -> tuple[int, int, int]:
+    """PostgreSQL first; each reference row just above the row measured against it, and
+    the build before's row just below this build's."""
     database, _, key = row.key.partition(":")
-    return (database != "PostgreSQL", ROW_ORDER.index(key) if key in ROW_ORDER else len(ROW_ORDER))
+    main, before = key.removesuffix("-before"), key.endswith("-before")
+    place = ROW_ORDER.index(main) if main in ROW_ORDER else len(ROW_ORDER)
+    return (database != "PostgreSQL", place, int(before))
 
 
 def main(argv: list[str] | None = None) -> None:

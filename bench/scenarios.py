@@ -310,41 +310,47 @@ async def sms_route_answers(bench: Bench, server: servers.Server, key: str, labe
 
 async def run_sms(
     bench: Bench,
-    server: servers.Server,
+    targets: list[tuple[str, servers.Server]],
     customers: list[str],
     *,
-    key: str,
     bodies: Callable[[int, int], list[str]],
-) -> list[wrk.WrkResult]:
+) -> list[list[wrk.WrkResult]]:
     """Signed deliveries from `customers` in turn, `bodies(count, first_sid)` their texts,
-    a fresh MessageSid each, replayed by wrk: a warm-up, then the measured runs."""
+    a fresh MessageSid each, replayed by wrk at each (key, server) in the same rounds:
+    a warm-up, then the measured runs. The servers share the database, so no two runs
+    send one MessageSid."""
     o = bench.options
-    files: dict[str, list[Path]] = {"warmup": [], "run": []}
     next_sid = 1
-    for phase, seconds, count in (("warmup", o.warmup, 1), ("run", o.seconds, o.repeat)):
-        for n in range(count):
-            path = OUT / f"{key}-{bench.label.lower()}-{phase}-{n}.txt"
-            lines = int(o.max_rps * seconds)
-            twilio_payloads.write(
-                path,
-                count=lines,
-                first_sid=next_sid,
-                customers=customers,
-                to_phone=TWILIO_NUMBER,
-                body="",
-                bodies=bodies(lines, next_sid),
-                auth_token=bench.twilio_token,
-                account_sid=TWILIO_ACCOUNT_SID,
-                public_base_url=server.url,
-            )
-            next_sid += lines
-            files[phase].append(path)
 
-    def args_for(phase: str) -> list[str]:
-        return [str(files[phase].pop(0)), twilio_payloads.SMS_PATH]
+    def subject(key: str, server: servers.Server) -> Subject:
+        nonlocal next_sid
+        files: dict[str, list[Path]] = {"warmup": [], "run": []}
+        for phase, seconds, count in (("warmup", o.warmup, 1), ("run", o.seconds, o.repeat)):
+            for n in range(count):
+                path = OUT / f"{key}-{bench.label.lower()}-{phase}-{n}.txt"
+                lines = int(o.max_rps * seconds)
+                twilio_payloads.write(
+                    path,
+                    count=lines,
+                    first_sid=next_sid,
+                    customers=customers,
+                    to_phone=TWILIO_NUMBER,
+                    body="",
+                    bodies=bodies(lines, next_sid),
+                    auth_token=bench.twilio_token,
+                    account_sid=TWILIO_ACCOUNT_SID,
+                    public_base_url=server.url,
+                )
+                next_sid += lines
+                files[phase].append(path)
 
-    (runs,) = await asyncio.to_thread(measure, bench, "sms.lua", [Subject(key, server, args_for)])
-    return runs
+        def args_for(phase: str) -> list[str]:
+            return [str(files[phase].pop(0)), twilio_payloads.SMS_PATH]
+
+        return Subject(key, server, args_for)
+
+    subjects = [subject(key, server) for key, server in targets]
+    return await asyncio.to_thread(measure, bench, "sms.lua", subjects)
 
 
 SMS_LABEL = "SMS webhook, STATUS from 1,000 customers"
@@ -352,19 +358,42 @@ FREETEXT_LABEL = "SMS webhook, free text from 1,000 customers (names, typos, sen
 FREETEXT_PROVIDER_PHONE = "+19990000901"
 
 
-async def scenario_sms(bench: Bench, server: servers.Server) -> None:
+async def scenario_sms(
+    bench: Bench, server: servers.Server, before: servers.Server | None = None
+) -> None:
     echo("SMS webhook (STATUS)")
     if not await sms_route_answers(bench, server, "sms", SMS_LABEL):
         return
     customers = await sms_customers(bench)
     await sms_check(bench, server, customers[0])
-    runs = await run_sms(
-        bench, server, customers, key="sms", bodies=lambda count, _: ["STATUS"]
-    )
-    add_row(bench, "sms", SMS_LABEL, runs)
+    targets = with_before("sms", server, before)
+    runs = await run_sms(bench, targets, customers, bodies=lambda count, _: ["STATUS"])
+    add_rows(bench, targets, SMS_LABEL, runs)
 
 
-async def scenario_freetext(bench: Bench, server: servers.Server) -> None:
+def with_before(
+    key: str, server: servers.Server, before: servers.Server | None
+) -> list[tuple[str, servers.Server]]:
+    """The (row key, server) pairs of a scenario: this build's, and the build before's."""
+    return [(key, server)] + ([(f"{key}-before", before)] if before else [])
+
+
+def add_rows(
+    bench: Bench,
+    targets: list[tuple[str, servers.Server]],
+    label: str,
+    runs: list[list[wrk.WrkResult]],
+) -> None:
+    for (key, _), result in zip(targets, runs, strict=True):
+        add_row(bench, key, label + (BEFORE_SUFFIX if key.endswith("-before") else ""), result)
+
+
+BEFORE_SUFFIX = ", build before"
+
+
+async def scenario_freetext(
+    bench: Bench, server: servers.Server, before: servers.Server | None = None
+) -> None:
     """Free text from 1,000 waiting customers; none of it changes a line."""
     echo("SMS webhook (free text)")
     if not await sms_route_answers(bench, server, "freetext", FREETEXT_LABEL):
@@ -372,16 +401,20 @@ async def scenario_freetext(bench: Bench, server: servers.Server) -> None:
     customers = await sms_customers(
         bench, provider_phone=FREETEXT_PROVIDER_PHONE, name="Bench free-text provider", code="FREE"
     )
-    for body, needle in (("am I next?", "ahead"), ("Jonathan Smithers", "Try JOIN"), ("👍", "JOIN")):
+    for body, needle in (
+        ("am I next?", "ahead"),
+        ("Jonathan Smithers", "Try JOIN"),
+        ("👍", "JOIN"),
+    ):
         await sms_check(bench, server, customers[0], body=body, needle=needle)
+    targets = with_before("freetext", server, before)
     runs = await run_sms(
         bench,
-        server,
+        targets,
         customers,
-        key="freetext",
         bodies=lambda count, first_sid: freetext.texts(count, seed=first_sid),
     )
-    add_row(bench, "freetext", FREETEXT_LABEL, runs)
+    add_rows(bench, targets, FREETEXT_LABEL, runs)
 
 
 async def sms_check(

@@ -40,6 +40,14 @@ def waitlist_command() -> list[str]:
     return [str(script)]
 
 
+def before_command() -> list[str] | None:
+    """BENCH_BEFORE: a command line that behaves like `waitlist`, of the build a change
+    is measured against. Its server then runs beside this build's on the same database
+    and is measured in the same alternating rounds (booking, queue reads, SMS)."""
+    command = os.environ.get("BENCH_BEFORE", "").split()
+    return command or None
+
+
 @dataclass
 class Server:
     name: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 
-from bench.results import Report, Row
+from bench.results import Report, Row, cpu_per_request
 from bench.wrk import WrkResult
 
 RSS_LIMIT_MB = 150
@@ -128,3 +128,26 @@ def scale_out_bound(report: Report) -> list[str]:
         f"With every one of the {cores} cores busy at the 2-process cost, the machine serves "
         f"at most {ceiling:,.0f}/s: {ceiling / a.rps:.2f}× the 1-process figure",
     ]
+
+
+def against_before(report: Report) -> list[str]:
+    """This build over the build before, per scenario: throughput from round-by-round
+    ratios (the two ran in the same rounds), and the CPU each spent per request."""
+    lines = []
+    for before in report.rows:
+        if not before.key.endswith("-before") or before.result is None:
+            continue
+        before.target = "reference: the build before"
+        now = report.row(before.key.removesuffix("-before"))
+        if now is None or now.result is None:
+            continue
+        ratio = paired_ratio(now, before)
+        verdict = "ok" if ratio >= 0.95 else "**below 0.95×**"
+        lines.append(
+            f"{now.scenario} ({now.database}): {ratio:.2f}× the build before's throughput "
+            f"(runs: {', '.join(f'{a.rps:,.0f}/{b.rps:,.0f}' for a, b in zip(now.runs, before.runs, strict=False))}); "
+            f"p99 {now.result.p99_ms:.1f} against {before.result.p99_ms:.1f} ms; "
+            f"CPU ms/request server / DB {cpu_per_request(now.result)} against "
+            f"{cpu_per_request(before.result)} — {verdict}"
+        )
+    return lines
