@@ -11,10 +11,12 @@ from core import connectivity
 from core.connectivity import DatabaseUnavailable
 from tests.conftest import ON_POSTGRES
 from webhooks.middleware import error_middleware
+from webhooks.state import RETRY_LOST_CONNECTIONS
 
 
 def _app(path: str, handler) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
+    app[RETRY_LOST_CONNECTIONS] = True
     app.router.add_post(path, handler)
     return app
 
@@ -130,3 +132,12 @@ def test_a_failure_is_an_outage_if_a_lost_connection_led_to_it():
     assert connectivity.is_outage(failed)
     assert connectivity.is_outage(asyncpg.CannotConnectNowError("starting up"))
     assert not connectivity.is_outage(ConnectionRefusedError("not the database's"))
+
+
+def test_the_app_retries_lost_connections_only_where_commits_are_noted(settings):
+    from webhooks.app import create_app
+    from webhooks.state import RETRY_LOST_CONNECTIONS as RETRIES
+
+    # A SQLite file notes no commits (core.connectivity watches the PostgreSQL pools
+    # only), so a retry there could write twice; it has no connection to lose anyway.
+    assert create_app(settings)[RETRIES] is ON_POSTGRES

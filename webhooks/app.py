@@ -18,7 +18,7 @@ from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
-from webhooks.state import QUEUE_PAGES, SETTINGS
+from webhooks.state import QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
+    app[RETRY_LOST_CONNECTIONS] = not settings.is_sqlite
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
     logs.install_filters()

@@ -22,7 +22,7 @@ from core.errors import (
 )
 from core.rules.phones import mask_phones_in
 from webhooks.responses import error
-from webhooks.state import SETTINGS
+from webhooks.state import RETRY_LOST_CONNECTIONS, SETTINGS
 from webhooks.validation import RequestInvalid, errors_of
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,12 @@ async def _once_more_if_nothing_was_written(
     been committed, run it once more (the pool opens a fresh connection).
 
     Only for the admin API: a channel's handler can have sent a message before it
-    failed, and Twilio and Telegram deliver again on their own.
+    failed, and Twilio and Telegram deliver again on their own. Only where the app
+    says its connections note commits (RETRY_LOST_CONNECTIONS).
     """
-    if request.path.startswith("/webhooks/"):
+    if request.path.startswith("/webhooks/") or not request.app.get(
+        RETRY_LOST_CONNECTIONS, False
+    ):
         return await handler(request)
     with connectivity.watching_commits() as watch:
         try:

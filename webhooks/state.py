@@ -10,3 +10,7 @@ from core.settings import Settings
 SETTINGS = web.AppKey("settings", Settings)
 # Rendered queue pages of this app's database, checked against line versions on each read.
 QUEUE_PAGES = web.AppKey("queue_pages", PageCache)
+# Whether a request that lost its database connection before writing is run once more:
+# only where the connections note what may have committed (core.connectivity's
+# PostgreSQL pools). A SQLite file loses no connection, and notes nothing.
+RETRY_LOST_CONNECTIONS = web.AppKey("retry_lost_connections", bool)
