@@ -204,14 +204,19 @@ _OUTAGES = (
 )
 
 
-def is_outage(exc: BaseException) -> bool:
-    """True if `exc`, or an error that led to it, means the database is unreachable."""
+def caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """True if `exc`, or an error that led to it (its cause or context), is of `kinds`."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, _OUTAGES):
+        if isinstance(seen, kinds):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True if `exc`, or an error that led to it, means the database is unreachable."""
+    return caused_by(exc, _OUTAGES)
 
 
 def describe(exc: BaseException) -> str:

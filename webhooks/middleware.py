@@ -55,15 +55,6 @@ _PUBLIC_PREFIXES = (
 _COLLIDED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
-def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, kinds):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _status_of(exc: DomainError) -> int:
     for kind in type(exc).__mro__:
         if kind in _STATUS_OF:
@@ -138,7 +129,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if connectivity.is_outage(exc):
             log.warning("database unavailable for %s %s: %r", request.method, where, exc)
             return error(503, "Database unavailable, try again shortly")
-        if _caused_by(exc, _COLLIDED):
+        if connectivity.caused_by(exc, _COLLIDED):
             log.warning("concurrent change collided for %s %s: %r", request.method, where, exc)
             return error(503, "A concurrent change got in the way; nothing was saved, try again")
         log.exception("unhandled error for %s %s", request.method, where)
