@@ -15,7 +15,15 @@ from core.rules import day_words, time_words
 from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
 from core.rules.days import today_in
 from core.rules.names import clean_name
-from core.services import appointments, conversations, provider_lookup, sender, standings, users
+from core.services import (
+    appointments,
+    conversations,
+    provider_lookup,
+    sender,
+    service_accounts,
+    standings,
+    users,
+)
 from core.services.standings import Standing
 
 ASK_NAME, ASK_PLACE, ASK_SPOT = "ask_name", "ask_place", "ask_spot"
@@ -277,7 +285,7 @@ async def _book(
     today = today_in(account.timezone, now=message.now)
     try:
         day = day_words.day_or_today(
-            words, today=today, order=day_words.date_order(account.country)
+            words, today=today, order=day_words.date_order(service_accounts.region_of(account))
         )
     except day_words.BadDay:
         return replies.bad_day()

@@ -18,9 +18,8 @@ from core.rules.commands import Command, Parsed, target
 from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
-from core.rules.regions import FALLBACK_REGION, effective_country
 from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
-from core.services import appointments, lines, users
+from core.services import appointments, lines, service_accounts, users
 
 # A queue on SMS is summarised into one segment; other channels have room for more.
 QUEUE_BUDGET = {Channel.SMS: SINGLE_GSM}
@@ -53,7 +52,7 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     found = day_words.find_day(parsed.args)
     try:
         day = day_words.day_or_today(
-            found.day, today=today, order=day_words.date_order(account.country)
+            found.day, today=today, order=day_words.date_order(service_accounts.region_of(account))
         )
     except day_words.BadDay:
         return replies.bad_day()
@@ -129,26 +128,19 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
     typed, rest = (parsed.phone, found.rest) if parsed.phone else take_typed_number(found.rest)
     if typed is None:
         return replies.add_usage()
-    region = effective_country(account.country, account.timezone, FALLBACK_REGION)
     try:
-        phone = typed_phone(typed, region=region)
+        phone = typed_phone(typed, region=service_accounts.region_of(account))
     except NotAValidNumber:
         return replies.add_invalid_number(typed)
     today = today_in(account.timezone, now=message.now)
     try:
         day = day_words.day_or_today(
-            found.day, today=today, order=day_words.date_order(account.country)
+            found.day, today=today, order=day_words.date_order(service_accounts.region_of(account))
         )
     except day_words.BadDay:
         return replies.bad_day()
     label = replies.day_label(day, today=today)
-    user = await users.find_user(phone=phone)
-    if user is None:
-        name = clean_name(" ".join(rest)) or WALK_IN_NAME
-        try:
-            user = await users.create_user(name=name, phone=phone)
-        except AlreadyExists:
-            user = await users.get_user(phone=phone)
+    user = await users.register(phone=phone, name=clean_name(" ".join(rest)) or WALK_IN_NAME)
     try:
         spot = await appointments.join_line(
             user_phone=user.phone, account=account, day=day, now=message.now

@@ -62,6 +62,12 @@ async def create_service_account(
     )
 
 
+def region_of(account: ServiceAccount) -> str:
+    """Where the provider is, for numbers typed without a country code and the order of
+    numeric dates: its country, else its time zone's one country, else the fallback."""
+    return effective_country(account.country, account.timezone, FALLBACK_REGION)
+
+
 async def list_service_accounts(*, skip: int = 0, limit: int = 100) -> list[ServiceAccount]:
     return await directory.listing(ServiceAccount, skip=skip, limit=limit)
 
