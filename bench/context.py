@@ -21,6 +21,8 @@ OUT = BENCH_DIR / "out"
 
 TWILIO_ACCOUNT_SID = "AC" + "b" * 32
 TWILIO_NUMBER = "+15005550006"
+# The title of every server of the build before: what tells its database from ours.
+BEFORE_SERVER = "build before"
 
 
 @dataclass
@@ -54,7 +56,11 @@ class Bench:
     report: Report
     label: str
     database_url: str
+    # With a build before (BENCH_BEFORE): TwinSeeder, seeding its database too.
     seeder: Seeder
+    # The build before's own database, migrated by that build, and its seeder for checks.
+    before_url: str | None = None
+    before_seeder: Seeder | None = None
     token: str = field(default_factory=lambda: "bench-" + secrets.token_hex(16))
     twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
     next_user: int = 1_000_000
@@ -73,12 +79,30 @@ class Bench:
         self.next_day += 1
         return datetime.now(UTC).date() + timedelta(days=self.next_day)
 
-    @property
-    def postgres_database(self) -> str | None:
-        """The database name in PostgreSQL's process titles, or None on SQLite."""
-        if self.database_url.startswith("sqlite"):
+    def serves_before(self, server: servers.Server) -> bool:
+        return server.name.startswith(BEFORE_SERVER)
+
+    def url_of(self, server: servers.Server) -> str:
+        """The database `server` serves."""
+        if self.serves_before(server):
+            assert self.before_url is not None
+            return self.before_url
+        return self.database_url
+
+    def seeder_of(self, server: servers.Server) -> Seeder:
+        """A seeder that reads the database `server` serves (for checks)."""
+        if self.serves_before(server):
+            assert self.before_seeder is not None
+            return self.before_seeder
+        return self.seeder
+
+    def postgres_database(self, server: servers.Server) -> str | None:
+        """The name in PostgreSQL's process titles of the database `server` serves, or
+        None on SQLite."""
+        url = self.url_of(server)
+        if url.startswith("sqlite"):
             return None
-        return self.database_url.rsplit("/", 1)[-1].split("?")[0]
+        return url.rsplit("/", 1)[-1].split("?")[0]
 
     def log(self, name: str) -> Path:
         return OUT / f"{self.label.lower()}-{name}.log"
@@ -88,9 +112,9 @@ def echo(text: str) -> None:
     print(text, flush=True)
 
 
-def api_env(bench: Bench, port: int) -> dict[str, str]:
+def api_env(bench: Bench, port: int, database_url: str) -> dict[str, str]:
     return {
-        "DATABASE_URL": bench.database_url,
+        "DATABASE_URL": database_url,
         "ADMIN_API_TOKEN": bench.token,
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -109,27 +133,47 @@ def api_env(bench: Bench, port: int) -> dict[str, str]:
 def api_server(
     bench: Bench, *, workers: int = 1, before: list[str] | None = None
 ) -> Iterator[servers.Server]:
-    """`waitlist serve`, or with `before` the build before's, which serves the schema
-    this build migrated without migrating it."""
+    """`waitlist serve`, or with `before` the build before's, on its own database
+    (`bench.before_url`, which that build migrated)."""
     port = servers.free_port()
     if before is None:
         command = [*servers.waitlist_command(), "serve", "--port", str(port)]
         name, title = f"api-{workers}w", f"waitlist serve ({bench.label}, {workers} process(es))"
+        url = bench.database_url
     else:
         command = [*before, "serve", "--no-migrate", "--port", str(port)]
-        name, title = "api-before", f"build before ({bench.label}, {workers} process(es))"
+        name = f"api-before-{workers}w"
+        title = f"{BEFORE_SERVER} ({bench.label}, {workers} process(es))"
+        assert bench.before_url is not None, "the build before needs its own database"
+        url = bench.before_url
     if workers > 1:
         command += ["--workers", str(workers)]
+        url = shared_pool(url, workers)
     with servers.running(
         title,
         command,
         port=port,
-        env=api_env(bench, port),
+        env=api_env(bench, port, url),
         cwd=OUT,
         log=bench.log(name),
     ) as server:
         yield server
     record_log_problems(bench, server)
+
+
+# Connections per pool of one `waitlist serve` process (core.db.POOL_MAXSIZE).
+POOL_MAXSIZE = 16
+
+
+def shared_pool(database_url: str, workers: int) -> str:
+    """`database_url` with each of `workers` processes given its share of one process's
+    pool: a many-process server holds no more connections than a 1-process one, so the
+    servers of two builds, each up with every pool full, stay within PostgreSQL's
+    max_connections."""
+    if database_url.startswith("sqlite"):
+        return database_url
+    joiner = "&" if "?" in database_url else "?"
+    return f"{database_url}{joiner}maxsize={max(POOL_MAXSIZE // workers, 1)}"
 
 
 @contextlib.contextmanager
@@ -182,7 +226,7 @@ def wrk_once(
     bench: Bench, server: servers.Server, script: str, args: list[str], seconds: float
 ) -> wrk.WrkResult:
     o = bench.options
-    meter = cpu.CpuMeter(server.pids(), bench.postgres_database)
+    meter = cpu.CpuMeter(server.pids(), bench.postgres_database(server))
     result = wrk.run(
         url=server.url,
         script=script,

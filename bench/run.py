@@ -49,7 +49,7 @@ from bench.scenarios import (
     scenario_sms,
     workers_supported,
 )
-from bench.seed import PostgresSeeder, Seeder, SqliteSeeder
+from bench.seed import PostgresSeeder, Seeder, SqliteSeeder, TwinSeeder
 from bench.targets import against_before, judge, judge_memory, scale_out_bound
 
 SCENARIOS = ("booking", "queue", "history", "sms", "freetext", "scaleout")
@@ -57,14 +57,25 @@ PG_DATABASE = "waitlist_bench"
 
 
 async def run_database(
-    options: Options, report: Report, label: str, url: str, seeder: Seeder
+    options: Options, report: Report, label: str, urls: list[str], seeders: list[Seeder]
 ) -> None:
-    """Every scenario on one database, the servers compared running side by side.
+    """Every scenario on one kind of database, the servers compared running side by side.
 
     All servers are started first and stay up; an idle one costs nothing, and the
-    rounds that compare them can then alternate between them (see `measure`).
+    rounds that compare them can then alternate between them (see `measure`). The build
+    before, when there is one, serves a database of its own, migrated by itself and
+    seeded alike (TwinSeeder): the second of `urls` and `seeders`.
     """
-    bench = Bench(options=options, report=report, label=label, database_url=url, seeder=seeder)
+    bench = Bench(
+        options=options,
+        report=report,
+        label=label,
+        database_url=urls[0],
+        seeder=TwinSeeder(*seeders) if len(seeders) == 2 else seeders[0],
+        before_url=urls[1] if len(urls) == 2 else None,
+        before_seeder=seeders[1] if len(seeders) == 2 else None,
+    )
+    seeder = bench.seeder
     only = options.only
     postgres = label == "PostgreSQL"
     provider = await seeder.provider("+19990000001", "Bench provider")
@@ -86,14 +97,21 @@ async def run_database(
         scale_out = False
     outbox_before = await outbox_rows(bench)
 
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack, contextlib.ExitStack() as scaling:
         api = stack.enter_context(api_server(bench))
         base = stack.enter_context(baseline_server(bench)) if postgres else None
-        scale = stack.enter_context(api_server(bench, workers=2)) if scale_out else None
         before_command = servers.before_command()
         before = (
             stack.enter_context(api_server(bench, before=before_command))
             if before_command
+            else None
+        )
+        # The 2-process servers run for the booking scenario only: with every server's
+        # pools full at once, PostgreSQL would run out of connections.
+        scale = scaling.enter_context(api_server(bench, workers=2)) if scale_out else None
+        scale_before = (
+            scaling.enter_context(api_server(bench, workers=2, before=before_command))
+            if scale and before_command
             else None
         )
 
@@ -108,8 +126,23 @@ async def run_database(
             )
         if scale:
             bookers.append(Contender("scaleout", "Booking, 2 processes", scale, processes=2))
+        if scale_before:
+            bookers.append(
+                Contender(
+                    "scaleout-before",
+                    "Booking, 2 processes" + BEFORE_SUFFIX,
+                    scale_before,
+                    processes=2,
+                )
+            )
         if bookers:
             await scenario_booking(bench, provider, bookers)
+        if scale:
+            await scaleout_checks(bench, scale, outbox_before)
+            record_memory(bench, scale, "its runs")
+        if scale_before:
+            record_memory(bench, scale_before, "its runs", api=False)
+        scaling.close()
         if queue_path is not None:
             readers = [Contender("queue", QUEUE_LABEL, api)]
             if before:
@@ -141,14 +174,11 @@ async def run_database(
             await scenario_queue_changing(bench, queue_path, queue_provider, changing)
         if "history" in only:
             history_provider = await seeder.provider("+19990000003", "Bench history provider")
-            await scenario_history(bench, api, history_provider)
+            await scenario_history(bench, api, history_provider, before)
         if postgres and "sms" in only:
             await scenario_sms(bench, api, before)
         if postgres and "freetext" in only:
             await scenario_freetext(bench, api, before)
-        if scale:
-            await scaleout_checks(bench, scale, outbox_before)
-            record_memory(bench, scale, "its runs")
         if base:
             record_memory(bench, base, "its runs", api=False)
         if before:
@@ -157,26 +187,44 @@ async def run_database(
 
 
 async def run_postgres(options: Options, report: Report) -> None:
-    url = await databases.recreate_postgres(options.postgres_url, PG_DATABASE)
-    databases.migrate(servers.waitlist_command(), url, cwd=OUT, log=OUT / "migrate.log")
-    seeder = await PostgresSeeder.connect(url)
+    names = [PG_DATABASE] + ([PG_DATABASE + "_before"] if servers.before_command() else [])
+    urls = []
+    seeders: list[Seeder] = []
     try:
-        await run_database(options, report, "PostgreSQL", url, seeder)
+        for name, waitlist in zip(names, builds(), strict=False):
+            url = await databases.recreate_postgres(options.postgres_url, name)
+            databases.migrate(waitlist, url, cwd=OUT, log=OUT / "migrate.log")
+            urls.append(url)
+            seeders.append(await PostgresSeeder.connect(url))
+        await run_database(options, report, "PostgreSQL", urls, seeders)
     finally:
-        await seeder.close()
+        for seeder in seeders:
+            await seeder.close()
         if not options.keep:
-            await databases.drop_postgres(options.postgres_url, PG_DATABASE)
+            for name in names:
+                await databases.drop_postgres(options.postgres_url, name)
 
 
 async def run_sqlite(options: Options, report: Report) -> None:
-    path = OUT / "bench.db"
-    url = databases.fresh_sqlite(path)
-    databases.migrate(servers.waitlist_command(), url, cwd=OUT, log=OUT / "migrate.log")
-    seeder = SqliteSeeder(str(path))
+    files = ["bench.db"] + (["bench-before.db"] if servers.before_command() else [])
+    urls = []
+    seeders: list[Seeder] = []
     try:
-        await run_database(options, report, "SQLite", url, seeder)
+        for file, waitlist in zip(files, builds(), strict=False):
+            url = databases.fresh_sqlite(OUT / file)
+            databases.migrate(waitlist, url, cwd=OUT, log=OUT / "migrate.log")
+            urls.append(url)
+            seeders.append(SqliteSeeder(str(OUT / file)))
+        await run_database(options, report, "SQLite", urls, seeders)
     finally:
-        await seeder.close()
+        for seeder in seeders:
+            await seeder.close()
+
+
+def builds() -> list[list[str]]:
+    """The `waitlist` commands of the builds measured: this one, then the one before."""
+    before = servers.before_command()
+    return [servers.waitlist_command()] + ([before] if before else [])
 
 
 def parse_args(argv: list[str] | None) -> Options:

@@ -23,7 +23,7 @@ from bench.context import (
     echo,
     measure,
 )
-from bench.seed import Provider, user_phone
+from bench.seed import Provider, Seeder, user_phone
 
 QUEUE_SIZE = 2_000
 QUEUE_LABEL = f"Queue read ({QUEUE_SIZE:,} waiting, limit=100)"
@@ -80,18 +80,18 @@ async def booking_keys(bench: Bench, provider: Provider) -> BookingKeys:
     return keys
 
 
-async def active_rows(bench: Bench, provider: Provider, day: date) -> int:
+async def active_rows(seeder: Seeder, provider: Provider, day: date) -> int:
     return int(
-        await bench.seeder.scalar(
+        await seeder.scalar(
             f"SELECT count(*) FROM appointments WHERE service_account_id = {provider.id}"
             f" AND day = '{day.isoformat()}' AND status = 'active'"
         )
     )
 
 
-async def double_bookings(bench: Bench) -> int:
+async def double_bookings(seeder: Seeder) -> int:
     return int(
-        await bench.seeder.scalar(
+        await seeder.scalar(
             "SELECT count(*) FROM (SELECT user_id, day FROM appointments WHERE status = 'active'"
             " GROUP BY user_id, day HAVING count(*) > 1) AS twice"
         )
@@ -103,18 +103,23 @@ async def outbox_rows(bench: Bench) -> int:
 
 
 async def check_bookings(
-    bench: Bench, provider: Provider, keys: BookingKeys, runs: list[wrk.WrkResult], what: str
+    bench: Bench,
+    contender: Contender,
+    provider: Provider,
+    keys: BookingKeys,
+    runs: list[wrk.WrkResult],
 ) -> None:
     """Every 2xx is a row; a few more rows are fine (requests cut off when wrk stops)."""
+    seeder, what = bench.seeder_of(contender.server), contender.label
     for day, run in zip(keys.measured_days, runs, strict=True):
-        created = await active_rows(bench, provider, day)
+        created = await active_rows(seeder, provider, day)
         ok = run.requests - run.non2xx
         verdict = "ok" if ok <= created <= ok + bench.options.connections else "MISMATCH"
         bench.report.checks.append(
             f"{bench.label} {what}: {created} appointments on the run's day for {ok} 2xx "
             f"answers — {verdict}"
         )
-    twice = await double_bookings(bench)
+    twice = await double_bookings(seeder)
     bench.report.checks.append(
         f"{bench.label} after {what}: users with two active appointments on one day: {twice}"
         f" — {'ok' if twice == 0 else 'WRONG'}"
@@ -138,7 +143,7 @@ async def scenario_booking(bench: Bench, provider: Provider, contenders: list[Co
     subjects = [Subject(c.label, c.server, k) for c, k in zip(contenders, keys, strict=True)]
     runs = await asyncio.to_thread(measure, bench, "booking.lua", subjects)
     for contender, key, result in zip(contenders, keys, runs, strict=True):
-        await check_bookings(bench, provider, key, result, contender.label)
+        await check_bookings(bench, contender, provider, key, result)
         add_row(bench, contender.key, contender.label, result, processes=contender.processes)
 
 
@@ -209,14 +214,19 @@ async def scenario_queue_changing(
                 await asyncio.sleep(1 / LINE_CHANGES)
 
     subjects = [Subject(c.label, c.server, lambda _: [path, bench.token]) for c in contenders]
-    # The baseline reads the same database: one booker, through the API, changes the
-    # line both servers read.
-    booker = asyncio.create_task(book_steadily(contenders[-1].server.url))
+    # One booker per database, through the API: the baseline reads this build's
+    # database, whose line this build's server changes; the build before changes its own.
+    by_database = {
+        bench.url_of(c.server): c.server.url
+        for c in contenders
+        if not c.key.endswith("-baseline")
+    }
+    bookers = [asyncio.create_task(book_steadily(url)) for url in by_database.values()]
     try:
         runs = await asyncio.to_thread(measure, bench, "queue.lua", subjects)
     finally:
         stop.set()
-        await booker
+        await asyncio.gather(*bookers)
     booked = answers[201]
     verdict = "ok" if booked and set(answers) == {201} else "WRONG"
     bench.report.checks.append(
@@ -227,11 +237,17 @@ async def scenario_queue_changing(
         add_row(bench, contender.key, contender.label, result)
 
 
-async def scenario_history(bench: Bench, server: servers.Server, provider: Provider) -> None:
+async def scenario_history(
+    bench: Bench,
+    server: servers.Server,
+    provider: Provider,
+    before: servers.Server | None = None,
+) -> None:
     """The same bookings by people with 5,000 past events and by people with none.
 
     Both groups book exactly the same days, in alternating order run after run, so
-    the only difference between them is the past.
+    the only difference between them is the past. The build before, on its own
+    database, books the same days for the same people in the same rounds.
     """
     o = bench.options
     await bench.seeder.open_far_ahead(provider)
@@ -269,13 +285,20 @@ async def scenario_history(bench: Bench, server: servers.Server, provider: Provi
         f"history: {HISTORY_USERS} users with {HISTORY_EVENTS:,} past events each, "
         f"and {HISTORY_USERS} new users booking the same days"
     )
-    subjects = [
-        Subject("history", server, days(with_past)),
-        Subject("new users", server, days(newcomers)),
+    rows = [
+        ("history", f"Booking, users with {HISTORY_EVENTS:,} past events", with_past),
+        ("newcomers", "Booking, new users (same days)", newcomers),
     ]
-    past, fresh = await asyncio.to_thread(measure, bench, "booking.lua", subjects)
-    add_row(bench, "history", f"Booking, users with {HISTORY_EVENTS:,} past events", past)
-    add_row(bench, "newcomers", "Booking, new users (same days)", fresh)
+    builds = [("", "", server)] + ([("-before", BEFORE_SUFFIX, before)] if before else [])
+    subjects = [
+        Subject(label + suffix, target, days(first))
+        for _, suffix, target in builds
+        for _, label, first in rows
+    ]
+    keys = [key + build for build, _, _ in builds for key, _, _ in rows]
+    runs = await asyncio.to_thread(measure, bench, "booking.lua", subjects)
+    for key, subject, result in zip(keys, subjects, runs, strict=True):
+        add_row(bench, key, subject.name, result)
 
 
 async def sms_customers(
@@ -317,8 +340,8 @@ async def run_sms(
 ) -> list[list[wrk.WrkResult]]:
     """Signed deliveries from `customers` in turn, `bodies(count, first_sid)` their texts,
     a fresh MessageSid each, replayed by wrk at each (key, server) in the same rounds:
-    a warm-up, then the measured runs. The servers share the database, so no two runs
-    send one MessageSid."""
+    a warm-up, then the measured runs. No two runs send one MessageSid, even to servers
+    of different databases."""
     o = bench.options
     next_sid = 1
 

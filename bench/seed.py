@@ -364,3 +364,72 @@ class SqliteSeeder(Seeder):
 
     async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         self._insert(table, columns, rows)
+
+
+class TwinSeeder(Seeder):
+    """Seeds two databases alike: this build's and the build before's own.
+
+    Each build then serves a schema its own migrations made, so a schema change (a new
+    column, an index rebuilt) is measured as each build would run it, never one build
+    on the other's tables. Every call goes to both, in the same order, so ids (of
+    providers, users) come out the same; a call whose answers differ is an error,
+    since the scenarios pass those answers on. Reads (`scalar`, `has_column`) are the
+    first database's: check the other through its own seeder.
+    """
+
+    def __init__(self, first: Seeder, second: Seeder) -> None:
+        self.first, self.second = first, second
+
+    async def close(self) -> None:
+        await self.first.close()
+        await self.second.close()
+
+    async def _both(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        answer = await getattr(self.first, name)(*args, **kwargs)
+        other = await getattr(self.second, name)(*args, **kwargs)
+        if answer != other:
+            raise RuntimeError(f"the two bench databases diverged at {name}: {answer} != {other}")
+        return answer
+
+    async def provider(self, phone: str, name: str, code: str | None = None) -> Provider:
+        found: Provider = await self._both("provider", phone, name, code)
+        return found
+
+    async def users(self, phones: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = await self._both("users", phones)
+        return ids
+
+    async def appointments(self, rows: list[tuple[Any, ...]]) -> None:
+        await self._both("appointments", rows)
+
+    async def score(self, user_id: int, provider_id: int, score: penalty_rules.Score) -> None:
+        await self._both("score", user_id, provider_id, score)
+
+    async def scalar(self, sql: str) -> Any:
+        return await self.first.scalar(sql)
+
+    async def analyze(self) -> None:
+        await self._both("analyze")
+
+    async def execute(self, sql: str) -> None:
+        await self._both("execute", sql)
+
+    async def has_column(self, table: str, column: str) -> bool:
+        return await self.first.has_column(table, column)
+
+    # The composite steps run whole on each database, so each asks its own schema
+    # (has_column) and uses its own ids.
+    async def open_far_ahead(self, provider: Provider) -> None:
+        await self._both("open_far_ahead", provider)
+
+    async def rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        await self._both("rows", table, columns, rows)
+
+    async def sms_history(self, phones: list[str], *, per_phone: int, now: datetime) -> None:
+        await self._both("sms_history", phones, per_phone=per_phone, now=now)
+
+    async def queue(self, provider: Provider, day: date, first_user: int, count: int) -> None:
+        await self._both("queue", provider, day, first_user, count)
+
+    async def history_user(self, phone: str, provider: Provider, events: int) -> None:
+        await self._both("history_user", phone, provider, events)

@@ -42,8 +42,9 @@ def waitlist_command() -> list[str]:
 
 def before_command() -> list[str] | None:
     """BENCH_BEFORE: a command line that behaves like `waitlist`, of the build a change
-    is measured against. Its server then runs beside this build's on the same database
-    and is measured in the same alternating rounds (booking, queue reads, SMS)."""
+    is measured against. Its servers then run beside this build's, on a database of its
+    own seeded alike (bench.seed.TwinSeeder), and are measured in the same alternating
+    rounds in every scenario."""
     command = os.environ.get("BENCH_BEFORE", "").split()
     return command or None
 
