@@ -41,10 +41,9 @@ def tortoise_url(database_url: str) -> str:
 
 # A silent network must not hang a request forever: bound connecting and each command.
 _POSTGRES_LIMITS = {"timeout": 5.0, "command_timeout": 30.0}
-# Connections per pool unless DATABASE_URL says (?maxsize=). With 32 concurrent
-# requests in the bench, Tortoise's 5 doubled the SMS p99 against 10 (120 to 130 ms
-# against 58 to 66 ms); 16 cut the p99 of bookings from 28 to 17 ms, of SMS from 23 to
-# 16 ms and of queue pages from 9 to 7 ms against 10, at the same throughput and CPU.
+# Connections per pool unless DATABASE_URL says (?maxsize=): enough that the bench's
+# 32 concurrent requests rarely wait for a connection, which smaller pools showed as a
+# higher p99 at the same throughput (bench/RESULTS.md measures the figure in use).
 # `waitlist serve` warns when its processes could open more than the server accepts.
 POOL_MAXSIZE = 16
 

@@ -2,8 +2,9 @@
 numbering plans (libphonenumber's data), and read in the provider's region when typed
 without a country code.
 
-About 15 to 40 µs a call, so only for typed input: phones that channels deliver
-(Twilio's E.164 From, a Telegram contact) keep the cheap check of core.rules.phones.
+Parsing against the numbering plans costs far more than the cheap check of
+core.rules.phones, so it is for typed input only: phones that channels deliver
+(Twilio's E.164 From, a Telegram contact) keep the cheap check.
 """
 
 from __future__ import annotations
