@@ -153,7 +153,7 @@ AppointmentDate = Annotated[
 
 
 class _In(BaseModel):
-    # Unknown keys are ignored, as the original API did.
+    # Unknown keys are ignored: clients may send fields this API does not know.
     model_config = ConfigDict(extra="ignore")
 
 

@@ -20,7 +20,7 @@ class RequestInvalid(Exception):
 
 
 def errors_of(exc: ValidationError, *, location: str | None = None) -> list[dict[str, Any]]:
-    """Pydantic errors in the FastAPI shape clients of the original API know."""
+    """Pydantic errors in the API's error shape: FastAPI's `detail` list of loc/msg/type."""
     out = []
     for err in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = [location, *err["loc"]] if location else list(err["loc"])
@@ -49,7 +49,7 @@ async def body_of(request: web.Request, model: type[M]) -> M:
 
 
 def query_of(request: web.Request, model: type[M]) -> M:
-    # A repeated key keeps its last value, as the original API did.
+    # A repeated key keeps its last value (the contract of every query parameter).
     data = {key: request.query.getall(key)[-1] for key in request.query}
     try:
         return model.model_validate(data)

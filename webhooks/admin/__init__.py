@@ -16,7 +16,7 @@ OPERATIONS: list[Operation] = [
 
 def setup(app: web.Application) -> None:
     for op in OPERATIONS:
-        # Each endpoint answers with and without the trailing slash, as the original did.
+        # Each endpoint answers with and without the trailing slash: both are the contract.
         bare = op.path.rstrip("/")
         for path in (bare, f"{bare}/"):
             app.router.add_route(op.method, path, op.handler)
