@@ -14,11 +14,12 @@ from core.errors import (
 )
 from core.models import Channel, ServiceAccount
 from core.rules import day_words
-from core.rules.commands import Command, Parsed, target
+from core.rules.commands import Parsed, target
 from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
 from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
+from core.rules.vocabulary import Command
 from core.services import appointments, lines, service_accounts, users
 
 # A queue on SMS is summarised into one segment; other channels have room for more.

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.rules.commands import Command
 from core.rules.gsm import SINGLE_GSM, septets
 from core.rules.names import short_name
 from core.rules.notice_texts import clip
@@ -21,6 +20,7 @@ from core.rules.notice_texts import you_are_next as you_are_next
 from core.rules.notice_texts import your_turn as your_turn
 from core.rules.phones import mask_phone
 from core.rules.queue_spot import Spot
+from core.rules.vocabulary import Command
 
 PERSON_MAX = 16
 ECHO_MAX = 16

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from bot import replies as r
-from core.rules.commands import Command
 from core.rules.gsm import fits_one_segment, segments
 from core.rules.queue_spot import Spot
+from core.rules.vocabulary import Command
 
 LONG_PLACE = "Zoë’s “Extra-Ordinary” Hair & Nail Studio 💇 of Greater Łódź" * 3
 LONG_PERSON = "Maximiliana-Josefina Ölçüm-Ŝtraße 🙂 de la Vega y Fernández"
