@@ -54,7 +54,7 @@ class Row:
 def _rows() -> dict[tuple[State | None, Heard], Row]:
     N, NAME, PLACE, SPOT = None, State.ASK_NAME, State.ASK_PLACE, State.ASK_SPOT
     return {
-        # open question  the text          answered by           questions open after
+        # (open question, the text): Row(answered by, the questions open after)
         (N, Heard.COMMAND): Row(command, ANY),
         (NAME, Heard.MEANWHILE): Row(command, frozenset({NAME, SPOT})),
         (NAME, Heard.JOIN_AGAIN): Row(_join_again, frozenset({NAME})),
