@@ -60,7 +60,7 @@ async def run_chat(
                 break
             if not line.strip():
                 continue
-            write(await handle_message(channel=Channel.CONSOLE, phone=phone, text=line))
+            write((await handle_message(channel=Channel.CONSOLE, phone=phone, text=line)).text)
     finally:
         await dispatcher.stop()
         await ctx.close_connections()

@@ -1,41 +1,73 @@
-"""What customers can text: JOIN, STATUS, LEAVE, HELP, and the dialogues they open."""
+"""What customers can text: JOIN, STATUS, LEAVE, HELP, and the questions they leave open.
+
+DIALOGUE below is the whole dialogue: for each open question (none, ASK_NAME,
+ASK_PLACE, ASK_SPOT) and each kind of text that can arrive while it is open, the
+handler that answers and the questions that answer may leave open. The engine finds
+the row (`step`), runs its handler, checks the dialogue it leaves against the row and
+saves or clears it (bot.engine); no handler touches the stored dialogue itself.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
-from bot import replies
-from bot.inbound import Inbound
-from core.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, TooFarAhead
-from core.models import ServiceAccount
-from core.rules import day_words, time_words
-from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, parse
-from core.rules.days import today_in
+from bot import joining, replies
+from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn, closing
+from core.errors import AlreadyExists, InvalidTransition, NotFound
+from core.rules import day_words
+from core.rules.commands import Parsed, choice_number, parse
 from core.rules.names import clean_name
-from core.services import (
-    appointments,
-    conversations,
-    provider_lookup,
-    sender,
-    service_accounts,
-    standings,
-    users,
-)
+from core.rules.vocabulary import FILLERS, Command, Role
+from core.services import appointments, conversations, provider_lookup, users
 from core.services.standings import Standing
 
-ASK_NAME, ASK_PLACE, ASK_SPOT = "ask_name", "ask_place", "ask_spot"
 
-# Words around a place's name that are not part of it: "join the LINE at spa".
-_NOT_A_PLACE = frozenset({"queue", "line", "waitlist", "list", "spot", "place", "appointment"})
+class Heard(StrEnum):
+    """What a text is, as an answer to the open question."""
+
+    COMMAND = "a command"
+    MEANWHILE = "HELP, STATUS, LEAVE or how to stop, spelled right"
+    JOIN_AGAIN = "JOIN again, spelled right"
+    NO_NAME = "no name"
+    A_NAME = "a name"
+    ON_THE_LIST = "a number on the list"
+    OFF_THE_LIST = "anything else"
+    WORDS = "other words"
 
 
-def needs_standings(parsed: Parsed) -> bool:
-    """Whether answering `parsed` reads the customer's standings (the engine then reads
-    them along with who is writing)."""
-    return parsed.command in _READS_STANDINGS
+Handler = Callable[[Turn], Awaitable[Answer]]
+ANY = frozenset({None, *State})
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    answer: Handler
+    # The questions open after the answer (None: none).
+    leaves: frozenset[State | None]
+    # Whether the answer reads the customer's standings (besides STATUS and LEAVE).
+    reads_standings: bool = False
+
+
+def _rows() -> dict[tuple[State | None, Heard], Row]:
+    N, NAME, PLACE, SPOT = None, State.ASK_NAME, State.ASK_PLACE, State.ASK_SPOT
+    return {
+        # (open question, the text): Row(answered by, the questions open after)
+        (N, Heard.COMMAND): Row(command, ANY),
+        (NAME, Heard.MEANWHILE): Row(command, frozenset({NAME, SPOT})),
+        (NAME, Heard.JOIN_AGAIN): Row(_join_again, frozenset({NAME})),
+        (NAME, Heard.NO_NAME): Row(_ask_name_again, frozenset({NAME})),
+        (NAME, Heard.A_NAME): Row(_named, frozenset({N, PLACE, SPOT})),
+        (PLACE, Heard.ON_THE_LIST): Row(_place_chosen, frozenset({N})),
+        (PLACE, Heard.OFF_THE_LIST): Row(_choose_again(PLACE), frozenset({PLACE})),
+        (PLACE, Heard.COMMAND): Row(_afresh, ANY),
+        (PLACE, Heard.WORDS): Row(_place_named, frozenset({N, PLACE})),
+        (SPOT, Heard.ON_THE_LIST): Row(_spot_chosen, frozenset({N}), reads_standings=True),
+        (SPOT, Heard.OFF_THE_LIST): Row(_choose_again(SPOT), frozenset({SPOT})),
+        (SPOT, Heard.COMMAND): Row(_afresh, ANY),
+    }
 
 
 _READS_STANDINGS = frozenset({Command.STATUS, Command.LEAVE})
@@ -44,290 +76,193 @@ _ANSWERED_WHILE_ASKING_NAME = frozenset(
 )
 
 
-async def respond(message: Inbound, parsed: Parsed, who: sender.Sender | None = None) -> str:
-    """Answer a customer; `who` is what the engine already read about the sender."""
-    if who is not None:
-        dialogue = who.dialogue
+def reads_standings(parsed: Parsed) -> bool:
+    """Whether answering `parsed` as a command reads the customer's standings."""
+    return parsed.command in _READS_STANDINGS
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The row of DIALOGUE a text falls in, and the number it answers with."""
+
+    state: State | None
+    heard: Heard
+    row: Row
+    number: int | None
+
+    @property
+    def reads_standings(self) -> bool:
+        return self.row.reads_standings
+
+
+def step(dialogue: conversations.Dialogue | None, parsed: Parsed, text: str) -> Step:
+    state = _state(dialogue)
+    if dialogue is not None and state is None:
+        # A question this engine does not know (left by another version) closes.
+        return Step(None, Heard.COMMAND, _STALE, None)
+    number = None
+    if state is State.ASK_NAME:
+        heard = _heard_while_asking_name(parsed, text)
+    elif state is None:
+        heard = Heard.COMMAND
     else:
-        dialogue = await conversations.load(
-            channel=message.channel, phone=message.phone, now=message.now
-        )
-    if dialogue is not None:
-        reply = await _resume(message, parsed, dialogue, who)
-        if reply is not None:
-            return reply
-    return await _command(message, parsed, who)
+        number = choice_number(text)
+        assert dialogue is not None
+        heard = _heard_while_choosing(state, parsed, number, len(dialogue.data.get("options", [])))
+    return Step(state, heard, DIALOGUE[(state, heard)], number)
 
 
-async def _command(message: Inbound, parsed: Parsed, who: sender.Sender | None = None) -> str:
-    if parsed.command is Command.JOIN:
-        return await _join(message, parsed)
-    if parsed.command is Command.STATUS:
-        return await _status(message, who)
-    if parsed.command is Command.LEAVE:
-        return await _leave(message, parsed, who)
-    if parsed.command is Command.HELP:
-        return replies.help_customer(
-            cancel_opts_out="CANCEL" in message.channel.carrier_opt_out_words
-        )
-    if parsed.command is Command.HOW_TO_STOP:
-        return replies.how_to_stop()
-    if not await _registered(message, who):
-        # A newcomer's hello, or anything else unknown, starts with their name.
-        return await _ask_name(message)
-    if parsed.command is Command.GREET:
-        return replies.greeting_customer()
-    return replies.not_understood(parsed.hints)
-
-
-async def _registered(message: Inbound, who: sender.Sender | None) -> bool:
-    if who is not None and who.registered:
-        return True
-    return await users.find_user(phone=message.phone) is not None
-
-
-async def _standings(message: Inbound, who: sender.Sender | None) -> list[Standing]:
-    if who is not None and who.standings is not None:
-        return who.standings
-    return await standings.standings(user_phone=message.phone, now=message.now)
-
-
-# Dialogues ------------------------------------------------------------------------
-
-
-async def _save(message: Inbound, state: str, data: dict[str, Any]) -> None:
-    await conversations.save(
-        channel=message.channel, phone=message.phone, state=state, data=data, now=message.now
-    )
-
-
-async def _clear(message: Inbound) -> None:
-    await conversations.clear(channel=message.channel, phone=message.phone)
-
-
-async def _resume(
-    message: Inbound,
-    parsed: Parsed,
-    dialogue: conversations.Dialogue,
-    who: sender.Sender | None,
-) -> str | None:
-    """The reply when the text answers the open question; None to treat it afresh."""
-    if dialogue.state == ASK_NAME:
-        return await _answer_name(message, parsed, dialogue.data, who)
-    number = choice_number(message.text)
-    if number is None and parsed.command is not None:
-        await _clear(message)
+def _state(dialogue: conversations.Dialogue | None) -> State | None:
+    if dialogue is None:
         return None
-    if dialogue.state == ASK_PLACE:
-        return await _answer_place(message, parsed, number, dialogue.data)
-    if dialogue.state == ASK_SPOT:
-        return await _answer_spot(message, number, dialogue.data, who)
-    await _clear(message)
-    return None
+    try:
+        return State(dialogue.state)
+    except ValueError:
+        return None
 
 
-async def _ask_name(message: Inbound) -> str:
-    await _save(
-        message,
-        ASK_NAME,
-        {"text": message.text, "default_provider": message.default_provider_phone},
-    )
-    return replies.ask_name()
-
-
-async def _answer_name(
-    message: Inbound, parsed: Parsed, data: dict[str, Any], who: sender.Sender | None
-) -> str | None:
+def _heard_while_asking_name(parsed: Parsed, text: str) -> Heard:
     if parsed.exact and parsed.command is Command.JOIN:
-        # Asked again before answering: keep the fuller request, ask for the name again.
-        if parsed.args or parsed.phone:
-            await _save(message, ASK_NAME, {**data, "text": message.text})
-        return replies.ask_name_again()
+        return Heard.JOIN_AGAIN
     if parsed.exact and parsed.command in _ANSWERED_WHILE_ASKING_NAME:
-        # Answered, and the question about the name stays open.
-        return await _command(message, parsed, who)
-    name = clean_name(message.text)
-    if name is None:
-        await _save(message, ASK_NAME, data)
-        return replies.ask_name_again()
+        return Heard.MEANWHILE
+    return Heard.A_NAME if clean_name(text) is not None else Heard.NO_NAME
+
+
+def _heard_while_choosing(state: State, parsed: Parsed, number: int | None, count: int) -> Heard:
+    if number is None and parsed.command is not None:
+        return Heard.COMMAND
+    if number is not None and 1 <= number <= count:
+        return Heard.ON_THE_LIST
+    if number is None and state is State.ASK_PLACE:
+        return Heard.WORDS
+    return Heard.OFF_THE_LIST
+
+
+async def respond(turn: Turn, found: Step) -> Answer:
+    """Answer a customer by the row `found` (see `step`); raises if the answer leaves a
+    question the row does not allow."""
+    answer = await found.row.answer(turn)
+    left = _left(found.state, answer)
+    if left not in found.row.leaves:
+        raise RuntimeError(f"{found.state} + {found.heard} left {left}, not in DIALOGUE")
+    return answer
+
+
+def _left(state: State | None, answer: Answer) -> State | None:
+    if isinstance(answer.then, Ask):
+        return answer.then.state
+    return None if answer.then is CLOSE else state
+
+
+# Commands -------------------------------------------------------------------------
+
+
+async def command(turn: Turn) -> Answer:
+    parsed = turn.parsed
+    if parsed.command is Command.JOIN:
+        return await joining.join(turn)
+    if parsed.command is Command.STATUS:
+        return _status(turn)
+    if parsed.command is Command.LEAVE:
+        return await _leave(turn)
+    if parsed.command is Command.HELP:
+        cancel_opts_out = "CANCEL" in turn.message.channel.carrier_opt_out_words
+        return Answer(replies.help_customer(cancel_opts_out=cancel_opts_out))
+    if parsed.command is Command.HOW_TO_STOP:
+        return Answer(replies.how_to_stop())
+    if not turn.who.registered:
+        # A newcomer's hello, or anything else unknown, starts with their name.
+        return joining.ask_name(turn)
+    if parsed.command is Command.GREET:
+        return Answer(replies.greeting_customer())
+    return Answer(replies.not_understood(parsed.hints))
+
+
+async def _afresh(turn: Turn) -> Answer:
+    """A command instead of the answer: the question closes, the command is answered."""
+    return closing(await command(turn))
+
+
+# Answers to the open question ---------------------------------------------------------
+
+
+async def _join_again(turn: Turn) -> Answer:
+    # Asked again before answering: keep the fuller request, ask for the name again.
+    if turn.parsed.args or turn.parsed.phone:
+        return Answer(
+            replies.ask_name_again(),
+            Ask(State.ASK_NAME, {**turn.data, "text": turn.message.text}),
+        )
+    return Answer(replies.ask_name_again())
+
+
+async def _ask_name_again(turn: Turn) -> Answer:
+    return Answer(replies.ask_name_again(), Ask(State.ASK_NAME, turn.data))
+
+
+async def _named(turn: Turn) -> Answer:
+    name = clean_name(turn.message.text)
+    assert name is not None
     # Registered meanwhile (another channel, the admin API): carry on with that record.
     with contextlib.suppress(AlreadyExists):
-        await users.create_user(name=name, phone=message.phone)
-    await _clear(message)
-    original = str(data.get("text") or "")
-    default = data.get("default_provider")
+        await users.create_user(name=name, phone=turn.message.phone)
+    original = str(turn.data.get("text") or "")
+    default = turn.data.get("default_provider")
     first = parse(original, role=Role.CUSTOMER)
     if first.command in {None, Command.GREET}:
-        return replies.welcome(name)
-    if not isinstance(default, str):
-        default = None
-    return await _command(message.with_text(original, default_provider_phone=default), first)
+        return Answer(replies.welcome(name), CLOSE)
+    named = turn.named(
+        original, first, default_provider_phone=default if isinstance(default, str) else None
+    )
+    return closing(await command(named))
 
 
-async def _answer_place(
-    message: Inbound, parsed: Parsed, number: int | None, data: dict[str, Any]
-) -> str:
-    day = _stored_day(data)
-    if number is not None:
-        options = [str(p) for p in data.get("options", [])]
-        if not 1 <= number <= len(options):
-            await _save(message, ASK_PLACE, data)
-            return replies.bad_choice(len(options))
-        chosen = await provider_lookup.by_phones(phones=[options[number - 1]])
-        if not chosen:
-            await _clear(message)
-            return replies.place_not_found(options[number - 1])
-        await _clear(message)
-        return await _book(message, chosen[0], day, timed=bool(data.get("time")))
-    words = _place_words(parsed.args)
-    return await _pick_place(
-        message, words, parsed.phone, day, default_first=False, timed=bool(data.get("time"))
+def _choose_again(state: State) -> Handler:
+    async def again(turn: Turn) -> Answer:
+        count = len(turn.data.get("options", []))
+        return Answer(replies.bad_choice(count), Ask(state, turn.data))
+
+    return again
+
+
+async def _place_chosen(turn: Turn) -> Answer:
+    assert turn.number is not None
+    phone = str(turn.data["options"][turn.number - 1])
+    chosen = await provider_lookup.by_phones(phones=[phone])
+    if not chosen:
+        return Answer(replies.place_not_found(phone), CLOSE)
+    booked = await joining.book(turn, chosen[0], _stored_day(turn), timed=_timed(turn))
+    return Answer(booked.text, CLOSE, booked.in_line)
+
+
+async def _place_named(turn: Turn) -> Answer:
+    words = joining.place_words(turn.parsed.args)
+    return await joining.pick_place(
+        turn, words, turn.parsed.phone, _stored_day(turn), default_first=False, timed=_timed(turn)
     )
 
 
-async def _answer_spot(
-    message: Inbound, number: int | None, data: dict[str, Any], who: sender.Sender | None
-) -> str:
-    options = [int(i) for i in data.get("options", [])]
-    if number is None or not 1 <= number <= len(options):
-        await _save(message, ASK_SPOT, data)
-        return replies.bad_choice(len(options))
-    await _clear(message)
-    mine = {s.appointment_id: s for s in await _standings(message, who)}
-    chosen = mine.get(options[number - 1])
+async def _spot_chosen(turn: Turn) -> Answer:
+    assert turn.number is not None
+    mine = {s.appointment_id: s for s in turn.standings}
+    chosen = mine.get(int(turn.data["options"][turn.number - 1]))
     if chosen is None:
-        return replies.no_longer_active()
-    return await _cancel(message, chosen)
+        return Answer(replies.no_longer_active(), CLOSE)
+    left = await _cancel(turn, chosen)
+    return Answer(left.text, CLOSE, left.in_line)
 
 
-def _stored_day(data: dict[str, Any]) -> day_words.DayWords | None:
-    text = data.get("day")
+def _stored_day(turn: Turn) -> day_words.DayWords | None:
+    text = turn.data.get("day")
     return day_words.DayWords(text) if isinstance(text, str) and text else None
 
 
-def _place_words(args: Sequence[str]) -> list[str]:
-    return [w for w in args if w.lower() not in _NOT_A_PLACE and w.lower() not in FILLERS]
+def _timed(turn: Turn) -> bool:
+    return bool(turn.data.get("time"))
 
 
-# JOIN -------------------------------------------------------------------------------
-
-
-async def _join(message: Inbound, parsed: Parsed) -> str:
-    if await users.find_user(phone=message.phone) is None:
-        return await _ask_name(message)
-    # A time of day cannot be booked: it is taken out (so "3pm" is no place's name)
-    # and the reply says the line has no set times.
-    clock = time_words.take_time(message.text)
-    if clock is not None:
-        parsed = parse(clock.rest, role=Role.CUSTOMER)
-    found = day_words.find_day(parsed.args)
-    if found.day is not None and day_words.passed_everywhere(found.day, now=message.now):
-        return replies.day_passed()
-    words = _place_words(found.rest)
-    return await _pick_place(
-        message, words, parsed.phone, found.day, default_first=True, timed=clock is not None
-    )
-
-
-async def _pick_place(
-    message: Inbound,
-    words: Sequence[str],
-    phone: str | None,
-    day: day_words.DayWords | None,
-    *,
-    default_first: bool,
-    timed: bool = False,
-) -> str:
-    """Book at the one place meant, or ask which; `default_first` lets the number the
-    customer texted (SMS to a provider's own number) stand for the place."""
-    named = bool(words) or phone is not None
-    if named:
-        candidates = await provider_lookup.find(words=words, phone=phone)
-    elif default_first and message.default_provider_phone:
-        candidates = await provider_lookup.by_phones(phones=[message.default_provider_phone])
-    else:
-        candidates = []
-    if not named and not candidates:
-        # With a single provider, it is the default; with several, a numbered choice.
-        candidates = await provider_lookup.default_accounts()
-    if len(candidates) == 1:
-        await _clear(message)
-        return await _book(message, candidates[0], day, timed=timed)
-    unknown = None
-    if not candidates:
-        unknown = " ".join(words) or phone
-        candidates = await provider_lookup.default_accounts()
-        if not candidates:
-            await _clear(message)
-            return replies.no_places()
-    await _save(
-        message,
-        ASK_PLACE,
-        {
-            "day": day.text if day else None,
-            "options": [a.phone for a in candidates],
-            "time": timed,
-        },
-    )
-    return replies.choose_place(
-        [replies.PlaceOption(a.name, a.code) for a in candidates], unknown=unknown
-    )
-
-
-async def _book(
-    message: Inbound,
-    account: ServiceAccount,
-    words: day_words.DayWords | None,
-    *,
-    timed: bool = False,
-) -> str:
-    """Book the day `words` name at `account`; `timed`: the customer asked for a time."""
-    today = today_in(account.timezone, now=message.now)
-    try:
-        day = day_words.day_or_today(
-            words, today=today, order=day_words.date_order(service_accounts.region_of(account))
-        )
-    except day_words.BadDay:
-        return replies.bad_day()
-    if day < today:
-        return replies.day_passed()
-    try:
-        spot = await appointments.join_line(
-            user_phone=message.phone, account=account, day=day, now=message.now
-        )
-    except AlreadyExists:
-        return await _already(message, day)
-    except TooFarAhead as exc:
-        return replies.too_far_ahead(
-            days=exc.horizon_days, last=replies.day_label(exc.last_day, today=today)
-        )
-    except InvalidInput:
-        return replies.day_passed()
-    except NotFound:
-        return replies.no_places()
-    return replies.joined(
-        place_name=account.name,
-        day=replies.day_label(day, today=today),
-        spot=spot,
-        no_set_times=timed,
-    )
-
-
-async def _already(message: Inbound, day: date) -> str:
-    existing = await appointments.active_on_day(user_phone=message.phone, day=day)
-    if existing is None:
-        return replies.no_longer_active()
-    account = existing.service_account
-    spot = None
-    if existing.called_at is None:
-        spot = await appointments.spot_of(appointment_id=existing.id)
-    today = today_in(account.timezone, now=message.now)
-    return replies.already_booked(
-        place_name=account.name, day=replies.day_label(day, today=today), spot=spot
-    )
-
-
-# STATUS and LEAVE -------------------------------------------------------------------------
+# STATUS and LEAVE -----------------------------------------------------------------
 
 
 def _standing(s: Standing) -> replies.Standing:
@@ -336,11 +271,11 @@ def _standing(s: Standing) -> replies.Standing:
     )
 
 
-async def _status(message: Inbound, who: sender.Sender | None) -> str:
-    mine = await _standings(message, who)
+def _status(turn: Turn) -> Answer:
+    mine = turn.standings
     if not mine:
-        return replies.not_in_line()
-    return replies.status([_standing(s) for s in mine])
+        return Answer(replies.not_in_line())
+    return Answer(replies.status([_standing(s) for s in mine]))
 
 
 def _narrow(mine: list[Standing], args: Sequence[str]) -> list[Standing]:
@@ -354,7 +289,7 @@ def _narrow(mine: list[Standing], args: Sequence[str]) -> list[Standing]:
     if found.day is not None:
         by_day = [s for s in kept if day_words.could_be(found.day, s.day, today=s.today)]
         kept = by_day or kept
-    place = " ".join(_place_words(found.rest)).casefold()
+    place = " ".join(joining.place_words(found.rest)).casefold()
     if place:
         by_place = [
             s for s in kept
@@ -365,24 +300,34 @@ def _narrow(mine: list[Standing], args: Sequence[str]) -> list[Standing]:
     return kept
 
 
-async def _leave(message: Inbound, parsed: Parsed, who: sender.Sender | None) -> str:
-    mine = await _standings(message, who)
+async def _leave(turn: Turn) -> Answer:
+    mine = turn.standings
     if not mine:
-        return replies.not_in_line()
-    chosen = _narrow(mine, parsed.args)
+        return Answer(replies.not_in_line())
+    chosen = _narrow(mine, turn.parsed.args)
     if len(chosen) == 1:
-        return await _cancel(message, chosen[0])
-    await _save(message, ASK_SPOT, {"options": [s.appointment_id for s in chosen]})
-    return replies.choose_standing([_standing(s) for s in chosen])
+        return await _cancel(turn, chosen[0])
+    shown = [_standing(s) for s in chosen]
+    data = {
+        "options": [s.appointment_id for s in chosen],
+        "labels": [f"{replies.place(s.place_name)} {s.day}" for s in shown],
+    }
+    return Answer(replies.choose_standing(shown), Ask(State.ASK_SPOT, data))
 
 
-async def _cancel(message: Inbound, standing: Standing) -> str:
+async def _cancel(turn: Turn, standing: Standing) -> Answer:
+    # Whatever the outcome, that appointment is no longer active.
+    others = any(s.appointment_id != standing.appointment_id for s in turn.standings)
     try:
-        await appointments.cancel(appointment_id=standing.appointment_id, now=message.now)
+        await appointments.cancel(appointment_id=standing.appointment_id, now=turn.message.now)
     except (InvalidTransition, NotFound):
-        return replies.no_longer_active()
-    return replies.left(
+        return Answer(replies.no_longer_active(), STAY, in_line=others)
+    text = replies.left(
         place_name=standing.place_name,
         day=replies.day_label(standing.day, today=standing.today),
     )
+    return Answer(text, STAY, in_line=others)
 
+
+DIALOGUE = _rows()
+_STALE = Row(_afresh, ANY)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import replies
+from bot import provider_replies, replies
 from bot.inbound import Inbound
 from core.errors import (
     AlreadyExists,
@@ -14,11 +14,12 @@ from core.errors import (
 )
 from core.models import Channel, ServiceAccount
 from core.rules import day_words
-from core.rules.commands import Command, Parsed, target
+from core.rules.commands import Parsed, target
 from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
 from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
+from core.rules.vocabulary import Command
 from core.services import appointments, lines, service_accounts, users
 
 # A queue on SMS is summarised into one segment; other channels have room for more.
@@ -39,9 +40,9 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
     if parsed.command is Command.ADD:
         return await _add(message, account, parsed)
     if parsed.command is Command.HELP:
-        return replies.help_provider()
+        return provider_replies.help_provider()
     if parsed.command is Command.GREET:
-        return replies.greeting_provider()
+        return provider_replies.greeting_provider()
     if parsed.command is Command.HOW_TO_STOP:
         return replies.how_to_stop()
     return replies.not_understood(parsed.hints)
@@ -62,12 +63,13 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     total = await lines.count_waiting(service_account_id=account.id, day=day)
     entries, wait = [], 0
     for appointment in waiting:
-        entries.append(replies.QueueEntry(appointment.user.name, appointment.user.phone, wait))
+        user = appointment.user
+        entries.append(provider_replies.QueueEntry(user.name, user.phone, wait))
         wait += appointment.duration_minutes
-    return replies.queue(
+    return provider_replies.queue(
         place_name=account.name,
         day=replies.day_label(day, today=today),
-        serving=[replies.QueueEntry(a.user.name, a.user.phone, 0) for a in serving],
+        serving=[provider_replies.QueueEntry(a.user.name, a.user.phone, 0) for a in serving],
         waiting=entries,
         waiting_total=total,
         budget=QUEUE_BUDGET.get(message.channel, WIDE_QUEUE_BUDGET),
@@ -82,8 +84,8 @@ async def _waiting_today(message: Inbound, account: ServiceAccount) -> int:
 async def _next(message: Inbound, account: ServiceAccount) -> str:
     called = await appointments.call_next(service_account_phone=account.phone, now=message.now)
     if called is None:
-        return replies.nobody_waiting()
-    return replies.called(
+        return provider_replies.nobody_waiting()
+    return provider_replies.called(
         name=called.user.name, phone=called.user.phone, waiting=called.still_waiting
     )
 
@@ -99,21 +101,21 @@ async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     )
     if appointment is None:
         if which is not None and which.position is not None:
-            return replies.no_such_position(which.position)
+            return provider_replies.no_such_position(which.position)
         if which is not None and which.appointment_id is not None:
-            return replies.no_such_appointment(which.appointment_id)
-        return replies.nobody_called()
+            return provider_replies.no_such_appointment(which.appointment_id)
+        return provider_replies.nobody_called()
     change = appointments.complete if parsed.command is Command.DONE else appointments.mark_no_show
     try:
         await change(appointment_id=appointment.id, now=message.now)
     except TooEarly as exc:
         today = today_in(account.timezone, now=message.now)
-        return replies.too_early_to_close(
+        return provider_replies.too_early_to_close(
             appointment_id=appointment.id, day=replies.day_label(exc.day, today=today)
         )
     except (InvalidTransition, NotFound):
-        return replies.no_such_appointment(appointment.id)
-    return replies.closed(
+        return provider_replies.no_such_appointment(appointment.id)
+    return provider_replies.closed(
         command=parsed.command,
         name=appointment.user.name,
         phone=appointment.user.phone,
@@ -127,11 +129,11 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
     # (415-555-0151) read in the provider's region.
     typed, rest = (parsed.phone, found.rest) if parsed.phone else take_typed_number(found.rest)
     if typed is None:
-        return replies.add_usage()
+        return provider_replies.add_usage()
     try:
         phone = typed_phone(typed, region=service_accounts.region_of(account))
     except NotAValidNumber:
-        return replies.add_invalid_number(typed)
+        return provider_replies.add_invalid_number(typed)
     today = today_in(account.timezone, now=message.now)
     try:
         day = day_words.day_or_today(
@@ -146,11 +148,11 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
             user_phone=user.phone, account=account, day=day, now=message.now
         )
     except AlreadyExists:
-        return replies.add_already(name=user.name, phone=user.phone, day=label)
+        return provider_replies.add_already(name=user.name, phone=user.phone, day=label)
     except TooFarAhead as exc:
         return replies.too_far_ahead(
             days=exc.horizon_days, last=replies.day_label(exc.last_day, today=today)
         )
     except InvalidInput:
         return replies.day_passed()
-    return replies.added(name=user.name, phone=user.phone, day=label, spot=spot)
+    return provider_replies.added(name=user.name, phone=user.phone, day=label, spot=spot)

@@ -1,4 +1,5 @@
-"""Every word the engine says, in one place, to review and translate.
+"""Every word the engine says to customers, and the phrasing both sides share, in one
+place to review and translate (a provider's replies: bot.provider_replies).
 
 Each core reply fits one SMS segment (160 GSM-7 characters): names taken from the
 database are made GSM-7-safe and shortened here, so a long or accented name cannot
@@ -11,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.rules.commands import Command
 from core.rules.gsm import SINGLE_GSM, septets
 from core.rules.names import short_name
 from core.rules.notice_texts import clip
@@ -19,8 +19,8 @@ from core.rules.notice_texts import place as place
 from core.rules.notice_texts import up_soon as up_soon
 from core.rules.notice_texts import you_are_next as you_are_next
 from core.rules.notice_texts import your_turn as your_turn
-from core.rules.phones import mask_phone
 from core.rules.queue_spot import Spot
+from core.rules.vocabulary import Command
 
 PERSON_MAX = 16
 ECHO_MAX = 16
@@ -54,11 +54,11 @@ def wait_phrase(minutes: int) -> str:
     return f"about {hours}h {mins:02d}m wait"
 
 
-def _spot(spot: Spot) -> str:
+def spot_phrase(spot: Spot) -> str:
     return f"#{spot.position}, {spot.ahead} ahead, {wait_phrase(spot.wait_minutes)}"
 
 
-def _fit(
+def fit(
     parts: Sequence[str], *, head: str, tail: str, budget: int, total: int | None = None
 ) -> str:
     """`head` + as many `parts` as fit + "+N more" + `tail`, within `budget` septets.
@@ -105,11 +105,11 @@ def joined(*, place_name: str, day: str, spot: Spot, no_set_times: bool = False)
     """Booked; `no_set_times` when the customer asked for a time, which a line has not."""
     if no_set_times:
         return (
-            f"You're in line at {place(place_name)} {day}: {_spot(spot)}. "
+            f"You're in line at {place(place_name)} {day}: {spot_phrase(spot)}. "
             "No set times: first come, first served. Text STATUS for updates."
         )
     return (
-        f"You're in line at {place(place_name)} {day}: {_spot(spot)}. "
+        f"You're in line at {place(place_name)} {day}: {spot_phrase(spot)}. "
         "Text STATUS for updates, LEAVE to leave."
     )
 
@@ -118,7 +118,7 @@ def already_booked(*, place_name: str, day: str, spot: Spot | None) -> str:
     where = f"{place(place_name)} {day}"
     if spot is None:
         return f"You already have a spot at {where}. Text STATUS to see it, LEAVE to give it up."
-    return f"You already have a spot at {where}: {_spot(spot)}. Text LEAVE first to change it."
+    return f"You already have a spot at {where}: {spot_phrase(spot)}. Text LEAVE first to change it."
 
 
 def day_passed() -> str:
@@ -178,13 +178,13 @@ def _standing(s: Standing) -> str:
     where = f"{place(s.place_name)} {s.day}"
     if s.spot is None:
         return f"{where}: it's your turn now"
-    return f"{where}: {_spot(s.spot)}"
+    return f"{where}: {spot_phrase(s.spot)}"
 
 
 def status(standings: Sequence[Standing]) -> str:
     if len(standings) == 1:
         return f"{_standing(standings[0])}. Text LEAVE to leave the line."
-    return _fit(
+    return fit(
         [_standing(s) for s in standings],
         head="Your spots: ",
         tail=" Text LEAVE to leave one.",
@@ -208,7 +208,7 @@ def choose_standing(standings: Sequence[Standing]) -> str:
     options = [
         f"{i} {place(s.place_name)} {s.day}" for i, s in enumerate(standings, start=1)
     ]
-    return _fit(options, head="Which one? Reply ", tail="", budget=SINGLE_GSM)
+    return fit(options, head="Which one? Reply ", tail="", budget=SINGLE_GSM)
 
 
 def bad_choice(count: int) -> str:
@@ -271,115 +271,3 @@ def sorry() -> str:
 
 # your_turn, you_are_next and up_soon, the proactive notices, live in
 # core.rules.notice_texts: the core writes them in the transaction of the change.
-
-
-# Providers ---------------------------------------------------------------------------
-
-
-def help_provider() -> str:
-    return (
-        "QUEUE [day] shows your line, NEXT calls the next person, DONE [n] or NOSHOW [n] "
-        "closes a visit, ADD +phone [name] adds a walk-in."
-    )
-
-
-def greeting_provider() -> str:
-    return "Hi! Text QUEUE to see your line, NEXT to call the next person, DONE when finished."
-
-
-def _who(name: str, phone: str) -> str:
-    return f"{person(name)} ({mask_phone(phone)})"
-
-
-def called(*, name: str, phone: str, waiting: int) -> str:
-    return (
-        f"Called {_who(name, phone)}. {waiting} still waiting. "
-        "Text DONE when finished, NOSHOW if they don't come."
-    )
-
-
-def nobody_waiting() -> str:
-    return "Nobody is waiting today. Text QUEUE [day] to see a line."
-
-
-def closed(*, command: Command, name: str, phone: str, waiting: int) -> str:
-    verb = "Done" if command is Command.DONE else "No-show"
-    return f"{verb}: {_who(name, phone)}. {waiting} waiting. Text NEXT to call the next person."
-
-
-def nobody_called() -> str:
-    return "Nobody has been called. Text NEXT to call the next person, or DONE 1 / NOSHOW 1 for #1."
-
-
-def _number(n: int) -> str:
-    """A number the provider typed, quoted back; a long one is cut to fit the reply."""
-    digits = str(n)
-    return digits if len(digits) <= ECHO_MAX else digits[:ECHO_MAX] + "..."
-
-
-def no_such_position(position: int) -> str:
-    return f"There is no #{_number(position)} in today's line. Text QUEUE to see it."
-
-
-def no_such_appointment(appointment_id: int) -> str:
-    return f"No active appointment #{_number(appointment_id)} in your line. Text QUEUE to see it."
-
-
-def too_early_to_close(*, appointment_id: int, day: str) -> str:
-    return (
-        f"#{appointment_id} is booked for {day}: close it on that day or later. "
-        "Text QUEUE to see today's line."
-    )
-
-
-def add_usage() -> str:
-    return "To add a walk-in, text ADD and their number, e.g. ADD +14155550101 Ann Bell."
-
-
-def add_invalid_number(typed: str) -> str:
-    return (
-        f"{typed[:24]} is not a valid phone number, so nobody was added. Check it and text "
-        "ADD again, e.g. ADD +14155550101 Ann Bell."
-    )
-
-
-def added(*, name: str, phone: str, day: str, spot: Spot) -> str:
-    return f"Added {_who(name, phone)} for {day}: {_spot(spot)}."
-
-
-def add_already(*, name: str, phone: str, day: str) -> str:
-    return f"{_who(name, phone)} already has a spot {day}. Text QUEUE to see your line."
-
-
-@dataclass(frozen=True, slots=True)
-class QueueEntry:
-    name: str
-    phone: str
-    wait_minutes: int
-
-
-def queue(
-    *,
-    place_name: str,
-    day: str,
-    serving: Sequence[QueueEntry],
-    waiting: Sequence[QueueEntry],
-    budget: int,
-    waiting_total: int | None = None,
-) -> str:
-    """The line for a provider, summarised to fit `budget` septets.
-
-    `waiting` may be the front of a longer line of `waiting_total` people.
-    """
-    total = len(waiting) if waiting_total is None else waiting_total
-    head = f"{place(place_name)} {day}: {total} waiting."
-    if serving:
-        head += " Now: " + ", ".join(_who(e.name, e.phone) for e in serving[:2])
-        head += f" +{len(serving) - 2}." if len(serving) > 2 else "."
-    if not waiting:
-        return head
-    lines = [
-        f"{i} {person(e.name)} {mask_phone(e.phone)[-4:]} {e.wait_minutes}m"
-        for i, e in enumerate(waiting, start=1)
-    ]
-    return _fit(lines, head=head + " ", tail="", budget=budget, total=total)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.reply import Reply
 from core.models import Channel
 from core.settings import Settings
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Webhooks
@@ -57,8 +58,9 @@ class RecordingEngine:
         text: str,
         default_provider_phone: str | None = None,
         now: datetime | None = None,
+        reading: Any = None,
         who: Any = None,
-    ) -> str:
+    ) -> Reply:
         self.calls.append(
             {
                 "channel": channel,
@@ -69,7 +71,7 @@ class RecordingEngine:
         )
         if self.fail:
             raise RuntimeError("engine exploded")
-        return self.reply
+        return Reply(self.reply)
 
 
 @dataclass

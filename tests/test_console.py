@@ -70,7 +70,7 @@ async def test_a_console_chat_registers_joins_and_shows_the_turn_message(databas
         keyboard.type("Ann Bell")
         await _until(screen, "You're in line at Zen Spa today: #1")
         # The provider, elsewhere, calls the next person.
-        reply = await handle_message(channel=Channel.SMS, phone=SPA, text="next")
+        reply = (await handle_message(channel=Channel.SMS, phone=SPA, text="next")).text
         assert "Called Ann B." in reply
         await _until(screen, "[message] It's your turn at Zen Spa!", within=1.0)
         keyboard.type("leave")

@@ -8,9 +8,10 @@ import pytest
 
 from core.rules import day_words as dw
 from core.rules.backoff import retry_delay
-from core.rules.commands import Command, Role, choice_number, distance, parse, read_as, target
+from core.rules.commands import Parsed, choice_number, distance, parse, read_as, target
 from core.rules.gsm import fits_one_segment, is_gsm7, segments, to_gsm7
 from core.rules.names import clean_name, short_name
+from core.rules.vocabulary import Command, Role
 
 C, P = Role.CUSTOMER, Role.PROVIDER
 
@@ -364,6 +365,11 @@ def test_retries_back_off_exponentially_up_to_a_cap_but_honour_retry_after():
     assert retry_delay(attempts=5, retry_after=2) == 16
 
 
+def _both(text: str, *, provider: bool) -> tuple[Parsed, Parsed | None]:
+    """The text parsed as the customer and, for a provider's phone, as the provider."""
+    return parse(text, role=C), parse(text, role=P) if provider else None
+
+
 @pytest.mark.parametrize(
     ("text", "role", "command"),
     [
@@ -382,16 +388,21 @@ def test_retries_back_off_exponentially_up_to_a_cap_but_honour_retry_after():
     ],
 )
 def test_a_phone_that_is_both_texts_provider_commands_first(text, role, command):
-    got_role, parsed = read_as(text, provider=True, customer=True, in_dialogue=False)
+    got_role, parsed = read_as(*_both(text, provider=True), customer=True, in_dialogue=False)
     assert (got_role, parsed.command) == (role, command)
 
 
 def test_a_phone_that_is_both_answers_its_open_dialogue_as_the_customer():
-    assert read_as("2", provider=True, customer=True, in_dialogue=True)[0] is Role.CUSTOMER
-    assert read_as("2", provider=True, customer=True, in_dialogue=False)[0] is Role.PROVIDER
-    assert read_as("queue", provider=True, customer=True, in_dialogue=True)[0] is Role.PROVIDER
+    def role(text: str, *, in_dialogue: bool) -> Role:
+        return read_as(*_both(text, provider=True), customer=True, in_dialogue=in_dialogue)[0]
+
+    assert role("2", in_dialogue=True) is Role.CUSTOMER
+    assert role("2", in_dialogue=False) is Role.PROVIDER
+    assert role("queue", in_dialogue=True) is Role.PROVIDER
 
 
 def test_a_provider_that_is_not_a_customer_texts_only_as_the_provider():
-    assert read_as("join spa", provider=True, customer=False, in_dialogue=False)[0] is Role.PROVIDER
-    assert read_as("join spa", provider=False, customer=True, in_dialogue=False)[0] is Role.CUSTOMER
+    provider = read_as(*_both("join spa", provider=True), customer=False, in_dialogue=False)
+    assert provider[0] is Role.PROVIDER
+    customer = read_as(*_both("join spa", provider=False), customer=True, in_dialogue=False)
+    assert customer[0] is Role.CUSTOMER

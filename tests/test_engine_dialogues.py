@@ -16,7 +16,7 @@ from bot import replies
 from bot.engine import handle_message
 from core.models import Appointment, Channel, Contact, Conversation, OutboxMessage
 from core.rules.gsm import fits_one_segment
-from core.services import appointments, sender, service_accounts, users
+from core.services import appointments, correspondents, service_accounts, users
 
 # A Wednesday in the past, so that outbox rows written "now" are already due.
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -93,13 +93,14 @@ async def say(
     channel: Channel = Channel.SMS,
     default: str | None = None,
 ) -> str:
-    return await handle_message(
+    reply = await handle_message(
         channel=channel,
         phone=PHONES[who],
         text=text,
         default_provider_phone=PHONES[default] if default else None,
         now=NOW + timedelta(minutes=minutes),
     )
+    return reply.text
 
 
 async def run(steps: list[Step]) -> None:
@@ -216,7 +217,7 @@ async def test_a_provider_cannot_close_a_visit_before_its_day(spa):
     reply = await handle_message(
         channel=Channel.SMS, phone=PHONES["spa"], text=f"noshow #{appointment.id}", now=friday
     )
-    assert "No-show: Ann B." in reply
+    assert "No-show: Ann B." in reply.text
 
 
 async def test_a_customer_can_leave_a_later_day_at_any_time(spa):
@@ -384,7 +385,7 @@ async def test_a_failure_inside_the_engine_becomes_an_apology_not_an_exception(s
     async def broken(**_: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(sender, "identify", broken)
+    monkeypatch.setattr(correspondents, "identify", broken)
     assert await say("ann", "status") == replies.sorry()
 
 

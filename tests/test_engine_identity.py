@@ -27,7 +27,7 @@ BOB = "+14155550102"
 
 
 async def say(phone: str, text: str) -> str:
-    return await handle_message(channel=Channel.SMS, phone=phone, text=text, now=NOW)
+    return (await handle_message(channel=Channel.SMS, phone=phone, text=text, now=NOW)).text
 
 
 async def booked() -> list[tuple[str, str, str]]:

@@ -69,7 +69,7 @@ async def test_a_customer_texting_anything_gets_a_short_reply_and_changes_only_t
     await _world()
     bystander, accounts, people, _ = await _rows()
     for text in texts:
-        reply = await handle_message(channel=channel, phone=SENDER, text=text, now=NOW)
+        reply = (await handle_message(channel=channel, phone=SENDER, text=text, now=NOW)).text
         assert isinstance(reply, str)
         assert reply.strip()
         assert fits_one_segment(reply), reply
@@ -98,7 +98,7 @@ async def test_a_provider_texting_anything_gets_a_reply_and_never_touches_anothe
     await _world()
     other = await Appointment.filter(service_account__phone=GDN).order_by("id").values()
     accounts = await ServiceAccount.all().order_by("id").values()
-    reply = await handle_message(channel=Channel.SMS, phone=SPA, text=text, now=NOW)
+    reply = (await handle_message(channel=Channel.SMS, phone=SPA, text=text, now=NOW)).text
     assert reply.strip()
     assert fits_one_segment(reply), reply
     assert reply != replies.sorry(), text
@@ -124,7 +124,7 @@ async def test_a_stranger_texting_anything_is_answered_and_registers_only_themse
     await Conversation.filter(phone=NEWCOMER).delete()
     bystander, accounts, people, _ = await _rows()
     for text in texts:
-        reply = await handle_message(channel=Channel.SMS, phone=NEWCOMER, text=text, now=NOW)
+        reply = (await handle_message(channel=Channel.SMS, phone=NEWCOMER, text=text, now=NOW)).text
         assert reply.strip()
         assert fits_one_segment(reply), reply
         assert reply != replies.sorry(), text

@@ -137,7 +137,7 @@ async def earlier(sid: str, pending: PendingReplies, wait_seconds: float = 0) ->
 
 
 async def test_recording_a_delivery_also_reads_who_is_writing_as_identify_does(orm):
-    from core.services import appointments, sender, service_accounts, users
+    from core.services import appointments, correspondents, service_accounts, users
     from core.services.inbound import record_and_identify
 
     await service_accounts.create_service_account(phone="+12025550179", name="Zen Spa")
@@ -154,13 +154,13 @@ async def test_recording_a_delivery_also_reads_who_is_writing_as_identify_does(o
         assert recorded is not None
         delivery, who = recorded
         assert delivery.seen_in_window == n + 1
-        assert who == await sender.identify(
+        assert who == await correspondents.identify(
             channel=Channel.SMS, phone=ANN, now=NOW, with_standings=with_standings
         )
         assert who.registered
         assert (who.standings is not None) == with_standings
     assert who.standings is None
-    [standing] = (await sender.identify(
+    [standing] = (await correspondents.identify(
         channel=Channel.SMS, phone=ANN, now=NOW, with_standings=True
     )).standings or []
     assert standing.place_name == "Zen Spa"

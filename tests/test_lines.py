@@ -73,7 +73,7 @@ async def test_a_provider_queue_reply_counts_everyone_but_lists_only_the_front(o
     from core.models import Channel
 
     await _line_of([(10, 0)] * 120)
-    reply = await handle_message(channel=Channel.CONSOLE, phone=SPA, text="queue", now=NOW)
+    reply = (await handle_message(channel=Channel.CONSOLE, phone=SPA, text="queue", now=NOW)).text
     assert "120 waiting" in reply
     assert "more" in reply
     assert await Appointment.filter(status=Status.ACTIVE).count() == 120

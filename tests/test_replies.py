@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
+from bot import provider_replies as pr
 from bot import replies as r
-from core.rules.commands import Command
 from core.rules.gsm import fits_one_segment, segments
 from core.rules.queue_spot import Spot
+from core.rules.vocabulary import Command
 
 LONG_PLACE = "Zoë’s “Extra-Ordinary” Hair & Nail Studio 💇 of Greater Łódź" * 3
 LONG_PERSON = "Maximiliana-Josefina Ölçüm-Ŝtraße 🙂 de la Vega y Fernández"
@@ -17,7 +18,7 @@ PHONE = "+12345678901234567"
 BIG = Spot(position=999, ahead=998, wait_minutes=99_999)
 # The longest label: a day in another year carries the year.
 LONG_DAY = r.day_label(date(2027, 12, 29), today=date(2026, 11, 25))
-ENTRY = r.QueueEntry(LONG_PERSON, PHONE, 99_999)
+ENTRY = pr.QueueEntry(LONG_PERSON, PHONE, 99_999)
 
 CORE_REPLIES = {
     "ask_name": r.ask_name(),
@@ -56,24 +57,24 @@ CORE_REPLIES = {
     "your_turn": r.your_turn(place_name=LONG_PLACE),
     "you_are_next": r.you_are_next(place_name=LONG_PLACE),
     "up_soon": r.up_soon(place_name=LONG_PLACE),
-    "help_provider": r.help_provider(),
-    "called": r.called(name=LONG_PERSON, phone=PHONE, waiting=999),
-    "nobody_waiting": r.nobody_waiting(),
-    "closed_done": r.closed(command=Command.DONE, name=LONG_PERSON, phone=PHONE, waiting=999),
-    "closed_noshow": r.closed(command=Command.NOSHOW, name=LONG_PERSON, phone=PHONE, waiting=9),
-    "nobody_called": r.nobody_called(),
-    "no_such_position": r.no_such_position(9999),
-    "no_such_appointment": r.no_such_appointment(10**9),
-    "too_early_to_close": r.too_early_to_close(appointment_id=2**31 - 1, day=LONG_DAY),
-    "no_such_position_typed_huge": r.no_such_position(10**999),
-    "no_such_appointment_typed_huge": r.no_such_appointment(10**999),
+    "help_provider": pr.help_provider(),
+    "called": pr.called(name=LONG_PERSON, phone=PHONE, waiting=999),
+    "nobody_waiting": pr.nobody_waiting(),
+    "closed_done": pr.closed(command=Command.DONE, name=LONG_PERSON, phone=PHONE, waiting=999),
+    "closed_noshow": pr.closed(command=Command.NOSHOW, name=LONG_PERSON, phone=PHONE, waiting=9),
+    "nobody_called": pr.nobody_called(),
+    "no_such_position": pr.no_such_position(9999),
+    "no_such_appointment": pr.no_such_appointment(10**9),
+    "too_early_to_close": pr.too_early_to_close(appointment_id=2**31 - 1, day=LONG_DAY),
+    "no_such_position_typed_huge": pr.no_such_position(10**999),
+    "no_such_appointment_typed_huge": pr.no_such_appointment(10**999),
     "greeting_customer": r.greeting_customer(),
-    "greeting_provider": r.greeting_provider(),
+    "greeting_provider": pr.greeting_provider(),
     "how_to_stop": r.how_to_stop(),
-    "add_usage": r.add_usage(),
-    "added": r.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG),
-    "add_already": r.add_already(name=LONG_PERSON, phone=PHONE, day=LONG_DAY),
-    "queue_sms": r.queue(
+    "add_usage": pr.add_usage(),
+    "added": pr.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG),
+    "add_already": pr.add_already(name=LONG_PERSON, phone=PHONE, day=LONG_DAY),
+    "queue_sms": pr.queue(
         place_name=LONG_PLACE, day=LONG_DAY, serving=[ENTRY] * 3, waiting=[ENTRY] * 50, budget=160
     ),
 }
@@ -101,8 +102,8 @@ def test_a_long_queue_is_summarised_with_how_many_more():
 
 
 def test_a_wide_channel_shows_the_whole_queue():
-    entries = [r.QueueEntry(f"Person{i} X", f"+1415555{i:04d}", i * 30) for i in range(20)]
-    text = r.queue(place_name="Spa", day="today", serving=[], waiting=entries, budget=1500)
+    entries = [pr.QueueEntry(f"Person{i} X", f"+1415555{i:04d}", i * 30) for i in range(20)]
+    text = pr.queue(place_name="Spa", day="today", serving=[], waiting=entries, budget=1500)
     assert "20 Person19 X" in text
     assert "more" not in text
 

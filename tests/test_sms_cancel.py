@@ -110,7 +110,7 @@ async def test_cancel_in_a_sentence_by_sms_is_leave_and_answered(live_sms):
 
 @pytest.mark.parametrize("channel", [Channel.TELEGRAM, Channel.CONSOLE])
 async def test_cancel_elsewhere_is_leave_and_opts_nobody_out(live_sms, channel):
-    reply = await handle_message(channel=channel, phone=BOB, text="CANCEL")
+    reply = (await handle_message(channel=channel, phone=BOB, text="CANCEL")).text
 
     assert "left the line at Zen Spa" in reply
     assert await statuses(BOB) == [Status.CANCELED]

@@ -10,8 +10,8 @@ from core.services import (
     appointments,
     contacts,
     conversations,
+    correspondents,
     lines,
-    sender,
     service_accounts,
     standings,
     users,
@@ -117,7 +117,7 @@ async def test_who_is_writing_is_read_in_one_go(orm):
         channel=Channel.SMS, phone=ANN, state="ask_spot", data={"options": [1, 2]}, now=NOW
     )
 
-    ann = await sender.identify(channel=Channel.SMS, phone=ANN, now=NOW, with_standings=True)
+    ann = await correspondents.identify(channel=Channel.SMS, phone=ANN, now=NOW, with_standings=True)
 
     assert ann.account is None
     assert ann.registered
@@ -129,7 +129,7 @@ async def test_who_is_writing_is_read_in_one_go(orm):
 
     # Without standings asked for, and on a channel with no dialogue open.
     await contacts.record_channel(phone=ANN, channel=Channel.SMS, now=NOW)
-    ann = await sender.identify(
+    ann = await correspondents.identify(
         channel=Channel.TELEGRAM, phone=ANN, now=NOW, with_standings=False
     )
     assert (ann.account, ann.dialogue, ann.registered, ann.standings) == (None, None, True, None)
@@ -140,7 +140,7 @@ async def test_a_provider_is_read_whole_and_a_stranger_is_nobody(orm):
     places = await _places()
 
     for phone in (SPA, WEST):
-        who = await sender.identify(channel=Channel.SMS, phone=phone, now=NOW, with_standings=True)
+        who = await correspondents.identify(channel=Channel.SMS, phone=phone, now=NOW, with_standings=True)
         stored = await ServiceAccount.get(phone=phone)
         assert who.account is not None
         for field in ServiceAccount._meta.db_fields:
@@ -149,7 +149,7 @@ async def test_a_provider_is_read_whole_and_a_stranger_is_nobody(orm):
         assert who.account.id == places["spa" if phone == SPA else "west"].id
         assert (who.registered, who.standings) == (False, [])
 
-    nobody = await sender.identify(
+    nobody = await correspondents.identify(
         channel=Channel.SMS, phone="+14155550999", now=NOW, with_standings=True
     )
     assert (nobody.account, nobody.dialogue, nobody.registered, nobody.standings) == (
@@ -164,7 +164,7 @@ async def test_an_expired_dialogue_is_none_and_is_removed(orm):
     await conversations.save(
         channel=Channel.SMS, phone=ANN, state="ask_name", data={}, now=NOW - timedelta(hours=1)
     )
-    who = await sender.identify(channel=Channel.SMS, phone=ANN, now=NOW, with_standings=False)
+    who = await correspondents.identify(channel=Channel.SMS, phone=ANN, now=NOW, with_standings=False)
     assert who.dialogue is None
     assert await Conversation.all().count() == 0
 
@@ -199,8 +199,8 @@ async def test_the_standings_use_the_active_indexes_under_a_generic_plan(orm):
     the read of who is writing, the counting fallback and the ranking of a whole line."""
     import pytest
 
+    from core.services.correspondents import who_statement
     from core.services.line_ranks import _LINE
-    from core.services.sender import who_statement
     from tests.conftest import ON_POSTGRES
 
     if not ON_POSTGRES:

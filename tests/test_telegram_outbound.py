@@ -43,7 +43,8 @@ async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
     call = bot.api.last(ann.chat_id)
     assert call.params["text"] == "It's your turn at Serene Spa!"
     assert message_id == str(call.result_id)
-    assert set(ann.buttons(call)) == {texts.JOIN, texts.HELP}
+    # A notice is about a spot in a line: its buttons are the ones for being in line.
+    assert set(ann.buttons(call)) == {texts.STATUS, texts.LEAVE, texts.JOIN}
 
 
 async def test_a_phone_without_a_linked_chat_is_undeliverable(bot):

@@ -16,222 +16,24 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from core.rules.phones import InvalidPhone, normalize_phone
-
-
-class Command(StrEnum):
-    JOIN = "join"
-    STATUS = "status"
-    LEAVE = "leave"
-    HELP = "help"
-    STOP = "stop"
-    START = "start"
-    QUEUE = "queue"
-    NEXT = "next"
-    DONE = "done"
-    NOSHOW = "noshow"
-    ADD = "add"
-    GREET = "greet"
-    HOW_TO_STOP = "how_to_stop"
-
-
-class Role(StrEnum):
-    CUSTOMER = "customer"
-    PROVIDER = "provider"
-
-
-# Carriers' (and Twilio's) opt-out and opt-in keywords, minus CANCEL: we read CANCEL
-# as LEAVE, though on SMS the carrier acts on it first.
-STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout"})
-START_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "resubscribe"})
-# Opt-out words that, inside a sentence, can only be about stopping our texts ("end" and
-# "quit" are everyday words: "what time does it end").
-_STOP_MENTIONS = frozenset({"stop", "stopall", "unsubscribe", "optout"})
-
-_CUSTOMER_WORDS: dict[str, Command] = {
-    "join": Command.JOIN,
-    "book": Command.JOIN,
-    "signup": Command.JOIN,
-    "reserve": Command.JOIN,
-    "enroll": Command.JOIN,
-    "checkin": Command.JOIN,
-    "enqueue": Command.JOIN,
-    "status": Command.STATUS,
-    "position": Command.STATUS,
-    "pos": Command.STATUS,
-    "where": Command.STATUS,
-    "wait": Command.STATUS,
-    "eta": Command.STATUS,
-    "leave": Command.LEAVE,
-    "cancel": Command.LEAVE,
-    "drop": Command.LEAVE,
-    "unbook": Command.LEAVE,
-    "withdraw": Command.LEAVE,
-    "exit": Command.LEAVE,
-    "help": Command.HELP,
-    "info": Command.HELP,
-    "commands": Command.HELP,
-    "menu": Command.HELP,
-    "options": Command.HELP,
-}
-_PROVIDER_WORDS: dict[str, Command] = {
-    "queue": Command.QUEUE,
-    "list": Command.QUEUE,
-    "line": Command.QUEUE,
-    "who": Command.QUEUE,
-    "status": Command.QUEUE,
-    "waiting": Command.QUEUE,
-    "next": Command.NEXT,
-    "call": Command.NEXT,
-    "done": Command.DONE,
-    "complete": Command.DONE,
-    "completed": Command.DONE,
-    "finished": Command.DONE,
-    "served": Command.DONE,
-    "finish": Command.DONE,
-    "noshow": Command.NOSHOW,
-    "absent": Command.NOSHOW,
-    "missed": Command.NOSHOW,
-    "add": Command.ADD,
-    "walkin": Command.ADD,
-    "help": Command.HELP,
-    "info": Command.HELP,
-    "commands": Command.HELP,
-    "menu": Command.HELP,
-}
-_WORDS = {Role.CUSTOMER: _CUSTOMER_WORDS, Role.PROVIDER: _PROVIDER_WORDS}
-_DEFAULT_HINTS = {
-    Role.CUSTOMER: (Command.JOIN, Command.STATUS, Command.LEAVE),
-    Role.PROVIDER: (Command.QUEUE, Command.NEXT, Command.DONE),
-}
-
-# Several words meaning one command, folded into that command's word before matching.
-_PHRASES: dict[tuple[str, ...], str] = {
-    ("where", "am", "i"): "status",
-    ("am", "i", "next"): "status",
-    ("am", "i", "up"): "status",
-    ("my", "turn"): "status",
-    ("how", "many"): "status",
-    ("whats", "my", "position"): "status",
-    ("how", "long"): "status",
-    ("my", "spot"): "status",
-    ("my", "place"): "status",
-    ("cant", "make", "it"): "leave",
-    ("cannot", "make", "it"): "leave",
-    ("can", "not", "make", "it"): "leave",
-    ("not", "coming"): "leave",
-    ("remove", "me"): "leave",
-    ("count", "me", "out"): "leave",
-    ("sign", "up"): "signup",
-    ("check", "in"): "checkin",
-    ("add", "me"): "join",
-    ("get", "in", "line"): "join",
-    ("line", "up"): "join",
-    ("opt", "out"): "optout",
-    ("opt", "in"): "optin",
-    ("stop", "all"): "stopall",
-    ("no", "show"): "noshow",
-    ("walk", "in"): "walkin",
-    ("call", "next"): "next",
-    ("whos", "next"): "queue",
-}
-_LONGEST_PHRASE = max(len(p) for p in _PHRASES)
-
-# What a message made only of greetings and thanks (and emoji) can hold.
-_GREETINGS = frozenset(
-    {
-        "hi", "hello", "hey", "hiya", "yo", "heya", "howdy", "greetings", "hola",
-        "thanks", "thank", "thankyou", "thx", "ty", "ta", "cheers", "you", "u", "so",
-        "much", "very", "lot", "a", "ok", "okay", "k", "great", "cool", "nice", "awesome",
-        "perfect", "good", "morning", "afternoon", "evening", "there", "all", "bye",
-        "goodbye",
-    }
-)
-
-FILLERS = frozenset(
-    {
-        "please",
-        "pls",
-        "plz",
-        "plse",
-        "pleas",
-        "kindly",
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "yo",
-        "heya",
-        "howdy",
-        "greetings",
-        "thanks",
-        "thank",
-        "thankyou",
-        "thx",
-        "ty",
-        "cheers",
-        "you",
-        "u",
-        "ok",
-        "okay",
-        "k",
-        "sure",
-        "yes",
-        "yeah",
-        "yep",
-        "good",
-        "morning",
-        "afternoon",
-        "evening",
-        "i",
-        "id",
-        "im",
-        "ill",
-        "ive",
-        "me",
-        "my",
-        "we",
-        "us",
-        "our",
-        "to",
-        "want",
-        "wanna",
-        "would",
-        "like",
-        "love",
-        "can",
-        "could",
-        "let",
-        "lets",
-        "need",
-        "just",
-        "the",
-        "a",
-        "an",
-        "for",
-        "at",
-        "with",
-        "on",
-        "in",
-        "of",
-        "and",
-        "also",
-        "again",
-        "is",
-        "am",
-        "are",
-        "be",
-        "do",
-        "there",
-        "sorry",
-        "now",
-    }
+from core.rules.vocabulary import (
+    CUSTOMER_SIDE,
+    DEFAULT_HINTS,
+    FILLERS,
+    GREETINGS,
+    LONGEST_PHRASE,
+    PHRASES,
+    START_WORDS,
+    STOP_MENTIONS,
+    STOP_WORDS,
+    WORDS,
+    Command,
+    Role,
 )
 
 # Ends at a token boundary, so "24/12" after a number is not read as more digits.
@@ -270,10 +72,10 @@ def _fold_phrases(tokens: Sequence[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        for size in range(min(_LONGEST_PHRASE, len(tokens) - i), 1, -1):
+        for size in range(min(LONGEST_PHRASE, len(tokens) - i), 1, -1):
             key = tuple(t.lower() for t in tokens[i : i + size])
-            if key in _PHRASES:
-                out.append(_PHRASES[key])
+            if key in PHRASES:
+                out.append(PHRASES[key])
                 i += size
                 break
         else:
@@ -297,7 +99,7 @@ def _allowed_typos(word: str) -> int:
 # one edit away from them.
 _GUESSABLE = {
     role: ([w for w in words if len(w) >= 4], [c for w, c in words.items() if len(w) >= 4])
-    for role, words in _WORDS.items()
+    for role, words in WORDS.items()
 }
 
 
@@ -323,7 +125,7 @@ def _fuzzy(word: str, role: Role) -> Command | None:
 def _is_greeting(text: str, lowered: Sequence[str]) -> bool:
     """Only greetings, thanks and emoji: "hi", "thanks!", "good morning", "👍"."""
     if lowered:
-        return all(w in _GREETINGS for w in lowered)
+        return all(w in GREETINGS for w in lowered)
     return any(unicodedata.category(ch) == "So" for ch in text)
 
 
@@ -351,9 +153,6 @@ def find_phone(text: str) -> str | None:
     return _take_phone(text)[0]
 
 
-# Texts repeat (STATUS, JOIN, LEAVE...) and every message is parsed at least twice (as
-# a customer before reading who writes, then to answer); Parsed is immutable.
-@lru_cache(maxsize=1024)
 def parse(text: str, *, role: Role) -> Parsed:
     phone, without_phone = _take_phone(text)
     tokens = _fold_phrases(tokenize(without_phone))
@@ -369,41 +168,39 @@ def parse(text: str, *, role: Role) -> Parsed:
         return Parsed(Command.STOP, (), phone, True, ())
     if len(lowered) == 1 and lowered[0] in START_WORDS:
         return Parsed(Command.START, (), phone, True, ())
-    vocabulary = _WORDS[role]
+    vocabulary = WORDS[role]
     for i, word in enumerate(lowered):
         if word in vocabulary:
             return Parsed(vocabulary[word], tuple(words[i + 1 :]), phone, True, ())
-    if _STOP_MENTIONS.intersection(lowered):
+    if STOP_MENTIONS.intersection(lowered):
         return Parsed(Command.HOW_TO_STOP, (), phone, True, ())
     if lowered:
         guess = _fuzzy(lowered[0], role)
         if guess is not None:
             return Parsed(guess, tuple(words[1:]), phone, False, ())
     # Suggestions come in one fixed order, whatever was typed.
-    return Parsed(None, tuple(words), phone, False, _DEFAULT_HINTS[role])
-
-
-# What a phone that is both a provider's and a customer's can still text as the customer.
-CUSTOMER_SIDE = frozenset({Command.JOIN, Command.STATUS, Command.LEAVE})
+    return Parsed(None, tuple(words), phone, False, DEFAULT_HINTS[role])
 
 
 def read_as(
-    text: str, *, provider: bool, customer: bool, in_dialogue: bool
+    as_customer: Parsed, as_provider: Parsed | None, *, customer: bool, in_dialogue: bool
 ) -> tuple[Role, Parsed]:
-    """Who `text` comes from, and what it asks: the one rule for a sender's role.
+    """Who a text comes from, and what it asks: the one rule for a sender's role.
+
+    `as_customer` and `as_provider` are the text parsed in each role; `as_provider` is
+    None when the phone is no provider's (it texts as the customer then).
 
     A provider's phone texts as the provider. When the phone is also a registered
-    customer's, provider commands still win (STATUS is the provider's word for QUEUE),
-    and JOIN, STATUS and LEAVE (and their phrasings) that are not provider commands are
-    the customer's; a command spelled right beats one guessed from a typo. Anything
-    else answers the customer's open dialogue if there is one, else goes to the provider.
+    customer's (`customer`), provider commands still win (STATUS is the provider's word
+    for QUEUE), and JOIN, STATUS and LEAVE (and their phrasings) that are not provider
+    commands are the customer's; a command spelled right beats one guessed from a typo.
+    Anything else answers the customer's open dialogue if there is one (`in_dialogue`),
+    else goes to the provider.
     """
-    if not provider:
-        return Role.CUSTOMER, parse(text, role=Role.CUSTOMER)
-    as_provider = parse(text, role=Role.PROVIDER)
+    if as_provider is None:
+        return Role.CUSTOMER, as_customer
     if not customer:
         return Role.PROVIDER, as_provider
-    as_customer = parse(text, role=Role.CUSTOMER)
     customer_side = as_customer.command in CUSTOMER_SIDE
     if as_provider.command is not None and (
         as_provider.exact or not (customer_side and as_customer.exact)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from core.rules.commands import FILLERS
 from core.rules.phones import is_phone
+from core.rules.vocabulary import FILLERS
 
 MAX_NAME = 60
 _INTRO = re.compile(

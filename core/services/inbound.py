@@ -17,7 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.models import Channel, InboundMessage
-from core.services import sender, sql
+from core.services import correspondents, sql
 from core.services.statements import bind
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,8 @@ async def record(
 
 async def record_and_identify(
     *, channel: Channel, external_id: str, phone: str, now: datetime, with_standings: bool
-) -> tuple[Delivery, sender.Sender] | None:
-    """`record`, and who is writing (core.services.sender.identify) as of that moment.
+) -> tuple[Delivery, correspondents.Correspondent] | None:
+    """`record`, and who is writing (core.services.correspondents.identify) as of that moment.
 
     On PostgreSQL both are one statement, so an answer from the database costs one
     round trip; a redelivery reads nothing and gets None.
@@ -118,11 +118,11 @@ async def record_and_identify(
         delivery = await record(channel=channel, external_id=external_id, phone=phone, now=now)
         if delivery is None:
             return None
-        who = await sender.identify(
+        who = await correspondents.identify(
             channel=channel, phone=phone, now=now, with_standings=with_standings
         )
         return delivery, who
-    statement = sender.who_statement(
+    statement = correspondents.who_statement(
         with_standings=with_standings,
         ctes=_RECORD_CTES,
         source="delivery JOIN rate ON TRUE",
@@ -130,7 +130,7 @@ async def record_and_identify(
     )
     values = {
         **_record_values(conn, channel=channel, external_id=external_id, phone=phone, now=now),
-        **sender.who_values(
+        **correspondents.who_values(
             conn, channel=channel, phone=phone, now=now, with_standings=with_standings
         ),
     }
@@ -138,7 +138,9 @@ async def record_and_identify(
     if not rows:
         return None
     delivery = Delivery(rows[0]["delivery_id"], rows[0]["delivery_seen"])
-    who = await sender.sender_from(rows, phone=phone, now=now, with_standings=with_standings)
+    who = await correspondents.correspondent_from(
+        rows, phone=phone, now=now, with_standings=with_standings
+    )
     return delivery, who
 
 

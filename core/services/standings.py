@@ -80,6 +80,14 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
            p.name, p.code, p.timezone""",
 )
 
+# `mine` with each appointment's provider time zone: enough to tell whether the user is
+# in any line (in_line_from), without the spots. Built from constants only.
+ACTIVE_CTES = _MINE + """,
+active AS (
+  SELECT m.day, p.timezone FROM mine m JOIN service_accounts p ON p.id = m.service_account_id
+)"""  # noqa: S608
+ACTIVE_COLUMNS = "ac.day AS ac_day, ac.timezone AS ac_timezone"
+
 # The columns of `standings` a row must carry for standings_from (as these names).
 STANDING_COLUMNS = (
     "s.id AS s_id, s.service_account_id AS s_account, s.day AS s_day, "
@@ -141,6 +149,16 @@ async def standings_from(
                     return await _exact(conn, user_phone=user_phone, now=now)
         result.append(Standing(row["s_id"], day, row["s_name"], row["s_code"], today, spot))
     return result
+
+
+def in_line_from(rows: list[dict[str, Any]], *, now: datetime) -> bool:
+    """Whether rows carrying ACTIVE_COLUMNS hold an appointment from its provider's today
+    on: what `standings` would list something for."""
+    return any(
+        row["ac_day"] is not None
+        and sql.as_date(row["ac_day"]) >= today_in(row["ac_timezone"], now=now)
+        for row in rows
+    )
 
 
 async def _exact(conn: BaseDBAsyncClient, *, user_phone: str, now: datetime) -> list[Standing]:

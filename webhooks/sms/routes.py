@@ -27,7 +27,8 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from bot.engine import wants_standings
+from bot.engine import Reading, read
+from bot.reply import Reply
 from core.models import Channel, ServiceAccount
 from core.rules.days import utcnow
 from core.rules.optout import Keyword, carrier_keyword
@@ -35,7 +36,7 @@ from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
 from core.services import contacts, opt_outs, outbox
 from core.services import inbound as inbound_records
-from core.services.sender import Sender
+from core.services.correspondents import Correspondent
 from webhooks.sms import replies
 from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
 
@@ -58,8 +59,9 @@ class Engine(Protocol):
         text: str,
         default_provider_phone: str | None = None,
         now: datetime | None = None,
-        who: Sender | None = None,
-    ) -> Awaitable[str]: ...
+        reading: Reading | None = None,
+        who: Correspondent | None = None,
+    ) -> Awaitable[Reply]: ...
 
 
 @dataclass
@@ -169,12 +171,13 @@ async def _answer(
     # proxy replays) finds the unique key taken and repeats the stored reply. Who is
     # writing comes with it, for the engine.
     now = utcnow()
+    reading = read(form.get("Body", "")[:MAX_BODY_CHARS])
     recorded = await inbound_records.record_and_identify(
         channel=Channel.SMS,
         external_id=sid,
         phone=phone,
         now=now,
-        with_standings=wants_standings(form.get("Body", "")[:MAX_BODY_CHARS]),
+        with_standings=reading.needs_standings,
     )
     if recorded is None:
         return await inbound_records.earlier_reply(
@@ -187,7 +190,9 @@ async def _answer(
     verdict = inbound_verdict(
         seen_in_window=delivery.seen_in_window, limit=channel.inbound_per_minute
     )
-    reply = await _reply(channel, phone=phone, form=form, verdict=verdict, now=now, who=who)
+    reply = await _reply(
+        channel, phone=phone, form=form, verdict=verdict, now=now, reading=reading, who=who
+    )
     channel.pending_replies.add(delivery.id, reply)
     return reply
 
@@ -199,7 +204,8 @@ async def _reply(
     form: MultiDictProxy[str],
     verdict: Verdict,
     now: datetime,
-    who: Sender,
+    reading: Reading,
+    who: Correspondent,
 ) -> str:
     body = form.get("Body", "")
     keyword = carrier_keyword(body)
@@ -231,14 +237,16 @@ async def _reply(
     default_provider = to if to and await _is_provider_phone(channel, to) else None
     try:
         async with asyncio.timeout(ENGINE_BUDGET_SECONDS):
-            reply = await channel.engine(
+            answer = await channel.engine(
                 channel=Channel.SMS,
                 phone=phone,
                 text=text,
                 default_provider_phone=default_provider,
                 now=now,
+                reading=reading,
                 who=who,
             )
+        reply = answer.text
     except Exception:
         # The engine promises never to raise; if it does anyway, the customer still
         # gets an answer and the delivery is recorded so a redelivery does not retry it.

@@ -210,10 +210,11 @@ class TelegramBot:
         return phone
 
     async def _converse(self, update: Update, chat_id: int, phone: str, text: str) -> None:
-        reply = await handle_message(channel=Channel.TELEGRAM, phone=phone, text=text)
+        answer = await handle_message(channel=Channel.TELEGRAM, phone=phone, text=text, menus=True)
+        reply = answer.text
         key = inbound_key(self._bot_id, update.update_id)
         try:
-            await self._send(chat_id, reply, await keyboards.after_reply(phone))
+            await self._send(chat_id, reply, keyboards.for_reply(answer))
         except RetryLater as exc:
             # Flood control: the engine has acted, so its answer must not be lost. The
             # outbox delivers it as soon as Telegram allows, with fresh buttons.

@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from bot import customer, replies
-from core.models import Channel, ServiceAccount
+from bot import replies
+from bot.reply import Menu, Reply
+from core.models import ServiceAccount
 from core.rules.days import today_in, utcnow
-from core.services import conversations, provider_lookup, standings
+from core.services import provider_lookup
 from webhooks.telegram import texts
 
 UI_PREFIX = "ui:"
@@ -61,51 +62,34 @@ _CUSTOMER_IDLE = InlineKeyboardMarkup(
 )
 
 
-async def is_provider(phone: str) -> bool:
-    return await ServiceAccount.exists(phone=phone)
+# Under a proactive notice ("it's your turn... text LEAVE if you can't make it"): the
+# notices go to customers in a line, so their buttons are the ones for being in line.
+NOTICE = _CUSTOMER_IN_LINE
+
+_MENUS: dict[Menu, InlineKeyboardMarkup | None] = {
+    Menu.PROVIDER_CONSOLE: PROVIDER_CONSOLE,
+    Menu.CUSTOMER_IN_LINE: _CUSTOMER_IN_LINE,
+    Menu.CUSTOMER_IDLE: _CUSTOMER_IDLE,
+    Menu.NONE: None,
+}
 
 
-async def after_reply(phone: str) -> InlineKeyboardMarkup | None:
-    """The buttons to show under a reply to `phone`: what they can sensibly do next.
+def for_reply(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The buttons to show under `reply`: what the person can sensibly do next.
 
-    The engine's open question comes first: when it asked "which place?" or "which
-    appointment?", its numbered options become buttons that answer with the number;
-    while it asks for a name there are none, since a press would be read as the answer.
+    A provider's phone gets its console. Otherwise the reply's open question comes
+    first: when it asks "which place?" or "which appointment?", its numbered choices
+    become buttons that answer with the number; while it asks for a name there are
+    none (Menu.NONE), since a press would be read as the answer.
     """
-    if await is_provider(phone):
-        return PROVIDER_CONSOLE
-    dialogue = await conversations.load(channel=Channel.TELEGRAM, phone=phone, now=utcnow())
-    if dialogue is not None:
-        if dialogue.state == customer.ASK_NAME:
-            return None
-        choices = await _choices(phone, dialogue)
-        if choices is not None:
-            return choices
-    in_line = await standings.standings(user_phone=phone)
-    return _CUSTOMER_IN_LINE if in_line else _CUSTOMER_IDLE
-
-
-async def _choices(phone: str, dialogue: conversations.Dialogue) -> InlineKeyboardMarkup | None:
-    options = list(dialogue.data.get("options") or [])[:MAX_CHOICES]
-    labels: list[str]
-    if dialogue.state == customer.ASK_PLACE:
-        accounts = await provider_lookup.by_phones(phones=[str(o) for o in options])
-        labels = [replies.place(account.name) for account in accounts]
-    elif dialogue.state == customer.ASK_SPOT:
-        mine = {s.appointment_id: s for s in await standings.standings(user_phone=phone)}
-        labels = [
-            f"{replies.place(s.place_name)} {replies.day_label(s.day, today=s.today)}"
-            for s in (mine.get(o) for o in options)
-            if s is not None
-        ]
-    else:
-        return None
-    if len(labels) != len(options) or not labels:
-        # Something changed since the question was asked: let the person type.
-        return None
-    return InlineKeyboardMarkup(
-        [[_button(f"{n}. {label}", str(n))] for n, label in enumerate(labels, start=1)]
-    )
+    if reply.menu is not Menu.PROVIDER_CONSOLE and reply.choices:
+        return InlineKeyboardMarkup(
+            [
+                [_button(f"{choice.text}. {choice.label}", choice.text)]
+                for choice in reply.choices[:MAX_CHOICES]
+            ]
+        )
+    return _MENUS[reply.menu]
 
 
 def _place_key(account: ServiceAccount) -> str:

@@ -94,7 +94,7 @@ class TelegramSender:
         if chat_id is None:
             raise Undeliverable("no reachable Telegram chat is linked to this phone")
         # "It's your turn ... text LEAVE if you can't make it": with the buttons for it.
-        markup = await keyboards.after_reply(recipient_phone)
+        markup = keyboards.NOTICE
         message = await send_text(
             self._bot,
             self._pacer,

@@ -1,4 +1,4 @@
-"""Who is writing, read in one statement when a message comes in.
+"""Who is writing in, read in one statement when a message comes in.
 
 Before it can answer, the conversation engine needs to know whether the phone is a
 provider's, whether a dialogue with it is open on the channel, whether it belongs to a
@@ -7,11 +7,15 @@ and, for STATUS and LEAVE, where that customer stands (see core.services.standin
 One query answers all of it: one row per standing, or one row with no standing, each
 carrying the provider account and the dialogue. The SMS channel reads it in the same
 statement that records the delivery (core.services.inbound.record_and_identify).
+
+A channel that draws menus (Telegram's buttons) also asks whether the customer is in
+any line (`with_in_line`): when standings are not read, the statement then joins the
+customer's active appointments, without their spots (core.services.standings.ACTIVE_CTES).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -21,9 +25,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.models import Channel, ServiceAccount
 from core.services import conversations, sql
 from core.services.standings import (
+    ACTIVE_COLUMNS,
+    ACTIVE_CTES,
     STANDING_COLUMNS,
     STANDINGS_CTES,
     Standing,
+    in_line_from,
     since_param,
     standings_from,
 )
@@ -31,7 +38,9 @@ from core.services.statements import bind
 
 
 @dataclass(frozen=True, slots=True)
-class Sender:
+class Correspondent:
+    """Who is writing in, as of one moment."""
+
     # The provider account whose phone this is. Its texts are the provider's, except
     # customer commands from a phone also registered as a customer (commands.read_as).
     account: ServiceAccount | None
@@ -42,6 +51,14 @@ class Sender:
     preferred_channel: str | None
     # The customer's standings when asked for (`with_standings`), else None.
     standings: list[Standing] | None
+    # Whether the customer is in any line, when standings or `with_in_line` tell; else None.
+    in_line: bool | None
+
+    def with_standings(self, standings: list[Standing]) -> Correspondent:
+        return replace(self, standings=standings, in_line=bool(standings))
+
+    def now_registered(self) -> Correspondent:
+        return replace(self, registered=True)
 
 
 _ACCOUNT_COLUMNS = tuple(sorted(ServiceAccount._meta.db_fields))
@@ -51,20 +68,37 @@ ALONE = "(SELECT 1 AS one) me"
 
 @cache
 def who_statement(
-    *, with_standings: bool, ctes: str = "", source: str = ALONE, columns: str = ""
+    *,
+    with_standings: bool,
+    with_in_line: bool = False,
+    ctes: str = "",
+    source: str = ALONE,
+    columns: str = "",
 ) -> str:
     """The statement reading who writes from {phone} on {channel} (and {since}, with
-    standings): one row per standing, or one row with no standing.
+    standings or in_line): one row per standing (or active appointment), or one row
+    with none.
 
     Another statement can read who is writing in the same round trip: `ctes` are its
     own common table expressions (each followed by a comma), `source` the one-row
     relation the read hangs off (no row: nothing is read) and `columns` its own.
     """
+    # Standings tell whether the customer is in a line; the cheaper read is for without.
+    active = with_in_line and not with_standings
     if with_standings:
         ctes += STANDINGS_CTES
+    elif active:
+        ctes += ACTIVE_CTES
     with_clause = f"WITH {ctes.rstrip().rstrip(',')}\n" if ctes.strip() else ""
     standing = f", {STANDING_COLUMNS}" if with_standings else ""
+    if active:
+        standing = f", {ACTIVE_COLUMNS}"
     extra = f", {columns}" if columns else ""
+    joined = ""
+    if with_standings:
+        joined = "LEFT JOIN standings s ON 1 = 1\nORDER BY s.day, s.created_at, s.id\n"
+    elif active:
+        joined = "LEFT JOIN active ac ON 1 = 1\n"
     return (
         f"{with_clause}"
         f"SELECT {_ACCOUNT}, u.id AS user_id, ct.preferred_channel,\n"
@@ -74,38 +108,56 @@ def who_statement(
         "LEFT JOIN service_accounts sa ON sa.phone = {phone}\n"
         "LEFT JOIN conversations c ON c.channel = {channel} AND c.phone = {phone}\n"
         "LEFT JOIN users u ON u.phone = {phone}\n"
-        "LEFT JOIN contacts ct ON ct.phone = {phone}\n"
-        + (
-            "LEFT JOIN standings s ON 1 = 1\nORDER BY s.day, s.created_at, s.id\n"
-            if with_standings
-            else ""
-        )
+        "LEFT JOIN contacts ct ON ct.phone = {phone}\n" + joined
     )
 
 
 def who_values(
-    conn: BaseDBAsyncClient, *, channel: Channel, phone: str, now: datetime, with_standings: bool
+    conn: BaseDBAsyncClient,
+    *,
+    channel: Channel,
+    phone: str,
+    now: datetime,
+    with_standings: bool,
+    with_in_line: bool = False,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {"phone": phone, "channel": channel.value}
-    if with_standings:
+    if with_standings or with_in_line:
         values["since"] = since_param(conn, now)
     return values
 
 
 async def identify(
-    *, channel: Channel, phone: str, now: datetime, with_standings: bool
-) -> Sender:
+    *, channel: Channel, phone: str, now: datetime, with_standings: bool, with_in_line: bool = False
+) -> Correspondent:
+    """Who writes from `phone` on `channel` as of `now`; `with_standings`: with where they
+    stand; `with_in_line`: with whether they are in any line (cheaper than standings)."""
     conn = sql.connection()
-    values = who_values(conn, channel=channel, phone=phone, now=now, with_standings=with_standings)
-    query, args = bind(conn, who_statement(with_standings=with_standings), values)
+    values = who_values(
+        conn,
+        channel=channel,
+        phone=phone,
+        now=now,
+        with_standings=with_standings,
+        with_in_line=with_in_line,
+    )
+    statement = who_statement(with_standings=with_standings, with_in_line=with_in_line)
+    query, args = bind(conn, statement, values)
     rows = await conn.execute_query_dict(query, args)
-    return await sender_from(rows, phone=phone, now=now, with_standings=with_standings)
+    return await correspondent_from(
+        rows, phone=phone, now=now, with_standings=with_standings, with_in_line=with_in_line
+    )
 
 
-async def sender_from(
-    rows: list[dict[str, Any]], *, phone: str, now: datetime, with_standings: bool
-) -> Sender:
-    """The Sender read by a who_statement (at least one row)."""
+async def correspondent_from(
+    rows: list[dict[str, Any]],
+    *,
+    phone: str,
+    now: datetime,
+    with_standings: bool,
+    with_in_line: bool = False,
+) -> Correspondent:
+    """The Correspondent read by a who_statement (at least one row)."""
     first = rows[0]
     account = None
     if first["sa_id"] is not None:
@@ -121,12 +173,18 @@ async def sender_from(
             expires_at=first["c_expires_at"],
             now=now,
         )
-    return Sender(
+    standings = None
+    in_line = None
+    if with_standings:
+        standings = await standings_from(rows, user_phone=phone, now=now)
+        in_line = bool(standings)
+    elif with_in_line:
+        in_line = in_line_from(rows, now=now)
+    return Correspondent(
         account=account,
         dialogue=dialogue,
         registered=first["user_id"] is not None,
         preferred_channel=first["preferred_channel"],
-        standings=(
-            await standings_from(rows, user_phone=phone, now=now) if with_standings else None
-        ),
+        standings=standings,
+        in_line=in_line,
     )

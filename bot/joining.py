@@ -1,0 +1,151 @@
+"""JOIN: which place and day a customer means, and the booking (or the question that
+narrows it down: which place?)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot import replies
+from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn
+from core.errors import AlreadyExists, InvalidInput, NotFound, TooFarAhead
+from core.models import ServiceAccount
+from core.rules import day_words, time_words
+from core.rules.commands import parse
+from core.rules.days import today_in
+from core.rules.vocabulary import FILLERS, Role
+from core.services import appointments, provider_lookup, service_accounts
+
+# Words around a place's name that are not part of it: "join the LINE at spa".
+_NOT_A_PLACE = frozenset({"queue", "line", "waitlist", "list", "spot", "place", "appointment"})
+
+
+def place_words(args: Sequence[str]) -> list[str]:
+    return [w for w in args if w.lower() not in _NOT_A_PLACE and w.lower() not in FILLERS]
+
+
+def ask_name(turn: Turn) -> Answer:
+    """A newcomer is asked their name first; what they sent waits in the dialogue."""
+    data = {"text": turn.message.text, "default_provider": turn.message.default_provider_phone}
+    return Answer(replies.ask_name(), Ask(State.ASK_NAME, data))
+
+
+async def join(turn: Turn) -> Answer:
+    if not turn.who.registered:
+        return ask_name(turn)
+    parsed = turn.parsed
+    # A time of day cannot be booked: it is taken out (so "3pm" is no place's name)
+    # and the reply says the line has no set times.
+    clock = time_words.take_time(turn.message.text)
+    if clock is not None:
+        parsed = parse(clock.rest, role=Role.CUSTOMER)
+    found = day_words.find_day(parsed.args)
+    if found.day is not None and day_words.passed_everywhere(found.day, now=turn.message.now):
+        return Answer(replies.day_passed())
+    return await pick_place(
+        turn,
+        place_words(found.rest),
+        parsed.phone,
+        found.day,
+        default_first=True,
+        timed=clock is not None,
+    )
+
+
+async def pick_place(
+    turn: Turn,
+    words: Sequence[str],
+    phone: str | None,
+    day: day_words.DayWords | None,
+    *,
+    default_first: bool,
+    timed: bool = False,
+) -> Answer:
+    """Book at the one place meant, or ask which; `default_first` lets the number the
+    customer texted (SMS to a provider's own number) stand for the place."""
+    message = turn.message
+    named = bool(words) or phone is not None
+    if named:
+        candidates = await provider_lookup.find(words=words, phone=phone)
+    elif default_first and message.default_provider_phone:
+        candidates = await provider_lookup.by_phones(phones=[message.default_provider_phone])
+    else:
+        candidates = []
+    if not named and not candidates:
+        # With a single provider, it is the default; with several, a numbered choice.
+        candidates = await provider_lookup.default_accounts()
+    if len(candidates) == 1:
+        booked = await book(turn, candidates[0], day, timed=timed)
+        return Answer(booked.text, CLOSE, booked.in_line)
+    unknown = None
+    if not candidates:
+        unknown = " ".join(words) or phone
+        candidates = await provider_lookup.default_accounts()
+        if not candidates:
+            return Answer(replies.no_places(), CLOSE)
+    data = {
+        "day": day.text if day else None,
+        "options": [a.phone for a in candidates],
+        "labels": [replies.place(a.name) for a in candidates],
+        "time": timed,
+    }
+    text = replies.choose_place(
+        [replies.PlaceOption(a.name, a.code) for a in candidates], unknown=unknown
+    )
+    return Answer(text, Ask(State.ASK_PLACE, data))
+
+
+async def book(
+    turn: Turn,
+    account: ServiceAccount,
+    words: day_words.DayWords | None,
+    *,
+    timed: bool = False,
+) -> Answer:
+    """Book the day `words` name at `account`; `timed`: the customer asked for a time."""
+    message = turn.message
+    today = today_in(account.timezone, now=message.now)
+    try:
+        day = day_words.day_or_today(
+            words, today=today, order=day_words.date_order(service_accounts.region_of(account))
+        )
+    except day_words.BadDay:
+        return Answer(replies.bad_day())
+    if day < today:
+        return Answer(replies.day_passed())
+    try:
+        spot = await appointments.join_line(
+            user_phone=message.phone, account=account, day=day, now=message.now
+        )
+    except AlreadyExists:
+        return await _already(turn, day)
+    except TooFarAhead as exc:
+        last = replies.day_label(exc.last_day, today=today)
+        return Answer(replies.too_far_ahead(days=exc.horizon_days, last=last))
+    except InvalidInput:
+        return Answer(replies.day_passed())
+    except NotFound:
+        return Answer(replies.no_places())
+    text = replies.joined(
+        place_name=account.name,
+        day=replies.day_label(day, today=today),
+        spot=spot,
+        no_set_times=timed,
+    )
+    return Answer(text, STAY, in_line=True)
+
+
+async def _already(turn: Turn, day: date) -> Answer:
+    message = turn.message
+    existing = await appointments.active_on_day(user_phone=message.phone, day=day)
+    if existing is None:
+        return Answer(replies.no_longer_active())
+    account = existing.service_account
+    spot = None
+    if existing.called_at is None:
+        spot = await appointments.spot_of(appointment_id=existing.id)
+    today = today_in(account.timezone, now=message.now)
+    text = replies.already_booked(
+        place_name=account.name, day=replies.day_label(day, today=today), spot=spot
+    )
+    return Answer(text, STAY, in_line=True)

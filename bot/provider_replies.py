@@ -1,0 +1,125 @@
+"""Every word the engine says to a provider, in one place to review and translate.
+
+Each reply fits one SMS segment except the queue, which is summarised into the budget
+its channel gives (bot.provider.QUEUE_BUDGET); names are shortened by bot.replies.person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.replies import ECHO_MAX, fit, person, spot_phrase
+from core.rules.notice_texts import place
+from core.rules.phones import mask_phone
+from core.rules.queue_spot import Spot
+from core.rules.vocabulary import Command
+
+
+def help_provider() -> str:
+    return (
+        "QUEUE [day] shows your line, NEXT calls the next person, DONE [n] or NOSHOW [n] "
+        "closes a visit, ADD +phone [name] adds a walk-in."
+    )
+
+
+def greeting_provider() -> str:
+    return "Hi! Text QUEUE to see your line, NEXT to call the next person, DONE when finished."
+
+
+def _who(name: str, phone: str) -> str:
+    return f"{person(name)} ({mask_phone(phone)})"
+
+
+def called(*, name: str, phone: str, waiting: int) -> str:
+    return (
+        f"Called {_who(name, phone)}. {waiting} still waiting. "
+        "Text DONE when finished, NOSHOW if they don't come."
+    )
+
+
+def nobody_waiting() -> str:
+    return "Nobody is waiting today. Text QUEUE [day] to see a line."
+
+
+def closed(*, command: Command, name: str, phone: str, waiting: int) -> str:
+    verb = "Done" if command is Command.DONE else "No-show"
+    return f"{verb}: {_who(name, phone)}. {waiting} waiting. Text NEXT to call the next person."
+
+
+def nobody_called() -> str:
+    return "Nobody has been called. Text NEXT to call the next person, or DONE 1 / NOSHOW 1 for #1."
+
+
+def _number(n: int) -> str:
+    """A number the provider typed, quoted back; a long one is cut to fit the reply."""
+    digits = str(n)
+    return digits if len(digits) <= ECHO_MAX else digits[:ECHO_MAX] + "..."
+
+
+def no_such_position(position: int) -> str:
+    return f"There is no #{_number(position)} in today's line. Text QUEUE to see it."
+
+
+def no_such_appointment(appointment_id: int) -> str:
+    return f"No active appointment #{_number(appointment_id)} in your line. Text QUEUE to see it."
+
+
+def too_early_to_close(*, appointment_id: int, day: str) -> str:
+    return (
+        f"#{appointment_id} is booked for {day}: close it on that day or later. "
+        "Text QUEUE to see today's line."
+    )
+
+
+def add_usage() -> str:
+    return "To add a walk-in, text ADD and their number, e.g. ADD +14155550101 Ann Bell."
+
+
+def add_invalid_number(typed: str) -> str:
+    return (
+        f"{typed[:24]} is not a valid phone number, so nobody was added. Check it and text "
+        "ADD again, e.g. ADD +14155550101 Ann Bell."
+    )
+
+
+def added(*, name: str, phone: str, day: str, spot: Spot) -> str:
+    return f"Added {_who(name, phone)} for {day}: {spot_phrase(spot)}."
+
+
+def add_already(*, name: str, phone: str, day: str) -> str:
+    return f"{_who(name, phone)} already has a spot {day}. Text QUEUE to see your line."
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    name: str
+    phone: str
+    wait_minutes: int
+
+
+def queue(
+    *,
+    place_name: str,
+    day: str,
+    serving: Sequence[QueueEntry],
+    waiting: Sequence[QueueEntry],
+    budget: int,
+    waiting_total: int | None = None,
+) -> str:
+    """The line for a provider, summarised to fit `budget` septets.
+
+    `waiting` may be the front of a longer line of `waiting_total` people.
+    """
+    total = len(waiting) if waiting_total is None else waiting_total
+    head = f"{place(place_name)} {day}: {total} waiting."
+    if serving:
+        head += " Now: " + ", ".join(_who(e.name, e.phone) for e in serving[:2])
+        head += f" +{len(serving) - 2}." if len(serving) > 2 else "."
+    if not waiting:
+        return head
+    lines = [
+        f"{i} {person(e.name)} {mask_phone(e.phone)[-4:]} {e.wait_minutes}m"
+        for i, e in enumerate(waiting, start=1)
+    ]
+    return fit(lines, head=head + " ", tail="", budget=budget, total=total)
