@@ -91,7 +91,7 @@ async def test_once_the_window_has_passed_a_flooder_is_answered_again(sms):
 async def test_the_limit_comes_from_settings(aiohttp_client, database_url, twilio_api):
     sms = await start_sms(
         aiohttp_client,
-        sms_settings(database_url, twilio_api.url, sms_inbound_per_minute=2),
+        sms_settings(database_url, twilio_api.url, inbound_per_minute=2),
         twilio_api,
         engine=RecordingEngine(),
     )

@@ -59,7 +59,7 @@ def setup(app: web.Application, *, engine: Engine = handle_message) -> None:
         validator=RequestValidator(token.get_secret_value()) if token else None,
         # Settings refuse a token without PUBLIC_BASE_URL, so "" only when the channel is off.
         public_base_url=(settings.public_base_url or "").rstrip("/"),
-        inbound_per_minute=settings.sms_inbound_per_minute,
+        inbound_per_minute=settings.inbound_per_minute,
         own_numbers=frozenset(own),
         engine=engine,
         off_reason=None if token else "TWILIO_AUTH_TOKEN is not set",
