@@ -16,7 +16,7 @@ from core.models import Channel
 from core.settings import Settings
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Webhooks
 from webhooks.app import create_app
-from webhooks.sms import SMS
+from webhooks.state import INBOX
 
 PUBLIC = "https://waitlist.example.com"
 OUR_NUMBER = "+15005550006"
@@ -111,9 +111,9 @@ async def start_sms(
     engine: RecordingEngine | None,
 ) -> Sms:
     app = create_app(settings)
-    if engine is not None:
-        app[SMS].engine = engine
     client = await aiohttp_client(app)
+    if engine is not None:
+        app[INBOX].engine = engine
     return Sms(client=client, twilio=Webhooks(client, PUBLIC), api=api, engine=engine)
 
 

@@ -25,7 +25,8 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     start_sms,
     twilio_api_fixture,
 )
-from webhooks.sms import SMS, replies
+from webhooks.sms import replies
+from webhooks.state import INBOX
 
 SID = "SM" + "f" * 32
 
@@ -47,7 +48,7 @@ class SlowEngine(RecordingEngine):
 
 async def test_ten_concurrent_deliveries_wait_for_the_first_and_repeat_its_reply(sms):
     engine = SlowEngine(reply="You are number 1 in line.")
-    sms.client.app[SMS].engine = engine
+    sms.client.app[INBOX].engine = engine
 
     responses = await asyncio.gather(*(sms.text(ANN, "join", sid=SID) for _ in range(10)))
 
