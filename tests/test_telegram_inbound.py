@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.engine import handle_message
+from core.connectivity import DatabaseUnavailable
 from core.models import Appointment, InboundMessage, InboundRate, Status, TelegramLink
 from core.services import users
 from tests.fakes.telegram_api import BOT_ID
@@ -185,3 +186,24 @@ async def test_the_reply_to_a_telegram_message_is_stored_on_its_delivery(bot):
 
     row = await InboundMessage.get(external_id=f"{BOT_ID}:900005")
     assert (row.channel, row.phone, row.reply) == ("telegram", ANN, ann.last_text())
+
+
+async def test_an_update_met_by_a_database_outage_is_a_503_and_handled_when_delivered_again(
+    bot, monkeypatch
+):
+    ann = await linked(bot)
+    sent = len(bot.api.sent())
+
+    async def outage(chat_id: int) -> str | None:
+        raise DatabaseUnavailable("the database went away")
+
+    monkeypatch.setattr("webhooks.telegram.links.phone_of", outage)
+    first = await ann.says("help", update_id=900_006)
+    assert first.status == 503
+    assert len(bot.api.sent()) == sent
+    monkeypatch.undo()
+
+    again = await ann.says("help", update_id=900_006)
+    assert again.status == 200
+    assert (await again.json())["duplicate"] is False
+    assert "JOIN" in ann.last_text()
