@@ -28,8 +28,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
-# The engine's API, read in this module only: `wants_standings` in Inbox.receive, the
-# engine itself (handle_message, unless a test puts another) in Inbox._engine_reply.
+# The inbound path reads the engine's API here only: `wants_standings` in
+# Inbox.receive, the engine itself (handle_message, unless a test puts another) in
+# Inbox._engine_reply.
 from bot.engine import handle_message, wants_standings
 from core.models import Channel
 from core.rules.days import utcnow
