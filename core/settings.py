@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.rules.delivery import DEFAULT_SEND_TIMEOUT, SendBudget
@@ -61,7 +61,14 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     sms_max_per_second: Annotated[float, Field(gt=0)] = 1.0
-    sms_inbound_per_minute: Annotated[int, Field(ge=1)] = 20
+    # Messages one phone may send in a minute on each channel before the one "slow
+    # down" reply. SMS_INBOUND_PER_MINUTE, its name when only SMS had the limit, is
+    # still read; INBOUND_PER_MINUTE wins over it set in the same place (the
+    # environment, or .env), and the environment overrides .env as for every setting.
+    inbound_per_minute: Annotated[
+        int,
+        Field(ge=1, validation_alias=AliasChoices("inbound_per_minute", "sms_inbound_per_minute")),
+    ] = 20
 
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None

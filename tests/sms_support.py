@@ -17,7 +17,7 @@ from core.models import Channel
 from core.settings import Settings
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Webhooks
 from webhooks.app import create_app
-from webhooks.sms import SMS
+from webhooks.state import INBOX
 
 PUBLIC = "https://waitlist.example.com"
 OUR_NUMBER = "+15005550006"
@@ -60,6 +60,7 @@ class RecordingEngine:
         now: datetime | None = None,
         reading: Any = None,
         who: Any = None,
+        menus: bool = False,
     ) -> Reply:
         self.calls.append(
             {
@@ -113,9 +114,9 @@ async def start_sms(
     engine: RecordingEngine | None,
 ) -> Sms:
     app = create_app(settings)
-    if engine is not None:
-        app[SMS].engine = engine
     client = await aiohttp_client(app)
+    if engine is not None:
+        app[INBOX].engine = engine
     return Sms(client=client, twilio=Webhooks(client, PUBLIC), api=api, engine=engine)
 
 

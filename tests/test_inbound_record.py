@@ -11,8 +11,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Channel, Contact, InboundMessage, InboundRate
 from core.services import contacts, sql
-from core.services.inbound import RATE_WINDOW, Delivery, PendingReplies, earlier_reply
-from core.services.inbound import record as record_any
+from core.services.deliveries import RATE_WINDOW, Delivery, PendingReplies, earlier_reply
+from core.services.deliveries import record as record_any
 from tests.conftest import ON_POSTGRES
 
 NOW = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
@@ -138,7 +138,7 @@ async def earlier(sid: str, pending: PendingReplies, wait_seconds: float = 0) ->
 
 async def test_recording_a_delivery_also_reads_who_is_writing_as_identify_does(orm):
     from core.services import appointments, correspondents, service_accounts, users
-    from core.services.inbound import record_and_identify
+    from core.services.deliveries import record_and_identify
 
     await service_accounts.create_service_account(phone="+12025550179", name="Zen Spa")
     await users.create_user(name="Ann Bell", phone=ANN)
@@ -174,7 +174,7 @@ async def test_recording_a_delivery_also_reads_who_is_writing_as_identify_does(o
 
 
 async def test_a_stranger_recorded_with_standings_is_nobody_in_no_line(orm):
-    from core.services.inbound import record_and_identify
+    from core.services.deliveries import record_and_identify
 
     recorded = await record_and_identify(
         channel=Channel.SMS, external_id="SM1", phone=BOB, now=NOW, with_standings=True

@@ -97,3 +97,33 @@ async def test_a_transaction_left_open_is_rolled_back_when_its_connection_return
     # The pool's reset is ours now (no session reset round trip); it must still undo this.
     async with pool.acquire() as conn:
         assert not conn.is_in_transaction()
+
+
+def test_the_inbound_limit_is_still_read_under_its_old_name_sms_inbound_per_minute(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SMS_INBOUND_PER_MINUTE", "7")
+    assert Settings(_env_file=None).inbound_per_minute == 7  # type: ignore[call-arg]
+    monkeypatch.delenv("SMS_INBOUND_PER_MINUTE")
+    env_file = tmp_path / ".env"
+    env_file.write_text("SMS_INBOUND_PER_MINUTE=8\n")
+    assert Settings(_env_file=env_file).inbound_per_minute == 8  # type: ignore[call-arg]
+
+
+def test_when_both_names_of_the_inbound_limit_are_set_inbound_per_minute_wins(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SMS_INBOUND_PER_MINUTE", "7")
+    monkeypatch.setenv("INBOUND_PER_MINUTE", "9")
+    assert Settings(_env_file=None).inbound_per_minute == 9  # type: ignore[call-arg]
+    monkeypatch.delenv("SMS_INBOUND_PER_MINUTE")
+    monkeypatch.delenv("INBOUND_PER_MINUTE")
+    env_file = tmp_path / ".env"
+    env_file.write_text("INBOUND_PER_MINUTE=9\nSMS_INBOUND_PER_MINUTE=7\n")
+    assert Settings(_env_file=env_file).inbound_per_minute == 9  # type: ignore[call-arg]
+
+
+def test_the_inbound_limit_under_its_old_name_is_checked_like_the_new_one(monkeypatch):
+    monkeypatch.setenv("SMS_INBOUND_PER_MINUTE", "0")
+    with pytest.raises(ValidationError, match="inbound_per_minute"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

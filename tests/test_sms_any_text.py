@@ -55,7 +55,7 @@ async def live_sms_fixture(aiohttp_client: Any, database_url: str, twilio_api: A
     registered; no flood limit, so every text reaches the engine."""
     sms = await start_sms(
         aiohttp_client,
-        sms_settings(database_url, twilio_api.url, sms_inbound_per_minute=1_000_000),
+        sms_settings(database_url, twilio_api.url, inbound_per_minute=1_000_000),
         twilio_api,
         engine=None,
     )

@@ -25,7 +25,8 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     start_sms,
     twilio_api_fixture,
 )
-from webhooks.sms import SMS, replies
+from webhooks.sms import replies
+from webhooks.state import INBOX
 
 SID = "SM" + "f" * 32
 
@@ -47,7 +48,7 @@ class SlowEngine(RecordingEngine):
 
 async def test_ten_concurrent_deliveries_wait_for_the_first_and_repeat_its_reply(sms):
     engine = SlowEngine(reply="You are number 1 in line.")
-    sms.client.app[SMS].engine = engine
+    sms.client.app[INBOX].engine = engine
 
     responses = await asyncio.gather(*(sms.text(ANN, "join", sid=SID) for _ in range(10)))
 
@@ -91,7 +92,7 @@ async def test_once_the_window_has_passed_a_flooder_is_answered_again(sms):
 async def test_the_limit_comes_from_settings(aiohttp_client, database_url, twilio_api):
     sms = await start_sms(
         aiohttp_client,
-        sms_settings(database_url, twilio_api.url, sms_inbound_per_minute=2),
+        sms_settings(database_url, twilio_api.url, inbound_per_minute=2),
         twilio_api,
         engine=RecordingEngine(),
     )

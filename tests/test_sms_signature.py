@@ -16,7 +16,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from webhooks.app import create_app
-from webhooks.sms import SMS
+from webhooks.state import INBOX
 
 PATH = "/webhooks/twilio/sms"
 
@@ -32,7 +32,7 @@ async def test_a_correctly_signed_message_is_answered_with_twiml_and_recorded(sm
 
     assert await replies_in(response) == ["Got it."]
     assert [call["text"] for call in sms.engine.calls] == ["join"]
-    await sms.client.app[SMS].pending_replies.write()
+    await sms.client.app[INBOX].replies.write()
     row = await InboundMessage.get(external_id="SM" + "a" * 32)
     assert (row.channel, row.phone, row.reply) == ("sms", ANN, "Got it.")
 

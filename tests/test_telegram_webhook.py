@@ -17,6 +17,7 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     telegram_settings,
 )
 from webhooks.app import create_app
+from webhooks.state import INBOX
 from webhooks.telegram import texts
 
 ANN = "+14155550101"
@@ -122,7 +123,7 @@ async def test_a_failing_handler_still_answers_200_and_is_logged(bot, monkeypatc
     async def broken(**kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("webhooks.telegram.handlers.handle_message", broken)
+    monkeypatch.setattr(bot.app[INBOX], "engine", broken)
     ann = bot.user(ANN)
     await ann.links()
     response = await ann.says("status")

@@ -10,15 +10,17 @@ from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
 from bot.dispatcher import Dispatcher
+from bot.inbox import Inbox
 from bot.senders import Sender
 from core import connectivity, db
 from core.models import Channel
+from core.services.deliveries import PendingReplies
 from core.services.line_pages import PageCache
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
-from webhooks.state import QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
+from webhooks.state import INBOX, QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ def create_app(settings: Settings) -> web.Application:
     app[QUEUE_PAGES] = PageCache()
     logs.install_filters()
     app.cleanup_ctx.append(_database)
+    # Before the channels: they hand it their messages, and it stores the last replies
+    # after they have stopped.
+    app.cleanup_ctx.append(_inbox)
     docs.setup(app)
     admin.setup(app)
     telegram.setup(app)
@@ -79,6 +84,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await ctx.close_connections()
+
+
+async def _inbox(app: web.Application) -> AsyncIterator[None]:
+    async with PendingReplies().writing() as replies:
+        app[INBOX] = Inbox(replies=replies, per_minute=app[SETTINGS].inbound_per_minute)
+        yield
 
 
 async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.inbox import Inbox
 from core.services.line_pages import PageCache
 from core.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 # Rendered queue pages of this app's database, checked against line versions on each read.
 QUEUE_PAGES = web.AppKey("queue_pages", PageCache)
+# The one inbound path, with the replies it stores in batches: every channel's messages
+# go through it (created at start-up, see webhooks.app).
+INBOX = web.AppKey("inbox", Inbox)
 # Whether a request that lost its database connection before writing is run once more:
 # only where the connections note what may have committed (core.connectivity's
 # PostgreSQL pools). A SQLite file loses no connection, and notes nothing.

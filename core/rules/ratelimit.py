@@ -1,6 +1,6 @@
 """Inbound flood control: what to do with a message given what the window already holds.
 
-The counting itself happens in the database (core.services.inbound), so every server
+The counting itself happens in the database (core.services.deliveries), so every server
 process sees the same window; this module only decides.
 """
 

@@ -5,8 +5,8 @@ provider's, whether a dialogue with it is open on the channel, whether it belong
 registered customer, which channel it last wrote from (rewritten only on a change)
 and, for STATUS and LEAVE, where that customer stands (see core.services.standings).
 One query answers all of it: one row per standing, or one row with no standing, each
-carrying the provider account and the dialogue. The SMS channel reads it in the same
-statement that records the delivery (core.services.inbound.record_and_identify).
+carrying the provider account and the dialogue. The inbound path (bot.inbox) reads it
+in the same statement that records the delivery (core.services.deliveries.record_and_identify).
 
 A channel that draws menus (Telegram's buttons) also asks whether the customer is in
 any line (`with_in_line`): when standings are not read, the statement then joins the

@@ -68,6 +68,18 @@ def region_of(account: ServiceAccount) -> str:
     return effective_country(account.country, account.timezone, FALLBACK_REGION)
 
 
+async def is_provider_phone(*, phone: str) -> bool:
+    """Whether `phone` is a provider's (a customer who texts it has that provider as
+    the default)."""
+    return await ServiceAccount.exists(phone=phone)
+
+
+async def provider_name(*, phone: str) -> str | None:
+    """The name of the provider whose phone this is, if it is one."""
+    account = await ServiceAccount.get_or_none(phone=phone).only("name")
+    return account.name if account is not None else None
+
+
 async def list_service_accounts(*, skip: int = 0, limit: int = 100) -> list[ServiceAccount]:
     return await directory.listing(ServiceAccount, skip=skip, limit=limit)
 

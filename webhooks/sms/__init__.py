@@ -10,7 +10,6 @@ is registered (so both answer 404) and start-up logs why.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -18,11 +17,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.engine import handle_message
 from bot.senders import Sender
 from core.rules.phones import InvalidPhone, normalize_phone
 from webhooks.sms import routes
-from webhooks.sms.routes import SMS, Engine, SmsChannel
+from webhooks.sms.routes import SMS, SmsChannel
 from webhooks.sms.sender import (
     STATUS_PATH,
     TwilioSmsSender,
@@ -44,11 +42,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INBOUND_PATH = "/webhooks/twilio/sms"
-# How long shutdown waits for the last replies to be stored.
-REPLY_WRITE_SECONDS = 10.0
 
 
-def setup(app: web.Application, *, engine: Engine = handle_message) -> None:
+def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
     token = settings.twilio_auth_token
     own: set[str] = set()
@@ -59,9 +55,7 @@ def setup(app: web.Application, *, engine: Engine = handle_message) -> None:
         validator=RequestValidator(token.get_secret_value()) if token else None,
         # Settings refuse a token without PUBLIC_BASE_URL, so "" only when the channel is off.
         public_base_url=(settings.public_base_url or "").rstrip("/"),
-        inbound_per_minute=settings.sms_inbound_per_minute,
         own_numbers=frozenset(own),
-        engine=engine,
         off_reason=None if token else "TWILIO_AUTH_TOKEN is not set",
     )
     if token is not None:
@@ -87,19 +81,8 @@ async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
         )
         yield
         return
-    replies = channel.pending_replies
-    writer = asyncio.create_task(replies.run(), name="sms-replies")
-    try:
-        async with _outbound(app, channel):
-            yield
-    finally:
-        replies.stop()
-        try:
-            await asyncio.wait_for(writer, REPLY_WRITE_SECONDS)
-        except TimeoutError:
-            log.error(
-                "%d SMS replies not stored at shutdown: the database did not answer", len(replies)
-            )
+    async with _outbound(app, channel):
+        yield
 
 
 @contextlib.asynccontextmanager

@@ -1,9 +1,11 @@
 """Twilio's webhooks: inbound SMS (answered inline with TwiML) and delivery status.
 
-Each handler is thin: verify the signature, dedupe on MessageSid, act, answer. They
-never answer 5xx: a bad request gets a 4xx, anything failing after the signature
-check still gets a polite TwiML reply, because Twilio shows the customer nothing on
-an error and logs it as 11200 on our account.
+Each handler is thin. Inbound: verify the signature, read the form, map the carrier's
+keywords, hand the message to the one inbound path (bot.inbox) and answer its outcome
+in TwiML. Status: verify, record the report. They never answer 5xx: a bad request gets
+a 4xx, anything failing after the signature check still gets a polite TwiML reply,
+because Twilio shows the customer nothing on an error and logs it as 11200 on our
+account.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from aiohttp import web
@@ -27,18 +27,15 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from bot.engine import Reading, read
-from bot.reply import Reply
-from core.models import Channel, ServiceAccount
+from bot import inbox
+from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
-from core.rules.ratelimit import Verdict, inbound_verdict
 from core.services import contacts, opt_outs, outbox
-from core.services import inbound as inbound_records
-from core.services.correspondents import Correspondent
 from webhooks.sms import replies
 from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
+from webhooks.state import INBOX
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +43,16 @@ log = logging.getLogger(__name__)
 MAX_BODY_CHARS = 1600
 # Twilio waits 15 s for our answer; answer politely well before that.
 ENGINE_BUDGET_SECONDS = 10.0
+POLICY = inbox.ChannelPolicy(
+    slow_down=replies.SLOW_DOWN,
+    sorry=replies.SORRY,
+    engine_budget=ENGINE_BUDGET_SECONDS,
+    # A redelivery (Twilio retries, a proxy replays) gets the first delivery's answer,
+    # waiting for it while that one is still being answered.
+    repeat_wait=ENGINE_BUDGET_SECONDS + 1,
+)
 
 _FORM = "application/x-www-form-urlencoded"
-
-
-class Engine(Protocol):
-    def __call__(
-        self,
-        *,
-        channel: Channel,
-        phone: str,
-        text: str,
-        default_provider_phone: str | None = None,
-        now: datetime | None = None,
-        reading: Reading | None = None,
-        who: Correspondent | None = None,
-    ) -> Awaitable[Reply]: ...
 
 
 @dataclass
@@ -73,15 +64,10 @@ class SmsChannel:
 
     validator: RequestValidator | None
     public_base_url: str
-    inbound_per_minute: int
+    # Our own sending numbers, never a provider's.
     own_numbers: frozenset[str]
-    engine: Engine
     off_reason: str | None = None
     sender: TwilioSmsSender | None = None
-    # Replies given, stored in batches by a task the channel runs (see webhooks.sms).
-    pending_replies: inbound_records.PendingReplies = field(
-        default_factory=inbound_records.PendingReplies
-    )
 
 
 SMS = web.AppKey("sms", SmsChannel)
@@ -156,105 +142,64 @@ async def inbound(request: web.Request) -> web.Response:
     except InvalidPhone:
         raise web.HTTPBadRequest(reason="From is not a phone number") from None
     try:
-        return twiml(await _answer(channel, sid=sid, phone=phone, form=form))
+        message = _message(channel, sid=sid, phone=phone, form=form)
+        outcome = await request.app[INBOX].receive(
+            message, policy=POLICY, first=_carrier_step(message, form.get("Body", ""))
+        )
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("sms from %s: could not answer", mask_phone(phone))
         return twiml(replies.SORRY)
+    # Every outcome answers with its reply: a redelivery repeats the first one's, and
+    # the flood limit's silence and the carrier's words answer nothing.
+    return twiml(outcome.reply)
 
 
-async def _answer(
+def _message(
     channel: SmsChannel, *, sid: str, phone: str, form: MultiDictProxy[str]
-) -> str | None:
-    # Record the delivery before any side effect: a redelivery (Twilio retries, a
-    # proxy replays) finds the unique key taken and repeats the stored reply. Who is
-    # writing comes with it, for the engine.
-    now = utcnow()
-    reading = read(form.get("Body", "")[:MAX_BODY_CHARS])
-    recorded = await inbound_records.record_and_identify(
-        channel=Channel.SMS,
-        external_id=sid,
-        phone=phone,
-        now=now,
-        with_standings=reading.needs_standings,
-    )
-    if recorded is None:
-        return await inbound_records.earlier_reply(
-            channel=Channel.SMS,
-            external_id=sid,
-            wait_seconds=ENGINE_BUDGET_SECONDS + 1,
-            pending=channel.pending_replies,
-        )
-    delivery, who = recorded
-    verdict = inbound_verdict(
-        seen_in_window=delivery.seen_in_window, limit=channel.inbound_per_minute
-    )
-    reply = await _reply(
-        channel, phone=phone, form=form, verdict=verdict, now=now, reading=reading, who=who
-    )
-    channel.pending_replies.add(delivery.id, reply)
-    return reply
-
-
-async def _reply(
-    channel: SmsChannel,
-    *,
-    phone: str,
-    form: MultiDictProxy[str],
-    verdict: Verdict,
-    now: datetime,
-    reading: Reading,
-    who: Correspondent,
-) -> str:
+) -> inbox.Message:
     body = form.get("Body", "")
+    to = _normalized_or_none(form.get("To", ""))
+    return inbox.Message(
+        channel=Channel.SMS,
+        phone=phone,
+        text=body[:MAX_BODY_CHARS],
+        delivery_id=sid,
+        now=utcnow(),
+        # Our general number is never a provider's: no lookup for the common case.
+        reached=to if to is not None and to not in channel.own_numbers else None,
+        postscript=replies.CUT if len(body) > MAX_BODY_CHARS else None,
+    )
+
+
+def _carrier_step(message: inbox.Message, body: str) -> inbox.FirstStep | None:
+    """The carrier's opt-out and opt-in words, honoured whatever the flood limit says.
+
+    Twilio has already answered STOP and START itself (and would refuse our reply to
+    STOP with 21610), so the answer to those is empty TwiML.
+    """
     keyword = carrier_keyword(body)
-    # Opt-out is honoured whatever the rate limit says. Twilio has already answered
-    # STOP and START itself (and would refuse our reply to STOP with 21610), so the
-    # answer to an opt-out is empty TwiML.
-    if keyword is Keyword.OPT_OUT:
-        await contacts.set_opted_out(phone=phone, opted_out=True)
-        log.info("sms from %s: opted out", mask_phone(phone))
-        return ""
-    if keyword is Keyword.OPT_OUT_LEAVE:
-        left = await opt_outs.opt_out_and_leave(phone=phone, now=now)
-        log.info("sms from %s: opted out, left %d line(s)", mask_phone(phone), left)
-        return ""
-    if keyword in (Keyword.OPT_IN, Keyword.OPT_IN_ANSWER):
+    if keyword is None:
+        return None
+    phone = message.phone
+
+    async def step() -> inbox.Answered | inbox.GoOn:
+        if keyword is Keyword.OPT_OUT:
+            await contacts.set_opted_out(phone=phone, opted_out=True)
+            log.info("sms from %s: opted out", mask_phone(phone))
+            return inbox.Answered.saying("")
+        if keyword is Keyword.OPT_OUT_LEAVE:
+            left = await opt_outs.opt_out_and_leave(phone=phone, now=message.now)
+            log.info("sms from %s: opted out, left %d line(s)", mask_phone(phone), left)
+            return inbox.Answered.saying("")
         await contacts.set_opted_out(phone=phone, opted_out=False)
         if keyword is Keyword.OPT_IN:
-            return ""
+            return inbox.Answered.saying("")
+        # YES also answers the conversation.
+        return inbox.GoOn.SAME_SENDER
 
-    if verdict is Verdict.SLOW_DOWN:
-        log.info("sms from %s: over %d a minute", mask_phone(phone), channel.inbound_per_minute)
-        return replies.SLOW_DOWN
-    if verdict is Verdict.SILENT:
-        return ""
-
-    cut = len(body) > MAX_BODY_CHARS
-    text = body[:MAX_BODY_CHARS]
-    to = _normalized_or_none(form.get("To", ""))
-    default_provider = to if to and await _is_provider_phone(channel, to) else None
-    try:
-        async with asyncio.timeout(ENGINE_BUDGET_SECONDS):
-            answer = await channel.engine(
-                channel=Channel.SMS,
-                phone=phone,
-                text=text,
-                default_provider_phone=default_provider,
-                now=now,
-                reading=reading,
-                who=who,
-            )
-        reply = answer.text
-    except Exception:
-        # The engine promises never to raise; if it does anyway, the customer still
-        # gets an answer and the delivery is recorded so a redelivery does not retry it.
-        log.exception("sms from %s: engine failed", mask_phone(phone))
-        reply = replies.SORRY
-    if not reply:
-        reply = replies.SORRY
-    return f"{reply}\n{replies.CUT}" if cut else reply
+    return step
 
 
 def _normalized_or_none(raw: str) -> str | None:
@@ -262,13 +207,6 @@ def _normalized_or_none(raw: str) -> str | None:
         return normalize_phone(raw)
     except InvalidPhone:
         return None
-
-
-async def _is_provider_phone(channel: SmsChannel, phone: str) -> bool:
-    # Our general number is never a provider's: skip the lookup for the common case.
-    if phone in channel.own_numbers:
-        return False
-    return await ServiceAccount.exists(phone=phone)
 
 
 # Twilio's final words on a message; earlier ones (queued, sent) only prove it was accepted.

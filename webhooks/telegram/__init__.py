@@ -1,8 +1,8 @@
 """The Telegram channel: `POST /webhooks/telegram`, PTB behind our aiohttp server.
 
-In the style of PTB's customwebhookbot example: the route checks the secret token,
-records the update_id and hands the update to the Application; handlers (handlers.py)
-do the rest. Without TELEGRAM_BOT_TOKEN the channel is off and the route answers 404.
+The route checks the secret token and hands the update to the channel, which handles it
+once (handlers.py): what the engine answers goes through the one inbound path
+(bot.inbox), as an SMS does. Without TELEGRAM_BOT_TOKEN the channel is off and the route answers 404.
 
     telegram.setup(app)            # in create_app, before the outbox dispatcher
     telegram.sender_of(app)        # the outbox's Sender for Channel.TELEGRAM, or None
@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.senders import Sender
 from webhooks.responses import error, json_response
-from webhooks.state import SETTINGS
+from webhooks.state import INBOX, SETTINGS
 from webhooks.telegram.channel import NotAnUpdate, TelegramChannel
 
 # PTB 22 gives durations (RetryAfter.retry_after, ...) as ints with a deprecation warning
@@ -54,7 +54,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         log.info("Telegram channel off: TELEGRAM_BOT_TOKEN is not set (%s answers 404)", PATH)
         yield
         return
-    await channel.start()
+    await channel.start(app[INBOX])
     try:
         yield
     finally:

@@ -1,6 +1,6 @@
 """The Telegram channel in one process: PTB's Application (no Updater: our aiohttp server
 receives the updates), the pacer, the outbox sender, and the one way in for an update
-(webhook or long polling): parse, record its update_id, process."""
+(webhook or long polling): parse, then handle it once (handlers.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
-from tortoise.exceptions import IntegrityError
 
-from core.models import Channel, InboundMessage
+from bot.inbox import Inbox
+from core import connectivity
 from core.settings import Settings
-from webhooks.telegram.handlers import TelegramBot, inbound_key
+from webhooks.telegram.handlers import TelegramBot
 from webhooks.telegram.outbound import OUTBOX_MAX_WAIT, TelegramSender
 from webhooks.telegram.pacing import Pacer
 
@@ -66,15 +66,17 @@ class TelegramChannel:
             self.pacer,
             max_wait=min(OUTBOX_MAX_WAIT, settings.send_budget.pacing_wait),
         )
-        TelegramBot(self.application, self.pacer, self.bot_id).register()
+        self.handlers = TelegramBot(self.application.bot, self.pacer, self.bot_id)
         self.ready = False
         self._starting: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Connect to Telegram (getMe). If it cannot be reached, the server still starts:
-        the route answers 503, which Telegram retries, while we keep trying."""
+    async def start(self, inbox: Inbox) -> None:
+        """Connect to Telegram (getMe), to hand messages to `inbox`. If it cannot be
+        reached, the server still starts: the route answers 503, which Telegram retries,
+        while we keep trying."""
+        self.handlers.inbox = inbox
         try:
             if await self._try_start(first=True):
                 return
@@ -136,24 +138,18 @@ class TelegramChannel:
     async def process(self, update: Update) -> bool:
         """Handle `update` once. Returns False for a redelivery, which changes nothing.
 
-        The update_id is recorded before anything else happens: Telegram redelivers
-        anything it did not see a 2xx for, for up to a day.
+        Inline, not through PTB's update_queue: an update acknowledged with a 200 but
+        still waiting in memory would be lost if this process stopped.
         """
         try:
-            await InboundMessage.create(
-                channel=Channel.TELEGRAM.value,
-                external_id=inbound_key(self.bot_id, update.update_id),
-            )
-        except IntegrityError:
-            log.info("telegram update %s seen before: ignored", update.update_id)
-            return False
-        try:
-            # Inline, not through PTB's update_queue: an update acknowledged with a 200
-            # but still waiting in memory would be lost if this process stopped.
-            await self.application.process_update(update)
-        except Exception:
-            log.exception("telegram update %s failed", update.update_id)
-        return True
+            return await self.handlers.handle(update)
+        except Exception as exc:
+            if connectivity.is_outage(exc):
+                # Answered 503: Telegram delivers the update again, and it comes back a
+                # redelivery if it was recorded before the database went away.
+                raise
+            await self.handlers.trouble(update, exc)
+            return True
 
 
 class _GiveUp(Exception):

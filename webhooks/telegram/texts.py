@@ -17,6 +17,7 @@ LINKED_PROVIDER = "Thanks, this chat is now the console for {name}."
 PRIVATE_ONLY = "Please message me in a private chat."
 TEXT_ONLY = "I can only read text. Type HELP to see what you can do."
 TROUBLE = "Sorry, something went wrong on our side. Please try again in a minute."
+SLOW_DOWN = "You are sending messages too fast. Please wait a minute, then send /help."
 
 # Buttons.
 JOIN = "Join"

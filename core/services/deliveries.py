@@ -1,14 +1,18 @@
 """Inbound deliveries: recorded before any side effect, so a redelivery changes nothing.
 
-A channel records each delivery under its own id (Twilio's MessageSid), answers, and
-saves the answer (in batches, see PendingReplies); a redelivery finds the id taken and
-gets the saved answer again.
+Every channel records each delivery under its own id (Twilio's MessageSid, Telegram's
+update_id), with its phone's count in the flood limit's window; the answer is saved in
+batches (PendingReplies), and a redelivery finds the id taken and can get the saved
+answer again (`earlier_reply`). The one inbound path (bot.inbox) does all of this for
+the messages the engine answers; `record_once` records the other deliveries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,10 +109,30 @@ async def record(
     return Delivery(inserted[0]["id"], bumped[0]["seen"])
 
 
+async def record_once(*, channel: Channel, external_id: str, now: datetime) -> bool:
+    """Record delivery `external_id`, one no flood limit applies to (a button that only
+    opens a picker, a chat's blocked notice); False if it was recorded before."""
+    conn = sql.deliveries()
+    values = {
+        "channel": channel.value,
+        "sid": external_id,
+        "phone": None,
+        "now": sql.datetime_param(conn, now),
+    }
+    return bool(await conn.execute_query_dict(*bind(conn, _DELIVERY, values)))
+
+
 async def record_and_identify(
-    *, channel: Channel, external_id: str, phone: str, now: datetime, with_standings: bool
+    *,
+    channel: Channel,
+    external_id: str,
+    phone: str,
+    now: datetime,
+    with_standings: bool,
+    with_in_line: bool = False,
 ) -> tuple[Delivery, correspondents.Correspondent] | None:
-    """`record`, and who is writing (core.services.correspondents.identify) as of that moment.
+    """`record`, and who is writing (core.services.correspondents.identify, with the same
+    `with_standings` and `with_in_line`) as of that moment.
 
     On PostgreSQL both are one statement, so an answer from the database costs one
     round trip; a redelivery reads nothing and gets None.
@@ -119,11 +143,16 @@ async def record_and_identify(
         if delivery is None:
             return None
         who = await correspondents.identify(
-            channel=channel, phone=phone, now=now, with_standings=with_standings
+            channel=channel,
+            phone=phone,
+            now=now,
+            with_standings=with_standings,
+            with_in_line=with_in_line,
         )
         return delivery, who
     statement = correspondents.who_statement(
         with_standings=with_standings,
+        with_in_line=with_in_line,
         ctes=_RECORD_CTES,
         source="delivery JOIN rate ON TRUE",
         columns="delivery.id AS delivery_id, rate.seen AS delivery_seen",
@@ -131,7 +160,12 @@ async def record_and_identify(
     values = {
         **_record_values(conn, channel=channel, external_id=external_id, phone=phone, now=now),
         **correspondents.who_values(
-            conn, channel=channel, phone=phone, now=now, with_standings=with_standings
+            conn,
+            channel=channel,
+            phone=phone,
+            now=now,
+            with_standings=with_standings,
+            with_in_line=with_in_line,
         ),
     }
     rows = await conn.execute_query_dict(*bind(conn, statement, values))
@@ -139,7 +173,7 @@ async def record_and_identify(
         return None
     delivery = Delivery(rows[0]["delivery_id"], rows[0]["delivery_seen"])
     who = await correspondents.correspondent_from(
-        rows, phone=phone, now=now, with_standings=with_standings
+        rows, phone=phone, now=now, with_standings=with_standings, with_in_line=with_in_line
     )
     return delivery, who
 
@@ -213,6 +247,24 @@ class PendingReplies:
         """Ask `run` to write what is pending and return."""
         self._stopping = True
         self._wake.set()
+
+    @contextlib.asynccontextmanager
+    async def writing(self, *, stop_within: float = 10.0) -> AsyncIterator[PendingReplies]:
+        """Write batches in a task of its own while the block runs; on leaving, write the
+        last one, waiting up to `stop_within` seconds for the database."""
+        writer = asyncio.create_task(self.run(), name="inbound-replies")
+        try:
+            yield self
+        finally:
+            self.stop()
+            try:
+                await asyncio.wait_for(writer, stop_within)
+            except TimeoutError:
+                log.error(
+                    "%d replies to inbound messages not stored at shutdown: "
+                    "the database did not answer",
+                    len(self),
+                )
 
     async def run(self, *, retry_after: float = 1.0) -> None:
         """Write batches as replies come, until `stop`, which writes the last one.
