@@ -16,12 +16,15 @@ from core.rules.commands import FILLERS, Command, Parsed, Role, choice_number, p
 from core.rules.days import today_in
 from core.rules.names import clean_name
 from core.services import (
-    appointments,
+    appointment_views,
+    booking,
     conversations,
+    lines,
     provider_lookup,
     sender,
     service_accounts,
     standings,
+    status_changes,
     users,
 )
 from core.services.standings import Standing
@@ -292,7 +295,7 @@ async def _book(
     if day < today:
         return replies.day_passed()
     try:
-        spot = await appointments.join_line(
+        spot = await booking.join_line(
             user_phone=message.phone, account=account, day=day, now=message.now
         )
     except AlreadyExists:
@@ -314,13 +317,13 @@ async def _book(
 
 
 async def _already(message: Inbound, day: date) -> str:
-    existing = await appointments.active_on_day(user_phone=message.phone, day=day)
+    existing = await appointment_views.active_on_day(user_phone=message.phone, day=day)
     if existing is None:
         return replies.no_longer_active()
     account = existing.service_account
     spot = None
     if existing.called_at is None:
-        spot = await appointments.spot_of(appointment_id=existing.id)
+        spot = await lines.spot(appointment_id=existing.id)
     today = today_in(account.timezone, now=message.now)
     return replies.already_booked(
         place_name=account.name, day=replies.day_label(day, today=today), spot=spot
@@ -378,7 +381,7 @@ async def _leave(message: Inbound, parsed: Parsed, who: sender.Sender | None) ->
 
 async def _cancel(message: Inbound, standing: Standing) -> str:
     try:
-        await appointments.cancel(appointment_id=standing.appointment_id, now=message.now)
+        await status_changes.cancel(appointment_id=standing.appointment_id, now=message.now)
     except (InvalidTransition, NotFound):
         return replies.no_longer_active()
     return replies.left(
