@@ -14,11 +14,12 @@ from bot.senders import Sender
 from core import connectivity, db
 from core.models import Channel
 from core.services.line_pages import PageCache
+from core.services.line_ranks import RankCache
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
-from webhooks.state import QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
+from webhooks.state import QUEUE_PAGES, RANKS, RETRY_LOST_CONNECTIONS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[RETRY_LOST_CONNECTIONS] = not settings.is_sqlite
-    # Per app, not per module: each app has its own database, and versions repeat.
-    app[QUEUE_PAGES] = PageCache()
     logs.install_filters()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_line_caches)
     docs.setup(app)
     admin.setup(app)
     telegram.setup(app)
@@ -79,6 +79,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await ctx.close_connections()
+
+
+async def _line_caches(app: web.Application) -> AsyncIterator[None]:
+    # Per app, not per module: each app has its own database, and versions repeat.
+    app[QUEUE_PAGES] = PageCache()
+    app[RANKS] = RankCache()
+    yield
 
 
 async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:

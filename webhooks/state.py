@@ -5,11 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.services.line_pages import PageCache
+from core.services.line_ranks import RankCache
 from core.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 # Rendered queue pages of this app's database, checked against line versions on each read.
 QUEUE_PAGES = web.AppKey("queue_pages", PageCache)
+# Rankings of this app's lines, for the spots a STATUS tells (core.services.line_ranks).
+RANKS = web.AppKey("ranks", RankCache)
 # Whether a request that lost its database connection before writing is run once more:
 # only where the connections note what may have committed (core.connectivity's
 # PostgreSQL pools). A SQLite file loses no connection, and notes nothing.

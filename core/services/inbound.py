@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from core.models import Channel, InboundMessage
 from core.services import sender, sql
+from core.services.line_ranks import RankCache
 from core.services.statements import bind
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,13 @@ async def record(
 
 
 async def record_and_identify(
-    *, channel: Channel, external_id: str, phone: str, now: datetime, with_standings: bool
+    *,
+    channel: Channel,
+    external_id: str,
+    phone: str,
+    now: datetime,
+    with_standings: bool,
+    ranks: RankCache | None = None,
 ) -> tuple[Delivery, sender.Sender] | None:
     """`record`, and who is writing (core.services.sender.identify) as of that moment.
 
@@ -119,7 +126,7 @@ async def record_and_identify(
         if delivery is None:
             return None
         who = await sender.identify(
-            channel=channel, phone=phone, now=now, with_standings=with_standings
+            channel=channel, phone=phone, now=now, with_standings=with_standings, ranks=ranks
         )
         return delivery, who
     statement = sender.who_statement(
@@ -138,7 +145,9 @@ async def record_and_identify(
     if not rows:
         return None
     delivery = Delivery(rows[0]["delivery_id"], rows[0]["delivery_seen"])
-    who = await sender.sender_from(rows, phone=phone, now=now, with_standings=with_standings)
+    who = await sender.sender_from(
+        rows, phone=phone, now=now, with_standings=with_standings, ranks=ranks
+    )
     return delivery, who
 
 

@@ -20,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Channel, ServiceAccount
 from core.services import conversations, sql
+from core.services.line_ranks import RankCache
 from core.services.standings import (
     STANDING_COLUMNS,
     STANDINGS_CTES,
@@ -93,19 +94,32 @@ def who_values(
 
 
 async def identify(
-    *, channel: Channel, phone: str, now: datetime, with_standings: bool
+    *,
+    channel: Channel,
+    phone: str,
+    now: datetime,
+    with_standings: bool,
+    ranks: RankCache | None = None,
 ) -> Sender:
     conn = sql.connection()
     values = who_values(conn, channel=channel, phone=phone, now=now, with_standings=with_standings)
     query, args = bind(conn, who_statement(with_standings=with_standings), values)
     rows = await conn.execute_query_dict(query, args)
-    return await sender_from(rows, phone=phone, now=now, with_standings=with_standings)
+    return await sender_from(
+        rows, phone=phone, now=now, with_standings=with_standings, ranks=ranks
+    )
 
 
 async def sender_from(
-    rows: list[dict[str, Any]], *, phone: str, now: datetime, with_standings: bool
+    rows: list[dict[str, Any]],
+    *,
+    phone: str,
+    now: datetime,
+    with_standings: bool,
+    ranks: RankCache | None = None,
 ) -> Sender:
-    """The Sender read by a who_statement (at least one row)."""
+    """The Sender read by a who_statement (at least one row); spots from `ranks` where
+    it can answer (see standings.standings_from)."""
     first = rows[0]
     account = None
     if first["sa_id"] is not None:
@@ -127,6 +141,8 @@ async def sender_from(
         registered=first["user_id"] is not None,
         preferred_channel=first["preferred_channel"],
         standings=(
-            await standings_from(rows, user_phone=phone, now=now) if with_standings else None
+            await standings_from(rows, user_phone=phone, now=now, ranks=ranks)
+            if with_standings
+            else None
         ),
     )

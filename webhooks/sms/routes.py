@@ -35,9 +35,11 @@ from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
 from core.services import contacts, opt_outs, outbox
 from core.services import inbound as inbound_records
+from core.services.line_ranks import RankCache
 from core.services.sender import Sender
 from webhooks.sms import replies
 from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
+from webhooks.state import RANKS
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +156,9 @@ async def inbound(request: web.Request) -> web.Response:
     except InvalidPhone:
         raise web.HTTPBadRequest(reason="From is not a phone number") from None
     try:
-        return twiml(await _answer(channel, sid=sid, phone=phone, form=form))
+        return twiml(
+            await _answer(channel, sid=sid, phone=phone, form=form, ranks=request.app[RANKS])
+        )
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -163,7 +167,7 @@ async def inbound(request: web.Request) -> web.Response:
 
 
 async def _answer(
-    channel: SmsChannel, *, sid: str, phone: str, form: MultiDictProxy[str]
+    channel: SmsChannel, *, sid: str, phone: str, form: MultiDictProxy[str], ranks: RankCache
 ) -> str | None:
     # Record the delivery before any side effect: a redelivery (Twilio retries, a
     # proxy replays) finds the unique key taken and repeats the stored reply. Who is
@@ -175,6 +179,7 @@ async def _answer(
         phone=phone,
         now=now,
         with_standings=wants_standings(form.get("Body", "")[:MAX_BODY_CHARS]),
+        ranks=ranks,
     )
     if recorded is None:
         return await inbound_records.earlier_reply(
