@@ -48,7 +48,8 @@ SCORE_SQL = (
     "SELECT cancellations, no_shows, as_of FROM reliability_scores"
     " WHERE user_id = $1 AND service_account_id = $2"
 )
-# The literal 'active' lets the plan use the partial queue index even when generic.
+# The literal 'active' lets the plan use the partial queue index even when generic;
+# the order is the line's sort key (core.services.line_order).
 QUEUE_SQL = (
     "SELECT a.id, u.phone AS user_phone, sa.phone AS service_account_phone,"
     " a.appointment_date, a.day, a.duration_minutes, a.notes, a.status, a.penalty, a.created_at"
@@ -56,12 +57,12 @@ QUEUE_SQL = (
     " JOIN service_accounts sa ON sa.id = a.service_account_id"
     " WHERE a.service_account_id = (SELECT id FROM service_accounts WHERE phone = $1)"
     " AND a.status = 'active' AND a.day = $2"
-    " ORDER BY a.penalty, a.created_at, a.id OFFSET $3 LIMIT $4"
+    " ORDER BY a.rank_penalty, a.rank_at, a.id OFFSET $3 LIMIT $4"
 )
 INSERT_SQL = (
     "INSERT INTO appointments (user_id, service_account_id, appointment_date, day,"
-    " duration_minutes, notes, status, penalty, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8) RETURNING id"
+    " duration_minutes, notes, status, penalty, created_at, rank_penalty, rank_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $7, $8) RETURNING id"
 )
 
 

@@ -42,6 +42,9 @@ APPOINTMENT_COLUMNS = (
     "penalty",
     "created_at",
     "status_changed_at",
+    # The spot's first sort key (core.services.line_order.first_key).
+    "rank_penalty",
+    "rank_at",
 )
 
 
@@ -56,7 +59,8 @@ def _appointment(
     changed_at: datetime | None = None,
 ) -> tuple[Any, ...]:
     moment = datetime(day.year, day.month, day.day, 10, 30, tzinfo=UTC)
-    return (user_id, provider_id, moment, day, 30, None, status, penalty, created_at, changed_at)
+    key = (penalty, created_at)
+    return (user_id, provider_id, moment, day, 30, None, status, penalty, created_at, changed_at, *key)
 
 
 def history_rows(

@@ -21,7 +21,7 @@ from core.rules import day_words
 from core.rules.commands import Parsed, choice_number, parse
 from core.rules.names import clean_name
 from core.rules.vocabulary import FILLERS, Command, Role
-from core.services import appointments, conversations, provider_lookup, users
+from core.services import conversations, provider_lookup, status_changes, users
 from core.services.standings import Standing
 
 
@@ -319,7 +319,7 @@ async def _cancel(turn: Turn, standing: Standing) -> Answer:
     # Whatever the outcome, that appointment is no longer active.
     others = any(s.appointment_id != standing.appointment_id for s in turn.standings)
     try:
-        await appointments.cancel(appointment_id=standing.appointment_id, now=turn.message.now)
+        await status_changes.cancel(appointment_id=standing.appointment_id, now=turn.message.now)
     except (InvalidTransition, NotFound):
         return Answer(replies.no_longer_active(), STAY, in_line=others)
     text = replies.left(

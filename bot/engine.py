@@ -26,6 +26,7 @@ from core.rules.phones import mask_phone
 from core.rules.vocabulary import Command, Role
 from core.services import contacts, conversations, correspondents, standings
 from core.services.correspondents import Correspondent
+from core.services.line_ranks import RankCache
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ async def handle_message(
     reading: Reading | None = None,
     who: Correspondent | None = None,
     menus: bool = False,
+    ranks: RankCache | None = None,
 ) -> Reply:
     """Reply to one inbound message. Never raises, never returns an empty reply text.
 
@@ -79,6 +81,7 @@ async def handle_message(
     reading `needs_standings`. `menus`: the channel draws the reply's menu, so the
     engine learns whether the customer is in a line where nothing else tells it; a
     channel without menus pays nothing for them (the menu is then NONE where unknown).
+    `ranks` is the process's rank cache, for the spots the engine reads itself.
     """
     reading = reading or read(text)
     message = Inbound(
@@ -89,7 +92,7 @@ async def handle_message(
         now=now or utcnow(),
     )
     try:
-        reply = await _respond(message, reading, who, menus=menus)
+        reply = await _respond(message, reading, who, menus=menus, ranks=ranks)
     except Exception:
         log.exception("engine failed for %s via %s", mask_phone(phone), channel.value)
         return Reply(replies.sorry())
@@ -97,7 +100,12 @@ async def handle_message(
 
 
 async def _respond(
-    message: Inbound, reading: Reading, who: Correspondent | None, *, menus: bool
+    message: Inbound,
+    reading: Reading,
+    who: Correspondent | None,
+    *,
+    menus: bool,
+    ranks: RankCache | None,
 ) -> Reply:
     # Most senders are customers: the text was read as one, and who is writing is read
     # (with where they stand, when the command needs it) in one query.
@@ -108,6 +116,7 @@ async def _respond(
             now=message.now,
             with_standings=reading.needs_standings,
             with_in_line=menus,
+            ranks=ranks,
         )
     if who.preferred_channel != message.channel.value:
         await contacts.record_channel(phone=message.phone, channel=message.channel, now=message.now)
@@ -131,7 +140,9 @@ async def _respond(
         found = customer.step(who.dialogue, parsed, message.text)
         if who.standings is None and (found.reads_standings or customer.reads_standings(parsed)):
             # The open question needs them and they were not read with who is writing.
-            mine = await standings.standings(user_phone=message.phone, now=message.now)
+            mine = await standings.standings(
+                user_phone=message.phone, now=message.now, ranks=ranks
+            )
             who = who.with_standings(mine)
         answer = await customer.respond(Turn(message, parsed, who, found.number), found)
     after = await _keep(message, who.dialogue, answer.then)

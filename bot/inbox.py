@@ -36,6 +36,7 @@ from core.rules.phones import mask_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
 from core.services import deliveries, outbox, service_accounts, sql
 from core.services.correspondents import Correspondent
+from core.services.line_ranks import RankCache
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class Engine(Protocol):
         reading: Reading | None = None,
         who: Correspondent | None = None,
         menus: bool = False,
+        ranks: RankCache | None = None,
     ) -> Awaitable[Reply]: ...
 
 
@@ -156,6 +158,8 @@ class Inbox:
     replies: deliveries.PendingReplies
     # Messages a phone may send per channel in a minute (INBOUND_PER_MINUTE).
     per_minute: int
+    # The app's rankings of its lines, for the spots a STATUS tells.
+    ranks: RankCache
     engine: Engine = handle_message
 
     async def receive(
@@ -170,6 +174,7 @@ class Inbox:
             now=message.now,
             with_standings=reading.needs_standings,
             with_in_line=policy.menus,
+            ranks=self.ranks,
         )
         if recorded is None:
             return Duplicate(await self._earlier_reply(message, policy))
@@ -257,6 +262,7 @@ class Inbox:
                     reading=reading,
                     who=who,
                     menus=policy.menus,
+                    ranks=self.ranks,
                 )
         except Exception as exc:
             # The engine promises never to raise; if it does anyway, the customer still

@@ -14,7 +14,7 @@ from core.rules import day_words, time_words
 from core.rules.commands import parse
 from core.rules.days import today_in
 from core.rules.vocabulary import FILLERS, Role
-from core.services import appointments, provider_lookup, service_accounts
+from core.services import appointment_views, booking, lines, provider_lookup, service_accounts
 
 # Words around a place's name that are not part of it: "join the LINE at spa".
 _NOT_A_PLACE = frozenset({"queue", "line", "waitlist", "list", "spot", "place", "appointment"})
@@ -114,7 +114,7 @@ async def book(
     if day < today:
         return Answer(replies.day_passed())
     try:
-        spot = await appointments.join_line(
+        spot = await booking.join_line(
             user_phone=message.phone, account=account, day=day, now=message.now
         )
     except AlreadyExists:
@@ -137,13 +137,13 @@ async def book(
 
 async def _already(turn: Turn, day: date) -> Answer:
     message = turn.message
-    existing = await appointments.active_on_day(user_phone=message.phone, day=day)
+    existing = await appointment_views.active_on_day(user_phone=message.phone, day=day)
     if existing is None:
         return Answer(replies.no_longer_active())
     account = existing.service_account
     spot = None
     if existing.called_at is None:
-        spot = await appointments.spot_of(appointment_id=existing.id)
+        spot = await lines.spot(appointment_id=existing.id)
     today = today_in(account.timezone, now=message.now)
     text = replies.already_booked(
         place_name=account.name, day=replies.day_label(day, today=today), spot=spot

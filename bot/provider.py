@@ -20,7 +20,7 @@ from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
 from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
 from core.rules.vocabulary import Command
-from core.services import appointments, lines, service_accounts, users
+from core.services import booking, calling, lines, service_accounts, status_changes, users
 
 # A queue on SMS is summarised into one segment; other channels have room for more.
 QUEUE_BUDGET = {Channel.SMS: SINGLE_GSM}
@@ -82,7 +82,7 @@ async def _waiting_today(message: Inbound, account: ServiceAccount) -> int:
 
 
 async def _next(message: Inbound, account: ServiceAccount) -> str:
-    called = await appointments.call_next(service_account_phone=account.phone, now=message.now)
+    called = await calling.call_next(service_account_phone=account.phone, now=message.now)
     if called is None:
         return provider_replies.nobody_waiting()
     return provider_replies.called(
@@ -93,7 +93,7 @@ async def _next(message: Inbound, account: ServiceAccount) -> str:
 async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str:
     assert parsed.command is not None
     which = target(parsed.args)
-    appointment = await appointments.closable(
+    appointment = await calling.closable(
         service_account_phone=account.phone,
         position=which.position if which else None,
         appointment_id=which.appointment_id if which else None,
@@ -105,7 +105,11 @@ async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
         if which is not None and which.appointment_id is not None:
             return provider_replies.no_such_appointment(which.appointment_id)
         return provider_replies.nobody_called()
-    change = appointments.complete if parsed.command is Command.DONE else appointments.mark_no_show
+    change = (
+        status_changes.complete
+        if parsed.command is Command.DONE
+        else status_changes.mark_no_show
+    )
     try:
         await change(appointment_id=appointment.id, now=message.now)
     except TooEarly as exc:
@@ -144,7 +148,7 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
     label = replies.day_label(day, today=today)
     user = await users.register(phone=phone, name=clean_name(" ".join(rest)) or WALK_IN_NAME)
     try:
-        spot = await appointments.join_line(
+        spot = await booking.join_line(
             user_phone=user.phone, account=account, day=day, now=message.now
         )
     except AlreadyExists:

@@ -74,6 +74,11 @@ class Appointment(Model):
     status_changed_at = fields.DatetimeField(null=True)
     # Set when the provider calls this person (NEXT); DONE / NOSHOW without a number act on it.
     called_at = fields.DatetimeField(null=True)
+    # The spot's sort key in its line (core.services.line_order defines the order):
+    # booking sets it to the penalty and the booking time, and a move sets it without
+    # touching the penalty. Never NULL once written: the database fills a missing one (0011).
+    rank_penalty = fields.FloatField(null=True)
+    rank_at = fields.DatetimeField(null=True)
 
     user_id: int
     service_account_id: int

@@ -112,6 +112,20 @@ async def database_url(database_template: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database, not the suite's migrated template (for migration tests)."""
+    if not ON_POSTGRES:
+        yield f"sqlite://{tmp_path / 'old.db'}"
+        return
+    name = f"waitlist_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    await _admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(TEST_DATABASE_URL, name)
+    finally:
+        await _admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 async def orm(database_url: str) -> AsyncIterator[str]:
     """Tortoise started on the test database, for tests that call services directly."""
     ctx = await db.start(database_url)

@@ -61,6 +61,7 @@ class RecordingEngine:
         reading: Any = None,
         who: Any = None,
         menus: bool = False,
+        ranks: Any = None,
     ) -> Reply:
         self.calls.append(
             {

@@ -17,7 +17,8 @@ import pytest
 from core.errors import InvalidInput
 from core.models import Appointment, IdempotencyRecord, ServiceAccount, User
 from core.rules.days import utcnow
-from core.services import appointments, idempotency
+from core.services import appointment_views, idempotency
+from core.services import booking as booking_service
 from tests.api_helpers import ANN, PROVIDER, day_after, make_provider, make_user
 from tests.fakes.answer_dropping_proxy import AnswerDroppingProxy
 
@@ -115,16 +116,16 @@ async def test_a_second_request_with_the_key_while_the_first_runs_gets_409_at_on
     api, monkeypatch
 ):
     inside, release = asyncio.Event(), asyncio.Event()
-    real_book = appointments.book
+    real_book = booking_service.book
 
-    async def held_book(**fields: Any) -> appointments.AppointmentView:
+    async def held_book(**fields: Any) -> appointment_views.AppointmentView:
         # The first request books, then stays inside its transaction until released.
         booked = await real_book(**fields)
         inside.set()
         await release.wait()
         return booked
 
-    monkeypatch.setattr(appointments, "book", held_book)
+    monkeypatch.setattr(booking_service, "book", held_book)
     first = asyncio.create_task(post(api, "/appointments/", booking(), "k"))
     await inside.wait()
     try:
@@ -137,7 +138,7 @@ async def test_a_second_request_with_the_key_while_the_first_runs_gets_409_at_on
     first_body = await first_answer.read()
     assert first_answer.status == 201, first_body
 
-    monkeypatch.setattr(appointments, "book", real_book)
+    monkeypatch.setattr(booking_service, "book", real_book)
     again = await post(api, "/appointments/", booking(), "k")
     assert (again.status, await again.read()) == (201, first_body)
     assert await Appointment.all().count() == 1
@@ -194,13 +195,13 @@ async def test_a_booking_that_fails_after_its_insert_leaves_neither_the_booking_
     api, monkeypatch
 ):
     """The raw-SQL booking runs on the transaction that records the key: one commit."""
-    real_book = appointments.book
+    real_book = booking_service.book
 
-    async def book_then_fail(**fields: Any) -> appointments.AppointmentView:
+    async def book_then_fail(**fields: Any) -> appointment_views.AppointmentView:
         await real_book(**fields)
         raise InvalidInput("refused after the insert")
 
-    monkeypatch.setattr(appointments, "book", book_then_fail)
+    monkeypatch.setattr(booking_service, "book", book_then_fail)
     refused = await post(api, "/appointments/", booking(), "k")
     assert refused.status == 422
     assert await Appointment.all().count() == 0

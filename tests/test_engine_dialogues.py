@@ -16,7 +16,7 @@ from bot import replies
 from bot.engine import handle_message
 from core.models import Appointment, Channel, Contact, Conversation, OutboxMessage
 from core.rules.gsm import fits_one_segment
-from core.services import appointments, correspondents, service_accounts, users
+from core.services import correspondents, service_accounts, status_changes, users
 
 # A Wednesday in the past, so that outbox rows written "now" are already due.
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -362,7 +362,7 @@ async def test_a_cancel_through_the_admin_service_also_moves_people_up(spa):
     for who in ("ann", "bob"):
         await say(who, "join")
     first = await Appointment.get(user__phone=PHONES["ann"])
-    await appointments.cancel(appointment_id=first.id, now=NOW)
+    await status_changes.cancel(appointment_id=first.id, now=NOW)
     keys = await OutboxMessage.all().values_list("recipient", flat=True)
     assert list(keys) == [PHONES["bob"]]
 

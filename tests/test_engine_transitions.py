@@ -15,7 +15,7 @@ from bot.dialogue import State
 from bot.engine import handle_message, read
 from bot.reply import Choice, Menu, Reply
 from core.models import Appointment, Channel, Conversation, Status
-from core.services import appointments, conversations, service_accounts, users
+from core.services import booking, conversations, service_accounts, users
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 18)
@@ -195,7 +195,7 @@ async def test_naming_the_place_instead_of_its_number_books_there(two_places, ro
 
 async def _two_spots() -> None:
     for day in (TODAY, TOMORROW):
-        await appointments.book(
+        await booking.book(
             user_phone=ANN, service_account_phone=SPA, appointment_date=day, now=NOW
         )
 
@@ -262,7 +262,7 @@ async def test_a_channel_that_draws_menus_learns_whether_the_customer_is_in_a_li
 
 async def test_a_spot_on_a_day_already_past_for_its_place_is_no_line_to_be_in(spa):
     yesterday = date(2026, 11, 17)
-    await appointments.book(
+    await booking.book(
         user_phone=ANN, service_account_phone=SPA, appointment_date=yesterday,
         now=datetime(2026, 11, 17, 15, 0, tzinfo=UTC),
     )

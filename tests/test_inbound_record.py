@@ -137,12 +137,12 @@ async def earlier(sid: str, pending: PendingReplies, wait_seconds: float = 0) ->
 
 
 async def test_recording_a_delivery_also_reads_who_is_writing_as_identify_does(orm):
-    from core.services import appointments, correspondents, service_accounts, users
+    from core.services import booking, correspondents, service_accounts, users
     from core.services.deliveries import record_and_identify
 
     await service_accounts.create_service_account(phone="+12025550179", name="Zen Spa")
     await users.create_user(name="Ann Bell", phone=ANN)
-    await appointments.book(
+    await booking.book(
         user_phone=ANN, service_account_phone="+12025550179",
         appointment_date=NOW.date(), now=NOW,
     )

@@ -12,11 +12,12 @@ import random
 from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from tortoise import connections
 
 from core.errors import DomainError
 from core.rules.queue_spot import Spot
-from core.services import appointments, line_ranks, service_accounts, standings, users
+from core.services import booking, calling, service_accounts, standings, status_changes, users
 from core.services.line_ranks import RankCache, Ranking
 from core.services.statements import bind
 from tests.test_queue_cache import sql_elsewhere
@@ -30,8 +31,15 @@ def customer(n: int) -> str:
     return f"+1415555{n:04d}"
 
 
-def cache() -> RankCache:
-    return line_ranks.cache_for(connections.get("default"))
+@pytest.fixture
+def ranks() -> RankCache:
+    """The application's rankings, as the app would hold them for one database."""
+    return RankCache()
+
+
+async def status(phone: str, ranks: RankCache) -> list[standings.Standing]:
+    """What a STATUS from `phone` tells, with the application's rankings."""
+    return await standings.standings(user_phone=phone, now=NOW, ranks=ranks)
 
 
 async def exact(phone: str) -> list[standings.Standing]:
@@ -45,7 +53,7 @@ async def line_of(size: int, *, minutes: int = 10) -> list[int]:
     ids = []
     for n in range(size):
         await users.create_user(name=f"Customer {n}", phone=customer(n))
-        booked = await appointments.book(
+        booked = await booking.book(
             user_phone=customer(n),
             service_account_phone=SPA,
             appointment_date=TODAY,
@@ -119,57 +127,57 @@ def test_one_line_longer_than_the_bound_is_still_kept_alone():
 # Against the database --------------------------------------------------------------
 
 
-async def test_an_unchanged_line_is_ranked_once_and_then_answered_from_memory(orm):
+async def test_an_unchanged_line_is_ranked_once_and_then_answered_from_memory(orm, ranks):
     await line_of(5)
-    first = await standings.standings(user_phone=customer(3), now=NOW)
-    assert cache().loads == 0, "one read is not enough to rank a whole line"
-    second = await standings.standings(user_phone=customer(3), now=NOW)
-    assert cache().loads == 1
+    first = await status(customer(3), ranks)
+    assert ranks.loads == 0, "one read is not enough to rank a whole line"
+    second = await status(customer(3), ranks)
+    assert ranks.loads == 1
     for n in range(5):
-        found = await standings.standings(user_phone=customer(n), now=NOW)
+        found = await status(customer(n), ranks)
         assert spot_of(found) == Spot(position=n + 1, ahead=n, wait_minutes=10 * n)
     assert first == second == await exact(customer(3))
-    assert cache().loads == 1
-    assert cache().hits == 5
+    assert ranks.loads == 1
+    assert ranks.hits == 5
 
 
-async def test_a_booking_leaving_and_a_call_each_show_in_the_next_status(orm):
+async def test_a_booking_leaving_and_a_call_each_show_in_the_next_status(orm, ranks):
     ids = await line_of(4)
     for _ in range(2):
-        await standings.standings(user_phone=customer(3), now=NOW)
-    assert spot_of(await standings.standings(user_phone=customer(3), now=NOW)).position == 4
+        await status(customer(3), ranks)
+    assert spot_of(await status(customer(3), ranks)).position == 4
 
-    await appointments.cancel(appointment_id=ids[0], now=NOW)
-    assert spot_of(await standings.standings(user_phone=customer(3), now=NOW)).position == 3
+    await status_changes.cancel(appointment_id=ids[0], now=NOW)
+    assert spot_of(await status(customer(3), ranks)).position == 3
 
-    await appointments.call_next(service_account_phone=SPA, now=NOW)
-    assert spot_of(await standings.standings(user_phone=customer(3), now=NOW)).position == 2
-    assert spot_of(await standings.standings(user_phone=customer(1), now=NOW)) is None
+    await calling.call_next(service_account_phone=SPA, now=NOW)
+    assert spot_of(await status(customer(3), ranks)).position == 2
+    assert spot_of(await status(customer(1), ranks)) is None
 
     # A newcomer with a worse history would rank behind; a clean one books at the back.
     await users.create_user(name="Late", phone=customer(9))
-    await appointments.book(
+    await booking.book(
         user_phone=customer(9),
         service_account_phone=SPA,
         appointment_date=TODAY,
         duration_minutes=10,
         now=NOW + timedelta(hours=1),
     )
-    assert spot_of(await standings.standings(user_phone=customer(9), now=NOW)).position == 3
-    assert await standings.standings(user_phone=customer(3), now=NOW) == await exact(customer(3))
+    assert spot_of(await status(customer(9), ranks)).position == 3
+    assert await status(customer(3), ranks) == await exact(customer(3))
 
 
-async def test_a_change_from_another_program_shows_in_the_next_status(orm, database_url):
+async def test_a_change_from_another_program_shows_in_the_next_status(orm, database_url, ranks):
     ids = await line_of(3)
     for _ in range(3):
-        await standings.standings(user_phone=customer(2), now=NOW)
-    assert cache().loads == 1
-    # Another program moves the last customer to the front by clearing a penalty race.
-    await sql_elsewhere(database_url, "UPDATE appointments SET penalty = -1 WHERE id = $1", ids[2])
-    assert spot_of(await standings.standings(user_phone=customer(2), now=NOW)) == Spot(
+        await status(customer(2), ranks)
+    assert ranks.loads == 1
+    # Another program moves the last customer to the front by setting their sort key.
+    await sql_elsewhere(database_url, "UPDATE appointments SET rank_penalty = -1 WHERE id = $1", ids[2])
+    assert spot_of(await status(customer(2), ranks)) == Spot(
         position=1, ahead=0, wait_minutes=0
     )
-    assert spot_of(await standings.standings(user_phone=customer(0), now=NOW)).position == 2
+    assert spot_of(await status(customer(0), ranks)).position == 2
 
 
 async def test_a_customer_called_between_the_two_reads_is_told_it_is_their_turn(orm):
@@ -183,28 +191,28 @@ async def test_a_customer_called_between_the_two_reads_is_told_it_is_their_turn(
     )
     rows = await conn.execute_query_dict(query, args)
     assert rows[0]["s_called_at"] is None
-    await appointments.call_next(service_account_phone=SPA, now=NOW)
+    await calling.call_next(service_account_phone=SPA, now=NOW)
     found = await standings.standings_from(rows, user_phone=customer(0), now=NOW)
     assert [(s.appointment_id, s.spot) for s in found] == [(ids[0], None)]
 
 
-async def test_a_line_that_changes_between_every_two_reads_is_never_ranked(orm):
+async def test_a_line_that_changes_between_every_two_reads_is_never_ranked(orm, ranks):
     await line_of(3)
     for n in range(4, 10):
-        await standings.standings(user_phone=customer(2), now=NOW)
+        await status(customer(2), ranks)
         await users.create_user(name=f"Customer {n}", phone=customer(n))
-        await appointments.book(
+        await booking.book(
             user_phone=customer(n),
             service_account_phone=SPA,
             appointment_date=TODAY,
             duration_minutes=10,
             now=NOW + timedelta(minutes=n),
         )
-    assert cache().loads == 0
-    assert spot_of(await standings.standings(user_phone=customer(2), now=NOW)).position == 3
+    assert ranks.loads == 0
+    assert spot_of(await status(customer(2), ranks)).position == 3
 
 
-async def test_every_status_agrees_with_counting_through_random_changes(orm):
+async def test_every_status_agrees_with_counting_through_random_changes(orm, ranks):
     """Bookings, cancellations, calls and completions in a seeded random order; after
     each, every customer's standings (read twice, so the cache answers) equal the
     count in SQL."""
@@ -218,7 +226,7 @@ async def test_every_status_agrees_with_counting_through_random_changes(orm):
         if action == "book":
             phone = customer(next_customer)
             await users.create_user(name=f"Customer {next_customer}", phone=phone)
-            view = await appointments.book(
+            view = await booking.book(
                 user_phone=phone,
                 service_account_phone=SPA,
                 appointment_date=TODAY,
@@ -230,17 +238,17 @@ async def test_every_status_agrees_with_counting_through_random_changes(orm):
             next_customer += 1
         elif action == "cancel":
             phone = rng.choice(phones)
-            await _quietly(appointments.cancel(appointment_id=booked[phone], now=NOW))
+            await _quietly(status_changes.cancel(appointment_id=booked[phone], now=NOW))
         elif action == "call":
-            await appointments.call_next(service_account_phone=SPA, now=NOW)
+            await calling.call_next(service_account_phone=SPA, now=NOW)
         elif action == "complete":
             phone = rng.choice(phones)
-            await _quietly(appointments.complete(appointment_id=booked[phone], now=NOW))
+            await _quietly(status_changes.complete(appointment_id=booked[phone], now=NOW))
         for phone in phones:
             for _ in range(2):
-                assert await standings.standings(user_phone=phone, now=NOW) == await exact(phone)
-    assert cache().hits > 0
-    assert cache().loads > 0
+                assert await status(phone, ranks) == await exact(phone)
+    assert ranks.hits > 0
+    assert ranks.loads > 0
 
 
 async def _quietly(change: Awaitable[object]) -> None:

@@ -8,7 +8,15 @@ import pytest
 
 from core.models import Appointment, ReliabilityScore, Status
 from core.rules.queue_spot import Spot
-from core.services import appointments, lines, service_accounts, users
+from core.services import (
+    booking,
+    calling,
+    lines,
+    queue_pages,
+    service_accounts,
+    status_changes,
+    users,
+)
 
 NOW = datetime.now(UTC)
 SPA = "+12025550179"
@@ -25,7 +33,7 @@ async def _line_of(durations_and_penalties):
             await ReliabilityScore.create(
                 user_id=user.id, service_account_id=account.id, no_shows=penalty / 2, as_of=NOW
             )
-        view = await appointments.book(
+        view = await booking.book(
             user_phone=phone,
             service_account_phone=SPA,
             appointment_date=NOW.date(),
@@ -39,21 +47,21 @@ async def _line_of(durations_and_penalties):
 async def test_a_spot_counts_those_ranked_ahead_and_their_durations(orm):
     account, booked = await _line_of([(30, 0), (45, 4), (15, 0), (20, 2)])
     # Ranked by penalty, then booking time: U0 (0), U2 (0), U3 (2), U1 (4).
-    spots = [await appointments.spot_of(appointment_id=b.id) for b in booked]
+    spots = [await lines.spot(appointment_id=b.id) for b in booked]
     assert spots == [Spot(1, 0, 0), Spot(4, 3, 65), Spot(2, 1, 30), Spot(3, 2, 45)]
     assert await lines.count_waiting(service_account_id=account.id, day=NOW.date()) == 4
 
 
 async def test_a_called_or_closed_appointment_has_no_spot_and_leaves_the_line(orm):
     _account, booked = await _line_of([(30, 0), (45, 0), (15, 0)])
-    called = await appointments.call_next(service_account_phone=SPA, now=NOW)
+    called = await calling.call_next(service_account_phone=SPA, now=NOW)
     assert called is not None
     assert called.appointment.id == booked[0].id
     assert called.still_waiting == 2
-    await appointments.cancel(appointment_id=booked[2].id, now=NOW)
-    assert await appointments.spot_of(appointment_id=booked[0].id) is None
-    assert await appointments.spot_of(appointment_id=booked[2].id) is None
-    assert await appointments.spot_of(appointment_id=booked[1].id) == Spot(1, 0, 0)
+    await status_changes.cancel(appointment_id=booked[2].id, now=NOW)
+    assert await lines.spot(appointment_id=booked[0].id) is None
+    assert await lines.spot(appointment_id=booked[2].id) is None
+    assert await lines.spot(appointment_id=booked[1].id) == Spot(1, 0, 0)
 
 
 async def test_the_front_of_the_line_is_read_without_the_rest(orm):
@@ -61,11 +69,11 @@ async def test_the_front_of_the_line_is_read_without_the_rest(orm):
     front = await lines.waiting(service_account_id=account.id, day=NOW.date(), limit=2)
     assert [a.id for a in front] == [booked[0].id, booked[1].id]
     assert front[0].user.name == "U0"
-    third = await appointments.closable(service_account_phone=SPA, position=3, now=NOW)
+    third = await calling.closable(service_account_phone=SPA, position=3, now=NOW)
     assert third is not None
     assert third.id == booked[2].id
-    assert await appointments.closable(service_account_phone=SPA, position=6, now=NOW) is None
-    assert await appointments.closable(service_account_phone=SPA, position=0, now=NOW) is None
+    assert await calling.closable(service_account_phone=SPA, position=6, now=NOW) is None
+    assert await calling.closable(service_account_phone=SPA, position=0, now=NOW) is None
 
 
 async def test_a_provider_queue_reply_counts_everyone_but_lists_only_the_front(orm):
@@ -82,13 +90,13 @@ async def test_a_provider_queue_reply_counts_everyone_but_lists_only_the_front(o
 async def test_a_spot_on_a_later_day_is_its_own_line(orm):
     _account, _booked = await _line_of([(30, 0)])
     await users.create_user(name="Late", phone="+14155559999")
-    later = await appointments.book(
+    later = await booking.book(
         user_phone="+14155559999",
         service_account_phone=SPA,
         appointment_date=(NOW + timedelta(days=1)).date(),
         now=NOW,
     )
-    assert await appointments.spot_of(appointment_id=later.id) == Spot(1, 0, 0)
+    assert await lines.spot(appointment_id=later.id) == Spot(1, 0, 0)
 
 
 async def test_the_queue_page_as_json_says_exactly_what_the_views_say(orm):
@@ -114,10 +122,10 @@ async def test_the_queue_page_as_json_says_exactly_what_the_views_say(orm):
     await Appointment.filter(id=booked[0].id).update(
         created_at=NOW.replace(microsecond=0), appointment_date=NOW.replace(microsecond=0)
     )
-    selection = appointments.QueueSelection(service_account_phone=SPA, day=NOW.date())
-    views = await appointments.queue(selection)
+    selection = queue_pages.QueueSelection(service_account_phone=SPA, day=NOW.date())
+    views = await queue_pages.queue(selection)
     ours = json.loads(orjson.dumps(views, option=orjson.OPT_UTC_Z))
-    theirs = json.loads(await appointments.queue_json(selection))
+    theirs = json.loads(await queue_pages.queue_json(selection))
     assert theirs == ours
     # Equal numbers are not enough: 1 and 1.0 compare equal, but the API promises floats.
     assert [type(item["penalty"]) for item in theirs] == [float] * len(theirs)

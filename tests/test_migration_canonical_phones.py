@@ -9,8 +9,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +17,11 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 
 from core import db
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, _admin, _with_database
 
 AT = "'2026-11-18 15:00:00+00:00'"
 NL = "\n"
 FULLWIDTH_ANN = "+１４１５５５５０１０１"
 ARABIC_BOB = "+١٤١٥٥٥٥٠١٠٢"
-
-
-@pytest.fixture
-async def fresh_url(tmp_path) -> AsyncIterator[str]:
-    """An empty database, not the suite's migrated template."""
-    if not ON_POSTGRES:
-        yield f"sqlite://{tmp_path / 'old.db'}"
-        return
-    name = f"waitlist_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    await _admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(TEST_DATABASE_URL, name)
-    finally:
-        await _admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def migrate(url: str, target: str | None = None) -> None:

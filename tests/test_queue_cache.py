@@ -173,7 +173,12 @@ async def test_the_line_triggers_exist_after_migrating(client, database_url):
             "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE NOT t.tgisinternal",
         )
-        expected = {("appointments", "appointments_bump_line"), ("users", "users_bump_lines")}
+        expected = {
+            ("appointments", "appointments_bump_line"),
+            ("users", "users_bump_lines"),
+            # Migration 0011: a row inserted without a sort key gets its first one.
+            ("appointments", "appointments_first_key"),
+        }
     else:
         rows = await sql_elsewhere(
             database_url, "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
@@ -183,6 +188,7 @@ async def test_the_line_triggers_exist_after_migrating(client, database_url):
             ("appointments", "appointments_bump_line_update"),
             ("appointments", "appointments_bump_line_delete"),
             ("users", "users_bump_lines"),
+            ("appointments", "appointments_first_key"),
         }
     assert set(rows) == expected
 

@@ -11,7 +11,7 @@ import pytest
 from bot.engine import handle_message
 from core.models import Appointment, Channel, ReliabilityScore, Status
 from core.rules.days import utcnow
-from core.services import appointments, contacts, service_accounts, users
+from core.services import booking, contacts, service_accounts, users
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
     BOB,
@@ -42,7 +42,7 @@ async def live_sms_fixture(aiohttp_client: Any, database_url: str, twilio_api: A
         (ANN, PROVIDER_PHONE, today),
         (ANN, GARDEN, today + timedelta(days=1)),
     ):
-        await appointments.book(
+        await booking.book(
             user_phone=phone, service_account_phone=place, appointment_date=day
         )
     return sms
@@ -92,7 +92,7 @@ async def test_cancel_from_someone_in_no_line_only_opts_them_out(live_sms):
 async def test_a_redelivered_cancel_does_not_cancel_a_later_booking(live_sms):
     sid = "SM" + "c" * 32
     assert await replies_in(await live_sms.text(ANN, "CANCEL", sid=sid)) == []
-    await appointments.book(
+    await booking.book(
         user_phone=ANN, service_account_phone=GARDEN, appointment_date=utcnow().date()
     )
 

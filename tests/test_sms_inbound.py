@@ -254,7 +254,8 @@ async def test_status_by_sms_shows_every_change_of_the_line_in_the_next_answer(
 ):
     """The delivery, who is writing and the spot are read together; repeated STATUS
     texts are answered from the line's ranking while the line stands still."""
-    from core.services import appointments, service_accounts, users
+    from core.services import booking, calling, service_accounts, status_changes, users
+    from webhooks.state import RANKS
 
     sms = await start_sms(
         aiohttp_client, sms_settings(database_url, twilio_api.url), twilio_api, engine=None
@@ -265,7 +266,7 @@ async def test_status_by_sms_shows_every_change_of_the_line_in_the_next_answer(
     for phone, name in ((BOB, "Bob Chen"), ("+14155550103", "Cy Dunn"), (ANN, "Ann Bell")):
         await users.create_user(name=name, phone=phone)
         booked.append(
-            await appointments.book(
+            await booking.book(
                 user_phone=phone, service_account_phone=spa,
                 appointment_date=utcnow().date(), duration_minutes=15,
             )
@@ -277,11 +278,14 @@ async def test_status_by_sms_shows_every_change_of_the_line_in_the_next_answer(
 
     for _ in range(3):
         assert "#3, 2 ahead" in await status()
-    await appointments.cancel(appointment_id=booked[0].id)
+    # The app's rankings: the second read ranked the line, the third was answered from it.
+    ranks = sms.client.app[RANKS]
+    assert (ranks.loads, ranks.hits) == (1, 1)
+    await status_changes.cancel(appointment_id=booked[0].id)
     assert "#2, 1 ahead" in await status()
-    await appointments.call_next(service_account_phone=spa)
+    await calling.call_next(service_account_phone=spa)
     assert "#1, 0 ahead" in await status()
-    await appointments.call_next(service_account_phone=spa)
+    await calling.call_next(service_account_phone=spa)
     assert "your turn" in (await status()).lower()
 
 

@@ -7,13 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 from core.models import Channel, Conversation, ReliabilityScore, ServiceAccount
 from core.rules.queue_spot import Spot
 from core.services import (
-    appointments,
+    booking,
+    calling,
     contacts,
     conversations,
     correspondents,
     lines,
     service_accounts,
     standings,
+    status_changes,
     users,
 )
 from core.services.standings import Standing
@@ -41,7 +43,7 @@ async def _places() -> dict[str, ServiceAccount]:
 
 
 async def _book(phone: str, place: str, day: date, *, now: datetime = NOW, minutes: int = 30):
-    return await appointments.book(
+    return await booking.book(
         user_phone=phone,
         service_account_phone=place,
         appointment_date=day,
@@ -67,12 +69,12 @@ async def _ann_in_three_lines() -> dict[str, int]:
     )
     await _book(DEE, EAST, NOV[20], minutes=50)
     east = await _book(ANN, EAST, NOV[20])
-    called = await appointments.call_next(service_account_phone=SPA, now=NOW)
+    called = await calling.call_next(service_account_phone=SPA, now=NOW)
     assert called is not None
     assert called.appointment.id == spa.id
     # Not standings: a canceled one, a day gone by everywhere, another customer's.
     gone = await _book(ANN, SPA, NOV[21])
-    await appointments.cancel(appointment_id=gone.id, now=NOW)
+    await status_changes.cancel(appointment_id=gone.id, now=NOW)
     await _book(ANN, EAST, NOV[15], now=NOW - timedelta(days=4))
     await _book(CY, EAST, NOV[21])
     return {"west": west.id, "spa": spa.id, "east": east.id}

@@ -7,7 +7,7 @@ import pytest
 from bot.engine import handle_message
 from core.models import Appointment, Channel, ServiceAccount, User
 from core.rules import limits
-from core.services import appointments, provider_lookup, service_accounts, users
+from core.services import calling, provider_lookup, service_accounts, users
 
 SPA = "+14155550100"
 ANN = "+14155550101"
@@ -62,7 +62,7 @@ async def test_a_code_among_over_long_words_is_still_found(spa):
      (10**20, None), (2**63, None), (0, None)],
 )
 async def test_a_position_or_id_no_row_can_have_closes_nothing(spa, position, appointment_id):
-    found = await appointments.closable(
+    found = await calling.closable(
         service_account_phone=SPA, position=position, appointment_id=appointment_id
     )
     assert found is None

@@ -16,11 +16,12 @@ from core import connectivity, db
 from core.models import Channel
 from core.services.deliveries import PendingReplies
 from core.services.line_pages import PageCache
+from core.services.line_ranks import RankCache
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
-from webhooks.state import INBOX, QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
+from webhooks.state import INBOX, QUEUE_PAGES, RANKS, RETRY_LOST_CONNECTIONS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[RETRY_LOST_CONNECTIONS] = not settings.is_sqlite
-    # Per app, not per module: each app has its own database, and versions repeat.
-    app[QUEUE_PAGES] = PageCache()
     logs.install_filters()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_line_caches)
     # Before the channels: they hand it their messages, and it stores the last replies
     # after they have stopped.
     app.cleanup_ctx.append(_inbox)
@@ -86,9 +86,18 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await ctx.close_connections()
 
 
+async def _line_caches(app: web.Application) -> AsyncIterator[None]:
+    # Per app, not per module: each app has its own database, and versions repeat.
+    app[QUEUE_PAGES] = PageCache()
+    app[RANKS] = RankCache()
+    yield
+
+
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
     async with PendingReplies().writing() as replies:
-        app[INBOX] = Inbox(replies=replies, per_minute=app[SETTINGS].inbound_per_minute)
+        app[INBOX] = Inbox(
+            replies=replies, per_minute=app[SETTINGS].inbound_per_minute, ranks=app[RANKS]
+        )
         yield
 
 

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot.inbox import Inbox
 from core.services.line_pages import PageCache
+from core.services.line_ranks import RankCache
 from core.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -14,6 +15,8 @@ QUEUE_PAGES = web.AppKey("queue_pages", PageCache)
 # The one inbound path, with the replies it stores in batches: every channel's messages
 # go through it (created at start-up, see webhooks.app).
 INBOX = web.AppKey("inbox", Inbox)
+# Rankings of this app's lines, for the spots a STATUS tells (core.services.line_ranks).
+RANKS = web.AppKey("ranks", RankCache)
 # Whether a request that lost its database connection before writing is run once more:
 # only where the connections note what may have committed (core.connectivity's
 # PostgreSQL pools). A SQLite file loses no connection, and notes nothing.

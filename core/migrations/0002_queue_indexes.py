@@ -18,7 +18,8 @@ class Migration(migrations.Migration):
             "ON appointments (user_id, day) WHERE status = 'active'",
             reverse_sql="DROP INDEX uniq_active_appointment_per_user_day",
         ),
-        # The queue: filter by provider and day, order by penalty, booking time, id.
+        # The queue: filter by provider and day, in line order (core.services.line_order
+        # defines it; migration 0011 rebuilds this index on the stored sort key).
         ops.RunSQL(
             "CREATE INDEX idx_active_queue "
             "ON appointments (service_account_id, day, penalty, created_at, id) "

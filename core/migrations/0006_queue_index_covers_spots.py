@@ -3,7 +3,8 @@
 A customer's STATUS counts and sums everyone ranked ahead of them (hundreds on a busy
 day). With called_at and duration_minutes in the index, PostgreSQL answers from the
 index alone instead of visiting a table row per person ahead. Key columns rather than
-INCLUDE, because the same migration runs on SQLite.
+INCLUDE, because the same migration runs on SQLite. The index serves the line order of
+core.services.line_order; migration 0011 rebuilds it on the stored sort key.
 """
 
 from tortoise import migrations

@@ -16,6 +16,8 @@ when it only adds to an existing row. Row triggers do not see TRUNCATE.
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
+from core.migrations._dialects import RunSQLPerDialect
+
 # --- PostgreSQL -------------------------------------------------------------------
 
 
@@ -136,30 +138,6 @@ _SQLITE_BACKWARD = [
     "DROP TRIGGER appointments_bump_line_update",
     "DROP TRIGGER appointments_bump_line_insert",
 ]
-
-
-class RunSQLPerDialect(ops.RunSQL):
-    """RunSQL whose statements depend on the dialect of the database being migrated.
-
-    Each statement is sent whole: the SQLite schema editor splits a script at every
-    ";", which would cut a trigger body apart.
-    """
-
-    def __init__(self, sql: dict[str, list[str]], reverse_sql: dict[str, list[str]]) -> None:
-        super().__init__(sql, reverse_sql=reverse_sql)
-
-    async def _run_sql(self, state_editor, sqls) -> None:
-        client = state_editor.client
-        dialect = client.capabilities.dialect
-        if dialect not in sqls:
-            raise NotImplementedError(f"line version triggers are not written for {dialect}")
-        for statement in sqls[dialect]:
-            if state_editor.collect_sql:
-                state_editor.collected_sql.append(statement)
-            elif dialect == "sqlite":
-                await client.execute_query(statement)
-            else:
-                await client.execute_script(statement)
 
 
 class Migration(migrations.Migration):

@@ -24,6 +24,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Channel, ServiceAccount
 from core.services import conversations, sql
+from core.services.line_ranks import RankCache
 from core.services.standings import (
     ACTIVE_COLUMNS,
     ACTIVE_CTES,
@@ -128,10 +129,17 @@ def who_values(
 
 
 async def identify(
-    *, channel: Channel, phone: str, now: datetime, with_standings: bool, with_in_line: bool = False
+    *,
+    channel: Channel,
+    phone: str,
+    now: datetime,
+    with_standings: bool,
+    with_in_line: bool = False,
+    ranks: RankCache | None = None,
 ) -> Correspondent:
     """Who writes from `phone` on `channel` as of `now`; `with_standings`: with where they
-    stand; `with_in_line`: with whether they are in any line (cheaper than standings)."""
+    stand (spots from `ranks` where it can answer, see standings.standings_from);
+    `with_in_line`: with whether they are in any line (cheaper than standings)."""
     conn = sql.connection()
     values = who_values(
         conn,
@@ -145,7 +153,12 @@ async def identify(
     query, args = bind(conn, statement, values)
     rows = await conn.execute_query_dict(query, args)
     return await correspondent_from(
-        rows, phone=phone, now=now, with_standings=with_standings, with_in_line=with_in_line
+        rows,
+        phone=phone,
+        now=now,
+        with_standings=with_standings,
+        with_in_line=with_in_line,
+        ranks=ranks,
     )
 
 
@@ -156,8 +169,10 @@ async def correspondent_from(
     now: datetime,
     with_standings: bool,
     with_in_line: bool = False,
+    ranks: RankCache | None = None,
 ) -> Correspondent:
-    """The Correspondent read by a who_statement (at least one row)."""
+    """The Correspondent read by a who_statement (at least one row); spots from `ranks`
+    where it can answer."""
     first = rows[0]
     account = None
     if first["sa_id"] is not None:
@@ -176,7 +191,7 @@ async def correspondent_from(
     standings = None
     in_line = None
     if with_standings:
-        standings = await standings_from(rows, user_phone=phone, now=now)
+        standings = await standings_from(rows, user_phone=phone, now=now, ranks=ranks)
         in_line = bool(standings)
     elif with_in_line:
         in_line = in_line_from(rows, now=now)

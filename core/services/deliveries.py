@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from core.models import Channel, InboundMessage
 from core.services import correspondents, sql
+from core.services.line_ranks import RankCache
 from core.services.statements import bind
 
 log = logging.getLogger(__name__)
@@ -130,9 +131,10 @@ async def record_and_identify(
     now: datetime,
     with_standings: bool,
     with_in_line: bool = False,
+    ranks: RankCache | None = None,
 ) -> tuple[Delivery, correspondents.Correspondent] | None:
     """`record`, and who is writing (core.services.correspondents.identify, with the same
-    `with_standings` and `with_in_line`) as of that moment.
+    `with_standings`, `with_in_line` and `ranks`) as of that moment.
 
     On PostgreSQL both are one statement, so an answer from the database costs one
     round trip; a redelivery reads nothing and gets None.
@@ -148,6 +150,7 @@ async def record_and_identify(
             now=now,
             with_standings=with_standings,
             with_in_line=with_in_line,
+            ranks=ranks,
         )
         return delivery, who
     statement = correspondents.who_statement(
@@ -173,7 +176,12 @@ async def record_and_identify(
         return None
     delivery = Delivery(rows[0]["delivery_id"], rows[0]["delivery_seen"])
     who = await correspondents.correspondent_from(
-        rows, phone=phone, now=now, with_standings=with_standings, with_in_line=with_in_line
+        rows,
+        phone=phone,
+        now=now,
+        with_standings=with_standings,
+        with_in_line=with_in_line,
+        ranks=ranks,
     )
     return delivery, who
 

@@ -1,4 +1,4 @@
-"""Where every waiting appointment stands in its line, cached per database.
+"""Where every waiting appointment stands in its line, cached per process.
 
 A STATUS tells each customer how many wait ahead and for how long: counting that in
 SQL walks the line's index up to the customer, hundreds of entries on a busy morning,
@@ -13,7 +13,6 @@ then costs the count it cost before, plus a small marker here.
 
 from __future__ import annotations
 
-import weakref
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -24,21 +23,20 @@ from datetime import date
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.rules.queue_spot import Spot
-from core.services import lines, sql
+from core.services import line_order, lines, sql
 from core.services.statements import bind
 
 LineKey = tuple[int, date]
 
 # The version and the waiting line in one statement, so both come from one snapshot.
-_LINE = """
+_LINE = f"""
 SELECT v.version, a.id, a.duration_minutes
 FROM (SELECT COALESCE(SUM(n), 0) AS version FROM line_versions
-      WHERE service_account_id = {account} AND day = {day}) v
+      WHERE service_account_id = {{account}} AND day = {{day}}) v
 LEFT JOIN appointments a
-  ON a.service_account_id = {account} AND a.day = {day}
- AND a.status = 'active' AND a.called_at IS NULL
-ORDER BY a.penalty, a.created_at, a.id
-"""
+  ON a.service_account_id = {{account}} AND a.day = {{day}} AND {line_order.waiting("a")}
+ORDER BY {line_order.order_by("a")}
+"""  # noqa: S608 - built from constants only; values are bound parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +81,9 @@ class Ranking:
 
 class RankCache:
     """Rankings of recently asked-about lines, least recently used dropped first.
+
+    One per application and database, created by the application: versions start at 0
+    in every database, so two databases must never share a cache.
 
     Bounded by appointments held, not by lines, so a few very long lines cannot grow
     a process without limit. A line read once at a version keeps only that version,
@@ -141,19 +142,6 @@ class RankCache:
         return len(self._lines)
 
 
-# One cache per database connection: versions start at 0 in every database, so two
-# databases in one process (tests, tools) must never share rankings. Weak keys: a
-# closed connection's cache goes with it.
-_CACHES: weakref.WeakKeyDictionary[BaseDBAsyncClient, RankCache] = weakref.WeakKeyDictionary()
-
-
-def cache_for(conn: BaseDBAsyncClient) -> RankCache:
-    cache = _CACHES.get(conn)
-    if cache is None:
-        cache = _CACHES[conn] = RankCache()
-    return cache
-
-
 async def load(conn: BaseDBAsyncClient, *, account_id: int, day: date) -> Ranking:
     """The line's waiting appointments, ranked, with the version they were read at."""
     query, args = bind(conn, _LINE, {"account": account_id, "day": sql.day_param(conn, day)})
@@ -163,19 +151,25 @@ async def load(conn: BaseDBAsyncClient, *, account_id: int, day: date) -> Rankin
 
 
 async def spot(
-    conn: BaseDBAsyncClient, *, account_id: int, day: date, version: int, appointment_id: int
+    conn: BaseDBAsyncClient,
+    *,
+    ranks: RankCache | None,
+    account_id: int,
+    day: date,
+    version: int,
+    appointment_id: int,
 ) -> Spot | None:
     """Where a waiting appointment stands, its line seen at `version` by the caller.
 
-    From the cache when the line is unchanged or at rest, else by counting in SQL.
-    None when the appointment no longer waits (called or gone since `version` was read).
+    From `ranks` when the line is unchanged or at rest, else (and always without
+    `ranks`) by counting in SQL. None when the appointment no longer waits (called or
+    gone since `version` was read).
     """
-    cache = cache_for(conn)
     key = (account_id, day)
-    ranking = cache.get(key, version)
-    if ranking is None and cache.quiet(key, version):
+    ranking = None if ranks is None else ranks.get(key, version)
+    if ranks is not None and ranking is None and ranks.quiet(key, version):
         ranking = await load(conn, account_id=account_id, day=day)
-        cache.put(key, ranking)
+        ranks.put(key, ranking)
     if ranking is not None:
         found = ranking.spot(appointment_id)
         if found is not None:

@@ -7,27 +7,23 @@ page from the front, a count, or one aggregate for a single spot.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from core.models import Appointment, Status
+from core.models import Appointment
 from core.rules.queue_spot import Spot
-from core.services import sql
-
-# The ranking of the foundation: lower penalty first, then earlier booking.
-RANK = ("penalty", "created_at", "id")
+from core.services import line_order, sql
+from core.services.statements import bind
 
 
 def _line(
-    *, service_account_id: int, day: date, called: bool, using_db: BaseDBAsyncClient | None
+    *, service_account_id: int, day: date, using_db: BaseDBAsyncClient | None, **where: Any
 ) -> QuerySet[Appointment]:
-    return Appointment.filter(
-        service_account_id=service_account_id,
-        day=day,
-        status=Status.ACTIVE,
-        called_at__isnull=not called,
-    ).using_db(using_db)
+    return Appointment.filter(service_account_id=service_account_id, day=day, **where).using_db(
+        using_db
+    )
 
 
 async def waiting(
@@ -37,15 +33,19 @@ async def waiting(
     limit: int,
     using_db: BaseDBAsyncClient | None = None,
 ) -> list[Appointment]:
-    """The first `limit` active appointments not yet called, best-ranked first, with users."""
-    line = _line(service_account_id=service_account_id, day=day, called=False, using_db=using_db)
-    return list(await line.order_by(*RANK).limit(limit).select_related("user"))
+    """The first `limit` appointments waiting, in line order, with their users."""
+    line = _line(
+        service_account_id=service_account_id, day=day, using_db=using_db, **line_order.ORM_WAITING
+    )
+    return list(await line.order_by(*line_order.ORM_ORDER).limit(limit).select_related("user"))
 
 
 async def count_waiting(
     *, service_account_id: int, day: date, using_db: BaseDBAsyncClient | None = None
 ) -> int:
-    line = _line(service_account_id=service_account_id, day=day, called=False, using_db=using_db)
+    line = _line(
+        service_account_id=service_account_id, day=day, using_db=using_db, **line_order.ORM_WAITING
+    )
     return await line.count()
 
 
@@ -53,28 +53,29 @@ async def serving(
     *, service_account_id: int, day: date, using_db: BaseDBAsyncClient | None = None
 ) -> list[Appointment]:
     """Called and not yet done or no-show, earliest called first."""
-    line = _line(service_account_id=service_account_id, day=day, called=True, using_db=using_db)
+    line = _line(
+        service_account_id=service_account_id, day=day, using_db=using_db, **line_order.ORM_SERVING
+    )
     return list(await line.order_by("called_at", "id").select_related("user"))
 
 
-# Those ahead of one appointment in its waiting line, in the order RANK defines.
-_SPOT = """
+# Those ahead of one appointment in its waiting line.
+_SPOT = f"""
 SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
 FROM appointments me
 LEFT JOIN appointments o
   ON o.service_account_id = me.service_account_id AND o.day = me.day
- AND o.status = 'active' AND o.called_at IS NULL
--- A row comparison, so the ranking is a range on idx_active_queue.
- AND (o.penalty, o.created_at, o.id) < (me.penalty, me.created_at, me.id)
-WHERE me.id = {} AND me.status = 'active' AND me.called_at IS NULL
+ AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "me")}
+WHERE me.id = {{id}} AND {line_order.waiting("me")}
 GROUP BY me.id
-"""
+"""  # noqa: S608 - built from constants only; values are bound parameters
 
 
 async def spot(*, appointment_id: int) -> Spot | None:
     """Position, people ahead and wait of a waiting appointment, in one aggregate query."""
     conn = sql.connection()
-    rows = await conn.execute_query_dict(_SPOT.format(*sql.params(conn, 1)), [appointment_id])
+    query, args = bind(conn, _SPOT, {"id": appointment_id})
+    rows = await conn.execute_query_dict(query, args)
     if not rows:
         return None
     ahead = int(rows[0]["ahead"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.errors import InvalidTransition, NotFound
-from core.services import appointments, contacts, standings
+from core.services import contacts, standings, status_changes
 
 
 async def opt_out_and_leave(*, phone: str, now: datetime) -> int:
@@ -19,7 +19,7 @@ async def opt_out_and_leave(*, phone: str, now: datetime) -> int:
     left = 0
     for standing in await standings.standings(user_phone=phone, now=now):
         try:
-            await appointments.cancel(appointment_id=standing.appointment_id, now=now)
+            await status_changes.cancel(appointment_id=standing.appointment_id, now=now)
         except (InvalidTransition, NotFound):
             # Closed meanwhile (called and done, or left from another channel).
             continue

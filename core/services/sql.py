@@ -1,8 +1,9 @@
 """Raw SQL on hot paths, written once for both dialects.
 
-Tortoise adds a few hundred microseconds per ORM query; the booking and queue paths
-use the connection's own query methods instead. Only placeholders and the types a
-raw SQLite row carries (dates and datetimes come back as text) differ by dialect.
+The ORM's per-query work (building the query, making model objects) counts on the
+busiest paths; booking, the queue, standings and the who-read use the connection's own
+query methods instead. Only placeholders and the types a raw SQLite row carries (dates
+and datetimes come back as text) differ by dialect.
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@
 A STATUS or LEAVE needs the customer's active appointments from today on, each with
 its provider and, while not yet called, the spot in that provider's line. One query
 reads the appointments (through the partial index on active ones), their providers and
-each line's version; the spots come from the per-process rankings of line_ranks while
-a line is unchanged, else from one count per appointment. Should an appointment stop
+each line's version; the spots come from the process's rankings (line_ranks.RankCache,
+owned by the application and passed in) while a line is unchanged, else from one count
+per appointment. Should an appointment stop
 waiting between the two reads, everything is read again in one statement (_EXACT),
-so a customer never sees a mix of two moments. The status is written as the literal
-'active' so PostgreSQL's generic plans can use those partial indexes (a bound
-parameter cannot match them).
+so a customer never sees a mix of two moments. The line's conditions and order are
+core.services.line_order's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
-from core.services import line_ranks, sql
+from core.services import line_order, line_ranks, sql
 from core.services.statements import bind
 
 
@@ -44,13 +44,14 @@ class Standing:
 # version). Whole time zones are at most a day behind UTC, so {since} is the day before
 # today in UTC and each provider's own today is applied to the rows (see
 # standings_from).
-_MINE = """
+_MINE = f"""
 mine AS (
-  SELECT a.id, a.service_account_id, a.day, a.penalty, a.created_at, a.called_at
+  SELECT a.id, a.service_account_id, a.day, a.created_at, a.status, a.called_at,
+         a.rank_penalty, a.rank_at
   FROM users u
-  JOIN appointments a ON a.user_id = u.id AND a.status = 'active' AND a.day >= {since}
-  WHERE u.phone = {phone}
-)"""
+  JOIN appointments a ON a.user_id = u.id AND {line_order.active("a")} AND a.day >= {{since}}
+  WHERE u.phone = {{phone}}
+)"""  # noqa: S608 - built from constants only; values are bound parameters
 # `standings` from `mine`: each appointment with its provider and `spot` columns
 # (version, ahead, wait), from `joins` if need be.
 _STANDINGS_CTE = """,
@@ -70,12 +71,11 @@ STANDINGS_CTES = _MINE + _STANDINGS_CTE.format(
 # The same rows with the spots counted in SQL, all in one snapshot.
 _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
     spot="0 AS version, COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait",
-    joins="""
+    joins=f"""
   LEFT JOIN appointments o
-    ON m.called_at IS NULL
+    ON {line_order.waiting("m")}
    AND o.service_account_id = m.service_account_id AND o.day = m.day
-   AND o.status = 'active' AND o.called_at IS NULL
-   AND (o.penalty, o.created_at, o.id) < (m.penalty, m.created_at, m.id)
+   AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "m")}
   GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at,
            p.name, p.code, p.timezone""",
 )
@@ -113,11 +113,16 @@ def since_param(conn: BaseDBAsyncClient, now: datetime) -> Any:
 
 
 async def standings_from(
-    rows: list[dict[str, Any]], *, user_phone: str, now: datetime
+    rows: list[dict[str, Any]],
+    *,
+    user_phone: str,
+    now: datetime,
+    ranks: line_ranks.RankCache | None = None,
 ) -> list[Standing]:
     """Standings from rows carrying STANDING_COLUMNS (of the user with `user_phone`),
     soonest first; rows without an appointment (s_id NULL) and days already past for
-    their provider are left out."""
+    their provider are left out. Spots come from `ranks` where it can answer, else
+    are counted in SQL."""
     conn = sql.connection()
     result = []
     todays: dict[str, date] = {}
@@ -139,6 +144,7 @@ async def standings_from(
             else:
                 spot = await line_ranks.spot(
                     conn,
+                    ranks=ranks,
                     account_id=row["s_account"],
                     day=day,
                     version=int(row["s_version"]),
@@ -164,15 +170,19 @@ def in_line_from(rows: list[dict[str, Any]], *, now: datetime) -> bool:
 async def _exact(conn: BaseDBAsyncClient, *, user_phone: str, now: datetime) -> list[Standing]:
     query, args = bind(conn, _EXACT, {"phone": user_phone, "since": since_param(conn, now)})
     rows = await conn.execute_query_dict(query, args)
+    # Its rows carry the spots: no ranking is asked.
     return await standings_from(rows, user_phone=user_phone, now=now)
 
 
-async def standings(*, user_phone: str, now: datetime | None = None) -> list[Standing]:
-    """The user's active appointments from today on (each provider's today), soonest first."""
+async def standings(
+    *, user_phone: str, now: datetime | None = None, ranks: line_ranks.RankCache | None = None
+) -> list[Standing]:
+    """The user's active appointments from today on (each provider's today), soonest
+    first; `ranks` as in standings_from."""
     now = now or utcnow()
     conn = sql.connection()
     query, args = bind(
         conn, _STANDINGS, {"phone": user_phone, "since": since_param(conn, now)}
     )
     rows = await conn.execute_query_dict(query, args)
-    return await standings_from(rows, user_phone=user_phone, now=now)
+    return await standings_from(rows, user_phone=user_phone, now=now, ranks=ranks)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.models import Appointment, Status
-from core.services import appointments
+from core.models import Status
+from core.services import appointment_views, booking, queue_pages, status_changes
+from core.services.appointment_views import FIELDS, AppointmentWithParties
 from webhooks.admin import idempotent
 from webhooks.admin.idempotent import scope_of
 from webhooks.admin.routing import Handler, Operation
@@ -24,18 +25,9 @@ from webhooks.state import QUEUE_PAGES
 from webhooks.validation import body_of, path_of, query_of
 
 
-def detail_of(appointment: Appointment) -> AppointmentDetail:
+def detail_of(appointment: AppointmentWithParties) -> AppointmentDetail:
     return AppointmentDetail(
-        id=appointment.id,
-        user_phone=appointment.user.phone,
-        service_account_phone=appointment.service_account.phone,
-        appointment_date=appointment.appointment_date,
-        day=appointment.day,
-        duration_minutes=appointment.duration_minutes,
-        notes=appointment.notes,
-        status=appointment.status.value,
-        penalty=appointment.penalty,
-        created_at=appointment.created_at,
+        **{name: getattr(appointment, name) for name in FIELDS},
         user=USERS.out_of(appointment.user),
         service_account=SERVICE_ACCOUNTS.out_of(appointment.service_account),
     )
@@ -48,7 +40,7 @@ async def create(request: web.Request) -> web.Response:
     body = await body_of(request, AppointmentCreate)
 
     async def book() -> web.Response:
-        booked = await appointments.book(
+        booked = await booking.book(
             user_phone=body.user_phone,
             service_account_phone=body.service_account_phone,
             appointment_date=body.appointment_date,
@@ -63,19 +55,19 @@ async def create(request: web.Request) -> web.Response:
 
 async def queue(request: web.Request) -> web.Response:
     query = query_of(request, QueueQuery)
-    selection = appointments.QueueSelection(
+    selection = queue_pages.QueueSelection(
         service_account_phone=query.service_account_phone,
         day=query.day,
         user_phone=query.user_phone,
         skip=query.skip,
         limit=query.limit,
     )
-    page = await appointments.queue_json(selection, cache=request.app[QUEUE_PAGES])
+    page = await queue_pages.queue_json(selection, cache=request.app[QUEUE_PAGES])
     return envelope_raw("Appointments queue retrieved successfully", page)
 
 
 async def read(request: web.Request) -> web.Response:
-    found = await appointments.get_appointment(appointment_id=path_of(request, IdPath).id)
+    found = await appointment_views.get_appointment(appointment_id=path_of(request, IdPath).id)
     return envelope("Appointment retrieved successfully", detail_of(found))
 
 
@@ -84,7 +76,7 @@ def _status_change(to: Status, message: str) -> Handler:
 
     async def handler(request: web.Request) -> web.Response:
         appointment_id = path_of(request, IdPath).id
-        changed = await appointments.change_status(appointment_id=appointment_id, to=to)
+        changed = await status_changes.change_status(appointment_id=appointment_id, to=to)
         return envelope(message, detail_of(changed))
 
     return handler

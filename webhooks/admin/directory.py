@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from tortoise.models import Model
 
-from core.services.appointments import AppointmentView
+from core.services.appointment_views import AppointmentView
 from webhooks.admin import idempotent
 from webhooks.admin.idempotent import scope_of
 from webhooks.admin.routing import Operation

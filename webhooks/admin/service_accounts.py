@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from core.models import ServiceAccount
-from core.services import appointments, service_accounts
+from core.services import appointment_views, service_accounts
+from core.services.appointment_views import AppointmentView
 from webhooks.admin.directory import Directory
 from webhooks.schemas import (
     ServiceAccountCreate,
@@ -22,8 +23,8 @@ def _create_options(request: web.Request) -> dict[str, Any]:
     return {"default_country": request.app[SETTINGS].default_phone_region}
 
 
-async def _appointments(account: ServiceAccount) -> list[appointments.AppointmentView]:
-    return await appointments.account_appointments(service_account_id=account.id)
+async def _appointments(account: ServiceAccount) -> list[AppointmentView]:
+    return await appointment_views.account_appointments(service_account_id=account.id)
 
 
 SERVICE_ACCOUNTS: Directory[ServiceAccount] = Directory(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from core.models import User
-from core.services import appointments, users
+from core.services import appointment_views, users
+from core.services.appointment_views import AppointmentView
 from webhooks.admin.directory import Directory
 from webhooks.schemas import UserCreate, UserDetail, UserOut, UserUpdate
 
 
-async def _appointments(user: User) -> list[appointments.AppointmentView]:
-    return await appointments.user_appointments(user_id=user.id)
+async def _appointments(user: User) -> list[AppointmentView]:
+    return await appointment_views.user_appointments(user_id=user.id)
 
 
 USERS: Directory[User] = Directory(

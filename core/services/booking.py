@@ -1,0 +1,156 @@
+"""Booking a spot: one read and one insert, whatever the user's history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from core.errors import AlreadyExists, InvalidInput, NotFound, TooFarAhead
+from core.models import ServiceAccount, Status
+from core.rules import days as day_rules
+from core.rules import penalty as penalty_rules
+from core.rules.days import utcnow
+from core.rules.queue_spot import Spot
+from core.services import line_order, lines, service_accounts, sql, users
+from core.services.appointment_views import AppointmentView
+from core.services.statements import bind
+
+MIN_DURATION, MAX_DURATION = 1, 1440
+
+_BOOKING_CONTEXT = """
+SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
+       sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
+       sa.penalty_half_life_days, rs.cancellations, rs.no_shows, rs.as_of
+FROM users u
+CROSS JOIN service_accounts sa
+LEFT JOIN reliability_scores rs ON rs.user_id = u.id AND rs.service_account_id = sa.id
+WHERE u.phone = {user} AND sa.phone = {account}
+"""
+
+_INSERT_APPOINTMENT = """
+INSERT INTO appointments (user_id, service_account_id, appointment_date, day,
+                          duration_minutes, notes, status, created_at, penalty,
+                          rank_penalty, rank_at)
+VALUES ({user}, {account}, {moment}, {day}, {minutes}, {notes}, 'active', {now}, {penalty},
+        {rank_penalty}, {rank_at})
+RETURNING id
+"""
+
+
+async def _booking_context(user_phone: str, service_account_phone: str) -> dict[str, Any]:
+    """User, provider and their running score in one round trip."""
+    conn = sql.connection()
+    query, args = bind(
+        conn, _BOOKING_CONTEXT, {"user": user_phone, "account": service_account_phone}
+    )
+    rows = await conn.execute_query_dict(query, args)
+    if not rows:
+        # Only the refusal pays for finding out which one is missing.
+        await users.get_user(phone=user_phone)
+        await service_accounts.get_service_account(phone=service_account_phone)
+        raise NotFound("User or service account not found")
+    return rows[0]
+
+
+def _penalty(ctx: dict[str, Any], *, now: datetime) -> float:
+    weights = penalty_rules.Weights(
+        enabled=bool(ctx["enable_cancellation_scoring"]),
+        cancellation=ctx["cancellation_weight"],
+        no_show=ctx["no_show_weight"],
+        half_life_days=ctx["penalty_half_life_days"],
+    )
+    score = (
+        None
+        if ctx["as_of"] is None
+        else penalty_rules.Score(
+            ctx["cancellations"], ctx["no_shows"], sql.as_datetime(ctx["as_of"])
+        )
+    )
+    return penalty_rules.penalty(score, weights, now=now)
+
+
+async def book(
+    *,
+    user_phone: str,
+    service_account_phone: str,
+    appointment_date: str | datetime | date,
+    duration_minutes: int = 30,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> AppointmentView:
+    """Book one appointment: one read and one insert, whatever the user's history.
+
+    The day must be from the provider's today to its booking horizon: InvalidInput
+    for a past day, TooFarAhead (an InvalidInput) past the horizon. The spot's sort key
+    is line_order.first_key.
+    """
+    now = now or utcnow()
+    if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
+        raise InvalidInput(f"duration_minutes must be between {MIN_DURATION} and {MAX_DURATION}")
+    ctx = await _booking_context(user_phone, service_account_phone)
+    try:
+        moment, day = day_rules.booking_moment(
+            appointment_date,
+            ctx["timezone"],
+            now=now,
+            horizon_days=ctx["booking_horizon_days"],
+        )
+    except day_rules.BeyondHorizon as exc:
+        raise TooFarAhead(
+            f"appointment_date is too far ahead: {exc}",
+            horizon_days=exc.horizon_days,
+            last_day=exc.last_day,
+        ) from exc
+    except (day_rules.InvalidDate, day_rules.DayPassed) as exc:
+        raise InvalidInput(str(exc)) from exc
+    penalty = _penalty(ctx, now=now)
+    key = line_order.first_key(penalty=penalty, booked_at=now)
+    conn = sql.connection()
+    query, args = bind(
+        conn,
+        _INSERT_APPOINTMENT,
+        {
+            "user": ctx["user_id"],
+            "account": ctx["account_id"],
+            "moment": sql.datetime_param(conn, moment),
+            "day": sql.day_param(conn, day),
+            "minutes": duration_minutes,
+            "notes": notes,
+            "penalty": penalty,
+            "now": sql.datetime_param(conn, now),
+            "rank_penalty": key.penalty,
+            "rank_at": sql.datetime_param(conn, key.at),
+        },
+    )
+    try:
+        rows = await conn.execute_query_dict(query, args)
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            f"An active appointment already exists for this user on {day.isoformat()}"
+        ) from exc
+    return AppointmentView(
+        id=rows[0]["id"],
+        user_phone=user_phone,
+        service_account_phone=service_account_phone,
+        appointment_date=moment,
+        day=day,
+        duration_minutes=duration_minutes,
+        notes=notes,
+        status=Status.ACTIVE,
+        penalty=penalty,
+        created_at=now,
+    )
+
+
+async def join_line(
+    *, user_phone: str, account: ServiceAccount, day: date, now: datetime | None = None
+) -> Spot:
+    """Book `day` at `account` and say where that puts the user (book's errors apply)."""
+    view = await book(
+        user_phone=user_phone, service_account_phone=account.phone, appointment_date=day, now=now
+    )
+    spot = await lines.spot(appointment_id=view.id)
+    # Only a NEXT landing between the two queries leaves it out of the waiting line.
+    return spot or Spot(position=1, ahead=0, wait_minutes=0)

@@ -1,0 +1,123 @@
+"""Closing a spot: cancel, complete, mark a no-show, and the running score they feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.errors import InvalidInput, InvalidTransition, NotFound, TooEarly
+from core.models import Appointment, ReliabilityScore, Status
+from core.rules import penalty as penalty_rules
+from core.rules.days import today_in, utcnow
+from core.rules.visits import too_early_to_close
+from core.services import notices, outbox
+from core.services.appointment_views import AppointmentWithParties
+
+_VERBS = {
+    Status.CANCELED: "canceled",
+    Status.COMPLETED: "completed",
+    Status.NO_SHOW: "marked as no-show",
+}
+_CLOSES_VISIT = frozenset({Status.COMPLETED, Status.NO_SHOW})
+_EVENTS = {
+    Status.CANCELED: penalty_rules.Event.CANCELED,
+    Status.NO_SHOW: penalty_rules.Event.NO_SHOW,
+}
+
+
+async def change_status(
+    *, appointment_id: int, to: Status, now: datetime | None = None
+) -> AppointmentWithParties:
+    """Move an ACTIVE appointment to `to`, once, even under concurrent requests.
+
+    Completing and marking a no-show wait for the appointment's day in the provider's
+    time zone (TooEarly before it); a cancellation is allowed at any time. Returns the
+    appointment as changed.
+    """
+    if to not in _VERBS:
+        raise InvalidInput(f"cannot change an appointment to {to}")
+    now = now or utcnow()
+    async with in_transaction("default") as conn:
+        appointment = (
+            await Appointment.filter(id=appointment_id)
+            .using_db(conn)
+            .select_related("user", "service_account")
+            .first()
+        )
+        if appointment is None:
+            raise NotFound("Appointment not found")
+        if appointment.status is Status.ACTIVE and to in _CLOSES_VISIT:
+            today = today_in(appointment.service_account.timezone, now=now)
+            early = too_early_to_close(day=appointment.day, today=today)
+            if early is not None:
+                raise TooEarly(early, day=appointment.day)
+        # The conditional update is the guard: of two racing changes, one updates a row.
+        changed = await (
+            Appointment.filter(id=appointment_id, status=Status.ACTIVE)
+            .using_db(conn)
+            .update(status=to, status_changed_at=now)
+        )
+        if not changed:
+            await appointment.refresh_from_db(fields=["status"], using_db=conn)
+            raise InvalidTransition(
+                f"Only active appointments can be {_VERBS[to]}; this one is {appointment.status}"
+            )
+        appointment.status, appointment.status_changed_at = to, now
+        event = _EVENTS.get(to)
+        if event is not None:
+            await _record_event(conn, appointment, event, now)
+        await notices.line_moved(
+            conn=conn, account=appointment.service_account, day=appointment.day, now=now
+        )
+    outbox.wake()
+    return AppointmentWithParties.of(appointment)
+
+
+async def cancel(*, appointment_id: int, now: datetime | None = None) -> AppointmentWithParties:
+    return await change_status(appointment_id=appointment_id, to=Status.CANCELED, now=now)
+
+
+async def complete(*, appointment_id: int, now: datetime | None = None) -> AppointmentWithParties:
+    return await change_status(appointment_id=appointment_id, to=Status.COMPLETED, now=now)
+
+
+async def mark_no_show(
+    *, appointment_id: int, now: datetime | None = None
+) -> AppointmentWithParties:
+    return await change_status(appointment_id=appointment_id, to=Status.NO_SHOW, now=now)
+
+
+def _score_of(row: ReliabilityScore | None) -> penalty_rules.Score | None:
+    if row is None:
+        return None
+    return penalty_rules.Score(row.cancellations, row.no_shows, row.as_of)
+
+
+async def _record_event(
+    conn: BaseDBAsyncClient,
+    appointment: Appointment,
+    event: penalty_rules.Event,
+    now: datetime,
+) -> None:
+    """Fold one event into the (user, provider) running score, serialised per pair."""
+    keys = {"user_id": appointment.user_id, "service_account_id": appointment.service_account_id}
+    row = await ReliabilityScore.filter(**keys).using_db(conn).select_for_update().first()
+    half_life = appointment.service_account.penalty_half_life_days
+    score = penalty_rules.record_event(_score_of(row), event, at=now, half_life_days=half_life)
+    values = {
+        "cancellations": score.cancellations,
+        "no_shows": score.no_shows,
+        "as_of": score.as_of,
+    }
+    if row is not None:
+        await ReliabilityScore.filter(id=row.id).using_db(conn).update(**values)
+        return
+    try:
+        async with in_transaction("default") as inner:
+            await ReliabilityScore.create(**keys, **values, using_db=inner)
+    except IntegrityError:
+        # A concurrent first event created the row; fold ours into it under its lock.
+        await _record_event(conn, appointment, event, now)
