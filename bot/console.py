@@ -1,7 +1,7 @@
 """`waitlist chat --phone ...`: talk to the engine from a terminal, as that phone.
 
 Proactive messages for that phone (your turn, you're next) are printed as the
-dispatcher delivers them, through a console Sender.
+dispatcher delivers them, through a console Transport.
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.dispatcher import Dispatcher
 from bot.engine import handle_message
 from core import db
 from core.models import Channel
 from core.rules.phones import normalize_phone
+from core.services.outbox.dispatcher import Dispatcher
+from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 
 
-class ConsoleSender:
+class ConsoleTransport:
     """Delivers console-channel messages by printing them."""
 
     channel = Channel.CONSOLE
@@ -50,7 +51,10 @@ async def run_chat(
 
     await db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout)
     ctx = await db.start(settings.database_url, connect_timeout=settings.db_connect_timeout)
-    dispatcher = Dispatcher({Channel.CONSOLE: ConsoleSender(write)}, recipient=phone)
+    wakeup = Wakeup()
+    dispatcher = Dispatcher(
+        {Channel.CONSOLE: ConsoleTransport(write)}, wakeup=wakeup, recipient=phone
+    )
     try:
         await dispatcher.start()
         write(f"Texting as {phone}. Type HELP for commands; Ctrl-D to quit.")
@@ -61,6 +65,7 @@ async def run_chat(
             if not line.strip():
                 continue
             write(await handle_message(channel=Channel.CONSOLE, phone=phone, text=line))
+            wakeup.wake()  # the engine's notices leave now
     finally:
         await dispatcher.stop()
         await ctx.close_connections()

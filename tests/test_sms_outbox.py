@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.dispatcher import Dispatcher
 from core.models import Channel, OutboxMessage, OutboxStatus
 from core.rules.days import utcnow
 from core.services import contacts, service_accounts
+from core.services.outbox.dispatcher import Dispatcher
 from tests.fakes.twilio_api import HANG, OPTED_OUT, RATE_LIMITED, SERVER_ERROR, FakeTwilio
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
@@ -23,8 +23,8 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from webhooks import sms
-from webhooks.sms import SMS, TwilioSmsSender
-from webhooks.sms.sender import twilio_sms_sender
+from webhooks.sms import SMS, TwilioSmsTransport
+from webhooks.sms.transport import twilio_sms_transport
 
 
 async def enqueue(recipient: str, text: str, key: str) -> OutboxMessage:
@@ -46,11 +46,11 @@ async def time_passes() -> None:
 
 @pytest.fixture
 async def sender(orm, twilio_api: FakeTwilio):
-    async with twilio_sms_sender(sms_settings(orm, twilio_api.url), request_timeout=0.5) as s:
+    async with twilio_sms_transport(sms_settings(orm, twilio_api.url), request_timeout=0.5) as s:
         yield s
 
 
-def dispatcher_for(sender: TwilioSmsSender, **options: object) -> Dispatcher:
+def dispatcher_for(sender: TwilioSmsTransport, **options: object) -> Dispatcher:
     return Dispatcher({Channel.SMS: sender}, base_backoff=0.01, **options)  # type: ignore[arg-type]
 
 
@@ -171,8 +171,8 @@ async def test_a_paced_backlog_does_not_use_up_attempts(orm, twilio_api):
     # and again, without counting as failures. (One message every 1000 s and no wait
     # at all stand in for 1/s and 20 s.)
     settings = sms_settings(orm, twilio_api.url, sms_max_per_second=0.001)
-    async with twilio_sms_sender(settings) as paced:
-        paced._pacer._max_wait = 0.0  # type: ignore[attr-defined]
+    async with twilio_sms_transport(settings) as paced:
+        paced._max_pacing_wait = 0.0  # type: ignore[attr-defined]
         for n in range(3):
             await enqueue(ANN if n % 2 else BOB, f"notice {n}", f"k-{n}")
         dispatcher = dispatcher_for(paced, max_attempts=1)
@@ -231,18 +231,18 @@ async def settled(key: str) -> OutboxMessage:
 
 async def send_one(app_sms, key: str = "k-1") -> OutboxMessage:
     await enqueue(ANN, "your turn", key)
-    await dispatcher_for(app_sms.client.app[SMS].sender).run_once()
+    await dispatcher_for(app_sms.client.app[SMS].transport).run_once()
     return await settled(key)
 
 
 async def test_the_app_provides_the_sms_sender_while_it_runs(app_sms):
-    sender = sms.sender_of(app_sms.client.app)
-    assert isinstance(sender, TwilioSmsSender)
+    sender = sms.transport_of(app_sms.client.app)
+    assert isinstance(sender, TwilioSmsTransport)
     session = sender._client.http_client.session
 
     await app_sms.client.close()
 
-    assert sms.sender_of(app_sms.client.app) is None
+    assert sms.transport_of(app_sms.client.app) is None
     assert session.closed
 
 
@@ -262,7 +262,7 @@ async def test_without_an_account_sid_or_sender_replies_work_but_outbound_is_off
         engine=None,
     )
 
-    assert sms.sender_of(app_sms.client.app) is None
+    assert sms.transport_of(app_sms.client.app) is None
     assert f"outbound SMS is off: {why}" in caplog.text
     assert len(await replies_in(await app_sms.text(ANN, "help"))) == 1
 
@@ -339,7 +339,7 @@ async def test_a_report_finds_a_message_whose_sender_died_before_recording_the_s
 
     await app_sms.twilio.status(message, "sent")
     await time_passes()
-    await dispatcher_for(app_sms.client.app[SMS].sender).run_once()
+    await dispatcher_for(app_sms.client.app[SMS].transport).run_once()
 
     again = await OutboxMessage.get(id=row.id)
     assert again.status == OutboxStatus.SENT
@@ -387,7 +387,7 @@ async def test_customers_join_check_and_leave_and_the_provider_calls_next_all_by
     assert "left" in (await text(BOB, "leave")).lower()
     assert "Ann" in await text(PROVIDER_PHONE, "next")
 
-    await dispatcher_for(app_sms.client.app[SMS].sender).run_once()
+    await dispatcher_for(app_sms.client.app[SMS].transport).run_once()
 
     # Ann hears it is her turn (and may have heard she was next when Bob left).
     def ann_heard_her_turn() -> bool:

@@ -39,16 +39,16 @@ RESTART_DELIVERY = 30.0
 # cleanup_ctx uses, and the outbox dispatcher.
 WORKER = """
 import asyncio, sys
-from bot.dispatcher import Dispatcher
+from core.services.outbox.dispatcher import Dispatcher
 from core import db
 from core.models import Channel
 from core.settings import Settings
-from webhooks.sms.sender import twilio_sms_sender
+from webhooks.sms.transport import twilio_sms_transport
 
 async def main():
     settings = Settings()
     ctx = await db.start(settings.database_url)
-    async with twilio_sms_sender(settings) as sender:
+    async with twilio_sms_transport(settings) as sender:
         dispatcher = Dispatcher(
             {Channel.SMS: sender}, poll_interval=0.05, send_timeout=settings.outbox_send_timeout
         )

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dispatcher import Dispatcher
-from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status, TelegramLink
 from core.rules.days import utcnow
 from core.services import contacts, users
+from core.services.outbox.dispatcher import Dispatcher
+from core.services.outbox.transport import HandBack, RetryLater, Undeliverable
 from tests.telegram_support import (  # noqa: F401 (fixtures)
     bot,
     enqueue,
@@ -18,14 +18,14 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     telegram_api,
 )
 from webhooks.telegram import texts
-from webhooks.telegram.outbound import TelegramSender
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.outbound import TelegramTransport
+from webhooks.telegram.pacing import BotPacer
 
 ANN = "+14155550101"
 
 
-def unpaced_sender(bot) -> TelegramSender:
-    return TelegramSender(bot.channel.application.bot, Pacer(per_chat_interval=0))
+def unpaced_sender(bot) -> TelegramTransport:
+    return TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
 
 
 async def linked(bot, phone=ANN):
@@ -160,7 +160,7 @@ async def test_opted_out_phones_get_nothing_proactive(bot):
 async def test_the_apps_sender_is_offered_for_the_dispatcher(bot):
     from webhooks import telegram
 
-    sender = telegram.sender_of(bot.app)
+    sender = telegram.transport_of(bot.app)
     assert sender is not None
     assert sender.channel is Channel.TELEGRAM
 
@@ -183,35 +183,35 @@ class Clock:
 
 async def test_pacing_spaces_one_chats_messages_a_second_apart():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
     for _ in range(3):
-        await pacer.acquire(1, max_wait=5)
+        await pacer.take_turn(1, max_wait=5)
     assert clock.slept == [1.0, 1.0]
 
 
 async def test_pacing_lets_different_chats_go_at_thirty_a_second():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
     for chat in range(31):
-        await pacer.acquire(chat, max_wait=5)
+        await pacer.take_turn(chat, max_wait=5)
     assert round(clock.now - 100.0, 3) == 1.0
 
 
 async def test_pacing_never_holds_a_caller_longer_than_it_allows():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
     pacer.pause(30)
     with pytest.raises(HandBack) as held:
-        await pacer.acquire(1, max_wait=5)
+        await pacer.take_turn(1, max_wait=5)
     assert held.value.retry_after == 30
     assert clock.slept == []
 
 
 async def test_replies_are_held_only_by_the_overall_limit():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
-    await pacer.acquire(1, max_wait=5)
-    await pacer.acquire(1, max_wait=5, per_chat=False)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
+    await pacer.take_turn(1, max_wait=5)
+    await pacer.take_turn(None, max_wait=5)
     assert clock.slept == [round(1 / 30, 3)]
 
 

@@ -9,16 +9,17 @@ from collections.abc import AsyncIterator
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
-from bot.dispatcher import Dispatcher
-from bot.senders import Sender
 from core import connectivity, db
 from core.models import Channel
 from core.services.line_pages import PageCache
+from core.services.outbox.dispatcher import Dispatcher
+from core.services.outbox.transport import Transport
+from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 from webhooks import admin, docs, logs, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
-from webhooks.state import QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
+from webhooks.state import OUTBOX_WAKEUP, QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
     logs.install_filters()
+    app.cleanup_ctx.append(_outbox_wakeup)
     app.cleanup_ctx.append(_database)
     docs.setup(app)
     admin.setup(app)
@@ -81,17 +83,29 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await ctx.close_connections()
 
 
+async def _outbox_wakeup(app: web.Application) -> AsyncIterator[None]:
+    # Per app: a dispatcher hears only its own app's entry points.
+    app[OUTBOX_WAKEUP] = Wakeup()
+    yield
+
+
 async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
-    senders: dict[Channel, Sender] = {}
-    for channel, sender in (
-        (Channel.SMS, sms.sender_of(app)),
-        (Channel.TELEGRAM, telegram.sender_of(app)),
+    transports: dict[Channel, Transport] = {}
+    for channel, transport in (
+        (Channel.SMS, sms.transport_of(app)),
+        (Channel.TELEGRAM, telegram.transport_of(app)),
     ):
-        if sender is not None:
-            senders[channel] = sender
-    dispatcher = Dispatcher(senders, send_timeout=app[SETTINGS].outbox_send_timeout)
+        if transport is not None:
+            transports[channel] = transport
+    dispatcher = Dispatcher(
+        transports,
+        wakeup=app[OUTBOX_WAKEUP],
+        send_timeout=app[SETTINGS].outbox_send_timeout,
+    )
     await dispatcher.start()
-    log.info("outbox dispatcher delivering on: %s", ", ".join(sorted(senders)) or "no channel")
+    log.info(
+        "outbox dispatcher delivering on: %s", ", ".join(sorted(transports)) or "no channel"
+    )
     try:
         yield
     finally:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.services.line_pages import PageCache
+from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 # Rendered queue pages of this app's database, checked against line versions on each read.
 QUEUE_PAGES = web.AppKey("queue_pages", PageCache)
+# Wakes this app's outbox dispatcher: each entry point that wrote messages calls
+# `wake()` once its work has committed. Set by a cleanup_ctx while the app runs.
+OUTBOX_WAKEUP = web.AppKey("outbox_wakeup", Wakeup)
 # Whether a request that lost its database connection before writing is run once more:
 # only where the connections note what may have committed (core.connectivity's
 # PostgreSQL pools). A SQLite file loses no connection, and notes nothing.

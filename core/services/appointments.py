@@ -26,7 +26,7 @@ from core.rules import penalty as penalty_rules
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
 from core.rules.visits import too_early_to_close
-from core.services import line_pages, lines, notices, outbox, sql
+from core.services import line_pages, lines, notices, sql
 
 MIN_DURATION, MAX_DURATION = 1, 1440
 
@@ -439,7 +439,6 @@ async def change_status(
         await notices.line_moved(
             conn=conn, account=appointment.service_account, day=appointment.day, now=now
         )
-    outbox.wake()
     return appointment
 
 
@@ -545,7 +544,6 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
         still_waiting = await lines.count_waiting(
             service_account_id=account.id, day=today, using_db=conn
         )
-    outbox.wake()
     return Called(first, first.user, still_waiting)
 
 

@@ -33,11 +33,13 @@ from core.rules.days import utcnow
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
-from core.services import contacts, opt_outs, outbox
+from core.services import contacts, opt_outs
 from core.services import inbound as inbound_records
+from core.services.outbox.reports import record_delivery_report
 from core.services.sender import Sender
 from webhooks.sms import replies
-from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
+from webhooks.sms.transport import OPTED_OUT_CODE, TwilioSmsTransport
+from webhooks.state import OUTBOX_WAKEUP
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class Engine(Protocol):
 class SmsChannel:
     """The SMS channel's state in the app (under webhooks.sms.SMS).
 
-    `sender` is filled in at start-up, inside the running loop, and emptied on shutdown.
+    `transport` is filled in at start-up, inside the running loop, and emptied on shutdown.
     """
 
     validator: RequestValidator | None
@@ -75,7 +77,7 @@ class SmsChannel:
     own_numbers: frozenset[str]
     engine: Engine
     off_reason: str | None = None
-    sender: TwilioSmsSender | None = None
+    transport: TwilioSmsTransport | None = None
     # Replies given, stored in batches by a task the channel runs (see webhooks.sms).
     pending_replies: inbound_records.PendingReplies = field(
         default_factory=inbound_records.PendingReplies
@@ -154,7 +156,9 @@ async def inbound(request: web.Request) -> web.Response:
     except InvalidPhone:
         raise web.HTTPBadRequest(reason="From is not a phone number") from None
     try:
-        return twiml(await _answer(channel, sid=sid, phone=phone, form=form))
+        answer = await _answer(channel, sid=sid, phone=phone, form=form)
+        request.app[OUTBOX_WAKEUP].wake()  # the engine's notices leave now
+        return twiml(answer)
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -275,7 +279,7 @@ async def status(request: web.Request) -> web.Response:
     key = request.query.get("key")
     try:
         error = (form.get("ErrorCode") or "").strip() or None
-        await outbox.record_delivery_report(
+        await record_delivery_report(
             external_id=sid[:64],
             state=state,
             error=error,

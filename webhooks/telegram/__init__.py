@@ -5,7 +5,7 @@ records the update_id and hands the update to the Application; handlers (handler
 do the rest. Without TELEGRAM_BOT_TOKEN the channel is off and the route answers 404.
 
     telegram.setup(app)            # in create_app, before the outbox dispatcher
-    telegram.sender_of(app)        # the outbox's Sender for Channel.TELEGRAM, or None
+    telegram.transport_of(app)     # the outbox's Transport for Channel.TELEGRAM, or None
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from bot.senders import Sender
+from core.services.outbox.transport import Transport
 from webhooks.responses import error, json_response
-from webhooks.state import SETTINGS
+from webhooks.state import OUTBOX_WAKEUP, SETTINGS
 from webhooks.telegram.channel import NotAnUpdate, TelegramChannel
 
 # PTB 22 gives durations (RetryAfter.retry_after, ...) as ints with a deprecation warning
@@ -38,14 +38,14 @@ CHANNEL = web.AppKey("telegram_channel", TelegramChannel)
 def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
     if settings.telegram_bot_token is not None:
-        app[CHANNEL] = TelegramChannel(settings)
+        app[CHANNEL] = TelegramChannel(settings, wake=lambda: app[OUTBOX_WAKEUP].wake())
     app.router.add_post(PATH, receive)
     app.cleanup_ctx.append(_lifecycle)
 
 
-def sender_of(app: web.Application) -> Sender | None:
+def transport_of(app: web.Application) -> Transport | None:
     channel = app.get(CHANNEL)
-    return channel.sender if channel is not None else None
+    return channel.transport if channel is not None else None
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -1,5 +1,5 @@
 """The Telegram channel in one process: PTB's Application (no Updater: our aiohttp server
-receives the updates), the pacer, the outbox sender, and the one way in for an update
+receives the updates), the pacer, the outbox transport, and the one way in for an update
 (webhook or long polling): parse, record its update_id, process."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import SecretStr
@@ -18,8 +19,8 @@ from tortoise.exceptions import IntegrityError
 from core.models import Channel, InboundMessage
 from core.settings import Settings
 from webhooks.telegram.handlers import TelegramBot, inbound_key
-from webhooks.telegram.outbound import OUTBOX_MAX_WAIT, TelegramSender
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.outbound import OUTBOX_MAX_WAIT, TelegramTransport
+from webhooks.telegram.pacing import BotPacer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,10 @@ def build_application(token: SecretStr, api: str) -> Application[Any, Any, Any, 
 
 
 class TelegramChannel:
-    def __init__(self, settings: Settings, *, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, wake: Callable[[], None], pacer: BotPacer | None = None
+    ) -> None:
+        """`wake` wakes the app's outbox dispatcher (after the engine has written)."""
         assert settings.telegram_bot_token is not None
         assert settings.telegram_webhook_secret is not None
         self.secret = settings.telegram_webhook_secret.get_secret_value().encode()
@@ -60,13 +64,13 @@ class TelegramChannel:
         prefix = settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdecimal() else 0
         self.application = build_application(settings.telegram_bot_token, api_base(settings))
-        self.pacer = pacer or Pacer()
-        self.sender = TelegramSender(
+        self.pacer = pacer or BotPacer()
+        self.transport = TelegramTransport(
             self.application.bot,
             self.pacer,
             max_wait=min(OUTBOX_MAX_WAIT, settings.send_budget.pacing_wait),
         )
-        TelegramBot(self.application, self.pacer, self.bot_id).register()
+        TelegramBot(self.application, self.pacer, self.bot_id, wake=wake).register()
         self.ready = False
         self._starting: asyncio.Task[None] | None = None
 

@@ -9,6 +9,7 @@ step, "share your phone first" (see `_remember_request`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import (
@@ -31,15 +32,16 @@ from telegram.ext import (
 from tortoise.transactions import in_transaction
 
 from bot.engine import handle_message
-from bot.senders import DeliveryError, RetryLater
 from core.models import Channel, InboundMessage, ServiceAccount
 from core.rules.days import utcnow
 from core.rules.names import clean_name
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
-from core.services import conversations, outbox, users
+from core.services import conversations, users
+from core.services.outbox.enqueue import enqueue
+from core.services.outbox.transport import DeliveryError, RetryLater
 from webhooks.telegram import keyboards, links, texts
 from webhooks.telegram.outbound import REPLY_MAX_WAIT, Markup, send_text
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.pacing import BotPacer
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +73,17 @@ def _is_start(text: str) -> bool:
 
 class TelegramBot:
     def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any], pacer: Pacer, bot_id: int
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        pacer: BotPacer,
+        bot_id: int,
+        *,
+        wake: Callable[[], None],
     ) -> None:
         self._application = application
         self._pacer = pacer
         self._bot_id = bot_id
+        self._wake = wake
 
     def register(self) -> None:
         # New messages only: an edit of an old "join" must not book a second time.
@@ -211,6 +219,7 @@ class TelegramBot:
 
     async def _converse(self, update: Update, chat_id: int, phone: str, text: str) -> None:
         reply = await handle_message(channel=Channel.TELEGRAM, phone=phone, text=text)
+        self._wake()  # the engine's notices leave now
         key = inbound_key(self._bot_id, update.update_id)
         try:
             await self._send(chat_id, reply, await keyboards.after_reply(phone))
@@ -219,14 +228,14 @@ class TelegramBot:
             # outbox delivers it as soon as Telegram allows, with fresh buttons.
             log.warning("telegram reply to chat %s deferred to the outbox: %s", chat_id, exc)
             async with in_transaction("default") as conn:
-                await outbox.enqueue(
+                await enqueue(
                     conn=conn,
                     recipient=phone,
                     text=reply,
                     idempotency_key=f"telegram-reply:{key}",
                     now=utcnow(),
                 )
-            outbox.wake()
+            self._wake()
         except DeliveryError as exc:
             log.warning("telegram reply to chat %s not sent: %s", chat_id, exc)
         await InboundMessage.filter(channel=Channel.TELEGRAM.value, external_id=key).update(
