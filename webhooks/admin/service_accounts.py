@@ -8,7 +8,7 @@ from aiohttp import web
 
 from core.models import ServiceAccount
 from core.services import appointments, service_accounts
-from webhooks.admin.directory import Directory
+from webhooks.admin.phone_resources import PhoneResource
 from webhooks.schemas import (
     ServiceAccountCreate,
     ServiceAccountDetail,
@@ -26,7 +26,7 @@ async def _appointments(account: ServiceAccount) -> list[appointments.Appointmen
     return await appointments.account_appointments(service_account_id=account.id)
 
 
-SERVICE_ACCOUNTS: Directory[ServiceAccount] = Directory(
+SERVICE_ACCOUNTS: PhoneResource[ServiceAccount] = PhoneResource(
     path="/service-accounts/",
     noun="Service account",
     plural="Service accounts",

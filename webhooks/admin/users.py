@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.models import User
 from core.services import appointments, users
-from webhooks.admin.directory import Directory
+from webhooks.admin.phone_resources import PhoneResource
 from webhooks.schemas import UserCreate, UserDetail, UserOut, UserUpdate
 
 
@@ -12,7 +12,7 @@ async def _appointments(user: User) -> list[appointments.AppointmentView]:
     return await appointments.user_appointments(user_id=user.id)
 
 
-USERS: Directory[User] = Directory(
+USERS: PhoneResource[User] = PhoneResource(
     path="/users/",
     noun="User",
     plural="Users",
