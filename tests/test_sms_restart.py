@@ -103,7 +103,7 @@ async def start_server(
 ) -> asyncio.subprocess.Process:
     """`waitlist serve`, as in production: the outbox dispatcher runs in the server."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "webhooks.cli", "serve", "--port", str(port), "--no-migrate",
+        sys.executable, "-m", "cli", "serve", "--port", str(port), "--no-migrate",
         env=environment(database_url, api), cwd=cwd,
     )
     async with aiohttp.ClientSession() as session, asyncio.timeout(60):

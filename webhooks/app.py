@@ -16,7 +16,7 @@ from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.transport import Transport
 from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
-from webhooks import admin, docs, logs, sms, telegram
+from webhooks import admin, docs, log_filters, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
 from webhooks.state import OUTBOX_WAKEUP, QUEUE_PAGES, RETRY_LOST_CONNECTIONS, SETTINGS
@@ -37,7 +37,7 @@ def create_app(settings: Settings) -> web.Application:
     app[RETRY_LOST_CONNECTIONS] = not settings.is_sqlite
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
-    logs.install_filters()
+    log_filters.install()
     app.cleanup_ctx.append(_outbox_wakeup)
     app.cleanup_ctx.append(_database)
     docs.setup(app)
