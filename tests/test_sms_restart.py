@@ -35,7 +35,7 @@ WORKER_SEND_TIMEOUT = "6"
 # What a customer may wait, at most, for a notice the crashed process had in hand.
 RESTART_DELIVERY = 30.0
 
-# The server's own wiring, minus HTTP: the Sender from the same factory the app's
+# The server's own wiring, minus HTTP: the Transport from the same factory the app's
 # cleanup_ctx uses, and the outbox dispatcher.
 WORKER = """
 import asyncio, sys
@@ -48,9 +48,9 @@ from webhooks.sms.transport import twilio_sms_transport
 async def main():
     settings = Settings()
     ctx = await db.start(settings.database_url)
-    async with twilio_sms_transport(settings) as sender:
+    async with twilio_sms_transport(settings) as transport:
         dispatcher = Dispatcher(
-            {Channel.SMS: sender}, poll_interval=0.05, send_timeout=settings.outbox_send_timeout
+            {Channel.SMS: transport}, poll_interval=0.05, send_timeout=settings.outbox_send_timeout
         )
         await dispatcher.start()
         print("dispatching", flush=True)

@@ -196,9 +196,9 @@ async def test_a_provider_runs_the_day_with_buttons(bot):
     statuses = {a.user_id: a.status for a in await Appointment.all()}
     assert sorted(statuses.values()) == [Status.COMPLETED, Status.NO_SHOW]
 
-    # Ann and Bob heard by Telegram that their turn came (the outbox, through our sender).
-    sender = TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
-    while await Dispatcher({Channel.TELEGRAM: sender}).run_once():
+    # Ann and Bob heard by Telegram that their turn came (the outbox, through our transport).
+    transport = TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
+    while await Dispatcher({Channel.TELEGRAM: transport}).run_once():
         pass
     assert any(t.startswith("It's your turn at Serene Spa") for t in ann.texts())
     assert any(t.startswith("It's your turn at Serene Spa") for t in bob.texts())

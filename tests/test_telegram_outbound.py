@@ -1,4 +1,4 @@
-"""Proactive messages over Telegram: the outbox sender, blocked users, flood control, pacing."""
+"""Proactive messages over Telegram: the outbox transport, blocked users, flood control, pacing."""
 
 # ruff: noqa: F811 (pytest fixtures imported by name)
 
@@ -24,7 +24,7 @@ from webhooks.telegram.pacing import BotPacer
 ANN = "+14155550101"
 
 
-def unpaced_sender(bot) -> TelegramTransport:
+def unpaced_transport(bot) -> TelegramTransport:
     return TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
 
 
@@ -37,7 +37,7 @@ async def linked(bot, phone=ANN):
 
 async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
     ann = await linked(bot)
-    message_id = await unpaced_sender(bot).send(
+    message_id = await unpaced_transport(bot).send(
         recipient_phone=ANN, text="It's your turn at Serene Spa!", idempotency_key="k1"
     )
     call = bot.api.last(ann.chat_id)
@@ -48,7 +48,7 @@ async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
 
 async def test_a_phone_without_a_linked_chat_is_undeliverable(bot):
     with pytest.raises(Undeliverable):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
     assert bot.api.sent() == []
 
 
@@ -58,7 +58,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(
     await enqueue(ANN, "You're next at Serene Spa.", "near:1:1")
     sends_before = len(bot.api.sent())
 
-    dispatcher = Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}, base_backoff=0)
+    dispatcher = Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}, base_backoff=0)
     await dispatcher.run_once()
     await dispatcher.run_once()
 
@@ -69,7 +69,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(
     assert len(bot.api.sent()) == sends_before + 1
     # Later messages are not even tried: nothing reaches a chat that blocked us.
     with pytest.raises(Undeliverable):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="again", idempotency_key="k2")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="again", idempotency_key="k2")
     assert len(bot.api.sent()) == sends_before + 1
 
 
@@ -106,10 +106,10 @@ async def test_flood_control_is_honoured_and_the_message_waits_as_told(bot):
     bot.api.fail_next("sendMessage", status=429, retry_after=7, chat_id=ann.chat_id)
     await enqueue(ANN, "You're next at Serene Spa.", "near:2:1")
     sends_before = len(bot.api.sent())
-    sender = unpaced_sender(bot)
+    transport = unpaced_transport(bot)
 
     before = utcnow()
-    await Dispatcher({Channel.TELEGRAM: sender}).run_once()
+    await Dispatcher({Channel.TELEGRAM: transport}).run_once()
 
     message = await OutboxMessage.get(idempotency_key="near:2:1")
     assert message.status == OutboxStatus.PENDING
@@ -117,7 +117,7 @@ async def test_flood_control_is_honoured_and_the_message_waits_as_told(bot):
     assert len(bot.api.sent()) == sends_before + 1
     # Until then this process sends nothing at all: Telegram's flood control is per bot.
     with pytest.raises(RetryLater) as held:
-        await sender.send(recipient_phone=ANN, text="other", idempotency_key="k3")
+        await transport.send(recipient_phone=ANN, text="other", idempotency_key="k3")
     assert held.value.retry_after > 5
     assert len(bot.api.sent()) == sends_before + 1
 
@@ -126,7 +126,7 @@ async def test_a_retry_after_maps_to_retry_later_with_the_seconds(bot):
     await linked(bot)
     bot.api.fail_next("sendMessage", status=429, retry_after=3)
     with pytest.raises(RetryLater) as caught:
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
     assert caught.value.retry_after == 3
 
 
@@ -134,7 +134,7 @@ async def test_a_telegram_server_error_is_retried_later(bot):
     await linked(bot)
     bot.api.fail_next("sendMessage", status=502, retry_after=None, description="Bad Gateway")
     with pytest.raises(RetryLater):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
 
 
 async def test_a_chat_telegram_does_not_know_is_undeliverable_and_unlinked(bot):
@@ -143,7 +143,7 @@ async def test_a_chat_telegram_does_not_know_is_undeliverable_and_unlinked(bot):
         "sendMessage", status=400, retry_after=None, description="Bad Request: chat not found"
     )
     with pytest.raises(Undeliverable):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
     assert (await TelegramLink.get(chat_id=ann.chat_id)).reachable is False
 
 
@@ -152,17 +152,17 @@ async def test_opted_out_phones_get_nothing_proactive(bot):
     await contacts.set_opted_out(phone=ANN, opted_out=True)
     await enqueue(ANN, "You're next at Serene Spa.", "near:3:1")
     sends_before = len(bot.api.texts(ann.chat_id))
-    await Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}).run_once()
+    await Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}).run_once()
     assert (await OutboxMessage.get(idempotency_key="near:3:1")).status == OutboxStatus.SKIPPED
     assert len(bot.api.texts(ann.chat_id)) == sends_before
 
 
-async def test_the_apps_sender_is_offered_for_the_dispatcher(bot):
+async def test_the_apps_transport_is_offered_for_the_dispatcher(bot):
     from webhooks import telegram
 
-    sender = telegram.transport_of(bot.app)
-    assert sender is not None
-    assert sender.channel is Channel.TELEGRAM
+    transport = telegram.transport_of(bot.app)
+    assert transport is not None
+    assert transport.channel is Channel.TELEGRAM
 
 
 # Pacing, on a clock the test moves -----------------------------------------------------
@@ -226,7 +226,7 @@ async def test_a_reply_held_by_flood_control_is_delivered_later_through_the_outb
     assert deferred.idempotency_key.startswith("telegram-reply:")
     assert (deferred.channel, deferred.status) == ("telegram", OutboxStatus.PENDING)
 
-    await Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}).run_once()
+    await Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}).run_once()
     assert ann.last_text() == deferred.text
     assert ann.last_text().startswith("You're in line at Serene Spa today")
     assert set(ann.buttons()) == {texts.STATUS, texts.LEAVE, texts.JOIN}
