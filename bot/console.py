@@ -1,25 +1,37 @@
 """`waitlist chat --phone ...`: talk to the engine from a terminal, as that phone.
 
-Proactive messages for that phone (your turn, you're next) are printed as the
-dispatcher delivers them, through a console Sender.
+Each line goes through the one inbound path (bot.inbox), as an SMS or a Telegram
+message does: recorded, flood-limited, answered, its reply stored. Proactive messages
+for that phone (your turn, you're next) are printed as the dispatcher delivers them,
+through a console Transport.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.dispatcher import Dispatcher
-from bot.engine import handle_message
+from bot import inbox, replies
 from core import db
 from core.models import Channel
+from core.rules.days import utcnow
 from core.rules.phones import normalize_phone
+from core.services.deliveries import PendingReplies
+from core.services.line_ranks import RankCache
+from core.services.outbox.dispatcher import Dispatcher
+from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 
+POLICY = inbox.ChannelPolicy(
+    slow_down="You are sending messages too fast. Please wait a minute, then type HELP.",
+    sorry=replies.sorry(),
+)
 
-class ConsoleSender:
+
+class ConsoleTransport:
     """Delivers console-channel messages by printing them."""
 
     channel = Channel.CONSOLE
@@ -50,17 +62,36 @@ async def run_chat(
 
     await db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout)
     ctx = await db.start(settings.database_url, connect_timeout=settings.db_connect_timeout)
-    dispatcher = Dispatcher({Channel.CONSOLE: ConsoleSender(write)}, recipient=phone)
+    wakeup = Wakeup()
+    dispatcher = Dispatcher(
+        {Channel.CONSOLE: ConsoleTransport(write)}, wakeup=wakeup, recipient=phone
+    )
     try:
         await dispatcher.start()
-        write(f"Texting as {phone}. Type HELP for commands; Ctrl-D to quit.")
-        while True:
-            line = await asyncio.to_thread(source.readline)
-            if not line:
-                break
-            if not line.strip():
-                continue
-            write((await handle_message(channel=Channel.CONSOLE, phone=phone, text=line)).text)
+        async with PendingReplies().writing() as stored:
+            path = inbox.Inbox(
+                replies=stored,
+                per_minute=settings.inbound_per_minute,
+                ranks=RankCache(),
+                wakeup=wakeup,
+            )
+            write(f"Texting as {phone}. Type HELP for commands; Ctrl-D to quit.")
+            while True:
+                line = await asyncio.to_thread(source.readline)
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                message = inbox.Message(
+                    channel=Channel.CONSOLE,
+                    phone=phone,
+                    text=line,
+                    delivery_id=f"console:{uuid.uuid4().hex}",
+                    now=utcnow(),
+                )
+                outcome = await path.receive(message, policy=POLICY)
+                if outcome.reply:
+                    write(outcome.reply)
     finally:
         await dispatcher.stop()
         await ctx.close_connections()

@@ -34,9 +34,11 @@ from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
-from core.services import deliveries, outbox, service_accounts, sql
+from core.services import deliveries, service_accounts, sql
 from core.services.correspondents import Correspondent
 from core.services.line_ranks import RankCache
+from core.services.outbox.enqueue import enqueue
+from core.services.outbox.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,8 @@ class Inbox:
     per_minute: int
     # The app's rankings of its lines, for the spots a STATUS tells.
     ranks: RankCache
+    # The app's outbox dispatcher, woken once what a message caused has committed.
+    wakeup: Wakeup
     engine: Engine = handle_message
 
     async def receive(
@@ -193,14 +197,14 @@ class Inbox:
     async def queue_reply(self, message: Message, reply: str) -> None:
         """Hand `reply` to the outbox when the channel could not send it now (Telegram's
         flood control): the engine has acted, so its answer must not be lost."""
-        await outbox.enqueue(
+        await enqueue(
             conn=sql.connection(),
             recipient=message.phone,
             text=reply,
             idempotency_key=f"{message.channel.value}-reply:{message.delivery_id}",
             now=utcnow(),
         )
-        outbox.wake()
+        self.wakeup.wake()
 
     async def _answer(
         self,
@@ -232,7 +236,7 @@ class Inbox:
             return Silent()
         answer = await self._engine_reply(message, reading, policy=policy, who=who)
         # What the engine changed has committed: its notices can leave now.
-        outbox.wake()
+        self.wakeup.wake()
         if message.postscript:
             answer = replace(answer, text=f"{answer.text}\n{message.postscript}")
         return Answered(answer)

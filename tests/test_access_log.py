@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from cli import logs
 from core.settings import AccessLogMode
 from tests.api_helpers import ANN, PROVIDER, make_provider
-from webhooks import logs
 from webhooks.app import create_app
 
 

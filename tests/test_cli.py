@@ -23,7 +23,7 @@ from tests.tcp_proxy import Forwarder, free_port
 
 def _waitlist(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "webhooks.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env={**os.environ, **env},
         cwd=cwd,
         capture_output=True,
@@ -69,7 +69,7 @@ def test_the_first_stop_signal_stops_and_a_repeat_is_ignored(caplog):
 
     from aiohttp import web
 
-    from webhooks.cli import StopOnce
+    from cli.serve import StopOnce
 
     caplog.set_level(logging.INFO)
     stop = StopOnce()
@@ -108,7 +108,7 @@ def test_ctrl_c_stops_every_worker_cleanly_with_the_sms_channel_on(tmp_path, dat
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
         server = subprocess.Popen(
-            [sys.executable, "-m", "webhooks.cli", "serve", "--workers", "2", "--no-migrate"],
+            [sys.executable, "-m", "cli", "serve", "--workers", "2", "--no-migrate"],
             env=env,
             cwd=tmp_path,
             stdout=sink,
@@ -154,8 +154,8 @@ def test_serve_warns_when_its_pools_could_outgrow_postgres_and_not_when_they_fit
     import asyncio
     import logging
 
+    from cli.serve import _warn_if_pools_outgrow_the_server
     from core import db
-    from webhooks.cli import _warn_if_pools_outgrow_the_server
 
     caplog.set_level(logging.WARNING, logger="waitlist")
     if not ON_POSTGRES:
@@ -178,7 +178,7 @@ def test_serve_warns_when_its_pools_could_outgrow_postgres_and_not_when_they_fit
 def test_serve_says_so_when_it_cannot_check_the_pools_and_starts_anyway(caplog):
     import logging
 
-    from webhooks.cli import _warn_if_pools_outgrow_the_server
+    from cli.serve import _warn_if_pools_outgrow_the_server
 
     caplog.set_level(logging.WARNING, logger="waitlist")
     _warn_if_pools_outgrow_the_server("postgres://nobody:sekret@127.0.0.1:1/nowhere", 2)

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatcher import Dispatcher
 from bot.engine import handle_message
-from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Channel, Contact, OutboxMessage, OutboxStatus
 from core.rules.days import utcnow
 from core.rules.delivery import SendBudget
 from core.services import contacts, service_accounts, users
+from core.services.outbox.dispatcher import Dispatcher
+from core.services.outbox.transport import HandBack, RetryLater, Undeliverable
+from core.services.outbox.wakeup import Wakeup
 from tests.conftest import ON_POSTGRES
 
 ANN, BOB, SPA = "+14155550101", "+14155550102", "+14155550100"
@@ -26,7 +27,7 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class Recorder:
-    """A Sender that records what it sends, or fails as told."""
+    """A Transport that records what it sends, or fails as told."""
 
     def __init__(self, channel: Channel, *, fail_with: Exception | None = None) -> None:
         self.channel = channel
@@ -327,18 +328,17 @@ class Clock:
 
 
 async def test_a_message_waiting_its_turn_in_a_long_batch_is_never_taken_over_by_another_process(
-    orm, monkeypatch
+    orm
 ):
     """Both of Ann's messages are claimed at once and go out one after the other, each
     send using most of its timeout (its pacing wait): the second's claim is renewed before
     its send, so another dispatcher polling while it is on its way finds nothing due."""
     clock = Clock()
-    monkeypatch.setattr("bot.dispatcher.utcnow", clock)
     await _put("first", delay=-1)
     await _put("second", delay=-1)
     timeout = 10.0
     other_sender = Recorder(Channel.SMS)
-    other = Dispatcher({Channel.SMS: other_sender}, send_timeout=timeout)
+    other = Dispatcher({Channel.SMS: other_sender}, send_timeout=timeout, clock=clock)
     polled: list[int] = []
 
     class Paced(Recorder):
@@ -352,7 +352,7 @@ async def test_a_message_waiting_its_turn_in_a_long_batch_is_never_taken_over_by
             return await super().send(**message)
 
     paced = Paced(Channel.SMS)
-    assert await Dispatcher({Channel.SMS: paced}, send_timeout=timeout).run_once() == 2
+    assert await Dispatcher({Channel.SMS: paced}, send_timeout=timeout, clock=clock).run_once() == 2
 
     assert polled == [0]
     assert other_sender.sent == []
@@ -440,12 +440,15 @@ async def test_a_message_leaves_within_a_second_of_the_change_that_caused_it(orm
     await users.create_user(name="Ann Bell", phone=ANN)
     await handle_message(channel=Channel.SMS, phone=ANN, text="join")
     sms = Recorder(Channel.SMS)
-    dispatcher = Dispatcher({Channel.SMS: sms}, poll_interval=0.25)
+    wakeup = Wakeup()
+    # A poll far off: only the wake-up can bring the message out in time.
+    dispatcher = Dispatcher({Channel.SMS: sms}, wakeup=wakeup, poll_interval=30)
     await dispatcher.start()
     try:
         await asyncio.sleep(0.3)  # let it settle into waiting for work
         started = time.monotonic()
         await handle_message(channel=Channel.SMS, phone=SPA, text="next")
+        wakeup.wake()  # as the entry point does once the engine has run
         await asyncio.wait_for(sms.arrived.wait(), timeout=1.0)
         elapsed = time.monotonic() - started
     finally:
@@ -484,13 +487,13 @@ async def test_two_dispatchers_in_one_process_deliver_each_message_once(orm):
 _WORKER = textwrap.dedent(
     """
     import asyncio, sys
-    from bot.dispatcher import Dispatcher
+    from core.services.outbox.dispatcher import Dispatcher
     from core import db
     from core.models import Channel, OutboxMessage, OutboxStatus
 
     url, out_path = sys.argv[1], sys.argv[2]
 
-    class FileSender:
+    class FileTransport:
         channel = Channel.SMS
         def __init__(self, out):
             self.out = out
@@ -504,7 +507,7 @@ _WORKER = textwrap.dedent(
         ctx = await db.start(url)
         try:
             with open(out_path, "w") as out:
-                dispatcher = Dispatcher({Channel.SMS: FileSender(out)}, batch_size=10)
+                dispatcher = Dispatcher({Channel.SMS: FileTransport(out)}, batch_size=10)
                 idle = 0
                 while idle < 20:
                     idle = 0 if await dispatcher.run_once() else idle + 1

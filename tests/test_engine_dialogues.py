@@ -315,7 +315,7 @@ async def test_after_stop_no_proactive_message_goes_out_but_replies_still_do(spa
     await say("spa", "next")
     reply = await say("ann", "status")
     assert "your turn" in reply
-    from bot.dispatcher import Dispatcher
+    from core.services.outbox.dispatcher import Dispatcher
     from tests.test_dispatcher import Recorder
 
     recorder = Recorder(Channel.SMS)

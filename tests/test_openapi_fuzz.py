@@ -51,7 +51,7 @@ def served(database_url: str, tmp_path: Path):
     env.pop("ADMIN_API_TOKEN", None)
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "webhooks.cli", "serve", "--no-migrate"],
+        [sys.executable, "-m", "cli", "serve", "--no-migrate"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from webhooks import logs
+from cli import logs
 from webhooks.app import MAX_BODY_BYTES, create_app
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.dispatcher import Dispatcher
 from core.models import Channel, OutboxMessage, OutboxStatus
 from core.rules.days import utcnow
 from core.services import contacts, service_accounts
+from core.services.outbox.dispatcher import Dispatcher
 from tests.fakes.twilio_api import HANG, OPTED_OUT, RATE_LIMITED, SERVER_ERROR, FakeTwilio
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
@@ -23,8 +23,8 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from webhooks import sms
-from webhooks.sms import SMS, TwilioSmsSender
-from webhooks.sms.sender import twilio_sms_sender
+from webhooks.sms import SMS, TwilioSmsTransport
+from webhooks.sms.transport import twilio_sms_transport
 
 
 async def enqueue(recipient: str, text: str, key: str) -> OutboxMessage:
@@ -45,23 +45,23 @@ async def time_passes() -> None:
 
 
 @pytest.fixture
-async def sender(orm, twilio_api: FakeTwilio):
-    async with twilio_sms_sender(sms_settings(orm, twilio_api.url), request_timeout=0.5) as s:
+async def transport(orm, twilio_api: FakeTwilio):
+    async with twilio_sms_transport(sms_settings(orm, twilio_api.url), request_timeout=0.5) as s:
         yield s
 
 
-def dispatcher_for(sender: TwilioSmsSender, **options: object) -> Dispatcher:
-    return Dispatcher({Channel.SMS: sender}, base_backoff=0.01, **options)  # type: ignore[arg-type]
+def dispatcher_for(transport: TwilioSmsTransport, **options: object) -> Dispatcher:
+    return Dispatcher({Channel.SMS: transport}, base_backoff=0.01, **options)  # type: ignore[arg-type]
 
 
 async def test_pending_messages_are_sent_once_each_and_marked_sent_with_the_sid(
-    sender, twilio_api
+    transport, twilio_api
 ):
     for n in range(3):
         await enqueue(ANN if n % 2 else BOB, f"notice {n}", f"k-{n}")
 
-    assert await dispatcher_for(sender).run_once() == 3
-    assert await dispatcher_for(sender).run_once() == 0
+    assert await dispatcher_for(transport).run_once() == 3
+    assert await dispatcher_for(transport).run_once() == 0
 
     assert sorted(twilio_api.bodies) == ["notice 0", "notice 1", "notice 2"]
     assert twilio_api.duplicates == 0
@@ -71,21 +71,21 @@ async def test_pending_messages_are_sent_once_each_and_marked_sent_with_the_sid(
     assert [r.external_id for r in rows] == [sids["k-0"], sids["k-1"], sids["k-2"]]
 
 
-async def test_a_429_is_retried_no_sooner_than_retry_after_then_sent_once(sender, twilio_api):
+async def test_a_429_is_retried_no_sooner_than_retry_after_then_sent_once(transport, twilio_api):
     twilio_api.fail_next(RATE_LIMITED)
     await enqueue(ANN, "your turn", "k-1")
     before = utcnow()
 
-    await dispatcher_for(sender).run_once()
+    await dispatcher_for(transport).run_once()
 
     row = await OutboxMessage.get(idempotency_key="k-1")
     assert row.status == OutboxStatus.PENDING
     assert row.next_attempt_at >= before + timedelta(seconds=7)
     assert "429" in (row.last_error or "")
-    assert await dispatcher_for(sender).run_once() == 0  # not due yet
+    assert await dispatcher_for(transport).run_once() == 0  # not due yet
 
     await time_passes()
-    await dispatcher_for(sender).run_once()
+    await dispatcher_for(transport).run_once()
 
     assert (await OutboxMessage.get(idempotency_key="k-1")).status == OutboxStatus.SENT
     assert twilio_api.bodies == ["your turn"]
@@ -93,11 +93,11 @@ async def test_a_429_is_retried_no_sooner_than_retry_after_then_sent_once(sender
 
 
 async def test_server_errors_and_hangs_are_retried_until_the_attempts_run_out(
-    sender, twilio_api
+    transport, twilio_api
 ):
     twilio_api.fail_next(SERVER_ERROR, HANG, SERVER_ERROR)
     await enqueue(ANN, "your turn", "k-1")
-    dispatcher = dispatcher_for(sender, max_attempts=3)
+    dispatcher = dispatcher_for(transport, max_attempts=3)
 
     for _ in range(3):
         await dispatcher.run_once()
@@ -112,10 +112,10 @@ async def test_server_errors_and_hangs_are_retried_until_the_attempts_run_out(
     assert twilio_api.messages == []
 
 
-async def test_a_retried_message_that_then_goes_through_is_sent_exactly_once(sender, twilio_api):
+async def test_a_retried_message_that_then_goes_through_is_sent_exactly_once(transport, twilio_api):
     twilio_api.fail_next(SERVER_ERROR, HANG)
     await enqueue(ANN, "your turn", "k-1")
-    dispatcher = dispatcher_for(sender)
+    dispatcher = dispatcher_for(transport)
 
     for _ in range(3):
         await dispatcher.run_once()
@@ -126,14 +126,14 @@ async def test_a_retried_message_that_then_goes_through_is_sent_exactly_once(sen
 
 
 async def test_a_message_twilio_accepted_after_the_client_gave_up_is_not_sent_twice(
-    sender, twilio_api
+    transport, twilio_api
 ):
     # Twilio takes the message but answers after our 0.5 s request timeout: we do not
     # know it went out. Twilio has no idempotency key, so a plain retry would text Ann
     # twice; the outbox looks it up first and records Twilio's sid.
     twilio_api.delay = 1.0
     await enqueue(ANN, "your turn", "k-1")
-    dispatcher = dispatcher_for(sender)
+    dispatcher = dispatcher_for(transport)
 
     await dispatcher.run_once()
     row = await OutboxMessage.get(idempotency_key="k-1")
@@ -151,11 +151,11 @@ async def test_a_message_twilio_accepted_after_the_client_gave_up_is_not_sent_tw
 
 
 async def test_a_server_error_before_twilio_took_the_message_is_looked_up_then_sent(
-    sender, twilio_api
+    transport, twilio_api
 ):
     twilio_api.fail_next(SERVER_ERROR)
     await enqueue(ANN, "your turn", "k-1")
-    dispatcher = dispatcher_for(sender)
+    dispatcher = dispatcher_for(transport)
 
     await dispatcher.run_once()
     await time_passes()
@@ -171,8 +171,8 @@ async def test_a_paced_backlog_does_not_use_up_attempts(orm, twilio_api):
     # and again, without counting as failures. (One message every 1000 s and no wait
     # at all stand in for 1/s and 20 s.)
     settings = sms_settings(orm, twilio_api.url, sms_max_per_second=0.001)
-    async with twilio_sms_sender(settings) as paced:
-        paced._pacer._max_wait = 0.0  # type: ignore[attr-defined]
+    async with twilio_sms_transport(settings) as paced:
+        paced._max_pacing_wait = 0.0  # type: ignore[attr-defined]
         for n in range(3):
             await enqueue(ANN if n % 2 else BOB, f"notice {n}", f"k-{n}")
         dispatcher = dispatcher_for(paced, max_attempts=1)
@@ -187,11 +187,11 @@ async def test_a_paced_backlog_does_not_use_up_attempts(orm, twilio_api):
 
 
 async def test_error_21610_marks_the_phone_opted_out_and_later_messages_are_skipped(
-    sender, twilio_api
+    transport, twilio_api
 ):
     twilio_api.fail_next(OPTED_OUT)
     await enqueue(ANN, "you're next", "k-1")
-    dispatcher = dispatcher_for(sender)
+    dispatcher = dispatcher_for(transport)
 
     await dispatcher.run_once()
     await time_passes()
@@ -231,18 +231,18 @@ async def settled(key: str) -> OutboxMessage:
 
 async def send_one(app_sms, key: str = "k-1") -> OutboxMessage:
     await enqueue(ANN, "your turn", key)
-    await dispatcher_for(app_sms.client.app[SMS].sender).run_once()
+    await dispatcher_for(app_sms.client.app[SMS].transport).run_once()
     return await settled(key)
 
 
-async def test_the_app_provides_the_sms_sender_while_it_runs(app_sms):
-    sender = sms.sender_of(app_sms.client.app)
-    assert isinstance(sender, TwilioSmsSender)
-    session = sender._client.http_client.session
+async def test_the_app_provides_the_sms_transport_while_it_runs(app_sms):
+    transport = sms.transport_of(app_sms.client.app)
+    assert isinstance(transport, TwilioSmsTransport)
+    session = transport._client.http_client.session
 
     await app_sms.client.close()
 
-    assert sms.sender_of(app_sms.client.app) is None
+    assert sms.transport_of(app_sms.client.app) is None
     assert session.closed
 
 
@@ -262,7 +262,7 @@ async def test_without_an_account_sid_or_sender_replies_work_but_outbound_is_off
         engine=None,
     )
 
-    assert sms.sender_of(app_sms.client.app) is None
+    assert sms.transport_of(app_sms.client.app) is None
     assert f"outbound SMS is off: {why}" in caplog.text
     assert len(await replies_in(await app_sms.text(ANN, "help"))) == 1
 
@@ -339,7 +339,7 @@ async def test_a_report_finds_a_message_whose_sender_died_before_recording_the_s
 
     await app_sms.twilio.status(message, "sent")
     await time_passes()
-    await dispatcher_for(app_sms.client.app[SMS].sender).run_once()
+    await dispatcher_for(app_sms.client.app[SMS].transport).run_once()
 
     again = await OutboxMessage.get(id=row.id)
     assert again.status == OutboxStatus.SENT
@@ -387,7 +387,7 @@ async def test_customers_join_check_and_leave_and_the_provider_calls_next_all_by
     assert "left" in (await text(BOB, "leave")).lower()
     assert "Ann" in await text(PROVIDER_PHONE, "next")
 
-    await dispatcher_for(app_sms.client.app[SMS].sender).run_once()
+    await dispatcher_for(app_sms.client.app[SMS].transport).run_once()
 
     # Ann hears it is her turn (and may have heard she was next when Bob left).
     def ann_heard_her_turn() -> bool:

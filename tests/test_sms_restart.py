@@ -35,22 +35,22 @@ WORKER_SEND_TIMEOUT = "6"
 # What a customer may wait, at most, for a notice the crashed process had in hand.
 RESTART_DELIVERY = 30.0
 
-# The server's own wiring, minus HTTP: the Sender from the same factory the app's
+# The server's own wiring, minus HTTP: the Transport from the same factory the app's
 # cleanup_ctx uses, and the outbox dispatcher.
 WORKER = """
 import asyncio, sys
-from bot.dispatcher import Dispatcher
+from core.services.outbox.dispatcher import Dispatcher
 from core import db
 from core.models import Channel
 from core.settings import Settings
-from webhooks.sms.sender import twilio_sms_sender
+from webhooks.sms.transport import twilio_sms_transport
 
 async def main():
     settings = Settings()
     ctx = await db.start(settings.database_url)
-    async with twilio_sms_sender(settings) as sender:
+    async with twilio_sms_transport(settings) as transport:
         dispatcher = Dispatcher(
-            {Channel.SMS: sender}, poll_interval=0.05, send_timeout=settings.outbox_send_timeout
+            {Channel.SMS: transport}, poll_interval=0.05, send_timeout=settings.outbox_send_timeout
         )
         await dispatcher.start()
         print("dispatching", flush=True)
@@ -103,7 +103,7 @@ async def start_server(
 ) -> asyncio.subprocess.Process:
     """`waitlist serve`, as in production: the outbox dispatcher runs in the server."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "webhooks.cli", "serve", "--port", str(port), "--no-migrate",
+        sys.executable, "-m", "cli", "serve", "--port", str(port), "--no-migrate",
         env=environment(database_url, api), cwd=cwd,
     )
     async with aiohttp.ClientSession() as session, asyncio.timeout(60):

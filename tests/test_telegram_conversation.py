@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.dispatcher import Dispatcher
 from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status
 from core.rules.days import today_in, utcnow
 from core.services import users
+from core.services.outbox.dispatcher import Dispatcher
 from tests.telegram_support import (  # noqa: F401 (fixtures)
     PROVIDER_PHONE,
     bot,
@@ -17,8 +17,8 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     telegram_api,
 )
 from webhooks.telegram import keyboards, texts
-from webhooks.telegram.outbound import TelegramSender
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.outbound import TelegramTransport
+from webhooks.telegram.pacing import BotPacer
 
 ANN = "+14155550101"
 BOB = "+14155550102"
@@ -196,9 +196,9 @@ async def test_a_provider_runs_the_day_with_buttons(bot):
     statuses = {a.user_id: a.status for a in await Appointment.all()}
     assert sorted(statuses.values()) == [Status.COMPLETED, Status.NO_SHOW]
 
-    # Ann and Bob heard by Telegram that their turn came (the outbox, through our sender).
-    sender = TelegramSender(bot.channel.application.bot, Pacer(per_chat_interval=0))
-    while await Dispatcher({Channel.TELEGRAM: sender}).run_once():
+    # Ann and Bob heard by Telegram that their turn came (the outbox, through our transport).
+    transport = TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
+    while await Dispatcher({Channel.TELEGRAM: transport}).run_once():
         pass
     assert any(t.startswith("It's your turn at Serene Spa") for t in ann.texts())
     assert any(t.startswith("It's your turn at Serene Spa") for t in bob.texts())

@@ -1,4 +1,4 @@
-"""Proactive messages over Telegram: the outbox sender, blocked users, flood control, pacing."""
+"""Proactive messages over Telegram: the outbox transport, blocked users, flood control, pacing."""
 
 # ruff: noqa: F811 (pytest fixtures imported by name)
 
@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dispatcher import Dispatcher
-from bot.senders import HandBack, RetryLater, Undeliverable
 from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status, TelegramLink
 from core.rules.days import utcnow
 from core.services import contacts, users
+from core.services.outbox.dispatcher import Dispatcher
+from core.services.outbox.transport import HandBack, RetryLater, Undeliverable
 from tests.telegram_support import (  # noqa: F401 (fixtures)
     bot,
     enqueue,
@@ -18,14 +18,14 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     telegram_api,
 )
 from webhooks.telegram import texts
-from webhooks.telegram.outbound import TelegramSender
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.outbound import TelegramTransport
+from webhooks.telegram.pacing import BotPacer
 
 ANN = "+14155550101"
 
 
-def unpaced_sender(bot) -> TelegramSender:
-    return TelegramSender(bot.channel.application.bot, Pacer(per_chat_interval=0))
+def unpaced_transport(bot) -> TelegramTransport:
+    return TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
 
 
 async def linked(bot, phone=ANN):
@@ -37,7 +37,7 @@ async def linked(bot, phone=ANN):
 
 async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
     ann = await linked(bot)
-    message_id = await unpaced_sender(bot).send(
+    message_id = await unpaced_transport(bot).send(
         recipient_phone=ANN, text="It's your turn at Serene Spa!", idempotency_key="k1"
     )
     call = bot.api.last(ann.chat_id)
@@ -49,7 +49,7 @@ async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
 
 async def test_a_phone_without_a_linked_chat_is_undeliverable(bot):
     with pytest.raises(Undeliverable):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
     assert bot.api.sent() == []
 
 
@@ -59,7 +59,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(
     await enqueue(ANN, "You're next at Serene Spa.", "near:1:1")
     sends_before = len(bot.api.sent())
 
-    dispatcher = Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}, base_backoff=0)
+    dispatcher = Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}, base_backoff=0)
     await dispatcher.run_once()
     await dispatcher.run_once()
 
@@ -70,7 +70,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(
     assert len(bot.api.sent()) == sends_before + 1
     # Later messages are not even tried: nothing reaches a chat that blocked us.
     with pytest.raises(Undeliverable):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="again", idempotency_key="k2")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="again", idempotency_key="k2")
     assert len(bot.api.sent()) == sends_before + 1
 
 
@@ -107,10 +107,10 @@ async def test_flood_control_is_honoured_and_the_message_waits_as_told(bot):
     bot.api.fail_next("sendMessage", status=429, retry_after=7, chat_id=ann.chat_id)
     await enqueue(ANN, "You're next at Serene Spa.", "near:2:1")
     sends_before = len(bot.api.sent())
-    sender = unpaced_sender(bot)
+    transport = unpaced_transport(bot)
 
     before = utcnow()
-    await Dispatcher({Channel.TELEGRAM: sender}).run_once()
+    await Dispatcher({Channel.TELEGRAM: transport}).run_once()
 
     message = await OutboxMessage.get(idempotency_key="near:2:1")
     assert message.status == OutboxStatus.PENDING
@@ -118,7 +118,7 @@ async def test_flood_control_is_honoured_and_the_message_waits_as_told(bot):
     assert len(bot.api.sent()) == sends_before + 1
     # Until then this process sends nothing at all: Telegram's flood control is per bot.
     with pytest.raises(RetryLater) as held:
-        await sender.send(recipient_phone=ANN, text="other", idempotency_key="k3")
+        await transport.send(recipient_phone=ANN, text="other", idempotency_key="k3")
     assert held.value.retry_after > 5
     assert len(bot.api.sent()) == sends_before + 1
 
@@ -127,7 +127,7 @@ async def test_a_retry_after_maps_to_retry_later_with_the_seconds(bot):
     await linked(bot)
     bot.api.fail_next("sendMessage", status=429, retry_after=3)
     with pytest.raises(RetryLater) as caught:
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
     assert caught.value.retry_after == 3
 
 
@@ -135,7 +135,7 @@ async def test_a_telegram_server_error_is_retried_later(bot):
     await linked(bot)
     bot.api.fail_next("sendMessage", status=502, retry_after=None, description="Bad Gateway")
     with pytest.raises(RetryLater):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
 
 
 async def test_a_chat_telegram_does_not_know_is_undeliverable_and_unlinked(bot):
@@ -144,7 +144,7 @@ async def test_a_chat_telegram_does_not_know_is_undeliverable_and_unlinked(bot):
         "sendMessage", status=400, retry_after=None, description="Bad Request: chat not found"
     )
     with pytest.raises(Undeliverable):
-        await unpaced_sender(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
+        await unpaced_transport(bot).send(recipient_phone=ANN, text="hi", idempotency_key="k")
     assert (await TelegramLink.get(chat_id=ann.chat_id)).reachable is False
 
 
@@ -153,17 +153,17 @@ async def test_opted_out_phones_get_nothing_proactive(bot):
     await contacts.set_opted_out(phone=ANN, opted_out=True)
     await enqueue(ANN, "You're next at Serene Spa.", "near:3:1")
     sends_before = len(bot.api.texts(ann.chat_id))
-    await Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}).run_once()
+    await Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}).run_once()
     assert (await OutboxMessage.get(idempotency_key="near:3:1")).status == OutboxStatus.SKIPPED
     assert len(bot.api.texts(ann.chat_id)) == sends_before
 
 
-async def test_the_apps_sender_is_offered_for_the_dispatcher(bot):
+async def test_the_apps_transport_is_offered_for_the_dispatcher(bot):
     from webhooks import telegram
 
-    sender = telegram.sender_of(bot.app)
-    assert sender is not None
-    assert sender.channel is Channel.TELEGRAM
+    transport = telegram.transport_of(bot.app)
+    assert transport is not None
+    assert transport.channel is Channel.TELEGRAM
 
 
 # Pacing, on a clock the test moves -----------------------------------------------------
@@ -184,35 +184,35 @@ class Clock:
 
 async def test_pacing_spaces_one_chats_messages_a_second_apart():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
     for _ in range(3):
-        await pacer.acquire(1, max_wait=5)
+        await pacer.take_turn(1, max_wait=5)
     assert clock.slept == [1.0, 1.0]
 
 
 async def test_pacing_lets_different_chats_go_at_thirty_a_second():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
     for chat in range(31):
-        await pacer.acquire(chat, max_wait=5)
+        await pacer.take_turn(chat, max_wait=5)
     assert round(clock.now - 100.0, 3) == 1.0
 
 
 async def test_pacing_never_holds_a_caller_longer_than_it_allows():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
     pacer.pause(30)
     with pytest.raises(HandBack) as held:
-        await pacer.acquire(1, max_wait=5)
+        await pacer.take_turn(1, max_wait=5)
     assert held.value.retry_after == 30
     assert clock.slept == []
 
 
 async def test_replies_are_held_only_by_the_overall_limit():
     clock = Clock()
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
-    await pacer.acquire(1, max_wait=5)
-    await pacer.acquire(1, max_wait=5, per_chat=False)
+    pacer = BotPacer(clock=clock, sleep=clock.sleep)
+    await pacer.take_turn(1, max_wait=5)
+    await pacer.take_turn(None, max_wait=5)
     assert clock.slept == [round(1 / 30, 3)]
 
 
@@ -227,7 +227,7 @@ async def test_a_reply_held_by_flood_control_is_delivered_later_through_the_outb
     assert deferred.idempotency_key.startswith("telegram-reply:")
     assert (deferred.channel, deferred.status) == ("telegram", OutboxStatus.PENDING)
 
-    await Dispatcher({Channel.TELEGRAM: unpaced_sender(bot)}).run_once()
+    await Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}).run_once()
     assert ann.last_text() == deferred.text
     assert ann.last_text().startswith("You're in line at Serene Spa today")
     assert set(ann.buttons()) == {texts.STATUS, texts.LEAVE, texts.JOIN}

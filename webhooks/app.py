@@ -9,19 +9,27 @@ from collections.abc import AsyncIterator
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
-from bot.dispatcher import Dispatcher
 from bot.inbox import Inbox
-from bot.senders import Sender
 from core import connectivity, db
 from core.models import Channel
 from core.services.deliveries import PendingReplies
 from core.services.line_pages import PageCache
 from core.services.line_ranks import RankCache
+from core.services.outbox.dispatcher import Dispatcher
+from core.services.outbox.transport import Transport
+from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
-from webhooks import admin, docs, logs, sms, telegram
+from webhooks import admin, docs, log_filters, sms, telegram
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
-from webhooks.state import INBOX, QUEUE_PAGES, RANKS, RETRY_LOST_CONNECTIONS, SETTINGS
+from webhooks.state import (
+    INBOX,
+    OUTBOX_WAKEUP,
+    QUEUE_PAGES,
+    RANKS,
+    RETRY_LOST_CONNECTIONS,
+    SETTINGS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +45,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[RETRY_LOST_CONNECTIONS] = not settings.is_sqlite
-    logs.install_filters()
+    log_filters.install()
+    app.cleanup_ctx.append(_outbox_wakeup)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_line_caches)
     # Before the channels: they hand it their messages, and it stores the last replies
@@ -86,6 +95,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await ctx.close_connections()
 
 
+async def _outbox_wakeup(app: web.Application) -> AsyncIterator[None]:
+    # Per app: a dispatcher hears only its own app's entry points.
+    app[OUTBOX_WAKEUP] = Wakeup()
+    yield
+
+
 async def _line_caches(app: web.Application) -> AsyncIterator[None]:
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
@@ -96,22 +111,31 @@ async def _line_caches(app: web.Application) -> AsyncIterator[None]:
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
     async with PendingReplies().writing() as replies:
         app[INBOX] = Inbox(
-            replies=replies, per_minute=app[SETTINGS].inbound_per_minute, ranks=app[RANKS]
+            replies=replies,
+            per_minute=app[SETTINGS].inbound_per_minute,
+            ranks=app[RANKS],
+            wakeup=app[OUTBOX_WAKEUP],
         )
         yield
 
 
 async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
-    senders: dict[Channel, Sender] = {}
-    for channel, sender in (
-        (Channel.SMS, sms.sender_of(app)),
-        (Channel.TELEGRAM, telegram.sender_of(app)),
+    transports: dict[Channel, Transport] = {}
+    for channel, transport in (
+        (Channel.SMS, sms.transport_of(app)),
+        (Channel.TELEGRAM, telegram.transport_of(app)),
     ):
-        if sender is not None:
-            senders[channel] = sender
-    dispatcher = Dispatcher(senders, send_timeout=app[SETTINGS].outbox_send_timeout)
+        if transport is not None:
+            transports[channel] = transport
+    dispatcher = Dispatcher(
+        transports,
+        wakeup=app[OUTBOX_WAKEUP],
+        send_timeout=app[SETTINGS].outbox_send_timeout,
+    )
     await dispatcher.start()
-    log.info("outbox dispatcher delivering on: %s", ", ".join(sorted(senders)) or "no channel")
+    log.info(
+        "outbox dispatcher delivering on: %s", ", ".join(sorted(transports)) or "no channel"
+    )
     try:
         yield
     finally:

@@ -7,6 +7,7 @@ from aiohttp import web
 from bot.inbox import Inbox
 from core.services.line_pages import PageCache
 from core.services.line_ranks import RankCache
+from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,6 +18,9 @@ QUEUE_PAGES = web.AppKey("queue_pages", PageCache)
 INBOX = web.AppKey("inbox", Inbox)
 # Rankings of this app's lines, for the spots a STATUS tells (core.services.line_ranks).
 RANKS = web.AppKey("ranks", RankCache)
+# Wakes this app's outbox dispatcher: each entry point that wrote messages calls
+# `wake()` once its work has committed. Set by a cleanup_ctx while the app runs.
+OUTBOX_WAKEUP = web.AppKey("outbox_wakeup", Wakeup)
 # Whether a request that lost its database connection before writing is run once more:
 # only where the connections note what may have committed (core.connectivity's
 # PostgreSQL pools). A SQLite file loses no connection, and notes nothing.

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from core.models import Appointment, User
 from core.rules import limits
 from core.rules.days import today_in, utcnow
-from core.services import line_order, lines, notices, outbox, service_accounts
+from core.services import line_order, lines, notices, service_accounts
 from core.services.appointment_views import AppointmentWithParties
 
 
@@ -53,7 +53,6 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
         still_waiting = await lines.count_waiting(
             service_account_id=account.id, day=today, using_db=conn
         )
-    outbox.wake()
     return Called(AppointmentWithParties.of(first, service_account=account), still_waiting)
 
 

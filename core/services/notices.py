@@ -9,7 +9,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.models import Appointment, ServiceAccount
 from core.rules import notice_texts
 from core.rules.days import today_in
-from core.services import lines, outbox
+from core.services import lines
+from core.services.outbox.enqueue import enqueue
 
 # Positions 1 and 2 of today's waiting line hear that their turn is near.
 _NEAR = {1: notice_texts.you_are_next, 2: notice_texts.up_soon}
@@ -25,7 +26,7 @@ async def line_moved(
         service_account_id=account.id, day=day, limit=len(_NEAR), using_db=conn
     )
     for position, appointment in enumerate(line, start=1):
-        await outbox.enqueue(
+        await enqueue(
             conn=conn,
             recipient=appointment.user.phone,
             text=_NEAR[position](place_name=account.name),
@@ -37,7 +38,7 @@ async def line_moved(
 async def your_turn(
     *, conn: BaseDBAsyncClient, appointment: Appointment, account: ServiceAccount, now: datetime
 ) -> None:
-    await outbox.enqueue(
+    await enqueue(
         conn=conn,
         recipient=appointment.user.phone,
         text=notice_texts.your_turn(place_name=account.name),

@@ -13,7 +13,7 @@ from core.rules.days import (
     validate_timezone,
 )
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, effective_country, known_region
-from core.services import directory
+from core.services import phone_records
 
 LABEL = "Service account"
 
@@ -57,7 +57,7 @@ async def create_service_account(
     fields["country"] = effective_country(
         fields["country"], fields.get("timezone") or "UTC", default_country
     )
-    return await directory.create(
+    return await phone_records.create(
         ServiceAccount, label=LABEL, fields={"phone": phone, "name": name, **fields}
     )
 
@@ -81,17 +81,17 @@ async def provider_name(*, phone: str) -> str | None:
 
 
 async def list_service_accounts(*, skip: int = 0, limit: int = 100) -> list[ServiceAccount]:
-    return await directory.listing(ServiceAccount, skip=skip, limit=limit)
+    return await phone_records.listing(ServiceAccount, skip=skip, limit=limit)
 
 
 async def get_service_account(*, phone: str) -> ServiceAccount:
-    return await directory.get(ServiceAccount, label=LABEL, phone=phone)
+    return await phone_records.get(ServiceAccount, label=LABEL, phone=phone)
 
 
 async def update_service_account(*, phone: str, changes: dict[str, Any]) -> ServiceAccount:
     _check_rules(changes)
-    return await directory.update(ServiceAccount, label=LABEL, phone=phone, changes=changes)
+    return await phone_records.update(ServiceAccount, label=LABEL, phone=phone, changes=changes)
 
 
 async def delete_service_account(*, phone: str) -> None:
-    await directory.delete(ServiceAccount, label=LABEL, phone=phone)
+    await phone_records.delete(ServiceAccount, label=LABEL, phone=phone)

@@ -13,7 +13,7 @@ from core.models import Appointment, ReliabilityScore, Status
 from core.rules import penalty as penalty_rules
 from core.rules.days import today_in, utcnow
 from core.rules.visits import too_early_to_close
-from core.services import notices, outbox
+from core.services import notices
 from core.services.appointment_views import AppointmentWithParties
 
 _VERBS = {
@@ -72,7 +72,6 @@ async def change_status(
         await notices.line_moved(
             conn=conn, account=appointment.service_account, day=appointment.day, now=now
         )
-    outbox.wake()
     return AppointmentWithParties.of(appointment)
 
 

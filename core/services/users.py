@@ -6,13 +6,13 @@ from typing import Any
 
 from core.errors import AlreadyExists
 from core.models import User
-from core.services import directory
+from core.services import phone_records
 
 LABEL = "User"
 
 
 async def create_user(*, name: str, phone: str, email: str | None = None) -> User:
-    return await directory.create(
+    return await phone_records.create(
         User, label=LABEL, fields={"name": name, "phone": phone, "email": email}
     )
 
@@ -31,11 +31,11 @@ async def register(*, phone: str, name: str) -> User:
 
 
 async def list_users(*, skip: int = 0, limit: int = 100) -> list[User]:
-    return await directory.listing(User, skip=skip, limit=limit)
+    return await phone_records.listing(User, skip=skip, limit=limit)
 
 
 async def get_user(*, phone: str) -> User:
-    return await directory.get(User, label=LABEL, phone=phone)
+    return await phone_records.get(User, label=LABEL, phone=phone)
 
 
 async def find_user(*, phone: str) -> User | None:
@@ -43,8 +43,8 @@ async def find_user(*, phone: str) -> User | None:
 
 
 async def update_user(*, phone: str, changes: dict[str, Any]) -> User:
-    return await directory.update(User, label=LABEL, phone=phone, changes=changes)
+    return await phone_records.update(User, label=LABEL, phone=phone, changes=changes)
 
 
 async def delete_user(*, phone: str) -> None:
-    await directory.delete(User, label=LABEL, phone=phone)
+    await phone_records.delete(User, label=LABEL, phone=phone)

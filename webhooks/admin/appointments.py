@@ -21,7 +21,7 @@ from webhooks.schemas import (
     IdPath,
     QueueQuery,
 )
-from webhooks.state import QUEUE_PAGES
+from webhooks.state import OUTBOX_WAKEUP, QUEUE_PAGES
 from webhooks.validation import body_of, path_of, query_of
 
 
@@ -77,6 +77,7 @@ def _status_change(to: Status, message: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         appointment_id = path_of(request, IdPath).id
         changed = await status_changes.change_status(appointment_id=appointment_id, to=to)
+        request.app[OUTBOX_WAKEUP].wake()
         return envelope(message, detail_of(changed))
 
     return handler

@@ -9,7 +9,7 @@ from aiohttp import web
 from core.models import ServiceAccount
 from core.services import appointment_views, service_accounts
 from core.services.appointment_views import AppointmentView
-from webhooks.admin.directory import Directory
+from webhooks.admin.phone_resources import PhoneResource
 from webhooks.schemas import (
     ServiceAccountCreate,
     ServiceAccountDetail,
@@ -27,7 +27,7 @@ async def _appointments(account: ServiceAccount) -> list[AppointmentView]:
     return await appointment_views.account_appointments(service_account_id=account.id)
 
 
-SERVICE_ACCOUNTS: Directory[ServiceAccount] = Directory(
+SERVICE_ACCOUNTS: PhoneResource[ServiceAccount] = PhoneResource(
     path="/service-accounts/",
     noun="Service account",
     plural="Service accounts",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.models import User
 from core.services import appointment_views, users
 from core.services.appointment_views import AppointmentView
-from webhooks.admin.directory import Directory
+from webhooks.admin.phone_resources import PhoneResource
 from webhooks.schemas import UserCreate, UserDetail, UserOut, UserUpdate
 
 
@@ -13,7 +13,7 @@ async def _appointments(user: User) -> list[AppointmentView]:
     return await appointment_views.user_appointments(user_id=user.id)
 
 
-USERS: Directory[User] = Directory(
+USERS: PhoneResource[User] = PhoneResource(
     path="/users/",
     noun="User",
     plural="Users",

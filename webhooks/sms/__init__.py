@@ -1,11 +1,11 @@
-"""The SMS channel over Twilio: signed inbound webhook, TwiML replies, outbound Sender.
+"""The SMS channel over Twilio: signed inbound webhook, TwiML replies, outbound Transport.
 
 `setup(app)` registers the routes and, in `app.cleanup_ctx`, the Twilio client that
-backs the outbox's SMS Sender. Without TWILIO_AUTH_TOKEN the channel is off: no route
+backs the outbox's SMS Transport. Without TWILIO_AUTH_TOKEN the channel is off: no route
 is registered (so both answer 404) and start-up logs why.
 
     sms.setup(app)            # in create_app, before the outbox dispatcher's cleanup_ctx
-    sms.sender_of(app)        # the outbox's Sender for Channel.SMS while the app runs, or None
+    sms.transport_of(app)     # the outbox's Transport for Channel.SMS while the app runs, or None
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.senders import Sender
 from core.rules.phones import InvalidPhone, normalize_phone
+from core.services.outbox.transport import Transport
 from webhooks.sms import routes
 from webhooks.sms.routes import SMS, SmsChannel
-from webhooks.sms.sender import (
+from webhooks.sms.transport import (
     STATUS_PATH,
-    TwilioSmsSender,
+    TwilioSmsTransport,
     outbound_problem,
-    twilio_sms_sender,
+    twilio_sms_transport,
 )
 from webhooks.state import SETTINGS
 
@@ -34,9 +34,9 @@ __all__ = [
     "SMS",
     "STATUS_PATH",
     "SmsChannel",
-    "TwilioSmsSender",
-    "sender_of",
+    "TwilioSmsTransport",
     "setup",
+    "transport_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,10 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(_sms_channel)
 
 
-def sender_of(app: web.Application) -> Sender | None:
-    """The SMS Sender, once start-up has run; None when outbound SMS is off."""
+def transport_of(app: web.Application) -> Transport | None:
+    """The SMS Transport, once start-up has run; None when outbound SMS is off."""
     channel = app.get(SMS)
-    return channel.sender if channel is not None else None
+    return channel.transport if channel is not None else None
 
 
 async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
@@ -92,10 +92,10 @@ async def _outbound(app: web.Application, channel: SmsChannel) -> AsyncIterator[
         log.warning("SMS replies work, outbound SMS is off: %s", problem)
         yield
         return
-    async with twilio_sms_sender(app[SETTINGS]) as sender:
-        channel.sender = sender
+    async with twilio_sms_transport(app[SETTINGS]) as transport:
+        channel.transport = transport
         log.info("SMS channel on: webhook %s%s", channel.public_base_url, INBOUND_PATH)
         try:
             yield
         finally:
-            channel.sender = None
+            channel.transport = None

@@ -32,9 +32,10 @@ from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
-from core.services import contacts, opt_outs, outbox
+from core.services import contacts, opt_outs
+from core.services.outbox.reports import record_delivery_report
 from webhooks.sms import replies
-from webhooks.sms.sender import OPTED_OUT_CODE, TwilioSmsSender
+from webhooks.sms.transport import OPTED_OUT_CODE, TwilioSmsTransport
 from webhooks.state import INBOX
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ _FORM = "application/x-www-form-urlencoded"
 class SmsChannel:
     """The SMS channel's state in the app (under webhooks.sms.SMS).
 
-    `sender` is filled in at start-up, inside the running loop, and emptied on shutdown.
+    `transport` is filled in at start-up, inside the running loop, and emptied on shutdown.
     """
 
     validator: RequestValidator | None
@@ -67,7 +68,7 @@ class SmsChannel:
     # Our own sending numbers, never a provider's.
     own_numbers: frozenset[str]
     off_reason: str | None = None
-    sender: TwilioSmsSender | None = None
+    transport: TwilioSmsTransport | None = None
 
 
 SMS = web.AppKey("sms", SmsChannel)
@@ -221,7 +222,7 @@ async def status(request: web.Request) -> web.Response:
     key = request.query.get("key")
     try:
         error = (form.get("ErrorCode") or "").strip() or None
-        await outbox.record_delivery_report(
+        await record_delivery_report(
             external_id=sid[:64],
             state=state,
             error=error,

@@ -5,7 +5,7 @@ once (handlers.py): what the engine answers goes through the one inbound path
 (bot.inbox), as an SMS does. Without TELEGRAM_BOT_TOKEN the channel is off and the route answers 404.
 
     telegram.setup(app)            # in create_app, before the outbox dispatcher
-    telegram.sender_of(app)        # the outbox's Sender for Channel.TELEGRAM, or None
+    telegram.transport_of(app)     # the outbox's Transport for Channel.TELEGRAM, or None
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from bot.senders import Sender
+from core.services.outbox.transport import Transport
 from webhooks.responses import error, json_response
 from webhooks.state import INBOX, SETTINGS
 from webhooks.telegram.channel import NotAnUpdate, TelegramChannel
@@ -43,9 +43,9 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(_lifecycle)
 
 
-def sender_of(app: web.Application) -> Sender | None:
+def transport_of(app: web.Application) -> Transport | None:
     channel = app.get(CHANNEL)
-    return channel.sender if channel is not None else None
+    return channel.transport if channel is not None else None
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -18,8 +18,8 @@ from bot.inbox import Inbox
 from core import connectivity
 from core.settings import Settings
 from webhooks.telegram.handlers import TelegramBot
-from webhooks.telegram.outbound import OUTBOX_MAX_WAIT, TelegramSender
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.outbound import OUTBOX_MAX_WAIT, TelegramTransport
+from webhooks.telegram.pacing import BotPacer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def build_application(token: SecretStr, api: str) -> Application[Any, Any, Any, 
 
 
 class TelegramChannel:
-    def __init__(self, settings: Settings, *, pacer: Pacer | None = None) -> None:
+    def __init__(self, settings: Settings, *, pacer: BotPacer | None = None) -> None:
         assert settings.telegram_bot_token is not None
         assert settings.telegram_webhook_secret is not None
         self.secret = settings.telegram_webhook_secret.get_secret_value().encode()
@@ -60,8 +60,8 @@ class TelegramChannel:
         prefix = settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdecimal() else 0
         self.application = build_application(settings.telegram_bot_token, api_base(settings))
-        self.pacer = pacer or Pacer()
-        self.sender = TelegramSender(
+        self.pacer = pacer or BotPacer()
+        self.transport = TelegramTransport(
             self.application.bot,
             self.pacer,
             max_wait=min(OUTBOX_MAX_WAIT, settings.send_budget.pacing_wait),

@@ -29,15 +29,15 @@ from telegram.error import TelegramError
 
 from bot import inbox
 from bot.reply import Reply
-from bot.senders import DeliveryError, RetryLater
 from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.names import clean_name
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.services import conversations, deliveries, service_accounts, users
+from core.services.outbox.transport import DeliveryError, RetryLater
 from webhooks.telegram import keyboards, links, texts
 from webhooks.telegram.outbound import REPLY_MAX_WAIT, Markup, send_text
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.pacing import BotPacer
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class TelegramBot:
     """Each update, once: the ones the engine answers go through the inbound path
     (bot.inbox), the others are recorded by update_id before anything they cause."""
 
-    def __init__(self, bot: Bot, pacer: Pacer, bot_id: int) -> None:
+    def __init__(self, bot: Bot, pacer: BotPacer, bot_id: int) -> None:
         self._bot = bot
         self._pacer = pacer
         self._bot_id = bot_id

@@ -1,5 +1,5 @@
 """Sending to Telegram: one path for direct replies and the outbox, with PTB's errors
-mapped onto the dispatcher's two outcomes (try later / never)."""
+mapped onto the outbox's two outcomes (try later / never)."""
 
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.senders import RetryLater, Undeliverable
 from core.models import Channel
+from core.services.outbox.transport import RetryLater, Undeliverable
 from webhooks.telegram import keyboards, links
-from webhooks.telegram.pacing import Pacer
+from webhooks.telegram.pacing import BotPacer
 
 log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 # Waiting for a pacing slot longer than this is better spent rescheduling the message
-# (never longer than the send budget's pacing wait: see TelegramSender).
+# (never longer than the send budget's pacing wait: see TelegramTransport).
 OUTBOX_MAX_WAIT = 5.0
 REPLY_MAX_WAIT = 10.0
 
@@ -42,7 +42,7 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 async def send_text(
     bot: Bot,
-    pacer: Pacer,
+    pacer: BotPacer,
     *,
     chat_id: int,
     text: str,
@@ -50,8 +50,9 @@ async def send_text(
     max_wait: float = OUTBOX_MAX_WAIT,
     per_chat: bool = True,
 ) -> Message:
-    """Send `text` to `chat_id`, paced. Raises RetryLater or Undeliverable."""
-    await pacer.acquire(chat_id, max_wait=max_wait, per_chat=per_chat)
+    """Send `text` to `chat_id`, paced (`per_chat` False: by the overall limit only).
+    Raises RetryLater or Undeliverable."""
+    await pacer.take_turn(chat_id if per_chat else None, max_wait=max_wait)
     try:
         return await bot.send_message(chat_id=chat_id, text=text, reply_markup=reply_markup)
     except RetryAfter as exc:
@@ -77,12 +78,12 @@ async def send_text(
         raise RetryLater(f"Telegram error: {exc.message}") from exc
 
 
-class TelegramSender:
-    """The outbox's Telegram sender: proactive messages to the phone's linked chat."""
+class TelegramTransport:
+    """The outbox's Telegram transport: proactive messages to the phone's linked chat."""
 
     channel = Channel.TELEGRAM
 
-    def __init__(self, bot: Bot, pacer: Pacer, *, max_wait: float = OUTBOX_MAX_WAIT) -> None:
+    def __init__(self, bot: Bot, pacer: BotPacer, *, max_wait: float = OUTBOX_MAX_WAIT) -> None:
         """`max_wait` bounds the wait for a pacing slot; it must fit in the outbox's send
         timeout with room for the request (core.rules.delivery.SendBudget.pacing_wait)."""
         self._bot = bot

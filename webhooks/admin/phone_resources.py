@@ -1,4 +1,5 @@
-"""The five phone-keyed endpoints that users and service accounts share."""
+"""A resource of phone-keyed records: the five endpoints (create, list, read, update,
+delete) that /users/ and /service-accounts/ share."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ R = TypeVar("R", bound=Model)
 
 
 @dataclass(frozen=True)
-class Directory(Generic[R]):
+class PhoneResource(Generic[R]):
     """What differs between /users/ and /service-accounts/: names, models, services."""
 
     path: str

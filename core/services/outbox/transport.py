@@ -1,11 +1,13 @@
-"""The port through which the outbox dispatcher delivers a proactive message.
+"""What a channel implements for the outbox: a Transport that delivers one message,
+and the errors that tell the outbox what became of it.
 
-Each channel (SMS, Telegram, console, a test sink) provides one Sender. A channel that
-can look up what it has already sent also provides `find_sent` (the FindsSent port):
-the dispatcher asks it before sending again a message whose earlier attempt ended
-without a known outcome (the process died mid-send, the request timed out), which makes
-delivery exactly once across crashes on that channel. Channels without it (Telegram:
-the Bot API offers no lookup of sent messages) are sent again: at least once.
+Each channel (SMS, Telegram, console, a test sink) provides one Transport; it paces its
+own sends. A channel that can look up what it has already sent also provides
+`find_sent` (FindsSent): the outbox asks it before sending again a message whose
+earlier attempt ended without a known outcome (the process died mid-send, the request
+timed out), which makes delivery exactly once across crashes on that channel. Channels
+without it (Telegram: the Bot API offers no lookup of sent messages) are sent again:
+at least once.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class RetryLater(DeliveryError):
     """A temporary failure (rate limit, 5xx, network): try again later.
 
     `outcome_unknown` says the request may have reached the channel and been acted on
-    (a timeout, a dropped connection, a 5xx): the dispatcher checks with `find_sent`
+    (a timeout, a dropped connection, a 5xx): the outbox checks with `find_sent`
     before trying again. False means the channel certainly did not send (a 429).
     """
 
@@ -38,7 +40,7 @@ class RetryLater(DeliveryError):
 
 
 class HandBack(RetryLater):
-    """The sender did not try at all (its pacing queue is too long): not a failed
+    """The transport did not try at all (its pacing queue is too long): not a failed
     attempt, so it does not use up the message's attempts."""
 
 
@@ -50,7 +52,9 @@ class Undeliverable(DeliveryError):
         self.opted_out = opted_out
 
 
-class Sender(Protocol):
+class Transport(Protocol):
+    """Delivers one outbox message over `channel`; raises a DeliveryError when it did not."""
+
     channel: Channel
 
     async def send(self, *, recipient_phone: str, text: str, idempotency_key: str) -> str | None:
@@ -60,7 +64,7 @@ class Sender(Protocol):
 
 @runtime_checkable
 class FindsSent(Protocol):
-    """Optional for a Sender: look up messages the channel already accepted."""
+    """Optional for a Transport: look up messages the channel already accepted."""
 
     async def find_sent(
         self, *, recipient_phone: str, text: str, idempotency_key: str, since: datetime

@@ -1,4 +1,4 @@
-"""The SMS Sender against a fake Twilio on loopback, through the real twilio client."""
+"""The SMS Transport against a fake Twilio on loopback, through the real twilio client."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.senders import FindsSent, HandBack, RetryLater, Undeliverable
+from core.services.outbox.transport import FindsSent, HandBack, RetryLater, Undeliverable
 from core.settings import Settings
 from tests.fakes.twilio_api import (
     ACCOUNT_SID,
@@ -22,8 +22,10 @@ from tests.fakes.twilio_api import (
     Failure,
     FakeTwilio,
 )
-from webhooks.sms import sender as sender_module
-from webhooks.sms.sender import Pacer, retry_after_seconds, twilio_sms_sender
+from webhooks.sms import transport as transport_module
+from webhooks.sms.pacing import NumberPacer
+from webhooks.sms.transport import MAX_PACING_WAIT, twilio_sms_transport
+from webhooks.sms.twilio_http import retry_after_seconds
 
 FROM = "+15005550006"
 ANN = "+14155550101"
@@ -52,8 +54,8 @@ async def fake():
 
 
 async def test_a_send_reaches_the_fake_api_with_to_from_body_and_a_keyed_status_callback(fake):
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        sid = await sender.send(recipient_phone=ANN, text="It's your turn", idempotency_key="k-1")
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        sid = await transport.send(recipient_phone=ANN, text="It's your turn", idempotency_key="k-1")
 
     assert sid is not None
     assert sid.startswith("SM")
@@ -72,8 +74,8 @@ async def test_a_send_reaches_the_fake_api_with_to_from_body_and_a_keyed_status_
 async def test_a_messaging_service_sends_without_a_from_number(fake):
     service = "MG" + "1" * 32
     settings = settings_for(fake, twilio_from_number=None, twilio_messaging_service_sid=service)
-    async with twilio_sms_sender(settings) as sender:
-        await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+    async with twilio_sms_transport(settings) as transport:
+        await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     [request] = fake.requests
     assert request.form["MessagingServiceSid"] == service
@@ -82,9 +84,9 @@ async def test_a_messaging_service_sends_without_a_from_number(fake):
 
 async def test_a_429_asks_to_retry_no_sooner_than_its_retry_after(fake):
     fake.fail_next(RATE_LIMITED)
-    async with twilio_sms_sender(settings_for(fake)) as sender:
+    async with twilio_sms_transport(settings_for(fake)) as transport:
         with pytest.raises(RetryLater) as caught:
-            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+            await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     assert caught.value.retry_after == 7.0
     assert "429" in str(caught.value)
@@ -96,9 +98,9 @@ async def test_a_429_asks_to_retry_no_sooner_than_its_retry_after(fake):
 @pytest.mark.parametrize("failure", [SERVER_ERROR, UNAVAILABLE], ids=["500", "503"])
 async def test_a_server_error_asks_to_retry_and_the_client_itself_does_not(fake, failure):
     fake.fail_next(failure)
-    async with twilio_sms_sender(settings_for(fake)) as sender:
+    async with twilio_sms_transport(settings_for(fake)) as transport:
         with pytest.raises(RetryLater) as caught:
-            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+            await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     # Twilio may have queued it before failing: the outbox looks before sending again.
     assert caught.value.outcome_unknown
@@ -108,9 +110,9 @@ async def test_a_server_error_asks_to_retry_and_the_client_itself_does_not(fake,
 
 async def test_a_hung_request_ends_at_the_client_timeout_and_asks_to_retry(fake):
     fake.fail_next(HANG)
-    async with twilio_sms_sender(settings_for(fake), request_timeout=0.5) as sender:
+    async with twilio_sms_transport(settings_for(fake), request_timeout=0.5) as transport:
         with pytest.raises(RetryLater) as caught:
-            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+            await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     assert "unreachable" in str(caught.value)
     assert caught.value.outcome_unknown
@@ -120,16 +122,16 @@ async def test_an_unreachable_api_asks_to_retry():
     async with FakeTwilio() as gone:
         settings = settings_for(gone)
     # The fake is closed: its port refuses connections.
-    async with twilio_sms_sender(settings) as sender:
+    async with twilio_sms_transport(settings) as transport:
         with pytest.raises(RetryLater):
-            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+            await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
 
 async def test_error_21610_is_undeliverable_because_the_recipient_opted_out(fake):
     fake.fail_next(OPTED_OUT)
-    async with twilio_sms_sender(settings_for(fake)) as sender:
+    async with twilio_sms_transport(settings_for(fake)) as transport:
         with pytest.raises(Undeliverable) as caught:
-            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+            await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     assert caught.value.opted_out is True
     assert "21610" in str(caught.value)
@@ -142,9 +144,9 @@ async def test_error_21610_is_undeliverable_because_the_recipient_opted_out(fake
 )
 async def test_other_4xx_errors_are_undeliverable_without_opting_out(fake, failure):
     fake.fail_next(failure)
-    async with twilio_sms_sender(settings_for(fake)) as sender:
+    async with twilio_sms_transport(settings_for(fake)) as transport:
         with pytest.raises(Undeliverable) as caught:
-            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+            await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     assert caught.value.opted_out is False
     assert str(failure.code) in str(caught.value)
@@ -152,9 +154,9 @@ async def test_other_4xx_errors_are_undeliverable_without_opting_out(fake, failu
 
 async def test_wrong_credentials_are_undeliverable_and_the_token_is_not_in_the_reason(fake):
     settings = settings_for(fake, twilio_auth_token="a-different-auth-token-99")
-    async with twilio_sms_sender(settings) as sender:
+    async with twilio_sms_transport(settings) as transport:
         with pytest.raises(Undeliverable) as caught:
-            await sender.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
+            await transport.send(recipient_phone=ANN, text="hi", idempotency_key="k-1")
 
     assert "401" in str(caught.value)
     assert "a-different-auth-token-99" not in str(caught.value)
@@ -162,8 +164,8 @@ async def test_wrong_credentials_are_undeliverable_and_the_token_is_not_in_the_r
 
 async def test_non_ascii_text_arrives_intact(fake):
     text = "Ваша очередь: café 🙂"
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        await sender.send(recipient_phone=ANN, text=text, idempotency_key="k-1")
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        await transport.send(recipient_phone=ANN, text=text, idempotency_key="k-1")
 
     assert fake.bodies == [text]
 
@@ -172,10 +174,10 @@ async def test_sends_from_one_number_are_spaced_by_the_configured_rate(fake):
     # A lower bound only: pacing guarantees the gaps, however fast the machine.
     arrivals: list[float] = []
     loop = asyncio.get_running_loop()
-    async with twilio_sms_sender(settings_for(fake, sms_max_per_second=5)) as sender:
+    async with twilio_sms_transport(settings_for(fake, sms_max_per_second=5)) as transport:
 
         async def send(n: int) -> None:
-            await sender.send(recipient_phone=ANN, text=f"m{n}", idempotency_key=f"k-{n}")
+            await transport.send(recipient_phone=ANN, text=f"m{n}", idempotency_key=f"k-{n}")
             arrivals.append(loop.time())
 
         start = loop.time()
@@ -186,16 +188,16 @@ async def test_sends_from_one_number_are_spaced_by_the_configured_rate(fake):
     assert max(arrivals) - start >= 3 * 0.2 - 0.01
 
 
-async def test_the_http_session_is_closed_when_the_sender_context_ends(fake):
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        http = sender._client.http_client
+async def test_the_http_session_is_closed_when_the_transport_context_ends(fake):
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        http = transport._client.http_client
         assert not http.session.closed
     assert http.session.closed
 
 
-async def test_the_sender_refuses_settings_without_a_from_number_or_service(fake):
+async def test_the_transport_refuses_settings_without_a_from_number_or_service(fake):
     with pytest.raises(ValueError, match="TWILIO_FROM_NUMBER"):
-        async with twilio_sms_sender(settings_for(fake, twilio_from_number=None)):
+        async with twilio_sms_transport(settings_for(fake, twilio_from_number=None)):
             pass
 
 
@@ -213,34 +215,34 @@ class FakeClock:
 
 async def test_the_pacer_queues_concurrent_sends_one_interval_apart():
     clock = FakeClock()
-    pacer = Pacer(2.0, clock=clock, sleep=clock.sleep)
+    pacer = NumberPacer(2.0, clock=clock, sleep=clock.sleep)
     for _ in range(3):
-        await pacer.wait("+15005550006")
+        await pacer.take_turn("+15005550006", max_wait=MAX_PACING_WAIT)
 
     assert clock.slept == [0.5, 1.0]
 
 
 async def test_the_pacer_keeps_separate_numbers_independent():
     clock = FakeClock()
-    pacer = Pacer(1.0, clock=clock, sleep=clock.sleep)
-    await pacer.wait("+15005550006")
-    await pacer.wait("+15005550007")
+    pacer = NumberPacer(1.0, clock=clock, sleep=clock.sleep)
+    await pacer.take_turn("+15005550006", max_wait=MAX_PACING_WAIT)
+    await pacer.take_turn("+15005550007", max_wait=MAX_PACING_WAIT)
 
     assert clock.slept == []
 
 
 async def test_the_pacer_hands_a_long_wait_back_to_the_outbox_without_taking_a_slot():
     clock = FakeClock()
-    pacer = Pacer(1.0, max_wait=2.0, clock=clock, sleep=clock.sleep)
+    pacer = NumberPacer(1.0, clock=clock, sleep=clock.sleep)
     for _ in range(3):
-        await pacer.wait("n")  # slots at 100, 101, 102
+        await pacer.take_turn("n", max_wait=2.0)  # slots at 100, 101, 102
     # Handed back untried: the outbox does not count it as a failed attempt.
     with pytest.raises(HandBack) as caught:
-        await pacer.wait("n")  # would be 103: 3 s away
+        await pacer.take_turn("n", max_wait=2.0)  # would be 103: 3 s away
     assert caught.value.retry_after == pytest.approx(3.0)
 
     clock.now = 101.5
-    await pacer.wait("n")  # the refused call did not push the queue back
+    await pacer.take_turn("n", max_wait=2.0)  # the refused call did not push the queue back
     assert clock.slept[-1] == pytest.approx(1.5)
 
 
@@ -266,22 +268,22 @@ def a_while_ago() -> datetime:
     return datetime.now(UTC) - timedelta(seconds=5)
 
 
-async def test_the_sms_sender_can_look_up_what_it_sent(fake):
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        assert isinstance(sender, FindsSent)
+async def test_the_sms_transport_can_look_up_what_it_sent(fake):
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        assert isinstance(transport, FindsSent)
 
 
 async def test_find_sent_finds_the_message_twilio_accepted_for_that_phone_and_text(fake):
     since = a_while_ago()
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        sid = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
-        await sender.send(recipient_phone=ANN, text="you're next", idempotency_key="k-2")
-        await sender.send(recipient_phone=BOB, text="your turn", idempotency_key="k-3")
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        sid = await transport.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+        await transport.send(recipient_phone=ANN, text="you're next", idempotency_key="k-2")
+        await transport.send(recipient_phone=BOB, text="your turn", idempotency_key="k-3")
 
-        found = await sender.find_sent(
+        found = await transport.find_sent(
             recipient_phone=ANN, text="your turn", idempotency_key="k-1", since=since
         )
-        nothing = await sender.find_sent(
+        nothing = await transport.find_sent(
             recipient_phone=ANN, text="see you", idempotency_key="k-4", since=since
         )
 
@@ -295,10 +297,10 @@ async def test_find_sent_finds_the_message_twilio_accepted_for_that_phone_and_te
 
 
 async def test_find_sent_ignores_messages_from_before_the_attempt(fake):
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        await transport.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
         later = datetime.now(UTC) + timedelta(seconds=5)
-        found = await sender.find_sent(
+        found = await transport.find_sent(
             recipient_phone=ANN, text="your turn", idempotency_key="k-2", since=later
         )
 
@@ -309,9 +311,9 @@ async def test_find_sent_finds_a_message_still_queued_at_twilio(fake):
     # Queued behind a busy number: no DateSent yet, which a DateSent filter would miss.
     fake.hold_in_queue = True
     since = a_while_ago()
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        sid = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
-        found = await sender.find_sent(
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        sid = await transport.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+        found = await transport.find_sent(
             recipient_phone=ANN, text="your turn", idempotency_key="k-1", since=since
         )
 
@@ -319,13 +321,13 @@ async def test_find_sent_finds_a_message_still_queued_at_twilio(fake):
 
 
 async def test_find_sent_reads_past_the_first_page_oldest_match_first(fake, monkeypatch):
-    monkeypatch.setattr(sender_module, "LOOKUP_PAGE_SIZE", 2)
+    monkeypatch.setattr(transport_module, "LOOKUP_PAGE_SIZE", 2)
     since = a_while_ago()
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        first = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="a")
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        first = await transport.send(recipient_phone=ANN, text="your turn", idempotency_key="a")
         for n in range(4):
-            await sender.send(recipient_phone=ANN, text=f"other {n}", idempotency_key=f"o{n}")
-        found = await sender.find_sent(
+            await transport.send(recipient_phone=ANN, text=f"other {n}", idempotency_key=f"o{n}")
+        found = await transport.find_sent(
             recipient_phone=ANN, text="your turn", idempotency_key="a", since=since
         )
 
@@ -337,9 +339,9 @@ async def test_find_sent_through_a_messaging_service_matches_the_service(fake):
     service = "MG" + "1" * 32
     settings = settings_for(fake, twilio_from_number=None, twilio_messaging_service_sid=service)
     since = a_while_ago()
-    async with twilio_sms_sender(settings) as sender:
-        sid = await sender.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
-        found = await sender.find_sent(
+    async with twilio_sms_transport(settings) as transport:
+        sid = await transport.send(recipient_phone=ANN, text="your turn", idempotency_key="k-1")
+        found = await transport.find_sent(
             recipient_phone=ANN, text="your turn", idempotency_key="k-1", since=since
         )
 
@@ -350,17 +352,17 @@ async def test_find_sent_through_a_messaging_service_matches_the_service(fake):
 async def test_find_sent_that_cannot_reach_twilio_asks_to_retry_rather_than_answer():
     async with FakeTwilio() as gone:
         settings = settings_for(gone)
-    async with twilio_sms_sender(settings) as sender:
+    async with twilio_sms_transport(settings) as transport:
         with pytest.raises(RetryLater):
-            await sender.find_sent(
+            await transport.find_sent(
                 recipient_phone=ANN, text="hi", idempotency_key="k-1", since=a_while_ago()
             )
 
 
 async def test_find_sent_refused_by_twilio_asks_to_retry_rather_than_answer(fake):
-    async with twilio_sms_sender(settings_for(fake, twilio_auth_token="wrong")) as sender:
+    async with twilio_sms_transport(settings_for(fake, twilio_auth_token="wrong")) as transport:
         with pytest.raises(RetryLater) as caught:
-            await sender.find_sent(
+            await transport.find_sent(
                 recipient_phone=ANN, text="hi", idempotency_key="k-1", since=a_while_ago()
             )
 
@@ -368,11 +370,11 @@ async def test_find_sent_refused_by_twilio_asks_to_retry_rather_than_answer(fake
 
 
 async def test_the_fakes_date_sent_filters_are_date_granular_and_skip_queued_messages(fake):
-    async with twilio_sms_sender(settings_for(fake)) as sender:
-        await sender.send(recipient_phone=ANN, text="sent", idempotency_key="k-1")
+    async with twilio_sms_transport(settings_for(fake)) as transport:
+        await transport.send(recipient_phone=ANN, text="sent", idempotency_key="k-1")
         fake.hold_in_queue = True
-        await sender.send(recipient_phone=ANN, text="queued", idempotency_key="k-2")
-        messages = sender._client.messages
+        await transport.send(recipient_phone=ANN, text="queued", idempotency_key="k-2")
+        messages = transport._client.messages
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         on_or_after_today = await messages.list_async(to=ANN, date_sent_after=today)
         on_or_before_yesterday = await messages.list_async(

@@ -1,0 +1,39 @@
+"""Writing a proactive message into the outbox, in the transaction of the change that
+caused it. The writer's entry point wakes the dispatcher once that transaction has
+committed (Wakeup); the dispatcher's poll finds it otherwise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from core.models import Channel, OutboxMessage, OutboxStatus
+from core.services import contacts
+
+# A phone that never wrote to us (a walk-in, a booking through the admin API) is
+# reached by SMS: a phone number is all we know about it.
+DEFAULT_CHANNEL = Channel.SMS
+
+
+async def enqueue(
+    *,
+    conn: BaseDBAsyncClient,
+    recipient: str,
+    text: str,
+    idempotency_key: str,
+    now: datetime,
+) -> None:
+    """Write one message unless one with this key exists (so a notice goes out once)."""
+    channel = await contacts.preferred_channel(phone=recipient, using_db=conn) or DEFAULT_CHANNEL
+    message = OutboxMessage(
+        channel=channel.value,
+        recipient=recipient,
+        text=text,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        idempotency_key=idempotency_key,
+    )
+    # ON CONFLICT DO NOTHING: a failed INSERT would abort the caller's PostgreSQL transaction.
+    await OutboxMessage.bulk_create([message], ignore_conflicts=True, using_db=conn)
