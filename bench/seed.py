@@ -31,6 +31,8 @@ class Provider:
 
 
 USER_COLUMNS = ("name", "phone", "email", "created_at")
+# The spot's first sort key (core.services.line_order.first_key), last in each row.
+KEY_COLUMNS = ("rank_penalty", "rank_at")
 APPOINTMENT_COLUMNS = (
     "user_id",
     "service_account_id",
@@ -42,9 +44,7 @@ APPOINTMENT_COLUMNS = (
     "penalty",
     "created_at",
     "status_changed_at",
-    # The spot's first sort key (core.services.line_order.first_key).
-    "rank_penalty",
-    "rank_at",
+    *KEY_COLUMNS,
 )
 
 
@@ -107,8 +107,14 @@ class Seeder(ABC):
     async def users(self, phones: list[str]) -> dict[str, int]:
         """Create users; return their ids by phone."""
 
-    @abstractmethod
-    async def appointments(self, rows: list[tuple[Any, ...]]) -> None: ...
+    async def appointments(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write appointment rows (APPOINTMENT_COLUMNS), without the sort key where the
+        schema has none (a build from before stored keys: it orders by penalty)."""
+        if await self.has_column("appointments", "rank_at"):
+            await self.rows("appointments", APPOINTMENT_COLUMNS, rows)
+            return
+        kept = len(APPOINTMENT_COLUMNS) - len(KEY_COLUMNS)
+        await self.rows("appointments", APPOINTMENT_COLUMNS[:kept], [row[:kept] for row in rows])
 
     @abstractmethod
     async def score(self, user_id: int, provider_id: int, score: penalty_rules.Score) -> None: ...
@@ -240,11 +246,6 @@ class PostgresSeeder(Seeder):
         by_phone = {row["phone"]: row["id"] for row in rows}
         return {phone: by_phone[phone] for phone in phones}
 
-    async def appointments(self, rows: list[tuple[Any, ...]]) -> None:
-        await self._conn.copy_records_to_table(
-            "appointments", records=rows, columns=APPOINTMENT_COLUMNS
-        )
-
     async def score(self, user_id: int, provider_id: int, score: penalty_rules.Score) -> None:
         await self._conn.execute(
             "INSERT INTO reliability_scores (user_id, service_account_id, cancellations,"
@@ -339,9 +340,6 @@ class SqliteSeeder(Seeder):
             ):
                 by_phone[phone] = user_id
         return {phone: by_phone[phone] for phone in phones}
-
-    async def appointments(self, rows: list[tuple[Any, ...]]) -> None:
-        self._insert("appointments", APPOINTMENT_COLUMNS, rows)
 
     async def score(self, user_id: int, provider_id: int, score: penalty_rules.Score) -> None:
         self._insert(

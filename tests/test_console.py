@@ -9,7 +9,7 @@ import queue
 from bot.console import run_chat
 from bot.engine import handle_message
 from core import db
-from core.models import Channel
+from core.models import Channel, InboundMessage
 from core.services import service_accounts
 from core.settings import Settings
 
@@ -79,3 +79,34 @@ async def test_a_console_chat_registers_joins_and_shows_the_turn_message(databas
         keyboard.type(None)
         await asyncio.wait_for(chat, 5)
     assert screen.getvalue().count("[message]") == 1
+
+
+async def test_console_lines_take_the_one_inbound_path_recorded_with_their_replies(database_url):
+    keyboard, screen = Keyboard(), Screen()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=database_url, inbound_per_minute=2
+    )
+    chat = asyncio.create_task(
+        run_chat(settings=settings, phone=ANN, input_stream=keyboard, output=screen)
+    )
+    try:
+        await _until(screen, "Texting as")
+        keyboard.type("help")
+        await _until(screen, "JOIN")
+        keyboard.type("status")
+        await _until(screen, "not in any line")
+        # The third line in a minute is over the flood limit, as on SMS and Telegram.
+        keyboard.type("help")
+        await _until(screen, "too fast")
+    finally:
+        keyboard.type(None)
+        await asyncio.wait_for(chat, 5)
+    ctx = await db.start(database_url)
+    try:
+        rows = await InboundMessage.filter(channel=Channel.CONSOLE.value).order_by("id")
+        assert [row.phone for row in rows] == [ANN, ANN, ANN]
+        assert all(row.external_id.startswith("console:") for row in rows)
+        assert "too fast" in (rows[-1].reply or "")
+        assert "JOIN" in (rows[0].reply or "")
+    finally:
+        await ctx.close_connections()

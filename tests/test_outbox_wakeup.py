@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from core.models import Channel
 from core.rules.days import today_in, utcnow
-from core.services import appointments, service_accounts, users
+from core.services import booking, calling, service_accounts, users
 from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.enqueue import enqueue
 from core.services.outbox.wakeup import Wakeup
@@ -80,7 +80,7 @@ async def test_two_apps_in_one_process_do_not_wake_each_others_dispatcher(
 async def test_a_service_writes_its_notices_without_waking_any_dispatcher(orm):
     spa = await service_accounts.create_service_account(phone=PROVIDER, name="Zen Spa", code="SPA")
     await users.create_user(name="Ann Bell", phone=ANN)
-    await appointments.book(
+    await booking.book(
         user_phone=ANN, service_account_phone=PROVIDER, appointment_date=today_in(spa.timezone, now=utcnow())
     )
     wakeup, transport = Wakeup(), Recorder()
@@ -88,7 +88,7 @@ async def test_a_service_writes_its_notices_without_waking_any_dispatcher(orm):
     await _settled(dispatcher)
     try:
         # The service needs no wake-up of its own and reaches for none.
-        called = await appointments.call_next(service_account_phone=PROVIDER)
+        called = await calling.call_next(service_account_phone=PROVIDER)
         assert called is not None
         await asyncio.sleep(0.3)
         assert transport.sent == []

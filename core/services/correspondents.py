@@ -30,6 +30,7 @@ from core.services.standings import (
     ACTIVE_CTES,
     STANDING_COLUMNS,
     STANDINGS_CTES,
+    STANDINGS_ORDER,
     Standing,
     in_line_from,
     since_param,
@@ -97,7 +98,7 @@ def who_statement(
     extra = f", {columns}" if columns else ""
     joined = ""
     if with_standings:
-        joined = "LEFT JOIN standings s ON 1 = 1\nORDER BY s.day, s.created_at, s.id\n"
+        joined = f"LEFT JOIN standings s ON 1 = 1\n{STANDINGS_ORDER}\n"
     elif active:
         joined = "LEFT JOIN active ac ON 1 = 1\n"
     return (

@@ -96,10 +96,14 @@ STANDING_COLUMNS = (
 )
 
 
+# A customer's standings, soonest first: by day, then in the order they booked.
+STANDINGS_ORDER = "ORDER BY s.day, s.created_at, s.id"
+
+
 def _alone(ctes: str) -> str:
     return (
         "WITH" + ctes + "\nSELECT " + STANDING_COLUMNS
-        + "\nFROM standings s\nORDER BY s.day, s.created_at, s.id\n"
+        + f"\nFROM standings s\n{STANDINGS_ORDER}\n"
     )
 
 
