@@ -170,12 +170,24 @@ async def _keep(
     return None
 
 
+async def menu_for(*, channel: Channel, phone: str, now: datetime | None = None) -> Menu:
+    """The menu under a message to `phone` that answers nothing (a proactive notice):
+    one read of who the phone is and whether it is in a line."""
+    who = await correspondents.identify(
+        channel=channel, phone=phone, now=now or utcnow(), with_standings=False, with_in_line=True
+    )
+    return _standing_menu(who, in_line=who.in_line)
+
+
 def _menu(who: Correspondent, answer: Answer, after: conversations.Dialogue | None) -> Menu:
+    if who.account is None and after is not None and after.state == State.ASK_NAME:
+        return Menu.NONE
+    return _standing_menu(who, in_line=who.in_line if answer.in_line is None else answer.in_line)
+
+
+def _standing_menu(who: Correspondent, *, in_line: bool | None) -> Menu:
     if who.account is not None:
         return Menu.PROVIDER_CONSOLE
-    if after is not None and after.state == State.ASK_NAME:
-        return Menu.NONE
-    in_line = who.in_line if answer.in_line is None else answer.in_line
     if in_line is None:
         return Menu.NONE
     return Menu.CUSTOMER_IN_LINE if in_line else Menu.CUSTOMER_IDLE

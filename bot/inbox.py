@@ -183,28 +183,31 @@ class Inbox:
         if recorded is None:
             return Duplicate(await self._earlier_reply(message, policy))
         delivery, who = recorded
-        outcome = await self._answer(
-            message,
-            reading,
-            policy=policy,
-            first=first,
-            who=who,
-            seen=delivery.seen_in_window,
-        )
+        # What the answer wrote to the outbox (the engine's notices, a carrier CANCEL's)
+        # has committed when the block ends: the dispatcher is woken for it then.
+        with self.wakeup.after_writes():
+            outcome = await self._answer(
+                message,
+                reading,
+                policy=policy,
+                first=first,
+                who=who,
+                seen=delivery.seen_in_window,
+            )
         self.replies.add(delivery.id, outcome.reply)
         return outcome
 
     async def queue_reply(self, message: Message, reply: str) -> None:
         """Hand `reply` to the outbox when the channel could not send it now (Telegram's
         flood control): the engine has acted, so its answer must not be lost."""
-        await enqueue(
-            conn=sql.connection(),
-            recipient=message.phone,
-            text=reply,
-            idempotency_key=f"{message.channel.value}-reply:{message.delivery_id}",
-            now=utcnow(),
-        )
-        self.wakeup.wake()
+        with self.wakeup.after_writes():
+            await enqueue(
+                conn=sql.connection(),
+                recipient=message.phone,
+                text=reply,
+                idempotency_key=f"{message.channel.value}-reply:{message.delivery_id}",
+                now=utcnow(),
+            )
 
     async def _answer(
         self,
@@ -235,8 +238,6 @@ class Inbox:
         if verdict is Verdict.SILENT:
             return Silent()
         answer = await self._engine_reply(message, reading, policy=policy, who=who)
-        # What the engine changed has committed: its notices can leave now.
-        self.wakeup.wake()
         if message.postscript:
             answer = replace(answer, text=f"{answer.text}\n{message.postscript}")
         return Answered(answer)

@@ -7,9 +7,12 @@ import asyncio
 
 from tortoise.transactions import in_transaction
 
+from bot.inbox import ChannelPolicy, Inbox, Message
 from core.models import Channel
 from core.rules.days import today_in, utcnow
 from core.services import booking, calling, service_accounts, users
+from core.services.deliveries import PendingReplies
+from core.services.line_ranks import RankCache
 from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.enqueue import enqueue
 from core.services.outbox.wakeup import Wakeup
@@ -101,10 +104,66 @@ async def test_a_service_writes_its_notices_without_waking_any_dispatcher(orm):
     assert transport.sent == [f"turn:{called.appointment.id}"]
 
 
-async def test_an_admin_status_change_wakes_its_apps_dispatcher(client):
+async def test_an_admin_status_change_wakes_its_apps_dispatcher_when_it_wrote_a_notice(client):
+    await make_provider(client)
+    await make_user(client)
+    await make_user(client, phone=BOB, name="Bob Ray")
+    ann = await book(client, day=today().isoformat())
+    await book(client, user=BOB, day=today().isoformat())
+    heard = client.app[OUTBOX_WAKEUP].subscribe()
+    # Ann leaves: Bob is next, and hears it.
+    await data_of(await client.delete(f"/appointments/{ann['id']}"), 200)
+    assert heard.is_set()
+
+
+async def test_an_admin_status_change_that_wrote_no_notice_wakes_nothing(client):
     await make_provider(client)
     await make_user(client)
     booked = await book(client, day=today().isoformat())
     heard = client.app[OUTBOX_WAKEUP].subscribe()
+    # The only one waiting leaves: nobody moves up, so nothing is due.
     await data_of(await client.delete(f"/appointments/{booked['id']}"), 200)
-    assert heard.is_set()
+    assert not heard.is_set()
+
+
+def _inbox(wakeup: Wakeup) -> Inbox:
+    return Inbox(replies=PendingReplies(), per_minute=100, ranks=RankCache(), wakeup=wakeup)
+
+
+def _text(phone: str, text: str, n: int) -> Message:
+    return Message(
+        channel=Channel.SMS, phone=phone, text=text, delivery_id=f"SMwake{n}", now=utcnow()
+    )
+
+
+async def test_a_message_wakes_the_dispatcher_only_when_its_answer_wrote_a_notice(orm):
+    await service_accounts.create_service_account(phone=PROVIDER, name="Zen Spa")
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await booking.book(
+        user_phone=ANN, service_account_phone=PROVIDER, appointment_date=utcnow().date()
+    )
+    wakeup = Wakeup()
+    woken = wakeup.subscribe()
+    inbox = _inbox(wakeup)
+    policy = ChannelPolicy(slow_down="slow down", sorry="sorry")
+
+    status = await inbox.receive(_text(ANN, "STATUS", 1), policy=policy)
+    assert "#1" in status.reply
+    # A STATUS writes no message: a woken dispatcher would only run an empty claim.
+    assert not woken.is_set()
+
+    called = await inbox.receive(_text(PROVIDER, "NEXT", 2), policy=policy)
+    assert "Called Ann B." in called.reply
+    # NEXT wrote "It's your turn" in its transaction, committed before the wake-up.
+    assert woken.is_set()
+
+
+async def test_writes_inside_a_watched_block_also_count_for_the_block_around_it(orm):
+    outer_wakeup, inner_wakeup = Wakeup(), Wakeup()
+    outer, inner = outer_wakeup.subscribe(), inner_wakeup.subscribe()
+    with outer_wakeup.after_writes():
+        with inner_wakeup.after_writes():
+            await _put("nested", ANN)
+        assert inner.is_set()
+        assert not outer.is_set()
+    assert outer.is_set()

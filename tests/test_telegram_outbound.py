@@ -8,7 +8,7 @@ import pytest
 
 from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status, TelegramLink
 from core.rules.days import utcnow
-from core.services import contacts, users
+from core.services import booking, contacts, service_accounts, users
 from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.transport import HandBack, RetryLater, Undeliverable
 from tests.telegram_support import (  # noqa: F401 (fixtures)
@@ -43,8 +43,34 @@ async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
     call = bot.api.last(ann.chat_id)
     assert call.params["text"] == "It's your turn at Serene Spa!"
     assert message_id == str(call.result_id)
-    # A notice is about a spot in a line: its buttons are the ones for being in line.
-    assert set(ann.buttons(call)) == {texts.STATUS, texts.LEAVE, texts.JOIN}
+    assert set(ann.buttons(call)) == {texts.JOIN, texts.HELP}
+
+
+async def test_a_notice_to_a_customer_in_line_has_the_in_line_buttons(bot):
+    ann = await linked(bot)
+    await service_accounts.create_service_account(phone="+14155550100", name="Serene Spa")
+    await booking.book(
+        user_phone=ANN, service_account_phone="+14155550100", appointment_date=utcnow().date()
+    )
+    await unpaced_transport(bot).send(
+        recipient_phone=ANN, text="You're next at Serene Spa.", idempotency_key="k2"
+    )
+    assert set(ann.buttons(bot.api.last(ann.chat_id))) == {texts.STATUS, texts.LEAVE, texts.JOIN}
+
+
+async def test_a_notice_to_a_provider_has_the_provider_console(bot):
+    await service_accounts.create_service_account(phone="+14155550100", name="Serene Spa")
+    spa = bot.user("+14155550100")
+    await spa.links()
+    await unpaced_transport(bot).send(
+        recipient_phone="+14155550100", text="Ann is on her way.", idempotency_key="k3"
+    )
+    assert set(spa.buttons(bot.api.last(spa.chat_id))) == {
+        texts.NEXT,
+        texts.DONE,
+        texts.NO_SHOW,
+        texts.QUEUE,
+    }
 
 
 async def test_a_phone_without_a_linked_chat_is_undeliverable(bot):

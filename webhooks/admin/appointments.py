@@ -76,8 +76,8 @@ def _status_change(to: Status, message: str) -> Handler:
 
     async def handler(request: web.Request) -> web.Response:
         appointment_id = path_of(request, IdPath).id
-        changed = await status_changes.change_status(appointment_id=appointment_id, to=to)
-        request.app[OUTBOX_WAKEUP].wake()
+        with request.app[OUTBOX_WAKEUP].after_writes():
+            changed = await status_changes.change_status(appointment_id=appointment_id, to=to)
         return envelope(message, detail_of(changed))
 
     return handler

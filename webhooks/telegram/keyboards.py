@@ -13,8 +13,9 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot import replies
+from bot.engine import menu_for
 from bot.reply import Menu, Reply
-from core.models import ServiceAccount
+from core.models import Channel, ServiceAccount
 from core.rules.days import today_in, utcnow
 from core.services import provider_lookup
 from webhooks.telegram import texts
@@ -62,10 +63,6 @@ _CUSTOMER_IDLE = InlineKeyboardMarkup(
 )
 
 
-# Under a proactive notice ("it's your turn... text LEAVE if you can't make it"): the
-# notices go to customers in a line, so their buttons are the ones for being in line.
-NOTICE = _CUSTOMER_IN_LINE
-
 _MENUS: dict[Menu, InlineKeyboardMarkup | None] = {
     Menu.PROVIDER_CONSOLE: PROVIDER_CONSOLE,
     Menu.CUSTOMER_IN_LINE: _CUSTOMER_IN_LINE,
@@ -90,6 +87,12 @@ def for_reply(reply: Reply) -> InlineKeyboardMarkup | None:
             ]
         )
     return _MENUS[reply.menu]
+
+
+async def for_notice(phone: str) -> InlineKeyboardMarkup | None:
+    """The buttons under a proactive message to `phone` ("it's your turn... text LEAVE
+    if you can't make it"): what the recipient can do now, read once per notice."""
+    return _MENUS[await menu_for(channel=Channel.TELEGRAM, phone=phone)]
 
 
 def _place_key(account: ServiceAccount) -> str:

@@ -95,7 +95,7 @@ class TelegramTransport:
         if chat_id is None:
             raise Undeliverable("no reachable Telegram chat is linked to this phone")
         # "It's your turn ... text LEAVE if you can't make it": with the buttons for it.
-        markup = keyboards.NOTICE
+        markup = await keyboards.for_notice(recipient_phone)
         message = await send_text(
             self._bot,
             self._pacer,

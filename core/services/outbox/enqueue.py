@@ -1,6 +1,7 @@
 """Writing a proactive message into the outbox, in the transaction of the change that
 caused it. The writer's entry point wakes the dispatcher once that transaction has
-committed (Wakeup); the dispatcher's poll finds it otherwise."""
+committed (Wakeup.after_writes, which counts what enqueue writes); the dispatcher's
+poll finds it otherwise."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Channel, OutboxMessage, OutboxStatus
 from core.services import contacts
+from core.services.outbox.wakeup import note_written
 
 # A phone that never wrote to us (a walk-in, a booking through the admin API) is
 # reached by SMS: a phone number is all we know about it.
@@ -37,3 +39,4 @@ async def enqueue(
     )
     # ON CONFLICT DO NOTHING: a failed INSERT would abort the caller's PostgreSQL transaction.
     await OutboxMessage.bulk_create([message], ignore_conflicts=True, using_db=conn)
+    note_written()
