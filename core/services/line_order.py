@@ -24,9 +24,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Appointment, Status
 
-# The sort key's columns, most significant first. The partial index idx_active_queue
-# is (service_account_id, day, *KEY, ...) so each ordering below is an index range.
-KEY = ("rank_penalty", "rank_at", "id")
+# The stored sort key's columns, most significant first, and the order they give with
+# the id breaking ties. The partial index idx_active_queue is (service_account_id,
+# day, *KEY, ...) so each ordering below is an index range.
+KEY_COLUMNS = ("rank_penalty", "rank_at")
+KEY = (*KEY_COLUMNS, "id")
 
 # The ORM's spelling of the same order and conditions (the ORM binds the status as a
 # parameter: those reads use idx_appointments_account_day, not the partial indexes).
@@ -35,6 +37,23 @@ ORM_ACTIVE: dict[str, Any] = {"status": Status.ACTIVE}
 ORM_WAITING: dict[str, Any] = {**ORM_ACTIVE, "called_at__isnull": True}
 # Called and not yet done or no-show.
 ORM_SERVING: dict[str, Any] = {**ORM_ACTIVE, "called_at__isnull": False}
+
+
+# The partial index that holds every line in its order (migration 0011).
+INDEX = "idx_active_queue"
+# The databases the statements are written for.
+DIALECTS = ("postgres", "sqlite")
+
+
+def in_line_order(dialect: str) -> str:
+    """What follows `appointments <alias>` to read a line in its order, or the part of
+    it ahead of a spot: on SQLite, INDEXED BY the line's index. SQLite's planner
+    prefers (service_account_id, day, status), which matches one more column, then
+    sorts every active appointment of the day for a page of them (or counts them all
+    for a spot); walking the line's index reads only the page (or what is ahead).
+    PostgreSQL plans the index itself, and has no such clause. A statement that reads
+    the whole line gains nothing from it (line_ranks' ranking still sorts)."""
+    return f" INDEXED BY {INDEX}" if dialect == "sqlite" else ""
 
 
 def active(alias: str) -> str:

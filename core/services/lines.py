@@ -60,21 +60,24 @@ async def serving(
 
 
 # Those ahead of one appointment in its waiting line.
-_SPOT = f"""
+_SPOT = {
+    dialect: f"""
 SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
 FROM appointments me
-LEFT JOIN appointments o
+LEFT JOIN appointments o{line_order.in_line_order(dialect)}
   ON o.service_account_id = me.service_account_id AND o.day = me.day
  AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "me")}
 WHERE me.id = {{id}} AND {line_order.waiting("me")}
 GROUP BY me.id
 """  # noqa: S608 - built from constants only; values are bound parameters
+    for dialect in line_order.DIALECTS
+}
 
 
 async def spot(*, appointment_id: int) -> Spot | None:
     """Position, people ahead and wait of a waiting appointment, in one aggregate query."""
     conn = sql.connection()
-    query, args = bind(conn, _SPOT, {"id": appointment_id})
+    query, args = bind(conn, _SPOT[conn.capabilities.dialect], {"id": appointment_id})
     rows = await conn.execute_query_dict(query, args)
     if not rows:
         return None

@@ -22,13 +22,13 @@ from core.services import line_order, line_pages, service_accounts, sql
 from core.services.appointment_views import AppointmentView
 from core.services.statements import bind
 
-# Filtering and ordering follow the partial index idx_active_queue (line_order), so
-# PostgreSQL reads only the page it returns.
+# Filtering and ordering follow the line's partial index (line_order.INDEX), so the
+# database reads only the page it returns.
 _QUEUE = f"""
 SELECT a.id, u.phone AS user_phone, CAST({{account}} AS TEXT) AS service_account_phone,
        a.appointment_date, a.day, a.duration_minutes, a.notes, a.status, a.penalty,
-       a.created_at, a.rank_penalty, a.rank_at
-FROM appointments a
+       a.created_at{{key_columns}}
+FROM appointments a{{in_order}}
 JOIN users u ON u.id = a.user_id
 WHERE a.service_account_id = (SELECT id FROM service_accounts WHERE phone = {{account}})
   AND {line_order.active("a")} AND a.day {{day_op}} {{since}}{{by_user}}
@@ -64,8 +64,13 @@ FROM ({{page}}) p
 
 
 @cache
-def _statement(*, one_day: bool, by_user: bool, as_json: bool) -> str:
+def _statement(*, one_day: bool, by_user: bool, as_json: bool, dialect: str) -> str:
     page = _QUEUE.format(
+        in_order=line_order.in_line_order(dialect),
+        # The JSON around the page orders by the key; rows read into views need none.
+        key_columns="".join(f", a.{column}" for column in line_order.KEY_COLUMNS)
+        if as_json
+        else "",
         account="{account}",
         day_op="=" if one_day else ">=",
         since="{since}",
@@ -98,7 +103,10 @@ async def _queue_rows(
         since = day
     conn = sql.connection()
     statement = _statement(
-        one_day=day is not None, by_user=selection.user_phone is not None, as_json=as_json
+        one_day=day is not None,
+        by_user=selection.user_phone is not None,
+        as_json=as_json,
+        dialect=conn.capabilities.dialect,
     )
     values = {
         "account": phone,

@@ -47,7 +47,7 @@ class Standing:
 _MINE = f"""
 mine AS (
   SELECT a.id, a.service_account_id, a.day, a.created_at, a.status, a.called_at,
-         a.rank_penalty, a.rank_at
+         {", ".join(f"a.{column}" for column in line_order.KEY_COLUMNS)}
   FROM users u
   JOIN appointments a ON a.user_id = u.id AND {line_order.active("a")} AND a.day >= {{since}}
   WHERE u.phone = {{phone}}
