@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -153,6 +154,11 @@ def find_phone(text: str) -> str | None:
     return _take_phone(text)[0]
 
 
+# A pure function of its arguments, so recent texts keep their reading: many people
+# send the same few texts ("status", "hi", "thanks", a name typed again). A message is
+# still read once (bot.engine.read); the cache only spares reading the same text again
+# for the next person who sends it.
+@lru_cache(maxsize=1024)
 def parse(text: str, *, role: Role) -> Parsed:
     phone, without_phone = _take_phone(text)
     tokens = _fold_phrases(tokenize(without_phone))
