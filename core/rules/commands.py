@@ -150,10 +150,6 @@ def _take_phone(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def find_phone(text: str) -> str | None:
-    return _take_phone(text)[0]
-
-
 # A pure function of its arguments, so recent texts keep their reading: many people
 # send the same few texts ("status", "hi", "thanks", a name typed again). A message is
 # still read once (bot.engine.read); the cache only spares reading the same text again
