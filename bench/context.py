@@ -33,6 +33,9 @@ class Options:
     connections: int
     threads: int
     repeat: int
+    # Each measured run is cut into this many wrk runs of seconds / slices, and the
+    # subjects compared take turns slice by slice (see `measure`).
+    slices: int
     max_rps: int
     postgres_url: str
     sqlite: bool
@@ -40,11 +43,22 @@ class Options:
     keep: bool
     output: Path
 
+    @property
+    def slice_seconds(self) -> float:
+        return self.seconds / self.slices
+
+    @property
+    def wrk_runs(self) -> int:
+        """Measured wrk runs per subject: what fresh keys are prepared for."""
+        return self.repeat * self.slices
+
     def describe(self) -> str:
         return (
             f"wrk {self.threads} threads, {self.connections} connections, "
             f"{self.warmup:g} s warm-up then {self.seconds:g} s measured per run, "
-            f"{self.repeat} measured run(s) per scenario (median by throughput)"
+            f"{self.repeat} measured run(s) per scenario (median by throughput); "
+            f"each run is {self.slices} slice(s) of {self.slice_seconds:g} s, the builds "
+            "compared taking turns slice by slice"
         )
 
 
@@ -260,9 +274,11 @@ class Subject:
 def measure(bench: Bench, script: str, subjects: list[Subject]) -> list[list[wrk.WrkResult]]:
     """Warm every subject up, then `repeat` rounds that run each subject once.
 
-    Other engineers' work comes and goes on this machine. Running the subjects that
-    are compared in the same rounds, in an order reversed every other round, puts the
-    drift on all of them alike, so their ratios hold even when absolute figures move.
+    Other engineers' work comes and goes on this machine, in bursts shorter than a
+    run. So a round is cut into `slices` short wrk runs per subject, the subjects
+    taking turns slice by slice in an order reversed every other slice (A B B A ...):
+    a burst then lands on all of them alike, and their ratios hold even when absolute
+    figures move. A subject's slices of one round add up to its run of that round.
     """
     o = bench.options
     for subject in subjects:
@@ -270,10 +286,17 @@ def measure(bench: Bench, script: str, subjects: list[Subject]) -> list[list[wrk
         wrk_once(bench, subject.server, script, subject.args_for("warmup"), o.warmup)
     runs: list[list[wrk.WrkResult]] = [[] for _ in subjects]
     order = list(range(len(subjects)))
+    turn = 0
     for n in range(1, o.repeat + 1):
-        for index in order if n % 2 else reversed(order):
-            subject = subjects[index]
-            result = wrk_once(bench, subject.server, script, subject.args_for("run"), o.seconds)
+        slices: list[list[wrk.WrkResult]] = [[] for _ in subjects]
+        for _ in range(o.slices):
+            turn += 1
+            for index in order if turn % 2 else reversed(order):
+                subject = subjects[index]
+                args = subject.args_for("run")
+                slices[index].append(wrk_once(bench, subject.server, script, args, o.slice_seconds))
+        for index, subject in enumerate(subjects):
+            result = wrk.merged(slices[index])
             runs[index].append(result)
             say(subject.name, n, result)
     return runs

@@ -80,6 +80,17 @@ class CpuSplit:
     machine_busy: float
     machine_total: float
 
+    @classmethod
+    def total(cls, splits: list[CpuSplit]) -> CpuSplit:
+        """The CPU of consecutive runs taken together."""
+        return cls(
+            server=sum(s.server for s in splits),
+            postgres=sum(s.postgres for s in splits),
+            wrk=sum(s.wrk for s in splits),
+            machine_busy=sum(s.machine_busy for s in splits),
+            machine_total=sum(s.machine_total for s in splits),
+        )
+
     @property
     def others(self) -> float:
         """Busy time that was none of ours: other engineers' work, the kernel, the bench."""

@@ -241,6 +241,12 @@ def parse_args(argv: list[str] | None) -> Options:
         "--repeat", type=int, default=2, help="measured rounds per scenario (median reported)"
     )
     parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="wrk runs each measured run is cut into, the builds taking turns (whole seconds each)",
+    )
+    parser.add_argument(
         "--max-rps",
         type=int,
         default=6000,
@@ -264,12 +270,17 @@ def parse_args(argv: list[str] | None) -> Options:
     unknown = only - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    slices = max(1, args.slices)
+    if args.seconds % slices or args.seconds < slices:
+        # wrk runs whole seconds: a slice of another length would not be measured as asked.
+        parser.error(f"--seconds {args.seconds:g} does not cut into {slices} whole-second slices")
     options = Options(
         seconds=args.seconds,
         warmup=args.warmup,
         connections=args.connections,
         threads=args.threads,
         repeat=max(1, args.repeat),
+        slices=slices,
         max_rps=args.max_rps,
         postgres_url=args.postgres_url,
         sqlite=not args.no_sqlite,

@@ -75,8 +75,8 @@ class BookingKeys:
 
 async def booking_keys(bench: Bench, provider: Provider) -> BookingKeys:
     o = bench.options
-    keys = BookingKeys(bench, provider, int(o.max_rps * max(o.seconds, o.warmup)))
-    await keys.prepare(1 + o.repeat)
+    keys = BookingKeys(bench, provider, int(o.max_rps * max(o.slice_seconds, o.warmup)))
+    await keys.prepare(1 + o.wrk_runs)
     return keys
 
 
@@ -253,7 +253,7 @@ async def scenario_history(
     await bench.seeder.open_far_ahead(provider)
     # Keys here are days, which cost nothing to prepare; each subject runs alone, so
     # it gets the same budget a booking run gets.
-    budget = int(o.max_rps * max(o.seconds, o.warmup))
+    budget = int(o.max_rps * max(o.slice_seconds, o.warmup))
     days_per_run = budget // HISTORY_USERS + 1
     with_past = bench.take_users(HISTORY_USERS)
     for i in range(with_past, with_past + HISTORY_USERS):
@@ -348,7 +348,10 @@ async def run_sms(
     def subject(key: str, server: servers.Server) -> Subject:
         nonlocal next_sid
         files: dict[str, list[Path]] = {"warmup": [], "run": []}
-        for phase, seconds, count in (("warmup", o.warmup, 1), ("run", o.seconds, o.repeat)):
+        for phase, seconds, count in (
+            ("warmup", o.warmup, 1),
+            ("run", o.slice_seconds, o.wrk_runs),
+        ):
             for n in range(count):
                 path = OUT / f"{key}-{bench.label.lower()}-{phase}-{n}.txt"
                 lines = int(o.max_rps * seconds)

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,36 @@ class WrkResult:
     @property
     def errors(self) -> int:
         return self.socket_errors + self.non2xx
+
+
+def merged(slices: list[WrkResult]) -> WrkResult:
+    """One run made of consecutive slices against one server: requests, time, errors
+    and CPU add up; percentiles are the slices' weighted by their requests (a close
+    reading of the whole run's when the slices are alike), the maximum the largest."""
+    if len(slices) == 1:
+        return slices[0]
+    requests = sum(s.requests for s in slices)
+
+    def weighted(value: Callable[[WrkResult], float]) -> float:
+        if not requests:
+            return max(value(s) for s in slices)
+        return sum(value(s) * s.requests for s in slices) / requests
+
+    splits = [s.cpu for s in slices if s.cpu is not None]
+    return WrkResult(
+        requests=requests,
+        duration_s=sum(s.duration_s for s in slices),
+        p50_ms=weighted(lambda s: s.p50_ms),
+        p90_ms=weighted(lambda s: s.p90_ms),
+        p99_ms=weighted(lambda s: s.p99_ms),
+        max_ms=max(s.max_ms for s in slices),
+        socket_errors=sum(s.socket_errors for s in slices),
+        non2xx=sum(s.non2xx for s in slices),
+        exhausted=any(s.exhausted for s in slices),
+        sample=next((s.sample for s in slices if s.sample), ""),
+        load_before=slices[0].load_before,
+        cpu=CpuSplit.total(splits) if len(splits) == len(slices) else None,
+    )
 
 
 def ensure_installed() -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from bench.cpu import CpuSplit
 from bench.machine import Facts
 from bench.results import Report, Row, markdown
 from bench.targets import scale_out_bound
-from bench.wrk import WrkResult
+from bench.wrk import WrkResult, merged
 
 
 def _run(requests: int, *, server: float, postgres: float, wrk: float, busy: float) -> WrkResult:
@@ -67,3 +69,38 @@ def test_results_explain_the_scale_out_only_when_both_runs_measured_cpu():
     report = _report(one, one)
     report.scale_out = scale_out_bound(report)
     assert "## What bounds the 2-process figure here" in markdown(report)
+
+
+def _slice(requests: int, *, p99: float, cpu: CpuSplit | None) -> WrkResult:
+    return dataclasses.replace(
+        _run(requests, server=0, postgres=0, wrk=0, busy=0), duration_s=2.0, p99_ms=p99, cpu=cpu
+    )
+
+
+def test_a_run_cut_into_slices_adds_up_to_one_run_of_their_requests_time_and_cpu():
+    first = dataclasses.replace(
+        _slice(2000, p99=10.0, cpu=CpuSplit(1.0, 0.5, 0.2, 3.0, 4.0)), max_ms=30.0, non2xx=1
+    )
+    second = dataclasses.replace(
+        _slice(6000, p99=20.0, cpu=CpuSplit(2.0, 1.0, 0.4, 3.5, 4.0)), max_ms=25.0, exhausted=True
+    )
+
+    run = merged([first, second])
+
+    assert run.requests == 8000
+    assert run.duration_s == 4.0
+    assert run.rps == 2000
+    # Weighted by requests: three quarters of them came from the second slice.
+    assert run.p99_ms == 17.5
+    assert run.max_ms == 30.0
+    assert run.errors == 1
+    assert run.exhausted
+    assert run.cpu == CpuSplit(
+        server=3.0, postgres=1.5, wrk=pytest.approx(0.6), machine_busy=6.5, machine_total=8.0
+    )
+
+
+def test_a_run_of_slices_has_no_cpu_figure_when_a_slice_measured_none():
+    measured = _slice(2000, p99=10.0, cpu=CpuSplit(1.0, 0.5, 0.2, 3.0, 4.0))
+
+    assert merged([measured, _slice(2000, p99=10.0, cpu=None)]).cpu is None
