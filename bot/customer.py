@@ -12,16 +12,26 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot import joining, replies
 from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn, closing
 from core.errors import AlreadyExists, InvalidTransition, NotFound
+from core.models import ServiceAccount
 from core.rules import day_words
 from core.rules.commands import Parsed, choice_number, parse
+from core.rules.days import OutOfRange, local_day, today_in
 from core.rules.names import clean_name
 from core.rules.vocabulary import FILLERS, Command, Role
-from core.services import conversations, provider_lookup, status_changes, users
+from core.services import (
+    arrivals,
+    conversations,
+    provider_lookup,
+    reliability,
+    status_changes,
+    users,
+)
 from core.services.standings import Standing
 
 
@@ -70,7 +80,7 @@ def _rows() -> dict[tuple[State | None, Heard], Row]:
     }
 
 
-_READS_STANDINGS = frozenset({Command.STATUS, Command.LEAVE})
+_READS_STANDINGS = frozenset({Command.STATUS, Command.LEAVE, Command.HERE, Command.WHY})
 _ANSWERED_WHILE_ASKING_NAME = frozenset(
     {Command.HELP, Command.STATUS, Command.LEAVE, Command.HOW_TO_STOP}
 )
@@ -166,6 +176,10 @@ async def command(turn: Turn) -> Answer:
         return _status(turn)
     if parsed.command is Command.LEAVE:
         return await _leave(turn)
+    if parsed.command is Command.HERE:
+        return await _here(turn)
+    if parsed.command is Command.WHY:
+        return await _why(turn)
     if parsed.command is Command.HELP:
         cancel_opts_out = "CANCEL" in turn.message.channel.carrier_opt_out_words
         return Answer(replies.help_customer(cancel_opts_out=cancel_opts_out))
@@ -327,6 +341,98 @@ async def _cancel(turn: Turn, standing: Standing) -> Answer:
         day=replies.day_label(standing.day, today=standing.today),
     )
     return Answer(text, STAY, in_line=others)
+
+
+# HERE and WHY ---------------------------------------------------------------------
+
+
+async def _here(turn: Turn) -> Answer:
+    mine = turn.standings
+    if not mine:
+        return Answer(replies.not_in_line())
+    called = [s for s in mine if s.spot is None]
+    if not called:
+        return Answer(replies.not_called_yet([_standing(s) for s in mine]))
+    # Called at two places at once: the place or day named picks, else the soonest.
+    chosen = _narrow(called, _without_numbers(turn.parsed.args))[0]
+    try:
+        confirmed = await arrivals.confirm(
+            appointment_id=chosen.appointment_id, now=turn.message.now
+        )
+    except (InvalidTransition, NotFound):
+        return Answer(replies.no_longer_active())
+    return Answer(replies.coming_confirmed(place_name=confirmed.place_name))
+
+
+def _without_numbers(args: Sequence[str]) -> list[str]:
+    """The words that can name a place or a day: "why am I #5" names neither."""
+    return [w for w in args if not w.lstrip("#").isdecimal()]
+
+
+async def _why(turn: Turn) -> Answer:
+    """The customer's own record at the place named, else at the place of their spot
+    (the one the day names, else the soonest), else at the place they texted or the
+    only place there is."""
+    words = _without_numbers(turn.parsed.args)
+    mine = turn.standings
+    now = turn.message.now
+    named = await _named_place(words)
+    try:
+        if named is None and mine:
+            chosen = _narrow(mine, words)[0]
+            record = await reliability.explain(
+                user_phone=turn.message.phone, appointment_id=chosen.appointment_id, now=now
+            )
+        else:
+            account = named or await _default_place(turn)
+            if account is None:
+                return Answer(replies.not_in_line())
+            record = await reliability.explain(
+                user_phone=turn.message.phone, service_account_phone=account.phone, now=now
+            )
+    except NotFound:
+        return Answer(replies.not_in_line())
+    return Answer(_why_text(record, now=now))
+
+
+async def _named_place(words: Sequence[str]) -> ServiceAccount | None:
+    """The one place `words` name, if they name one ("why spa"; "why am I last": none)."""
+    named = joining.place_words(day_words.find_day(words).rest)
+    if not named:
+        return None
+    found = await provider_lookup.find(words=named, phone=None)
+    return found[0] if len(found) == 1 else None
+
+
+async def _default_place(turn: Turn) -> ServiceAccount | None:
+    if turn.message.default_provider_phone:
+        found = await provider_lookup.by_phones(phones=[turn.message.default_provider_phone])
+    else:
+        found = await provider_lookup.default_accounts()
+    return found[0] if len(found) == 1 else None
+
+
+def _why_text(record: reliability.Record, *, now: datetime) -> str:
+    if record.cancellations == record.no_shows == 0 and record.weight < 0.005:
+        return replies.why_clean(place_name=record.place_name)
+    moment = record.below_one_cancellation
+    below: str | None = None
+    if moment is not None:
+        today = today_in(record.timezone, now=now)
+        if record.weight < record.cancellation_weight:
+            below = "already"
+        else:
+            with contextlib.suppress(OutOfRange):
+                below = replies.day_label(local_day(moment, record.timezone), today=today)
+    return replies.why(
+        place_name=record.place_name,
+        cancellations=record.cancellations,
+        no_shows=record.no_shows,
+        weight=record.weight,
+        cancellation_weight=record.cancellation_weight,
+        half_life_days=record.half_life_days,
+        below=below,
+    )
 
 
 DIALOGUE = _rows()

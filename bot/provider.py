@@ -69,7 +69,12 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     return provider_replies.queue(
         place_name=account.name,
         day=replies.day_label(day, today=today),
-        serving=[provider_replies.QueueEntry(a.user.name, a.user.phone, 0) for a in serving],
+        serving=[
+            provider_replies.QueueEntry(
+                a.user.name, a.user.phone, 0, confirmed=a.confirmed_at is not None
+            )
+            for a in serving
+        ],
         waiting=entries,
         waiting_total=total,
         budget=QUEUE_BUDGET.get(message.channel, WIDE_QUEUE_BUDGET),

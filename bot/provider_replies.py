@@ -96,6 +96,16 @@ class QueueEntry:
     name: str
     phone: str
     wait_minutes: int
+    # A called customer who confirmed they are coming (HERE): marked in the queue.
+    confirmed: bool = False
+
+
+# After a called customer's name in QUEUE when they confirmed (HERE).
+COMING_MARK = " coming"
+
+
+def _serving(e: QueueEntry) -> str:
+    return _who(e.name, e.phone) + (COMING_MARK if e.confirmed else "")
 
 
 def queue(
@@ -114,7 +124,7 @@ def queue(
     total = len(waiting) if waiting_total is None else waiting_total
     head = f"{place(place_name)} {day}: {total} waiting."
     if serving:
-        head += " Now: " + ", ".join(_who(e.name, e.phone) for e in serving[:2])
+        head += " Now: " + ", ".join(_serving(e) for e in serving[:2])
         head += f" +{len(serving) - 2}." if len(serving) > 2 else "."
     if not waiting:
         return head

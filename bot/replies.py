@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from core.rules.gsm import SINGLE_GSM, septets
 from core.rules.names import short_name
 from core.rules.notice_texts import clip
+from core.rules.notice_texts import coming as coming
 from core.rules.notice_texts import place as place
 from core.rules.notice_texts import up_soon as up_soon
 from core.rules.notice_texts import you_are_next as you_are_next
@@ -215,6 +216,63 @@ def bad_choice(count: int) -> str:
     return f"Please reply with a number from 1 to {count}, or text HELP."
 
 
+def coming_confirmed(*, place_name: str) -> str:
+    return f"Thanks! {place(place_name)} knows you're coming. Text LEAVE if you can't make it."
+
+
+def not_called_yet(standings: Sequence[Standing]) -> str:
+    """HERE from a customer still waiting: where they are, and that they will be told."""
+    tail = " It's not your turn yet: we'll text you when it is."
+    if len(standings) == 1:
+        return f"{_standing(standings[0])}.{tail}"
+    return fit([_standing(s) for s in standings], head="Your spots: ", tail=tail, budget=SINGLE_GSM)
+
+
+def why_clean(*, place_name: str) -> str:
+    return (
+        f"{place(place_name)}: you have no cancellations or no-shows counting; "
+        "your place is by the time you joined."
+    )
+
+
+def _number(x: float) -> str:
+    """A weight or a half-life as a person reads it: 1, 0.5, 1.25."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return text if len(text) <= 8 else f"{x:.3g}"
+
+
+def _counted(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def why(
+    *,
+    place_name: str,
+    cancellations: int,
+    no_shows: int,
+    weight: float,
+    cancellation_weight: float,
+    half_life_days: float,
+    below: str | None,
+) -> str:
+    """WHY for a customer whose record weighs on their place; `below` is the day their
+    weight falls below one cancellation's ("already" when it has, None if never)."""
+    weighs = "under 0.01" if weight < 0.005 else _number(weight)
+    one = _number(cancellation_weight)
+    if below == "already":
+        after = f" That is below one cancellation's ({one})."
+    elif below is not None:
+        after = f" Below one cancellation's ({one}) from {below}."
+    else:
+        after = ""
+    counts = f"{_counted(cancellations, 'cancellation')}, {_counted(no_shows, 'no-show')} count"
+    fading = f" (each halves every {_number(half_life_days)} days)"
+    text = f"{place(place_name)}: {counts}{fading}. Your weight today: {weighs}.{after}"
+    if septets(text) > SINGLE_GSM:
+        text = f"{place(place_name)}: {counts}. Your weight today: {weighs}.{after}"
+    return text
+
+
 def help_customer(*, cancel_opts_out: bool) -> str:
     """`cancel_opts_out`: the channel's carrier reads CANCEL as an opt-out (SMS)."""
     leave = "LEAVE to leave"
@@ -269,5 +327,6 @@ def sorry() -> str:
 # Proactive messages (outbox) ---------------------------------------------------------
 
 
-# your_turn, you_are_next and up_soon, the proactive notices, live in
+# your_turn, you_are_next and up_soon, the proactive notices, and coming (to the
+# provider) live in
 # core.rules.notice_texts: the core writes them in the transaction of the change.

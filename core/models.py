@@ -74,6 +74,9 @@ class Appointment(Model):
     status_changed_at = fields.DatetimeField(null=True)
     # Set when the provider calls this person (NEXT); DONE / NOSHOW without a number act on it.
     called_at = fields.DatetimeField(null=True)
+    # Set once when the called customer texts HERE (or ON MY WAY); the provider's QUEUE
+    # marks them.
+    confirmed_at = fields.DatetimeField(null=True)
     # The spot's sort key in its line (core.services.line_order defines the order):
     # booking sets it to the penalty and the booking time, and a move sets it without
     # touching the penalty. Never NULL once written: the database fills a missing one (0011).

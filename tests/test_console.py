@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import queue
+from collections.abc import AsyncIterator
 
 from bot.console import run_chat
 from bot.engine import handle_message
 from core import db
 from core.models import Channel, InboundMessage
-from core.services import service_accounts
+from core.services import service_accounts, users
 from core.settings import Settings
 
 ANN, SPA = "+14155550101", "+14155550100"
@@ -110,3 +112,40 @@ async def test_console_lines_take_the_one_inbound_path_recorded_with_their_repli
         assert "JOIN" in (rows[0].reply or "")
     finally:
         await ctx.close_connections()
+
+
+
+@contextlib.asynccontextmanager
+async def chatting(database_url: str, phone: str) -> AsyncIterator[tuple[Keyboard, Screen]]:
+    """`waitlist chat` running as `phone`, until the block ends (then Ctrl-D)."""
+    keyboard, screen = Keyboard(), Screen()
+    settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+    chat = asyncio.create_task(
+        run_chat(settings=settings, phone=phone, input_stream=keyboard, output=screen)
+    )
+    try:
+        await _until(screen, "Texting as")
+        yield keyboard, screen
+    finally:
+        keyboard.type(None)
+        await asyncio.wait_for(chat, 5)
+
+
+async def test_the_providers_console_queue_marks_a_customer_who_confirmed(database_url):
+    await db.migrate(database_url)
+    ctx = await db.start(database_url)
+    await service_accounts.create_service_account(phone=SPA, name="Zen Spa", code="SPA")
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await handle_message(channel=Channel.SMS, phone=ANN, text="join")
+    await handle_message(channel=Channel.SMS, phone=SPA, text="next")
+    await ctx.close_connections()
+
+    async with chatting(database_url, SPA) as (keyboard, screen):
+        keyboard.type("queue")
+        await _until(screen, "Now: Ann B. (***0101).")
+        # Ann, elsewhere, says she is on her way: the provider hears it and QUEUE marks her.
+        reply = (await handle_message(channel=Channel.SMS, phone=ANN, text="omw")).text
+        assert "knows you're coming" in reply
+        await _until(screen, "[message] Ann B. (***0101) says they're coming.", within=2.0)
+        keyboard.type("queue")
+        await _until(screen, "Now: Ann B. (***0101) coming.")

@@ -151,3 +151,58 @@ def test_disabled_scoring_gives_zero():
 )
 def test_only_the_first_message_over_the_limit_is_told_to_slow_down(seen, verdict):
     assert inbound_verdict(seen_in_window=seen, limit=20) is verdict
+
+
+def test_a_clean_record_is_below_one_cancellation_already():
+    assert p.below_one_cancellation(None, DEFAULT, now=T0) == T0
+
+
+def test_the_penalty_falls_below_one_cancellation_when_it_has_halved_enough():
+    # Two fresh no-shows weigh 4: two half-lives bring them to 1, and below just after.
+    score = p.Score(0.0, 2.0, T0)
+    moment = p.below_one_cancellation(score, DEFAULT, now=T0)
+    assert moment == T0 + timedelta(days=60)
+
+
+@pytest.mark.parametrize(
+    ("cancellations", "no_shows", "age_days"),
+    [(1.0, 0.0, 0.0), (3.0, 1.0, 5.0), (0.4, 2.5, 17.0), (7.0, 7.0, 100.0)],
+)
+def test_the_moment_found_is_where_the_penalty_crosses_one_cancellation(
+    cancellations, no_shows, age_days
+):
+    now = T0 + timedelta(days=age_days)
+    score = p.Score(cancellations, no_shows, T0)
+    moment = p.below_one_cancellation(score, DEFAULT, now=now)
+    assert moment is not None
+    assert moment >= now
+    hour = timedelta(hours=1)
+    assert p.penalty(score, DEFAULT, now=moment - hour) >= DEFAULT.cancellation
+    assert p.penalty(score, DEFAULT, now=moment + hour) < DEFAULT.cancellation
+
+
+def test_a_penalty_under_one_cancellation_is_below_it_from_now():
+    score = p.Score(0.5, 0.1, T0)
+    assert p.below_one_cancellation(score, DEFAULT, now=T0) == T0
+
+
+def test_disabled_scoring_is_below_one_cancellation_from_now():
+    off = p.Weights(enabled=False, cancellation=1.0, no_show=2.0, half_life_days=30.0)
+    assert p.below_one_cancellation(p.Score(9.0, 9.0, T0), off, now=T0) == T0
+
+
+def test_a_penalty_never_falls_below_a_cancellation_that_weighs_nothing():
+    free = p.Weights(enabled=True, cancellation=0.0, no_show=2.0, half_life_days=30.0)
+    assert p.below_one_cancellation(p.Score(1.0, 1.0, T0), free, now=T0) is None
+    assert p.below_one_cancellation(p.Score(1.0, 0.0, T0), free, now=T0) is None
+
+
+def test_a_half_life_past_the_calendar_means_never():
+    slow = p.Weights(enabled=True, cancellation=1.0, no_show=2.0, half_life_days=1e9)
+    assert p.below_one_cancellation(p.Score(0.0, 5.0, T0), slow, now=T0) is None
+
+
+def test_why_counts_events_until_they_fade_below_a_hundredth():
+    since = p.counting_since(now=T0, half_life_days=30.0)
+    assert (T0 - since).days == 199
+    assert p.decay_factor(since=since, until=T0, half_life_days=30.0) == pytest.approx(0.01)

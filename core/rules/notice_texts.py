@@ -8,8 +8,12 @@ re-exported there, so every word the service says is still reviewed in one place
 from __future__ import annotations
 
 from core.rules.gsm import to_gsm7
+from core.rules.names import short_name
+from core.rules.phones import mask_phone
 
 PLACE_MAX = 20
+# As bot.replies.PERSON_MAX: a customer named to the provider.
+PERSON_MAX = 16
 
 
 def clip(text: str, limit: int) -> str:
@@ -25,7 +29,7 @@ def place(name: str) -> str:
 def your_turn(*, place_name: str) -> str:
     return (
         f"It's your turn at {place(place_name)}! Please come in now. "
-        "Text LEAVE if you can't make it."
+        "Text HERE when on your way, LEAVE if you can't make it."
     )
 
 
@@ -41,3 +45,9 @@ def up_soon(*, place_name: str) -> str:
         f"You're up soon at {place(place_name)}: 1 person ahead of you. "
         "Text STATUS for your place, LEAVE if you can't make it."
     )
+
+
+def coming(*, name: str, phone: str) -> str:
+    """To the provider: the customer it called confirmed they are coming (HERE)."""
+    who = f"{clip(short_name(name), PERSON_MAX)} ({mask_phone(phone)})"
+    return f"{who} says they're coming. Text DONE when finished, NOSHOW if they don't come."

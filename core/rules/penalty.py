@@ -8,8 +8,9 @@ they were last brought up to date, so booking never reads a user's history.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 SECONDS_PER_DAY = 86_400.0
@@ -67,3 +68,47 @@ def penalty(score: Score | None, weights: Weights, *, now: datetime) -> float:
     value = weights.cancellation * current.cancellations + weights.no_show * current.no_shows
     # Rounded so equal histories compare equal in the queue despite float noise.
     return round(value, 6)
+
+
+# WHY counts an event while it still weighs at least this share of a fresh one.
+COUNTING_SHARE = 0.01
+
+
+def counting_since(*, now: datetime, half_life_days: float) -> datetime:
+    """The oldest status change WHY still counts: older events have faded below
+    COUNTING_SHARE of their first weight."""
+    days = half_life_days * math.log2(1 / COUNTING_SHARE)
+    return now - timedelta(days=days)
+
+
+def falls_below(
+    score: Score | None, weights: Weights, *, threshold: float, now: datetime
+) -> datetime | None:
+    """The moment the penalty drops below `threshold` and stays there: `now` when it is
+    below already, None when it never will (a positive penalty under a threshold of 0).
+
+    Both counts fade with the same half-life, so the whole penalty halves every
+    half-life: p(t) = p(now) * 2^(-(t - now) / half_life), solved for p(t) = threshold.
+    """
+    if score is None or not weights.enabled:
+        current = 0.0
+    else:
+        faded = decayed(score, now=now, half_life_days=weights.half_life_days)
+        current = weights.cancellation * faded.cancellations + weights.no_show * faded.no_shows
+    if current < threshold:
+        return now
+    if threshold <= 0:
+        return None
+    days = weights.half_life_days * math.log2(current / threshold)
+    try:
+        return now + timedelta(days=days)
+    except OverflowError:
+        # Past the calendar's end (an enormous half-life): as good as never.
+        return None
+
+
+def below_one_cancellation(
+    score: Score | None, weights: Weights, *, now: datetime
+) -> datetime | None:
+    """When the penalty falls below the weight of one fresh cancellation (falls_below)."""
+    return falls_below(score, weights, threshold=weights.cancellation, now=now)

@@ -21,6 +21,10 @@ class Command(StrEnum):
     ADD = "add"
     GREET = "greet"
     HOW_TO_STOP = "how_to_stop"
+    # A called customer confirming they are here or on the way.
+    HERE = "here"
+    # A customer asking why they stand where they do (their own penalty).
+    WHY = "why"
 
 
 class Role(StrEnum):
@@ -61,6 +65,11 @@ CUSTOMER_WORDS: dict[str, Command] = {
     "commands": Command.HELP,
     "menu": Command.HELP,
     "options": Command.HELP,
+    "here": Command.HERE,
+    "omw": Command.HERE,
+    "coming": Command.HERE,
+    "arrived": Command.HERE,
+    "why": Command.WHY,
 }
 PROVIDER_WORDS: dict[str, Command] = {
     "queue": Command.QUEUE,
@@ -122,6 +131,8 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("walk", "in"): "walkin",
     ("call", "next"): "next",
     ("whos", "next"): "queue",
+    ("on", "my", "way"): "omw",
+    ("on", "the", "way"): "omw",
 }
 LONGEST_PHRASE = max(len(p) for p in PHRASES)
 
@@ -217,4 +228,6 @@ FILLERS = frozenset(
 )
 
 # What a phone that is both a provider's and a customer's can still text as the customer.
-CUSTOMER_SIDE = frozenset({Command.JOIN, Command.STATUS, Command.LEAVE})
+CUSTOMER_SIDE = frozenset(
+    {Command.JOIN, Command.STATUS, Command.LEAVE, Command.HERE, Command.WHY}
+)

@@ -45,3 +45,16 @@ async def your_turn(
         idempotency_key=f"turn:{appointment.id}",
         now=now,
     )
+
+
+async def coming(
+    *, conn: BaseDBAsyncClient, appointment: Appointment, account: ServiceAccount, now: datetime
+) -> None:
+    """Tell the provider that the customer it called confirmed; once per appointment."""
+    await enqueue(
+        conn=conn,
+        recipient=account.phone,
+        text=notice_texts.coming(name=appointment.user.name, phone=appointment.user.phone),
+        idempotency_key=f"coming:{appointment.id}",
+        now=now,
+    )

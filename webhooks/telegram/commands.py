@@ -24,6 +24,8 @@ COMMANDS = [
     BotCommand("join", "Get in line (e.g. /join SPA tomorrow)"),
     BotCommand("status", "Your place in line"),
     BotCommand("leave", "Leave the line"),
+    BotCommand("here", "On my way, after your turn is called"),
+    BotCommand("why", "Why my place in line is where it is"),
     BotCommand("help", "What you can do"),
     BotCommand("queue", "Providers: today's line"),
     BotCommand("next", "Providers: call the next person"),
