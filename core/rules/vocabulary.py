@@ -21,6 +21,7 @@ class Command(StrEnum):
     ADD = "add"
     GREET = "greet"
     HOW_TO_STOP = "how_to_stop"
+    STATS = "stats"
 
 
 class Role(StrEnum):
@@ -82,6 +83,9 @@ PROVIDER_WORDS: dict[str, Command] = {
     "missed": Command.NOSHOW,
     "add": Command.ADD,
     "walkin": Command.ADD,
+    "stats": Command.STATS,
+    "statistics": Command.STATS,
+    "report": Command.STATS,
     "help": Command.HELP,
     "info": Command.HELP,
     "commands": Command.HELP,
