@@ -20,7 +20,7 @@ from core.rules.vocabulary import Command
 def help_provider() -> str:
     return (
         "QUEUE [day] shows your line, NEXT calls the next person, DONE [n] or NOSHOW [n] "
-        "closes a visit, ADD +phone [name] adds a walk-in, STATS [week] figures."
+        "closes a visit, ADD +phone [name] adds a walk-in, STATS [week] totals."
     )
 
 

@@ -112,7 +112,7 @@ def test_without_quoted_waits_the_estimate_error_is_null():
 def test_figures_come_per_day_in_order_and_totals_are_over_all_records_not_the_days():
     second = DAY + timedelta(days=1)
     records = [
-        served(at(9, 0, second), at(9, 50, second), at(10, 0, second)),
+        served(at(9, 0, second), at(9, 50, second), at(10, 0, second), day=second),
         served(at(9), at(9, 10), at(9, 30)),
         served(at(9), at(9, 20), at(9, 30)),
         closed(s.NO_SHOW, second),
