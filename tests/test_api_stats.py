@@ -13,6 +13,12 @@ from core.models import Channel, ServiceAccount, User
 from core.services import booking, calling, service_accounts, status_changes, users
 from core.settings import Settings
 from tests.api_helpers import data_of, detail_of
+from tests.sms_support import (  # noqa: F401 (fixtures)
+    replies_in,
+    sms_settings,
+    start_sms,
+    twilio_api_fixture,
+)
 from tests.stats_support import seed_closed
 from webhooks.app import create_app
 
@@ -248,6 +254,15 @@ async def test_stats_week_covers_the_seven_days_ending_today(client):
     assert today == (
         "Today: 1 served, 0 no-shows (0%), 0 canceled. Median wait 30 min, service 30 min."
     )
+
+
+async def test_stats_by_sms_answer_through_the_webhook(aiohttp_client, database_url, twilio_api):
+    sms = await start_sms(
+        aiohttp_client, sms_settings(database_url, twilio_api.url), twilio_api, engine=None
+    )
+    await service_accounts.create_service_account(phone=SPA, name="Zen Spa")
+    [answer] = await replies_in(await sms.text(SPA, "STATS"))
+    assert answer == "Today: 0 served, 0 no-shows (-), 0 canceled. Median wait -, service -."
 
 
 async def test_stats_with_a_word_it_does_not_know_says_how_to_ask(client):
