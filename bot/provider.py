@@ -1,4 +1,4 @@
-"""What a provider can text from its account's phone: QUEUE, NEXT, DONE, NOSHOW, ADD."""
+"""What a provider can text from its account's phone: QUEUE, NEXT, DONE, NOSHOW, ADD, STATS."""
 
 from __future__ import annotations
 
@@ -20,7 +20,15 @@ from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
 from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
 from core.rules.vocabulary import Command
-from core.services import booking, calling, lines, service_accounts, status_changes, users
+from core.services import (
+    booking,
+    calling,
+    lines,
+    service_accounts,
+    stats,
+    status_changes,
+    users,
+)
 
 # A queue on SMS is summarised into one segment; other channels have room for more.
 QUEUE_BUDGET = {Channel.SMS: SINGLE_GSM}
@@ -39,6 +47,8 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
         return await _close(message, account, parsed)
     if parsed.command is Command.ADD:
         return await _add(message, account, parsed)
+    if parsed.command is Command.STATS:
+        return await _stats(message, account, parsed)
     if parsed.command is Command.HELP:
         return provider_replies.help_provider()
     if parsed.command is Command.GREET:
@@ -79,6 +89,23 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
         waiting_total=total,
         budget=QUEUE_BUDGET.get(message.channel, WIDE_QUEUE_BUDGET),
     )
+
+
+# STATS [day|week]: the words for each period (none means today), and words that may
+# come with them ("stats this week").
+_STATS_PERIODS = {"day": "day", "today": "day", "week": "week", "7days": "week"}
+_STATS_ASIDES = frozenset({"this", "last", "past"})
+
+
+async def _stats(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str:
+    words = [
+        _STATS_PERIODS.get(arg.lower()) for arg in parsed.args if arg.lower() not in _STATS_ASIDES
+    ]
+    if None in words or len(words) > 1:
+        return provider_replies.stats_usage()
+    word = words[0] if words else "day"
+    found = await stats.period_stats(account=account, word=word, now=message.now)
+    return provider_replies.stats(week=word == "week", figures=found.total)
 
 
 async def _waiting_today(message: Inbound, account: ServiceAccount) -> int:

@@ -13,13 +13,14 @@ from bot.replies import ECHO_MAX, fit, person, spot_phrase
 from core.rules.notice_texts import place
 from core.rules.phones import mask_phone
 from core.rules.queue_spot import Spot
+from core.rules.stats import Figures
 from core.rules.vocabulary import Command
 
 
 def help_provider() -> str:
     return (
         "QUEUE [day] shows your line, NEXT calls the next person, DONE [n] or NOSHOW [n] "
-        "closes a visit, ADD +phone [name] adds a walk-in."
+        "closes a visit, ADD +phone [name] adds a walk-in, STATS [week] totals."
     )
 
 
@@ -133,3 +134,22 @@ def queue(
         for i, e in enumerate(waiting, start=1)
     ]
     return fit(lines, head=head + " ", tail="", budget=budget, total=total)
+
+
+def _minutes(value: float | None) -> str:
+    return "-" if value is None else f"{round(value)} min"
+
+
+def stats(*, week: bool, figures: Figures) -> str:
+    """STATS: the period's counts and medians, one segment whatever the numbers."""
+    label = "Last 7 days" if week else "Today"
+    rate = "-" if figures.no_show_rate is None else f"{round(figures.no_show_rate * 100)}%"
+    return (
+        f"{label}: {figures.served} served, {figures.no_shows} no-shows ({rate}), "
+        f"{figures.cancellations} canceled. Median wait {_minutes(figures.median_wait)}, "
+        f"service {_minutes(figures.median_service)}."
+    )
+
+
+def stats_usage() -> str:
+    return "Text STATS for today's figures, or STATS WEEK for the last 7 days."

@@ -48,3 +48,7 @@ class TooEarly(InvalidTransition):
     def __init__(self, message: str, *, day: date) -> None:
         super().__init__(message)
         self.day = day
+
+
+class InvalidRange(DomainError):
+    """A range of days refused for a report: backwards, or longer than allowed."""

@@ -114,6 +114,8 @@ async def test_the_openapi_document_is_valid_31_and_lists_every_endpoint(client)
         "/appointments/{id}",
         "/appointments/{id}/complete",
         "/appointments/{id}/no-show",
+        "/service-accounts/{phone}/stats",
+        "/service-accounts/{phone}/appointments.csv",
         "/healthz",
         "/readyz",
     }

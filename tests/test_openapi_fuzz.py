@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.server_process import serving
 
 CHECKS = ",".join(
     [
@@ -25,45 +23,10 @@ CHECKS = ",".join(
 EXAMPLES_PER_OPERATION = 25
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(200):
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("server did not come up")
-
-
 @pytest.fixture
 def served(database_url: str, tmp_path: Path):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
-    env.pop("ADMIN_API_TOKEN", None)
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--no-migrate"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=tmp_path,
-    )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}/healthz", proc)
-        yield f"http://127.0.0.1:{port}", tmp_path / "server.log"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    with serving(database_url, tmp_path) as server:
+        yield server.base, server.log
 
 
 def test_fuzzing_every_operation_finds_no_server_error_and_no_response_off_the_spec(served):

@@ -10,6 +10,7 @@ from bot import provider_replies as pr
 from bot import replies as r
 from core.rules.gsm import fits_one_segment, segments
 from core.rules.queue_spot import Spot
+from core.rules.stats import Figures
 from core.rules.vocabulary import Command
 
 LONG_PLACE = "Zoë’s “Extra-Ordinary” Hair & Nail Studio 💇 of Greater Łódź" * 3
@@ -19,6 +20,17 @@ BIG = Spot(position=999, ahead=998, wait_minutes=99_999)
 # The longest label: a day in another year carries the year.
 LONG_DAY = r.day_label(date(2027, 12, 29), today=date(2026, 11, 25))
 ENTRY = pr.QueueEntry(LONG_PERSON, PHONE, 99_999)
+HUGE_FIGURES = Figures(
+    served=10**6,
+    cancellations=10**6,
+    no_shows=10**6,
+    no_show_rate=0.5,
+    median_wait=99_999.5,
+    p90_wait=99_999.5,
+    median_service=99_999.5,
+    estimate_error=None,
+)
+EMPTY_FIGURES = Figures(0, 0, 0, None, None, None, None, None)
 
 CORE_REPLIES = {
     "ask_name": r.ask_name(),
@@ -104,6 +116,9 @@ CORE_REPLIES = {
         waiting=[ENTRY] * 50,
         budget=160,
     ),
+    "stats_week": pr.stats(week=True, figures=HUGE_FIGURES),
+    "stats_today_empty": pr.stats(week=False, figures=EMPTY_FIGURES),
+    "stats_usage": pr.stats_usage(),
     "queue_sms": pr.queue(
         place_name=LONG_PLACE, day=LONG_DAY, serving=[ENTRY] * 3, waiting=[ENTRY] * 50, budget=160
     ),

@@ -221,6 +221,20 @@ async def test_a_provider_uses_slash_commands(bot):
     assert "NEXT" in spa.last_text()
 
 
+async def test_a_provider_asks_for_its_figures_with_the_stats_command(bot):
+    await make_provider()
+    spa = bot.user(PROVIDER_PHONE, "Sam")
+    await spa.links()
+    ann = await customer(bot)
+    await ann.says("join spa")
+    await spa.says("/next")
+    await spa.says("/done")
+    await spa.says("/stats")
+    assert spa.last_text().startswith("Today: 1 served, 0 no-shows (0%), 0 canceled.")
+    await spa.says("/stats week")
+    assert spa.last_text().startswith("Last 7 days: 1 served")
+
+
 async def test_a_button_from_a_chat_that_is_not_linked_asks_for_the_phone(bot):
     stranger = bot.user(ANN)
     await stranger.says("hi")

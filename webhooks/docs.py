@@ -20,7 +20,7 @@ from webhooks.schemas import ErrorOut
 STATIC = Path(__file__).parent / "static"
 REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {
-    400: "Refused: already exists, or an impossible status change",
+    400: "Refused: already exists, an impossible status change, or a range of days refused",
     401: "Missing or wrong bearer token",
     404: "Not found",
     409: f"A request with the same {HEADER} is still in progress; retry shortly",
@@ -78,7 +78,12 @@ def _operation(
         params.append(_IDEMPOTENCY_KEY)
     responses: dict[str, Any] = {}
     for code, model in op.responses.items():
-        if model is None:
+        if model is None and op.media_type is not None:
+            responses[str(code)] = {
+                "description": "Success",
+                "content": {op.media_type: {"schema": {"type": "string"}}},
+            }
+        elif model is None:
             responses[str(code)] = {"description": "No content"}
         else:
             responses[str(code)] = {

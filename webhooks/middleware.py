@@ -17,6 +17,7 @@ from core.errors import (
     DomainError,
     InProgress,
     InvalidInput,
+    InvalidRange,
     InvalidTransition,
     NotFound,
 )
@@ -35,6 +36,7 @@ _STATUS_OF: dict[type[DomainError], int] = {
     InvalidTransition: 400,
     InvalidInput: 422,
     InProgress: 409,
+    InvalidRange: 400,
 }
 
 # Paths that stay open without the admin token: docs, health, and the channel

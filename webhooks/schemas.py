@@ -344,3 +344,75 @@ class FieldError(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str | list[FieldError]
+
+
+def _iso_day(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_day(value)
+    except InvalidDate as exc:
+        raise ValueError(str(exc)) from None
+
+
+IsoDay = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
+class RangeQuery(BaseModel):
+    """Days `from`..`to` (both included), the provider's own days; at most 366 of them."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: IsoDay = Field(alias="from")
+    end: IsoDay = Field(alias="to")
+
+
+Minutes = Annotated[float | None, Field(description="Minutes; null when nothing was measured")]
+
+
+class FiguresOut(BaseModel):
+    served: int
+    cancellations: int
+    no_shows: int
+    no_show_rate: Annotated[
+        float | None,
+        Field(description="no_shows / (served + no_shows); null when both are 0"),
+    ]
+    median_wait_minutes: Annotated[
+        float | None,
+        Field(
+            description="From joining (or the day's opening, for a booking made on an "
+            "earlier day) to being called"
+        ),
+    ]
+    p90_wait_minutes: Minutes
+    median_service_minutes: Annotated[
+        float | None, Field(description="From being called to done")
+    ]
+    estimate_error_minutes: Annotated[
+        float | None,
+        Field(
+            description="Median |quoted wait - actual wait|; null until appointments "
+            "store the wait quoted at joining"
+        ),
+    ]
+
+
+class DayFiguresOut(FiguresOut):
+    day: date
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    service_account_phone: str
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    total: FiguresOut
+    days: Annotated[
+        list[DayFiguresOut], Field(description="Each day with appointments, in order")
+    ]

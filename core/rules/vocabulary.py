@@ -25,6 +25,7 @@ class Command(StrEnum):
     HERE = "here"
     # A customer asking why they stand where they do (their own penalty).
     WHY = "why"
+    STATS = "stats"
 
 
 class Role(StrEnum):
@@ -91,6 +92,9 @@ PROVIDER_WORDS: dict[str, Command] = {
     "missed": Command.NOSHOW,
     "add": Command.ADD,
     "walkin": Command.ADD,
+    "stats": Command.STATS,
+    "statistics": Command.STATS,
+    "report": Command.STATS,
     "help": Command.HELP,
     "info": Command.HELP,
     "commands": Command.HELP,

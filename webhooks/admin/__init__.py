@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from webhooks.admin import appointments, service_accounts, users
+from webhooks.admin import appointments, service_accounts, stats, users
 from webhooks.admin.routing import Operation
 
 OPERATIONS: list[Operation] = [
     *users.OPERATIONS,
     *service_accounts.OPERATIONS,
     *appointments.OPERATIONS,
+    *stats.OPERATIONS,
 ]
 
 

@@ -25,3 +25,5 @@ class Operation:
     errors: tuple[int, ...] = field(default=(422,))
     # Honours the Idempotency-Key header (webhooks.admin.idempotent).
     idempotent: bool = False
+    # A success answered with a body other than JSON (its model is then None).
+    media_type: str | None = None

@@ -1,0 +1,105 @@
+"""/service-accounts/{phone}/stats and /appointments.csv: a provider's range of days."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+
+from core.rules import exports
+from core.rules import stats as stats_rules
+from core.services import stats
+from webhooks.admin.routing import Operation
+from webhooks.responses import envelope
+from webhooks.schemas import (
+    DayFiguresOut,
+    Envelope,
+    FiguresOut,
+    PhonePath,
+    RangeQuery,
+    StatsOut,
+)
+from webhooks.validation import path_of, query_of
+
+
+def _figures(figures: stats_rules.Figures) -> dict[str, Any]:
+    return {
+        "served": figures.served,
+        "cancellations": figures.cancellations,
+        "no_shows": figures.no_shows,
+        "no_show_rate": figures.no_show_rate,
+        "median_wait_minutes": figures.median_wait,
+        "p90_wait_minutes": figures.p90_wait,
+        "median_service_minutes": figures.median_service,
+        "estimate_error_minutes": figures.estimate_error,
+    }
+
+
+async def read_stats(request: web.Request) -> web.Response:
+    phone = path_of(request, PhonePath).phone
+    query = query_of(request, RangeQuery)
+    found = await stats.range_stats(service_account_phone=phone, start=query.start, end=query.end)
+    out = StatsOut(
+        service_account_phone=phone,
+        start=found.start,
+        end=found.end,
+        total=FiguresOut(**_figures(found.total)),
+        days=[DayFiguresOut(day=d.day, **_figures(d.figures)) for d in found.days],
+    )
+    return envelope("Stats retrieved successfully", out.model_dump(mode="json", by_alias=True))
+
+
+def _csv(rows: Iterable[tuple[str, ...]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode()
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    phone = path_of(request, PhonePath).phone
+    query = query_of(request, RangeQuery)
+    # Refusals (unknown provider, bad range) come before the answer starts.
+    pages = await stats.export_pages(service_account_phone=phone, start=query.start, end=query.end)
+    name = f"appointments-{query.start.isoformat()}-{query.end.isoformat()}.csv"
+    response = web.StreamResponse(headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response.content_type = "text/csv"
+    response.charset = "utf-8"
+    await response.prepare(request)
+    await response.write(_csv([exports.HEADER]))
+    async for page in pages:
+        # write() waits while the client is slower than the database, so at most a
+        # page or so is ever held here.
+        await response.write(_csv(exports.cells(row) for row in page))
+    await response.write_eof()
+    return response
+
+
+_TAG = "service accounts"
+OPERATIONS = [
+    Operation(
+        "GET",
+        "/service-accounts/{phone}/stats",
+        read_stats,
+        "A provider's figures over days from..to, per day and in total",
+        _TAG,
+        {200: Envelope[StatsOut]},
+        query=RangeQuery,
+        path_params=PhonePath,
+        errors=(400, 404, 422),
+    ),
+    Operation(
+        "GET",
+        "/service-accounts/{phone}/appointments.csv",
+        export_csv,
+        "A provider's appointments on days from..to as CSV (streamed; phones masked)",
+        _TAG,
+        {200: None},
+        query=RangeQuery,
+        path_params=PhonePath,
+        errors=(400, 404, 422),
+        media_type="text/csv",
+    ),
+]
