@@ -10,16 +10,20 @@ machine passes or fails alike.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import urllib.request
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from core import db
 from core.services import service_accounts, users
+from tests.conftest import ON_POSTGRES
 from tests.server_process import serving
 from tests.stats_support import seed_closed
+from tests.tcp_proxy import Forwarder
 
 SPA = "+12025550179"
 ROWS = 200_000
@@ -48,13 +52,18 @@ def _export(base: str, start: str, end: str) -> tuple[int, int]:
     return size, lines
 
 
-async def _seed(database_url: str) -> None:
+def _drain(response: http.client.HTTPResponse) -> None:
+    while response.read(1 << 16):
+        pass
+
+
+async def _seed(database_url: str, *, rows: int = ROWS) -> None:
     ctx = await db.start(database_url)
     try:
         spa = await service_accounts.create_service_account(phone=SPA, name="Zen Spa")
         ann = await users.create_user(name=NAME, phone="+14155550101")
         await seed_closed(
-            user_id=ann.id, account_id=spa.id, count=ROWS, start=date(2026, 1, 1), days=365
+            user_id=ann.id, account_id=spa.id, count=rows, start=date(2026, 1, 1), days=365
         )
     finally:
         await ctx.close_connections()
@@ -81,3 +90,34 @@ def test_exporting_200000_rows_keeps_the_servers_peak_memory_well_below_the_body
     assert growth < size * MAX_GROWTH_SHARE, (
         f"peak grew {growth / 1e6:.1f} MB exporting {size / 1e6:.1f} MB"
     )
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a network database that goes away")
+def test_an_export_cut_off_by_the_database_ends_as_an_incomplete_download(database_url, tmp_path):
+    """The answer has started, so the failure cannot become an error status: the client
+    must see the transfer broken, not a well-formed CSV that silently stops early."""
+    asyncio.run(_seed(database_url, rows=20_000))
+    parts = urlsplit(database_url)
+    forwarder = Forwarder((parts.hostname or "127.0.0.1", parts.port or 5432))
+    forwarder.start()
+    through = urlunsplit(
+        (parts.scheme, f"{parts.username}@127.0.0.1:{forwarder.port}", parts.path, "", "")
+    )
+    try:
+        with serving(through, tmp_path) as server:
+            url = f"{server.base}/service-accounts/{SPA}/appointments.csv?from=2026-01-01&to=2026-12-31"
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - loopback
+                assert response.status == 200
+                first = response.read(1 << 10)
+                assert first.startswith(b"id,")
+                forwarder.stop()
+                with pytest.raises(http.client.IncompleteRead):
+                    _drain(response)
+            logged = server.log.read_text()
+        # Cut off once, in one line: a retry of the handler would write a second answer
+        # into the body already streaming.
+        assert "CSV export for ***0179 cut off" in logged
+        assert "retrying once" not in logged
+        assert "Traceback" not in logged
+    finally:
+        forwarder.stop()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +13,7 @@ from aiohttp import web
 
 from core.rules import exports
 from core.rules import stats as stats_rules
+from core.rules.phones import mask_phone
 from core.services import stats
 from webhooks.admin.routing import Operation
 from webhooks.responses import envelope
@@ -23,6 +26,8 @@ from webhooks.schemas import (
     StatsOut,
 )
 from webhooks.validation import path_of, query_of
+
+log = logging.getLogger(__name__)
 
 
 def _figures(figures: stats_rules.Figures) -> dict[str, Any]:
@@ -69,10 +74,21 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     response.charset = "utf-8"
     await response.prepare(request)
     await response.write(_csv([exports.HEADER]))
-    async for page in pages:
-        # write() waits while the client is slower than the database, so at most a
-        # page or so is ever held here.
-        await response.write(_csv(exports.cells(row) for row in page))
+    try:
+        async for page in pages:
+            # write() waits while the client is slower than the database, so at most a
+            # page or so is ever held here.
+            await response.write(_csv(exports.cells(row) for row in page))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        # The 200 has gone, so no error answer can follow. Closing without the final
+        # chunk makes the client see an incomplete download, never a short file that
+        # looks whole.
+        log.warning("CSV export for %s cut off: %r", mask_phone(phone), exc)
+        if request.transport is not None:
+            request.transport.abort()
+        return response
     await response.write_eof()
     return response
 
