@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
 
 def free_port() -> int:
@@ -27,6 +28,15 @@ class Forwarder:
         self._server: socket.socket | None = None
         self._live: set[socket.socket] = set()
         self._lock = threading.Lock()
+
+    @classmethod
+    def in_front_of(cls, database_url: str) -> tuple[Forwarder, str]:
+        """A forwarder (not started) to the database's host, and the URL that reaches
+        the same database through it."""
+        parts = urlsplit(database_url)
+        forwarder = cls((parts.hostname or "127.0.0.1", parts.port or 5432))
+        netloc = f"{parts.username}@127.0.0.1:{forwarder.port}"
+        return forwarder, urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     def start(self) -> None:
         self._server = socket.create_server(("127.0.0.1", self.port))

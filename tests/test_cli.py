@@ -337,11 +337,7 @@ def _wait_for(predicate, what: str, proc: subprocess.Popen[str], log: Path) -> N
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="a network database that comes up late")
 def test_a_server_started_before_its_database_comes_up_waits_for_it(database_url, tmp_path):
-    parts = urlsplit(database_url)
-    forwarder = Forwarder((parts.hostname or "127.0.0.1", parts.port or 5432))
-    late_url = urlunsplit(
-        (parts.scheme, f"{parts.username}@127.0.0.1:{forwarder.port}", parts.path, "", "")
-    )
+    forwarder, late_url = Forwarder.in_front_of(database_url)
     port = free_port()
     log = tmp_path / "serve.log"
     env = {

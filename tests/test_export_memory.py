@@ -14,7 +14,6 @@ import http.client
 import urllib.request
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -97,12 +96,8 @@ def test_an_export_cut_off_by_the_database_ends_as_an_incomplete_download(databa
     """The answer has started, so the failure cannot become an error status: the client
     must see the transfer broken, not a well-formed CSV that silently stops early."""
     asyncio.run(_seed(database_url, rows=20_000))
-    parts = urlsplit(database_url)
-    forwarder = Forwarder((parts.hostname or "127.0.0.1", parts.port or 5432))
+    forwarder, through = Forwarder.in_front_of(database_url)
     forwarder.start()
-    through = urlunsplit(
-        (parts.scheme, f"{parts.username}@127.0.0.1:{forwarder.port}", parts.path, "", "")
-    )
     try:
         with serving(through, tmp_path) as server:
             url = f"{server.base}/service-accounts/{SPA}/appointments.csv?from=2026-01-01&to=2026-12-31"

@@ -4,7 +4,6 @@ database does (SELECT 1 within a second); both open to load balancers without a 
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -46,12 +45,8 @@ async def test_readyz_is_503_with_a_detail_when_the_database_is_too_slow(client,
 async def test_with_the_database_gone_healthz_is_200_and_readyz_503_until_it_returns(
     aiohttp_client, database_url
 ):
-    parts = urlsplit(database_url)
-    forwarder = Forwarder((parts.hostname or "127.0.0.1", parts.port or 5432))
+    forwarder, url = Forwarder.in_front_of(database_url)
     forwarder.start()
-    url = urlunsplit(
-        (parts.scheme, f"{parts.username}@127.0.0.1:{forwarder.port}", parts.path, "", "")
-    )
     try:
         client = await aiohttp_client(create_app(Settings(_env_file=None, database_url=url)))  # type: ignore[call-arg]
         assert (await client.get("/readyz")).status == 200
