@@ -124,7 +124,7 @@ async def check_bookings(
         slack = bench.options.connections * slices
         verdict = "ok" if ok <= created <= ok + slack else "MISMATCH"
         bench.report.checks.append(
-            f"{bench.label} {what}: {created} appointments on the run's day for {ok} 2xx "
+            f"{bench.label} {what}: {created} appointments on the round's days for {ok} 2xx "
             f"answers — {verdict}"
         )
     twice = await double_bookings(seeder)
