@@ -242,3 +242,26 @@ async def test_a_registered_customer_is_not_a_provider_who_can_undo(spa):
     await say("spa", "next")
     await say("bob", "undo")
     assert (await spot_of("ann"))["called_at"] is not None
+
+
+async def test_undo_of_done_by_position_puts_a_waiting_customer_back_without_a_notice(spa):
+    for who in ("ann", "bob", "cy"):
+        await say(who, "join")
+    await say("spa", "done 2")
+    assert (await spot_of("bob"))["status"] == Status.COMPLETED
+    told = await notices_to("bob")
+    reply = await say("spa", "undo", minutes=1)
+    assert reply == "Undone DONE: Bob C. (***0102) is back in line at #2. Text QUEUE to see your line."
+    assert (await spot_of("bob"))["status"] == Status.ACTIVE
+    # Nobody told Bob his visit was closed, so the undo tells him nothing new either;
+    # standing 2nd again, he hears he is up soon, as anyone moving up to 2nd does.
+    assert await notices_to("bob") == [*told, notice_texts.up_soon(place_name="Zen Spa")]
+
+
+async def test_after_an_undone_call_the_customer_hears_once_that_they_are_back(spa):
+    await say("ann", "join")
+    await say("spa", "next")
+    await say("spa", "undo", minutes=1)
+    notices = await notices_to("ann")
+    assert notices[-1] == notice_texts.back_in_line(place_name="Zen Spa", position=1)
+    assert notices[-2].startswith("It's your turn")

@@ -142,8 +142,14 @@ async def undo_last(*, service_account_phone: str, now: datetime | None = None) 
             await _restore(conn, snapshot, appointment)
             snapshot.undone_at = now
             await snapshot.save(using_db=conn, update_fields=["undone_at"])
-            position = await _tell_customer(conn, snapshot, appointment, account, now)
-            await notices.line_moved(conn=conn, account=account, day=appointment.day, now=now)
+            position, told = await _tell_customer(conn, snapshot, appointment, account, now)
+            await notices.line_moved(
+                conn=conn,
+                account=account,
+                day=appointment.day,
+                now=now,
+                told_elsewise=appointment.id if told else None,
+            )
     except _Refused as refused:
         return Undone(refused.outcome, action, view)
     return Undone(Outcome.UNDONE, action, view, position)
@@ -206,15 +212,16 @@ async def _tell_customer(
     appointment: Appointment,
     account: ServiceAccount,
     now: datetime,
-) -> int | None:
-    """Where a customer put back among those waiting stands; a customer who heard it was
-    their turn (an undone NEXT) hears that they are back in line."""
+) -> tuple[int | None, bool]:
+    """Where a customer put back among those waiting stands, and whether they were told:
+    one who heard it was their turn (an undone NEXT) hears that they are back in line."""
     if appointment.status is not Status.ACTIVE or appointment.called_at is not None:
-        return None
+        return None, False
     spot = await lines.spot(appointment_id=appointment.id, using_db=conn)
     if spot is None:
-        return None
-    if Action(snapshot.action) is Action.NEXT:
+        return None, False
+    told = Action(snapshot.action) is Action.NEXT
+    if told:
         await enqueue(
             conn=conn,
             recipient=appointment.user.phone,
@@ -222,4 +229,4 @@ async def _tell_customer(
             idempotency_key=f"undo:{snapshot.id}",
             now=now,
         )
-    return spot.position
+    return spot.position, told
