@@ -6,6 +6,7 @@ refused clearly when it cannot be, changing nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -265,3 +266,15 @@ async def test_after_an_undone_call_the_customer_hears_once_that_they_are_back(s
     notices = await notices_to("ann")
     assert notices[-1] == notice_texts.back_in_line(place_name="Zen Spa", position=1)
     assert notices[-2].startswith("It's your turn")
+
+
+async def test_two_undos_at_once_undo_the_action_once(spa):
+    await say("ann", "join")
+    await say("spa", "next")
+    await say("spa", "noshow")
+    at = NOW + timedelta(minutes=1)
+    outcomes = await asyncio.gather(
+        *(undo.undo_last(service_account_phone=PHONES["spa"], now=at) for _ in range(2))
+    )
+    assert sorted(o.outcome for o in outcomes) == [Outcome.ALREADY_UNDONE, Outcome.UNDONE]
+    assert await score_of("ann") is None
