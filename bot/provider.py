@@ -1,4 +1,5 @@
-"""What a provider can text from its account's phone: QUEUE, NEXT, DONE, NOSHOW, ADD, STATS."""
+"""What a provider can text from its account's phone: QUEUE, NEXT, DONE, NOSHOW, UNDO, ADD,
+STATS."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
 from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
+from core.rules.undo import Action
 from core.rules.vocabulary import Command
 from core.services import (
     booking,
@@ -27,6 +29,7 @@ from core.services import (
     service_accounts,
     stats,
     status_changes,
+    undo,
     users,
 )
 
@@ -45,6 +48,8 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
         return await _next(message, account)
     if parsed.command in {Command.DONE, Command.NOSHOW}:
         return await _close(message, account, parsed)
+    if parsed.command is Command.UNDO:
+        return await _undo(message, account)
     if parsed.command is Command.ADD:
         return await _add(message, account, parsed)
     if parsed.command is Command.STATS:
@@ -137,13 +142,14 @@ async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
         if which is not None and which.appointment_id is not None:
             return provider_replies.no_such_appointment(which.appointment_id)
         return provider_replies.nobody_called()
-    change = (
-        status_changes.complete
-        if parsed.command is Command.DONE
-        else status_changes.mark_no_show
-    )
+    done = parsed.command is Command.DONE
+    change = status_changes.complete if done else status_changes.mark_no_show
     try:
-        await change(appointment_id=appointment.id, now=message.now)
+        await change(
+            appointment_id=appointment.id,
+            now=message.now,
+            undo_as=Action.DONE if done else Action.NOSHOW,
+        )
     except TooEarly as exc:
         today = today_in(account.timezone, now=message.now)
         return provider_replies.too_early_to_close(
@@ -156,6 +162,18 @@ async def _close(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
         name=appointment.user.name,
         phone=appointment.user.phone,
         waiting=await _waiting_today(message, account),
+    )
+
+
+async def _undo(message: Inbound, account: ServiceAccount) -> str:
+    undone = await undo.undo_last(service_account_phone=account.phone, now=message.now)
+    who = undone.appointment.user if undone.appointment else None
+    return provider_replies.undo(
+        outcome=undone.outcome,
+        action=undone.action,
+        name=who.name if who else None,
+        phone=who.phone if who else None,
+        position=undone.position,
     )
 
 

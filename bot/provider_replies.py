@@ -14,6 +14,7 @@ from core.rules.notice_texts import place
 from core.rules.phones import mask_phone
 from core.rules.queue_spot import Spot
 from core.rules.stats import Figures
+from core.rules.undo import Action, Outcome
 from core.rules.vocabulary import Command
 
 
@@ -153,3 +154,44 @@ def stats(*, week: bool, figures: Figures) -> str:
 
 def stats_usage() -> str:
     return "Text STATS for today's figures, or STATS WEEK for the last 7 days."
+
+
+_UNDONE_WORDS = {
+    Action.NEXT: "NEXT",
+    Action.DONE: "DONE",
+    Action.NOSHOW: "NOSHOW",
+    Action.AUTO_NOSHOW: "the no-show",
+}
+_UNDO_WHAT = "UNDO reverts your last NEXT, DONE or NOSHOW within 10 min, once."
+
+
+def undo(
+    *,
+    outcome: Outcome,
+    action: Action | None,
+    name: str | None,
+    phone: str | None,
+    position: int | None,
+) -> str:
+    """UNDO's answer: what was put back, or why nothing was."""
+    if outcome is Outcome.NOTHING or action is None:
+        return f"Nothing to undo. {_UNDO_WHAT}"
+    if outcome is Outcome.ALREADY_UNDONE:
+        return f"Your last action was already undone. {_UNDO_WHAT}"
+    if outcome is Outcome.EXPIRED:
+        return f"Too late to undo {_UNDONE_WORDS[action]}: it was over 10 minutes ago."
+    who = _who(name or "?", phone or "")
+    if outcome is Outcome.CHANGED_SINCE:
+        return (
+            f"Can't undo {_UNDONE_WORDS[action]}: {who} left or their record changed since. "
+            "Nothing was changed."
+        )
+    if outcome is Outcome.BOOKED_ELSEWHERE:
+        return (
+            f"Can't undo {_UNDONE_WORDS[action]}: {who} has another spot that day. "
+            "Nothing was changed."
+        )
+    where = (
+        f"back in line at #{position}" if position is not None else "called again, visit open"
+    )
+    return f"Undone {_UNDONE_WORDS[action]}: {who} is {where}. Text QUEUE to see your line."

@@ -287,3 +287,45 @@ class IdempotencyRecord(Model):
         table = "idempotency_records"
         unique_together = (("scope", "key"),)
         indexes = (("created_at",),)
+
+
+class UndoSnapshot(Model):
+    """What one provider action changed, as it was just before, so UNDO can put it back.
+
+    Written in the action's transaction (core.services.undo); the values are copied, not
+    recomputed, so an undo restores the running score exactly instead of subtracting
+    after decay. `score_touched` says whether the action folded an event into the
+    (user, provider) score; `prior_as_of` is null when no score row existed before it,
+    and the `after_` values are what the action wrote, to tell whether anything else
+    changed the score since.
+    """
+
+    id = fields.IntField(primary_key=True)
+    service_account: fields.ForeignKeyRelation[ServiceAccount] = fields.ForeignKeyField(
+        "models.ServiceAccount", related_name="undo_snapshots", on_delete=fields.CASCADE
+    )
+    action = fields.CharField(max_length=16)
+    appointment: fields.ForeignKeyRelation[Appointment] = fields.ForeignKeyField(
+        "models.Appointment", related_name="undo_snapshots", on_delete=fields.CASCADE
+    )
+    prior_status = fields.CharEnumField(Status, max_length=16)
+    prior_status_changed_at = fields.DatetimeField(null=True)
+    prior_called_at = fields.DatetimeField(null=True)
+    prior_confirmed_at = fields.DatetimeField(null=True)
+    score_touched = fields.BooleanField(default=False)
+    prior_cancellations = fields.FloatField(null=True)
+    prior_no_shows = fields.FloatField(null=True)
+    prior_as_of = fields.DatetimeField(null=True)
+    after_cancellations = fields.FloatField(null=True)
+    after_no_shows = fields.FloatField(null=True)
+    after_as_of = fields.DatetimeField(null=True)
+    taken_at = fields.DatetimeField()
+    undone_at = fields.DatetimeField(null=True)
+
+    service_account_id: int
+    appointment_id: int
+
+    class Meta:
+        table = "undo_snapshots"
+        # UNDO reads a provider's latest snapshot.
+        indexes = (("service_account_id", "id"),)

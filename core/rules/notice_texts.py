@@ -51,3 +51,11 @@ def coming(*, name: str, phone: str) -> str:
     """To the provider: the customer it called confirmed they are coming (HERE)."""
     who = f"{clip(short_name(name), PERSON_MAX)} ({mask_phone(phone)})"
     return f"{who} says they're coming. Text DONE when finished, NOSHOW if they don't come."
+
+
+def back_in_line(*, place_name: str, position: int) -> str:
+    """To a customer whose call the provider undid: they wait again, at `position`."""
+    return (
+        f"Sorry, that call at {place(place_name)} was a mistake. You're back in line at "
+        f"#{position}. Text STATUS for your place."
+    )

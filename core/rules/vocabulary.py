@@ -26,6 +26,8 @@ class Command(StrEnum):
     # A customer asking why they stand where they do (their own penalty).
     WHY = "why"
     STATS = "stats"
+    # A provider reverting its last NEXT, DONE or NOSHOW.
+    UNDO = "undo"
 
 
 class Role(StrEnum):
@@ -95,6 +97,9 @@ PROVIDER_WORDS: dict[str, Command] = {
     "stats": Command.STATS,
     "statistics": Command.STATS,
     "report": Command.STATS,
+    "undo": Command.UNDO,
+    "revert": Command.UNDO,
+    "oops": Command.UNDO,
     "help": Command.HELP,
     "info": Command.HELP,
     "commands": Command.HELP,

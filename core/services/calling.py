@@ -10,8 +10,9 @@ from tortoise.transactions import in_transaction
 
 from core.models import Appointment, User
 from core.rules import limits
+from core.rules import undo as undo_rules
 from core.rules.days import today_in, utcnow
-from core.services import line_order, lines, notices, service_accounts
+from core.services import line_order, lines, notices, service_accounts, undo
 from core.services.appointment_views import AppointmentWithParties
 
 
@@ -27,7 +28,10 @@ class Called:
 
 
 async def call_next(*, service_account_phone: str, now: datetime | None = None) -> Called | None:
-    """Call the first person waiting today; they hear it is their turn. None if nobody waits."""
+    """Call the first person waiting today; they hear it is their turn. None if nobody waits.
+
+    Only a provider calls, so the call is always its last action for UNDO.
+    """
     now = now or utcnow()
     account = await service_accounts.get_service_account(phone=service_account_phone)
     today = today_in(account.timezone, now=now)
@@ -47,7 +51,12 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
             )
             if won:
                 break
+        prior = undo.Prior.of(first)
         first.called_at = now
+        await undo.take(
+            conn=conn, action=undo_rules.Action.NEXT, appointment=first, prior=prior,
+            scores=None, now=now,
+        )
         await notices.your_turn(conn=conn, appointment=first, account=account, now=now)
         await notices.line_moved(conn=conn, account=account, day=today, now=now)
         still_waiting = await lines.count_waiting(

@@ -17,15 +17,26 @@ _NEAR = {1: notice_texts.you_are_next, 2: notice_texts.up_soon}
 
 
 async def line_moved(
-    *, conn: BaseDBAsyncClient, account: ServiceAccount, day: date, now: datetime
+    *,
+    conn: BaseDBAsyncClient,
+    account: ServiceAccount,
+    day: date,
+    now: datetime,
+    told_elsewise: int | None = None,
 ) -> None:
-    """Tell whoever now stands 1st or 2nd today; each appointment hears each once."""
+    """Tell whoever now stands 1st or 2nd today; each appointment hears each once.
+
+    `told_elsewise` is an appointment that the change already told where it stands (an
+    undone call: "you're back in line at #1"), so it does not hear it twice.
+    """
     if day != today_in(account.timezone, now=now):
         return
     line = await lines.waiting(
         service_account_id=account.id, day=day, limit=len(_NEAR), using_db=conn
     )
     for position, appointment in enumerate(line, start=1):
+        if appointment.id == told_elsewise:
+            continue
         await enqueue(
             conn=conn,
             recipient=appointment.user.phone,

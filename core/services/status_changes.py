@@ -11,9 +11,10 @@ from tortoise.transactions import in_transaction
 from core.errors import InvalidInput, InvalidTransition, NotFound, TooEarly
 from core.models import Appointment, ReliabilityScore, Status
 from core.rules import penalty as penalty_rules
+from core.rules import undo as undo_rules
 from core.rules.days import today_in, utcnow
 from core.rules.visits import too_early_to_close
-from core.services import notices
+from core.services import notices, undo
 from core.services.appointment_views import AppointmentWithParties
 
 _VERBS = {
@@ -29,13 +30,18 @@ _EVENTS = {
 
 
 async def change_status(
-    *, appointment_id: int, to: Status, now: datetime | None = None
+    *,
+    appointment_id: int,
+    to: Status,
+    now: datetime | None = None,
+    undo_as: undo_rules.Action | None = None,
 ) -> AppointmentWithParties:
     """Move an ACTIVE appointment to `to`, once, even under concurrent requests.
 
     Completing and marking a no-show wait for the appointment's day in the provider's
     time zone (TooEarly before it); a cancellation is allowed at any time. Returns the
-    appointment as changed.
+    appointment as changed. With `undo_as` (a provider's DONE or NOSHOW, an automatic
+    no-show) the change becomes the provider's last action, which UNDO reverts.
     """
     if to not in _VERBS:
         raise InvalidInput(f"cannot change an appointment to {to}")
@@ -65,10 +71,17 @@ async def change_status(
             raise InvalidTransition(
                 f"Only active appointments can be {_VERBS[to]}; this one is {appointment.status}"
             )
+        prior = undo.Prior.of(appointment)
         appointment.status, appointment.status_changed_at = to, now
         event = _EVENTS.get(to)
+        scores = None
         if event is not None:
-            await _record_event(conn, appointment, event, now)
+            scores = await _record_event(conn, appointment, event, now)
+        if undo_as is not None:
+            await undo.take(
+                conn=conn, action=undo_as, appointment=appointment, prior=prior,
+                scores=scores, now=now,
+            )
         await notices.line_moved(
             conn=conn, account=appointment.service_account, day=appointment.day, now=now
         )
@@ -79,14 +92,26 @@ async def cancel(*, appointment_id: int, now: datetime | None = None) -> Appoint
     return await change_status(appointment_id=appointment_id, to=Status.CANCELED, now=now)
 
 
-async def complete(*, appointment_id: int, now: datetime | None = None) -> AppointmentWithParties:
-    return await change_status(appointment_id=appointment_id, to=Status.COMPLETED, now=now)
+async def complete(
+    *,
+    appointment_id: int,
+    now: datetime | None = None,
+    undo_as: undo_rules.Action | None = None,
+) -> AppointmentWithParties:
+    return await change_status(
+        appointment_id=appointment_id, to=Status.COMPLETED, now=now, undo_as=undo_as
+    )
 
 
 async def mark_no_show(
-    *, appointment_id: int, now: datetime | None = None
+    *,
+    appointment_id: int,
+    now: datetime | None = None,
+    undo_as: undo_rules.Action | None = None,
 ) -> AppointmentWithParties:
-    return await change_status(appointment_id=appointment_id, to=Status.NO_SHOW, now=now)
+    return await change_status(
+        appointment_id=appointment_id, to=Status.NO_SHOW, now=now, undo_as=undo_as
+    )
 
 
 def _score_of(row: ReliabilityScore | None) -> penalty_rules.Score | None:
@@ -100,8 +125,9 @@ async def _record_event(
     appointment: Appointment,
     event: penalty_rules.Event,
     now: datetime,
-) -> None:
-    """Fold one event into the (user, provider) running score, serialised per pair."""
+) -> undo.Scores:
+    """Fold one event into the (user, provider) running score, serialised per pair;
+    returns the score before (None: no row yet) and after."""
     keys = {"user_id": appointment.user_id, "service_account_id": appointment.service_account_id}
     row = await ReliabilityScore.filter(**keys).using_db(conn).select_for_update().first()
     half_life = appointment.service_account.penalty_half_life_days
@@ -113,10 +139,11 @@ async def _record_event(
     }
     if row is not None:
         await ReliabilityScore.filter(id=row.id).using_db(conn).update(**values)
-        return
+        return undo.Scores(before=_score_of(row), after=score)
     try:
         async with in_transaction("default") as inner:
             await ReliabilityScore.create(**keys, **values, using_db=inner)
     except IntegrityError:
         # A concurrent first event created the row; fold ours into it under its lock.
-        await _record_event(conn, appointment, event, now)
+        return await _record_event(conn, appointment, event, now)
+    return undo.Scores(before=None, after=score)

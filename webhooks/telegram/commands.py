@@ -31,6 +31,7 @@ COMMANDS = [
     BotCommand("next", "Providers: call the next person"),
     BotCommand("done", "Providers: finish the current visit"),
     BotCommand("noshow", "Providers: they did not come"),
+    BotCommand("undo", "Providers: undo the last next/done/noshow (10 min)"),
     BotCommand("stats", "Providers: today's figures (/stats week: 7 days)"),
     BotCommand("stop", "No more updates from us"),
 ]

@@ -49,7 +49,7 @@ PROVIDER_CONSOLE = InlineKeyboardMarkup(
             _button(texts.DONE, "DONE"),
             _button(texts.NO_SHOW, "NOSHOW"),
         ],
-        [_button(texts.QUEUE, "QUEUE")],
+        [_button(texts.QUEUE, "QUEUE"), _button(texts.UNDO, "UNDO")],
     ]
 )
 _CUSTOMER_IN_LINE = InlineKeyboardMarkup(
