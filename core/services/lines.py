@@ -74,9 +74,11 @@ GROUP BY me.id
 }
 
 
-async def spot(*, appointment_id: int) -> Spot | None:
+async def spot(
+    *, appointment_id: int, using_db: BaseDBAsyncClient | None = None
+) -> Spot | None:
     """Position, people ahead and wait of a waiting appointment, in one aggregate query."""
-    conn = sql.connection()
+    conn = using_db or sql.connection()
     query, args = bind(conn, _SPOT[conn.capabilities.dialect], {"id": appointment_id})
     rows = await conn.execute_query_dict(query, args)
     if not rows:
