@@ -41,17 +41,25 @@ async def line_moved(
 
 
 # Today's waiting spots whose customer gave a travel time (AWAY) and has not been told
-# to head over yet, each with its wait.
-_ON_THEIR_WAY = f"""
+# to head over yet, each with its wait. The condition is migration 0013's partial index's,
+# written literally so that both databases read only those spots; on SQLite INDEXED BY
+# holds the planner to it, as line_order.in_line_order does.
+_ON_THEIR_WAY_INDEX = "idx_on_their_way"
+_ON_THEIR_WAY = {
+    dialect: f"""
 SELECT a.id, a.travel_minutes, u.phone,
-  (SELECT COALESCE(SUM(o.duration_minutes), 0) FROM appointments o
+  (SELECT COALESCE(SUM(o.duration_minutes), 0)
+   FROM appointments o{line_order.in_line_order(dialect)}
    WHERE o.service_account_id = a.service_account_id AND o.day = a.day
      AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "a")}) AS wait
-FROM appointments a
+FROM appointments a{f" INDEXED BY {_ON_THEIR_WAY_INDEX}" if dialect == "sqlite" else ""}
 JOIN users u ON u.id = a.user_id
-WHERE a.service_account_id = {{account}} AND a.day = {{day}} AND {line_order.waiting("a")}
-  AND a.travel_minutes IS NOT NULL AND a.head_over_at IS NULL
+WHERE a.service_account_id = {{account}} AND a.day = {{day}}
+  AND a.status = 'active' AND a.travel_minutes IS NOT NULL AND a.head_over_at IS NULL
+  AND a.called_at IS NULL
 """  # noqa: S608 - built from constants only; values are bound parameters
+    for dialect in line_order.DIALECTS
+}
 
 
 async def _head_over(
@@ -59,7 +67,7 @@ async def _head_over(
 ) -> None:
     """Tell each customer on their way whose wait fell to their travel time to set off."""
     query, args = bind(
-        conn, _ON_THEIR_WAY, {"account": account.id, "day": sql.day_param(conn, day)}
+        conn, _ON_THEIR_WAY[conn.capabilities.dialect], {"account": account.id, "day": sql.day_param(conn, day)}
     )
     for row in await conn.execute_query_dict(query, args):
         if not lateness.head_over_due(
