@@ -7,6 +7,8 @@ move up; a called customer's LATE tells the provider; a customer on their way he
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot import replies
@@ -14,6 +16,7 @@ from core.models import Appointment, OutboxMessage, Status
 from core.rules import lateness, notice_texts
 from core.rules.gsm import fits_one_segment
 from core.rules.queue_spot import Spot
+from core.services import lateness as lateness_service
 from core.services import lines
 from tests.test_engine_dialogues import (  # noqa: F401 (fixtures)
     NOW,
@@ -151,9 +154,30 @@ async def test_away_when_already_within_reach_says_to_head_over_now(spa):
     )
     await say("spa", "next", minutes=10)
     assert not any("head over" in t for t in await texts_to("bob"))
+    # Saying it again still answers that it is time to go.
+    reply = await say("bob", "AWAY 25", minutes=11)
+    assert reply == replies.away_go_now(
+        place_name="Zen Spa", spot=Spot(position=1, ahead=0, wait_minutes=0)
+    )
 
 
 async def test_away_without_minutes_asks_how_far(spa):
     await four_waiting()
     assert await say("ann", "away") == replies.away_how_far()
     assert (await mine("ann")).travel_minutes is None
+
+
+async def test_lates_at_once_count_each_move_and_never_pass_the_limit(spa):
+    await four_waiting()
+    ann = await mine("ann")
+    moves = await asyncio.gather(
+        *(
+            lateness_service.late(appointment_id=ann.id, minutes=minutes, now=NOW)
+            for minutes in (5, 45, 75, 5)
+        )
+    )
+    moved = [m for m in moves if m.outcome is lateness_service.Outcome.MOVED]
+    stored = (await mine("ann")).late_moves
+    assert 1 <= len(moved) == stored <= lateness.MAX_LATE_MOVES
+    # Wherever Ann ended up, the last move's answer says it.
+    assert (await line()).index("ann") + 1 == max(m.spot.position for m in moved)

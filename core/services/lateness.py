@@ -127,17 +127,21 @@ async def late(
         passed = lateness.behind_count(waits, minutes)
         if passed == 0:
             return LateMove(Outcome.STAYED, account.name, spot)
+        # The conditional update is the guard where the row lock is not (SQLite): of
+        # two racing LATEs past the limit, one moves.
+        counted = await (
+            Appointment.filter(id=appointment_id, late_moves=appointment.late_moves)
+            .using_db(conn)
+            .update(late_moves=appointment.late_moves + 1)
+        )
+        if not counted:
+            return LateMove(Outcome.LIMIT, account.name, spot)
         after = _placed(rows[passed]) if passed < len(rows) else None
         key = lateness.key_between(_placed(rows[passed - 1]), after, me=appointment_id)
         await line_order.set_key(
             appointment_id=appointment_id,
             key=line_order.SortKey(penalty=key.penalty, at=key.at),
             using_db=conn,
-        )
-        await (
-            Appointment.filter(id=appointment_id)
-            .using_db(conn)
-            .update(late_moves=appointment.late_moves + 1)
         )
         await notices.line_moved(conn=conn, account=account, day=appointment.day, now=now)
         moved = Spot(
@@ -153,7 +157,7 @@ class Travel:
     place_name: str
     spot: Spot
     # Their wait is already within their travel time (and the margin): they should
-    # set off now, and this answer is their "time to head over".
+    # set off now, and this answer says so (their "time to head over", if not yet sent).
     head_over_now: bool
 
 
@@ -165,11 +169,9 @@ async def away(*, appointment_id: int, minutes: int, now: datetime | None = None
     async with in_transaction("default") as conn:
         appointment = await _waiting(conn, appointment_id)
         spot = await _spot(conn, appointment_id)
-        due = appointment.head_over_at is None and lateness.head_over_due(
-            wait_minutes=spot.wait_minutes, travel_minutes=minutes
-        )
+        due = lateness.head_over_due(wait_minutes=spot.wait_minutes, travel_minutes=minutes)
         values: dict[str, Any] = {"travel_minutes": minutes}
-        if due:
+        if due and appointment.head_over_at is None:
             values["head_over_at"] = now
         await Appointment.filter(id=appointment_id).using_db(conn).update(**values)
     return Travel(appointment.service_account.name, spot, head_over_now=due)
