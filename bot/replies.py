@@ -230,12 +230,18 @@ def not_called_yet(standings: Sequence[Standing]) -> str:
 
 def moved_back(*, place_name: str, spot: Spot) -> str:
     """LATE: the customer moved back; where they stand now."""
-    return f"No problem. {place(place_name)}: you're now {spot_phrase(spot)}. Text LEAVE if you can't make it."
+    return (
+        f"No problem. {place(place_name)}: you're now {spot_phrase(spot)}. "
+        "Text LEAVE if you can't make it."
+    )
 
 
 def kept_place(*, place_name: str, spot: Spot) -> str:
     """LATE when nobody behind would be served before the customer gets there."""
-    return f"No need to move: {place(place_name)}: {spot_phrase(spot)}. Text LEAVE if you can't make it."
+    return (
+        f"You keep your place, you'll be in time. {place(place_name)}: {spot_phrase(spot)}. "
+        "Text LEAVE if you can't make it."
+    )
 
 
 def late_limit(*, place_name: str, spot: Spot) -> str:

@@ -66,9 +66,8 @@ async def _head_over(
     *, conn: BaseDBAsyncClient, account: ServiceAccount, day: date, now: datetime
 ) -> None:
     """Tell each customer on their way whose wait fell to their travel time to set off."""
-    query, args = bind(
-        conn, _ON_THEIR_WAY[conn.capabilities.dialect], {"account": account.id, "day": sql.day_param(conn, day)}
-    )
+    values = {"account": account.id, "day": sql.day_param(conn, day)}
+    query, args = bind(conn, _ON_THEIR_WAY[conn.capabilities.dialect], values)
     for row in await conn.execute_query_dict(query, args):
         if not lateness.head_over_due(
             wait_minutes=int(row["wait"]), travel_minutes=int(row["travel_minutes"])
@@ -85,8 +84,12 @@ async def _head_over(
 
 
 async def late_called(
-    *, conn: BaseDBAsyncClient, appointment: Appointment, account: ServiceAccount,
-    minutes: int, now: datetime,
+    *,
+    conn: BaseDBAsyncClient,
+    appointment: Appointment,
+    account: ServiceAccount,
+    minutes: int,
+    now: datetime,
 ) -> None:
     """Tell the provider that the customer it called is running late; once per spot."""
     await enqueue(
