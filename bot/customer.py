@@ -20,13 +20,15 @@ from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn, closing
 from core.errors import AlreadyExists, InvalidTransition, NotFound
 from core.models import ServiceAccount
 from core.rules import day_words
-from core.rules.commands import Parsed, choice_number, parse
+from core.rules.commands import Parsed, choice_number, parse, tokenize
 from core.rules.days import OutOfRange, local_day, today_in
+from core.rules.lateness import is_minute_word, minutes_in
 from core.rules.names import clean_name
 from core.rules.vocabulary import FILLERS, Command, Role
 from core.services import (
     arrivals,
     conversations,
+    lateness,
     provider_lookup,
     reliability,
     status_changes,
@@ -80,7 +82,9 @@ def _rows() -> dict[tuple[State | None, Heard], Row]:
     }
 
 
-_READS_STANDINGS = frozenset({Command.STATUS, Command.LEAVE, Command.HERE, Command.WHY})
+_READS_STANDINGS = frozenset(
+    {Command.STATUS, Command.LEAVE, Command.HERE, Command.WHY, Command.LATE, Command.AWAY}
+)
 _ANSWERED_WHILE_ASKING_NAME = frozenset(
     {Command.HELP, Command.STATUS, Command.LEAVE, Command.HOW_TO_STOP}
 )
@@ -180,6 +184,10 @@ async def command(turn: Turn) -> Answer:
         return await _here(turn)
     if parsed.command is Command.WHY:
         return await _why(turn)
+    if parsed.command is Command.LATE:
+        return await _late(turn)
+    if parsed.command is Command.AWAY:
+        return await _away(turn)
     if parsed.command is Command.HELP:
         cancel_opts_out = "CANCEL" in turn.message.channel.carrier_opt_out_words
         return Answer(replies.help_customer(cancel_opts_out=cancel_opts_out))
@@ -432,6 +440,71 @@ def _why_text(record: reliability.Record, *, now: datetime) -> str:
         cancellation_weight=record.cancellation_weight,
         half_life_days=record.half_life_days,
         below=below,
+    )
+
+
+# LATE and AWAY ----------------------------------------------------------------------
+
+
+def _minutes(turn: Turn) -> int | None:
+    """The minutes the text gives, wherever they are ("20 min late", "late 20")."""
+    return minutes_in(tokenize(turn.message.text))
+
+
+def _place_words(turn: Turn) -> list[str]:
+    """The words that can name a place or a day: not the minutes."""
+    return [w for w in _without_numbers(turn.parsed.args) if not is_minute_word(w)]
+
+
+async def _late(turn: Turn) -> Answer:
+    mine = turn.standings
+    if not mine:
+        return Answer(replies.not_in_line())
+    minutes = _minutes(turn)
+    words = _place_words(turn)
+    called = [s for s in mine if s.spot is None]
+    try:
+        if called:
+            chosen = _narrow(called, words)[0]
+            place_name = await lateness.late_when_called(
+                appointment_id=chosen.appointment_id, minutes=minutes, now=turn.message.now
+            )
+            return Answer(replies.late_when_called(place_name=place_name))
+        chosen = _narrow(mine, words)[0]
+        move = await lateness.late(
+            appointment_id=chosen.appointment_id, minutes=minutes, now=turn.message.now
+        )
+    except (InvalidTransition, NotFound):
+        return Answer(replies.no_longer_active())
+    if move.outcome is lateness.Outcome.LIMIT:
+        return Answer(replies.late_limit(place_name=move.place_name, spot=move.spot))
+    if move.outcome is lateness.Outcome.STAYED:
+        return Answer(replies.kept_place(place_name=move.place_name, spot=move.spot))
+    return Answer(replies.moved_back(place_name=move.place_name, spot=move.spot))
+
+
+async def _away(turn: Turn) -> Answer:
+    mine = turn.standings
+    if not mine:
+        return Answer(replies.not_in_line())
+    waiting = [s for s in mine if s.spot is not None]
+    if not waiting:
+        # Called already: being that far away is being that late.
+        return await _late(turn)
+    minutes = _minutes(turn)
+    if minutes is None:
+        return Answer(replies.away_how_far())
+    chosen = _narrow(waiting, _place_words(turn))[0]
+    try:
+        travel = await lateness.away(
+            appointment_id=chosen.appointment_id, minutes=minutes, now=turn.message.now
+        )
+    except (InvalidTransition, NotFound):
+        return Answer(replies.no_longer_active())
+    if travel.head_over_now:
+        return Answer(replies.away_go_now(place_name=travel.place_name, spot=travel.spot))
+    return Answer(
+        replies.away_noted(place_name=travel.place_name, spot=travel.spot, travel_minutes=minutes)
     )
 
 

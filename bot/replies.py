@@ -228,6 +228,54 @@ def not_called_yet(standings: Sequence[Standing]) -> str:
     return fit([_standing(s) for s in standings], head="Your spots: ", tail=tail, budget=SINGLE_GSM)
 
 
+def moved_back(*, place_name: str, spot: Spot) -> str:
+    """LATE: the customer moved back; where they stand now."""
+    return (
+        f"No problem. {place(place_name)}: you're now {spot_phrase(spot)}. "
+        "Text LEAVE if you can't make it."
+    )
+
+
+def kept_place(*, place_name: str, spot: Spot) -> str:
+    """LATE when nobody behind would be served before the customer gets there."""
+    return (
+        f"You keep your place, you'll be in time. {place(place_name)}: {spot_phrase(spot)}. "
+        "Text LEAVE if you can't make it."
+    )
+
+
+def late_limit(*, place_name: str, spot: Spot) -> str:
+    return (
+        f"Sorry, you've already moved back twice at {place(place_name)}. "
+        f"You're {spot_phrase(spot)}. Text LEAVE if you can't make it."
+    )
+
+
+def late_when_called(*, place_name: str) -> str:
+    return (
+        f"It's your turn now at {place(place_name)} and they're waiting for you. "
+        "We've told them you're running late. Text LEAVE if you can't make it."
+    )
+
+
+def away_noted(*, place_name: str, spot: Spot, travel_minutes: int) -> str:
+    return (
+        f"Got it, {travel_minutes} min away. {place(place_name)}: {spot_phrase(spot)}. "
+        "We'll text you when it's time to head over."
+    )
+
+
+def away_go_now(*, place_name: str, spot: Spot) -> str:
+    return (
+        f"Time to head over to {place(place_name)}: you're {spot_phrase(spot)}. "
+        "Text LATE if you need more time."
+    )
+
+
+def away_how_far() -> str:
+    return "How many minutes away are you? Text e.g. AWAY 20."
+
+
 def why_clean(*, place_name: str) -> str:
     return (
         f"{place(place_name)}: you have no cancellations or no-shows counting; "

@@ -82,6 +82,14 @@ class Appointment(Model):
     # touching the penalty. Never NULL once written: the database fills a missing one (0011).
     rank_penalty = fields.FloatField(null=True)
     rank_at = fields.DatetimeField(null=True)
+    # How many times the customer texted LATE and was moved back (at most
+    # core.rules.lateness.MAX_LATE_MOVES a spot).
+    late_moves = fields.IntField(default=0, db_default=0)
+    # How far away the customer said they are (AWAY): they hear "time to head over"
+    # when their wait falls to it (core.rules.lateness.head_over_due).
+    travel_minutes = fields.IntField(null=True)
+    # When that "time to head over" notice was written: once per spot.
+    head_over_at = fields.DatetimeField(null=True)
 
     user_id: int
     service_account_id: int

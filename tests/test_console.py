@@ -15,7 +15,7 @@ from core.models import Channel, InboundMessage
 from core.services import service_accounts, users
 from core.settings import Settings
 
-ANN, SPA = "+14155550101", "+14155550100"
+ANN, BOB, SPA = "+14155550101", "+14155550102", "+14155550100"
 
 
 class Keyboard:
@@ -149,3 +149,23 @@ async def test_the_providers_console_queue_marks_a_customer_who_confirmed(databa
         await _until(screen, "[message] Ann B. (***0101) says they're coming.", within=2.0)
         keyboard.type("queue")
         await _until(screen, "Now: Ann B. (***0101) coming.")
+
+
+async def test_a_customer_at_the_console_moves_back_with_late_and_says_how_far_away(
+    database_url,
+):
+    await db.migrate(database_url)
+    ctx = await db.start(database_url)
+    await service_accounts.create_service_account(phone=SPA, name="Zen Spa", code="SPA")
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await users.create_user(name="Bob Carter", phone=BOB)
+    await handle_message(channel=Channel.SMS, phone=ANN, text="join")
+    await handle_message(channel=Channel.SMS, phone=BOB, text="join")
+    await ctx.close_connections()
+
+    async with chatting(database_url, ANN) as (keyboard, screen):
+        keyboard.type("running late")
+        await _until(screen, "Zen Spa: you're now #2, 1 ahead")
+        keyboard.type("I'm 10 min away")
+        await _until(screen, "Got it, 10 min away.")
+        await _until(screen, "We'll text you when it's time to head over.")

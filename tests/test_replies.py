@@ -8,6 +8,7 @@ import pytest
 
 from bot import provider_replies as pr
 from bot import replies as r
+from core.rules import notice_texts
 from core.rules.gsm import fits_one_segment, segments
 from core.rules.queue_spot import Spot
 from core.rules.stats import Figures
@@ -109,6 +110,17 @@ CORE_REPLIES = {
         below="already",
     ),
     "coming_notice": r.coming(name=LONG_PERSON, phone=PHONE),
+    "moved_back": r.moved_back(place_name=LONG_PLACE, spot=BIG),
+    "kept_place": r.kept_place(place_name=LONG_PLACE, spot=BIG),
+    "late_limit": r.late_limit(place_name=LONG_PLACE, spot=BIG),
+    "late_when_called": r.late_when_called(place_name=LONG_PLACE),
+    "away_noted": r.away_noted(place_name=LONG_PLACE, spot=BIG, travel_minutes=240),
+    "away_go_now": r.away_go_now(place_name=LONG_PLACE, spot=BIG),
+    "away_how_far": r.away_how_far(),
+    "head_over_notice": notice_texts.head_over(place_name=LONG_PLACE, wait_minutes=99_999),
+    "running_late_notice": notice_texts.running_late(
+        name=LONG_PERSON, phone=PHONE, minutes=240
+    ),
     "queue_sms_coming": pr.queue(
         place_name=LONG_PLACE,
         day=LONG_DAY,

@@ -59,3 +59,17 @@ def back_in_line(*, place_name: str, position: int) -> str:
         f"Sorry, that call at {place(place_name)} was a mistake. You're back in line at "
         f"#{position}. Text STATUS for your place."
     )
+
+
+def head_over(*, place_name: str, wait_minutes: int) -> str:
+    """To a customer who said how far away they are (AWAY): their wait fell to it."""
+    return (
+        f"Time to head over to {place(place_name)}: your turn is in about "
+        f"{wait_minutes} min. Text LATE if you need more time, LEAVE if you can't make it."
+    )
+
+
+def running_late(*, name: str, phone: str, minutes: int) -> str:
+    """To the provider: the customer it called says they are running late (LATE)."""
+    who = f"{clip(short_name(name), PERSON_MAX)} ({mask_phone(phone)})"
+    return f"{who} says they're running {minutes} min late. Text NOSHOW if they don't come."

@@ -28,6 +28,10 @@ class Command(StrEnum):
     STATS = "stats"
     # A provider reverting its last NEXT, DONE or NOSHOW.
     UNDO = "undo"
+    # A waiting customer moving back because they will be late (LATE [minutes]).
+    LATE = "late"
+    # A customer saying how far away they are (AWAY n).
+    AWAY = "away"
 
 
 class Role(StrEnum):
@@ -73,6 +77,8 @@ CUSTOMER_WORDS: dict[str, Command] = {
     "coming": Command.HERE,
     "arrived": Command.HERE,
     "why": Command.WHY,
+    "late": Command.LATE,
+    "away": Command.AWAY,
 }
 PROVIDER_WORDS: dict[str, Command] = {
     "queue": Command.QUEUE,
@@ -142,6 +148,10 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("whos", "next"): "queue",
     ("on", "my", "way"): "omw",
     ("on", "the", "way"): "omw",
+    ("running", "late"): "late",
+    ("minutes", "out"): "away",
+    ("mins", "out"): "away",
+    ("min", "out"): "away",
 }
 LONGEST_PHRASE = max(len(p) for p in PHRASES)
 
@@ -238,5 +248,13 @@ FILLERS = frozenset(
 
 # What a phone that is both a provider's and a customer's can still text as the customer.
 CUSTOMER_SIDE = frozenset(
-    {Command.JOIN, Command.STATUS, Command.LEAVE, Command.HERE, Command.WHY}
+    {
+        Command.JOIN,
+        Command.STATUS,
+        Command.LEAVE,
+        Command.HERE,
+        Command.WHY,
+        Command.LATE,
+        Command.AWAY,
+    }
 )

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.models import Appointment, ServiceAccount
-from core.rules import notice_texts
+from core.rules import lateness, notice_texts
 from core.rules.days import today_in
-from core.services import lines
+from core.services import line_order, lines, sql
 from core.services.outbox.enqueue import enqueue
+from core.services.statements import bind
 
 # Positions 1 and 2 of today's waiting line hear that their turn is near.
 _NEAR = {1: notice_texts.you_are_next, 2: notice_texts.up_soon}
@@ -37,6 +38,9 @@ async def line_moved(
     for position, appointment in enumerate(line, start=1):
         if appointment.id == told_elsewise:
             continue
+        if position == 2 and appointment.travel_minutes is not None:
+            # They said how far away they are: the travel-based notice replaces this one.
+            continue
         await enqueue(
             conn=conn,
             recipient=appointment.user.phone,
@@ -44,6 +48,70 @@ async def line_moved(
             idempotency_key=f"near:{appointment.id}:{position}",
             now=now,
         )
+    await _head_over(conn=conn, account=account, day=day, now=now)
+
+
+# Today's waiting spots whose customer gave a travel time (AWAY) and has not been told
+# to head over yet, each with its wait. The condition is migration 0013's partial index's,
+# written literally so that both databases read only those spots; on SQLite INDEXED BY
+# holds the planner to it, as line_order.in_line_order does.
+_ON_THEIR_WAY_INDEX = "idx_on_their_way"
+_ON_THEIR_WAY = {
+    dialect: f"""
+SELECT a.id, a.travel_minutes, u.phone,
+  (SELECT COALESCE(SUM(o.duration_minutes), 0)
+   FROM appointments o{line_order.in_line_order(dialect)}
+   WHERE o.service_account_id = a.service_account_id AND o.day = a.day
+     AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "a")}) AS wait
+FROM appointments a{f" INDEXED BY {_ON_THEIR_WAY_INDEX}" if dialect == "sqlite" else ""}
+JOIN users u ON u.id = a.user_id
+WHERE a.service_account_id = {{account}} AND a.day = {{day}}
+  AND a.status = 'active' AND a.travel_minutes IS NOT NULL AND a.head_over_at IS NULL
+  AND a.called_at IS NULL
+"""  # noqa: S608 - built from constants only; values are bound parameters
+    for dialect in line_order.DIALECTS
+}
+
+
+async def _head_over(
+    *, conn: BaseDBAsyncClient, account: ServiceAccount, day: date, now: datetime
+) -> None:
+    """Tell each customer on their way whose wait fell to their travel time to set off."""
+    values = {"account": account.id, "day": sql.day_param(conn, day)}
+    query, args = bind(conn, _ON_THEIR_WAY[conn.capabilities.dialect], values)
+    for row in await conn.execute_query_dict(query, args):
+        if not lateness.head_over_due(
+            wait_minutes=int(row["wait"]), travel_minutes=int(row["travel_minutes"])
+        ):
+            continue
+        await enqueue(
+            conn=conn,
+            recipient=row["phone"],
+            text=notice_texts.head_over(place_name=account.name, wait_minutes=int(row["wait"])),
+            idempotency_key=f"headover:{row['id']}",
+            now=now,
+        )
+        await Appointment.filter(id=row["id"]).using_db(conn).update(head_over_at=now)
+
+
+async def late_called(
+    *,
+    conn: BaseDBAsyncClient,
+    appointment: Appointment,
+    account: ServiceAccount,
+    minutes: int,
+    now: datetime,
+) -> None:
+    """Tell the provider that the customer it called is running late; once per spot."""
+    await enqueue(
+        conn=conn,
+        recipient=account.phone,
+        text=notice_texts.running_late(
+            name=appointment.user.name, phone=appointment.user.phone, minutes=minutes
+        ),
+        idempotency_key=f"late:{appointment.id}",
+        now=now,
+    )
 
 
 async def your_turn(

@@ -26,6 +26,8 @@ COMMANDS = [
     BotCommand("leave", "Leave the line"),
     BotCommand("here", "On my way, after your turn is called"),
     BotCommand("why", "Why my place in line is where it is"),
+    BotCommand("late", "Running late: move back (e.g. /late 20)"),
+    BotCommand("away", "How far away I am (e.g. /away 20)"),
     BotCommand("help", "What you can do"),
     BotCommand("queue", "Providers: today's line"),
     BotCommand("next", "Providers: call the next person"),
