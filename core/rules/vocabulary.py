@@ -26,6 +26,9 @@ class Command(StrEnum):
     # A customer asking why they stand where they do (their own penalty).
     WHY = "why"
     STATS = "stats"
+    # A provider stopping and resuming today's joins by hand.
+    CLOSE = "close"
+    OPEN = "open"
 
 
 class Role(StrEnum):
@@ -95,6 +98,10 @@ PROVIDER_WORDS: dict[str, Command] = {
     "stats": Command.STATS,
     "statistics": Command.STATS,
     "report": Command.STATS,
+    "close": Command.CLOSE,
+    "closed": Command.CLOSE,
+    "open": Command.OPEN,
+    "reopen": Command.OPEN,
     "help": Command.HELP,
     "info": Command.HELP,
     "commands": Command.HELP,

@@ -32,6 +32,8 @@ COMMANDS = [
     BotCommand("done", "Providers: finish the current visit"),
     BotCommand("noshow", "Providers: they did not come"),
     BotCommand("stats", "Providers: today's figures (/stats week: 7 days)"),
+    BotCommand("close", "Providers: stop today's joins (those waiting stay)"),
+    BotCommand("open", "Providers: take joins again today"),
     BotCommand("stop", "No more updates from us"),
 ]
 POLL_TIMEOUT = 25
