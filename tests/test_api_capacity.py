@@ -8,6 +8,8 @@ import asyncio
 
 import pytest
 
+from core.models import ServiceAccount
+from core.services import closing
 from tests.api_helpers import (
     ANN,
     BOB,
@@ -133,3 +135,16 @@ async def test_racing_joins_for_the_last_places_never_go_past_the_limit(client):
 async def test_without_limits_many_racing_joins_all_get_in(client):
     await make_provider(client)
     assert await race_joins(client, 8) == [201] * 8
+
+
+async def test_a_join_for_today_after_close_is_400_and_later_days_still_book(client):
+    await make_provider(client)
+    await make_user(client, phone=ANN)
+    await closing.close_today(account=await ServiceAccount.get(phone=PROVIDER))
+    read = await data_of(await client.get(f"/service-accounts/{PROVIDER}"), 200)
+    assert read["closed_on"] == day_after(0)
+    payload = {"user_phone": ANN, "service_account_phone": PROVIDER,
+               "appointment_date": day_after(0)}
+    detail = await detail_of(await client.post("/appointments/", json=payload), 400)
+    assert detail.endswith(f"closed for joins today; next day with room: {day_after(1)}")
+    await book(client, user=ANN, day=day_after(1))

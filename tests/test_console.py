@@ -149,3 +149,21 @@ async def test_the_providers_console_queue_marks_a_customer_who_confirmed(databa
         await _until(screen, "[message] Ann B. (***0101) says they're coming.", within=2.0)
         keyboard.type("queue")
         await _until(screen, "Now: Ann B. (***0101) coming.")
+
+
+async def test_the_provider_closes_and_opens_todays_joins_from_the_console(database_url):
+    await db.migrate(database_url)
+    ctx = await db.start(database_url)
+    await service_accounts.create_service_account(phone=SPA, name="Zen Spa", code="SPA")
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await ctx.close_connections()
+
+    async with chatting(database_url, SPA) as (keyboard, screen):
+        keyboard.type("close")
+        await _until(screen, "Closed: no new joins today.")
+        refused = (await handle_message(channel=Channel.SMS, phone=ANN, text="join")).text
+        assert "closed for joins today" in refused
+        keyboard.type("open")
+        await _until(screen, "Open again")
+        joined = (await handle_message(channel=Channel.SMS, phone=ANN, text="join")).text
+        assert "in line" in joined
