@@ -12,8 +12,9 @@ from datetime import timedelta
 from bot import provider_replies, replies
 from core.models import Appointment, ServiceAccount, Status
 from core.rules.gsm import fits_one_segment
-from core.services import service_accounts
+from core.services import booking, service_accounts, sql
 from tests.test_engine_dialogues import (  # noqa: F401 (fixtures)
+    NOW,
     PHONES,
     TODAY,
     TOMORROW,
@@ -131,3 +132,23 @@ async def test_three_chairs_divide_the_wait_each_reply_quotes(spa):
     assert replies.wait_phrase(30) in reply
     assert replies.wait_phrase(30) in await say("dee", "status")
     assert " 30m" in await say("spa", "queue")
+
+
+async def test_a_booking_without_limits_still_costs_one_read_and_one_insert(spa, monkeypatch):
+    conn = sql.connection()
+    sent: list[str] = []
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_script"):
+        original = getattr(conn, name)
+
+        async def counted(query, *args, _original=original, **kwargs):
+            sent.append(query)
+            return await _original(query, *args, **kwargs)
+
+        monkeypatch.setattr(conn, name, counted)
+    await booking.book(
+        user_phone=PHONES["ann"], service_account_phone=PHONES["spa"], appointment_date=TOMORROW,
+        now=NOW,
+    )
+    # The provider's limits and CLOSE come with the read, and the insert is unchanged.
+    assert len(sent) == 2, sent
+    assert "INSERT INTO appointments" in sent[1]
