@@ -11,6 +11,7 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     telegram_api,
 )
 from tests.test_telegram_conversation import customer
+from webhooks.telegram import texts
 from webhooks.telegram.commands import COMMANDS
 
 
@@ -25,7 +26,8 @@ async def test_the_provider_closes_and_opens_todays_joins_from_the_menu(bot):
     await ann.says("join spa")
     assert "closed for joins today" in ann.last_text()
     assert "Next day with room: tomorrow." in ann.last_text()
-    await spa.says("/open")
+    # The provider's buttons send the same words.
+    await spa.presses(spa.buttons()[texts.OPEN])
     assert spa.last_text().startswith("Open again")
     await ann.says("join spa")
     assert "in line" in ann.last_text()
