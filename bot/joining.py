@@ -8,7 +8,7 @@ from datetime import date
 
 from bot import replies
 from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn
-from core.errors import AlreadyExists, InvalidInput, NotFound, TooFarAhead
+from core.errors import AlreadyExists, InvalidInput, NoRoom, NotFound, TooFarAhead
 from core.models import ServiceAccount
 from core.rules import day_words, time_words
 from core.rules.commands import parse
@@ -122,6 +122,14 @@ async def book(
     except TooFarAhead as exc:
         last = replies.day_label(exc.last_day, today=today)
         return Answer(replies.too_far_ahead(days=exc.horizon_days, last=last))
+    except NoRoom as exc:
+        if await appointment_views.active_on_day(user_phone=message.phone, day=day):
+            # Already in that full line: their spot, not a refusal.
+            return await _already(turn, day)
+        next_day = replies.day_label(exc.next_day, today=today) if exc.next_day else None
+        return Answer(
+            replies.no_room(place_name=account.name, closed=exc.closed, next_day=next_day)
+        )
     except InvalidInput:
         return Answer(replies.day_passed())
     except NotFound:

@@ -1,5 +1,5 @@
 """What a provider can text from its account's phone: QUEUE, NEXT, DONE, NOSHOW, UNDO, ADD,
-STATS."""
+STATS, CLOSE, OPEN."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from core.errors import (
     TooFarAhead,
 )
 from core.models import Channel, ServiceAccount
-from core.rules import day_words
+from core.rules import capacity, day_words
 from core.rules.commands import Parsed, target
 from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
@@ -25,6 +25,7 @@ from core.rules.vocabulary import Command
 from core.services import (
     booking,
     calling,
+    closing,
     lines,
     service_accounts,
     stats,
@@ -54,6 +55,12 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
         return await _add(message, account, parsed)
     if parsed.command is Command.STATS:
         return await _stats(message, account, parsed)
+    if parsed.command is Command.CLOSE:
+        await closing.close_today(account=account, now=message.now)
+        return provider_replies.closed_for_today(waiting=await _waiting_today(message, account))
+    if parsed.command is Command.OPEN:
+        was_closed = await closing.open_today(account=account, now=message.now)
+        return provider_replies.opened_for_today(was_closed=was_closed)
     if parsed.command is Command.HELP:
         return provider_replies.help_provider()
     if parsed.command is Command.GREET:
@@ -79,7 +86,11 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     entries, wait = [], 0
     for appointment in waiting:
         user = appointment.user
-        entries.append(provider_replies.QueueEntry(user.name, user.phone, wait))
+        entries.append(
+            provider_replies.QueueEntry(
+                user.name, user.phone, capacity.wait_minutes(wait, account.chairs)
+            )
+        )
         wait += appointment.duration_minutes
     return provider_replies.queue(
         place_name=account.name,
@@ -198,8 +209,8 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
     label = replies.day_label(day, today=today)
     user = await users.register(phone=phone, name=clean_name(" ".join(rest)) or WALK_IN_NAME)
     try:
-        spot = await booking.join_line(
-            user_phone=user.phone, account=account, day=day, now=message.now
+        spot, past_limits = await booking.add_to_line(
+            user_phone=user.phone, account=account, day=day, now=message.now, past_limits=True
         )
     except AlreadyExists:
         return provider_replies.add_already(name=user.name, phone=user.phone, day=label)
@@ -209,4 +220,8 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
         )
     except InvalidInput:
         return replies.day_passed()
+    if past_limits:
+        return provider_replies.added_past_limits(
+            name=user.name, phone=user.phone, day=label, spot=spot
+        )
     return provider_replies.added(name=user.name, phone=user.phone, day=label, spot=spot)

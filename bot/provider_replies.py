@@ -89,6 +89,23 @@ def added(*, name: str, phone: str, day: str, spot: Spot) -> str:
     return f"Added {_who(name, phone)} for {day}: {spot_phrase(spot)}."
 
 
+def added_past_limits(*, name: str, phone: str, day: str, spot: Spot) -> str:
+    return f"Added {_who(name, phone)} for {day} past your limits: {spot_phrase(spot)}."
+
+
+def closed_for_today(*, waiting: int) -> str:
+    return (
+        f"Closed: no new joins today. {waiting} still waiting; NEXT calls them. "
+        "Text OPEN to take joins again."
+    )
+
+
+def opened_for_today(*, was_closed: bool) -> str:
+    if was_closed:
+        return "Open again: customers can join today's line."
+    return "You are open: customers can join today's line. Text CLOSE to stop joins."
+
+
 def add_already(*, name: str, phone: str, day: str) -> str:
     return f"{_who(name, phone)} already has a spot {day}. Text QUEUE to see your line."
 

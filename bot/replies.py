@@ -130,6 +130,13 @@ def too_far_ahead(*, days: int, last: str) -> str:
     return f"Bookings open {days} days ahead, up to {last}. Please pick a nearer day."
 
 
+def no_room(*, place_name: str, closed: bool, next_day: str | None) -> str:
+    """A join refused: the day is full, or the provider closed today's joins by hand."""
+    reason = "is closed for joins today" if closed else "is full that day"
+    then = f" Next day with room: {next_day}." if next_day else " No day has room yet."
+    return f"Sorry, {place(place_name)} {reason}.{then}"
+
+
 def bad_day() -> str:
     return "I couldn't read that day. Try TODAY, TOMORROW, a weekday like FRI, or 24/12."
 

@@ -42,6 +42,16 @@ class TooFarAhead(InvalidInput):
         self.last_day = last_day
 
 
+class NoRoom(DomainError):
+    """A join refused because the day is full (max_waiting, daily_limit) or closed by
+    hand (CLOSE); `next_day` is the first later day within the horizon that has room."""
+
+    def __init__(self, message: str, *, closed: bool, next_day: date | None) -> None:
+        super().__init__(message)
+        self.closed = closed
+        self.next_day = next_day
+
+
 class TooEarly(InvalidTransition):
     """Completing or marking a no-show before the appointment's day has come."""
 

@@ -49,6 +49,14 @@ class ServiceAccount(Model):
     country = fields.CharField(max_length=2, null=True)
     # How many days ahead customers may book (the API answers 422 past it).
     booking_horizon_days = fields.IntField(default=90, db_default=90)
+    # Capacity (core.rules.capacity): people waiting at once and bookings per day
+    # (null: no limit), and people served at once, which divides the estimated wait.
+    max_waiting = fields.IntField(null=True)
+    daily_limit = fields.IntField(null=True)
+    chairs = fields.IntField(default=1, db_default=1)
+    # The provider's local day it stopped taking joins by hand (CLOSE); OPEN clears it.
+    # A day, not a flag, so a CLOSE ends with the day and booking reads it for free.
+    closed_on = fields.DateField(null=True)
 
     class Meta:
         table = "service_accounts"

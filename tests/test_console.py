@@ -169,3 +169,21 @@ async def test_a_customer_at_the_console_moves_back_with_late_and_says_how_far_a
         keyboard.type("I'm 10 min away")
         await _until(screen, "Got it, 10 min away.")
         await _until(screen, "We'll text you when it's time to head over.")
+
+
+async def test_the_provider_closes_and_opens_todays_joins_from_the_console(database_url):
+    await db.migrate(database_url)
+    ctx = await db.start(database_url)
+    await service_accounts.create_service_account(phone=SPA, name="Zen Spa", code="SPA")
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await ctx.close_connections()
+
+    async with chatting(database_url, SPA) as (keyboard, screen):
+        keyboard.type("close")
+        await _until(screen, "Closed: no new joins today.")
+        refused = (await handle_message(channel=Channel.SMS, phone=ANN, text="join")).text
+        assert "closed for joins today" in refused
+        keyboard.type("open")
+        await _until(screen, "Open again")
+        joined = (await handle_message(channel=Channel.SMS, phone=ANN, text="join")).text
+        assert "in line" in joined

@@ -87,6 +87,15 @@ CORE_REPLIES = {
     "add_usage": pr.add_usage(),
     "added": pr.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG),
     "add_already": pr.add_already(name=LONG_PERSON, phone=PHONE, day=LONG_DAY),
+    "added_past_limits": pr.added_past_limits(
+        name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG
+    ),
+    "no_room_full": r.no_room(place_name=LONG_PLACE, closed=False, next_day=LONG_DAY),
+    "no_room_closed": r.no_room(place_name=LONG_PLACE, closed=True, next_day=LONG_DAY),
+    "no_room_anywhere": r.no_room(place_name=LONG_PLACE, closed=False, next_day=None),
+    "closed_for_today": pr.closed_for_today(waiting=99_999),
+    "opened_for_today": pr.opened_for_today(was_closed=True),
+    "opened_already": pr.opened_for_today(was_closed=False),
     "coming_confirmed": r.coming_confirmed(place_name=LONG_PLACE),
     "not_called_yet_one": r.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG)]),
     "not_called_yet_many": r.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),

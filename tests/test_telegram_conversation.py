@@ -191,7 +191,15 @@ async def test_a_provider_runs_the_day_with_buttons(bot):
     assert spa.last_text().startswith("Called Bob S.")
     await spa.presses(spa.buttons()[texts.NO_SHOW])
     assert spa.last_text().startswith("No-show: Bob S.")
-    assert set(spa.buttons().values()) == {"NEXT", "DONE", "NOSHOW", "QUEUE", "UNDO"}
+    assert set(spa.buttons().values()) == {
+        "NEXT",
+        "DONE",
+        "NOSHOW",
+        "QUEUE",
+        "UNDO",
+        "CLOSE",
+        "OPEN",
+    }
 
     statuses = {a.user_id: a.status for a in await Appointment.all()}
     assert sorted(statuses.values()) == [Status.COMPLETED, Status.NO_SHOW]

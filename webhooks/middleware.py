@@ -19,6 +19,7 @@ from core.errors import (
     InvalidInput,
     InvalidRange,
     InvalidTransition,
+    NoRoom,
     NotFound,
 )
 from core.rules.phones import mask_phones_in
@@ -37,6 +38,7 @@ _STATUS_OF: dict[type[DomainError], int] = {
     InvalidInput: 422,
     InProgress: 409,
     InvalidRange: 400,
+    NoRoom: 400,
 }
 
 # Paths that stay open without the admin token: docs, health, and the channel

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from core.rules.capacity import MAX_CAPACITY, MAX_CHAIRS
 from core.rules.days import (
     MAX_HORIZON_DAYS,
     MIN_HORIZON_DAYS,
@@ -123,6 +124,31 @@ Horizon = Annotated[
     ),
 ]
 
+MaxWaiting = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_CAPACITY,
+        description="People waiting at once; a join past it is refused with 400 (null: no limit).",
+    ),
+]
+DailyLimit = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_CAPACITY,
+        description="Bookings per day; a join past it is refused with 400 (null: no limit).",
+    ),
+]
+Chairs = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_CHAIRS,
+        description="People served at once; the estimated wait is divided by it.",
+    ),
+]
+
 
 def _appointment_date(value: object) -> object:
     """Keep a bare day a date and a datetime a datetime; zones are resolved per provider."""
@@ -178,6 +204,7 @@ class PartialUpdate(_In):
             "penalty_half_life_days",
             "country",
             "booking_horizon_days",
+            "chairs",
         }
     )
 
@@ -213,6 +240,9 @@ class ServiceAccountFields(_In):
     code: Code | None = None
     country: Country | None = None
     booking_horizon_days: Horizon = 90
+    max_waiting: MaxWaiting | None = None
+    daily_limit: DailyLimit | None = None
+    chairs: Chairs = 1
 
 
 class ServiceAccountCreate(ServiceAccountFields):
@@ -232,6 +262,9 @@ class ServiceAccountUpdate(PartialUpdate):
     code: Code | None = None
     country: Country | None = None
     booking_horizon_days: Horizon | None = None
+    max_waiting: MaxWaiting | None = None
+    daily_limit: DailyLimit | None = None
+    chairs: Chairs | None = None
 
 
 class AppointmentCreate(_In):
@@ -299,6 +332,11 @@ class ServiceAccountOut(BaseModel):
     code: str | None
     country: str | None
     booking_horizon_days: int
+    max_waiting: int | None
+    daily_limit: int | None
+    chairs: int
+    # The provider's local day it was CLOSEd for joins (null: open).
+    closed_on: date | None
 
 
 class AppointmentOut(BaseModel):

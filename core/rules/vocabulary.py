@@ -32,6 +32,9 @@ class Command(StrEnum):
     LATE = "late"
     # A customer saying how far away they are (AWAY n).
     AWAY = "away"
+    # A provider stopping and resuming today's joins by hand.
+    CLOSE = "close"
+    OPEN = "open"
 
 
 class Role(StrEnum):
@@ -106,6 +109,10 @@ PROVIDER_WORDS: dict[str, Command] = {
     "undo": Command.UNDO,
     "revert": Command.UNDO,
     "oops": Command.UNDO,
+    "close": Command.CLOSE,
+    "closed": Command.CLOSE,
+    "open": Command.OPEN,
+    "reopen": Command.OPEN,
     "help": Command.HELP,
     "info": Command.HELP,
     "commands": Command.HELP,

@@ -1,14 +1,18 @@
-"""Booking a spot: one read and one insert, whatever the user's history."""
+"""Booking a spot: one read and one insert, whatever the user's history; a provider's
+limits (core.rules.capacity) and CLOSE refuse it."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from core.errors import AlreadyExists, InvalidInput, NotFound, TooFarAhead
+from core.errors import AlreadyExists, InvalidInput, NoRoom, NotFound, TooFarAhead
 from core.models import ServiceAccount, Status
+from core.rules import capacity
 from core.rules import days as day_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
@@ -22,7 +26,8 @@ MIN_DURATION, MAX_DURATION = 1, 1440
 _BOOKING_CONTEXT = """
 SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
-       sa.penalty_half_life_days, rs.cancellations, rs.no_shows, rs.as_of
+       sa.penalty_half_life_days, sa.max_waiting, sa.daily_limit, sa.closed_on,
+       rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
 CROSS JOIN service_accounts sa
 LEFT JOIN reliability_scores rs ON rs.user_id = u.id AND rs.service_account_id = sa.id
@@ -37,6 +42,21 @@ VALUES ({user}, {account}, {moment}, {day}, {minutes}, {notes}, 'active', {now},
         {rank_penalty}, {rank_at})
 RETURNING id
 """
+
+# Only with a limit set. Two joins racing for the last place queue on the provider's
+# row (NO KEY UPDATE leaves the appointments' foreign key checks alone) and the second
+# counts after the first commits: READ COMMITTED gives each statement a fresh snapshot.
+_LOCK_ACCOUNT = "SELECT id FROM service_accounts WHERE id = {account} FOR NO KEY UPDATE"
+
+# A line's load per day, for the day asked and the days after it (the next with room).
+_LOADS = f"""
+SELECT a.day,
+       SUM(CASE WHEN {line_order.waiting("a")} THEN 1 ELSE 0 END) AS waiting,
+       SUM(CASE WHEN a.status <> 'canceled' THEN 1 ELSE 0 END) AS booked
+FROM appointments a
+WHERE a.service_account_id = {{account}} AND a.day >= {{first}} AND a.day <= {{last}}
+GROUP BY a.day
+"""  # noqa: S608 - built from constants only; values are bound parameters
 
 
 async def _booking_context(user_phone: str, service_account_phone: str) -> dict[str, Any]:
@@ -71,6 +91,48 @@ def _penalty(ctx: dict[str, Any], *, now: datetime) -> float:
     return penalty_rules.penalty(score, weights, now=now)
 
 
+def _limits(ctx: dict[str, Any]) -> capacity.Limits:
+    return capacity.Limits(max_waiting=ctx["max_waiting"], daily_limit=ctx["daily_limit"])
+
+
+async def _loads(
+    conn: BaseDBAsyncClient, *, account_id: int, first: date, last: date
+) -> dict[date, capacity.DayLoad]:
+    query, args = bind(
+        conn,
+        _LOADS,
+        {
+            "account": account_id,
+            "first": sql.day_param(conn, first),
+            "last": sql.day_param(conn, last),
+        },
+    )
+    rows = await conn.execute_query_dict(query, args)
+    return {
+        sql.as_date(row["day"]): capacity.DayLoad(int(row["waiting"]), int(row["booked"]))
+        for row in rows
+    }
+
+
+async def _no_room(
+    ctx: dict[str, Any], *, day: date, today: date, closed: bool
+) -> NoRoom:
+    """The refusal, naming the first later day within the horizon that has room (only a
+    refusal pays for the search)."""
+    last = day_rules.last_bookable_day(today, ctx["booking_horizon_days"])
+    loads = (
+        await _loads(sql.connection(), account_id=ctx["account_id"], first=day, last=last)
+        if _limits(ctx).any
+        else {}
+    )
+    next_day = capacity.next_day_with_room(loads, _limits(ctx), after=day, last=last)
+    reason = "closed for joins today" if closed else "full on " + day.isoformat()
+    hint = f"; next day with room: {next_day.isoformat()}" if next_day else ""
+    return NoRoom(
+        f"This service account is {reason}{hint}", closed=closed, next_day=next_day
+    )
+
+
 async def book(
     *,
     user_phone: str,
@@ -79,12 +141,16 @@ async def book(
     duration_minutes: int = 30,
     notes: str | None = None,
     now: datetime | None = None,
+    past_limits: bool = False,
 ) -> AppointmentView:
-    """Book one appointment: one read and one insert, whatever the user's history.
+    """Book one appointment: one read and one insert, whatever the user's history
+    (a provider with a limit set adds a lock and a count, in one transaction).
 
     The day must be from the provider's today to its booking horizon: InvalidInput
-    for a past day, TooFarAhead (an InvalidInput) past the horizon. The spot's sort key
-    is line_order.first_key.
+    for a past day, TooFarAhead (an InvalidInput) past the horizon. A day past the
+    provider's max_waiting or daily_limit, or today once CLOSEd, is refused with NoRoom
+    unless `past_limits` (the provider's own ADD).
+    The spot's sort key is line_order.first_key.
     """
     now = now or utcnow()
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
@@ -107,31 +173,33 @@ async def book(
         raise InvalidInput(str(exc)) from exc
     penalty = _penalty(ctx, now=now)
     key = line_order.first_key(penalty=penalty, booked_at=now)
-    conn = sql.connection()
-    query, args = bind(
-        conn,
-        _INSERT_APPOINTMENT,
-        {
-            "user": ctx["user_id"],
-            "account": ctx["account_id"],
-            "moment": sql.datetime_param(conn, moment),
-            "day": sql.day_param(conn, day),
-            "minutes": duration_minutes,
-            "notes": notes,
-            "penalty": penalty,
-            "now": sql.datetime_param(conn, now),
-            "rank_penalty": key.penalty,
-            "rank_at": sql.datetime_param(conn, key.at),
-        },
-    )
-    try:
-        rows = await conn.execute_query_dict(query, args)
-    except IntegrityError as exc:
-        raise AlreadyExists(
-            f"An active appointment already exists for this user on {day.isoformat()}"
-        ) from exc
+    today = day_rules.today_in(ctx["timezone"], now=now)
+    closed_on = None if ctx["closed_on"] is None else sql.as_date(ctx["closed_on"])
+    closed = capacity.is_closed(day, closed_on=closed_on, today=today)
+    if closed and not past_limits:
+        raise await _no_room(ctx, day=day, today=today, closed=True)
+    values = {
+        "user": ctx["user_id"],
+        "account": ctx["account_id"],
+        "moment": moment,
+        "day": day,
+        "minutes": duration_minutes,
+        "notes": notes,
+        "penalty": penalty,
+        "now": now,
+        "rank_penalty": key.penalty,
+        "rank_at": key.at,
+    }
+    limits = _limits(ctx)
+    if limits.any and not past_limits:
+        inserted = await _insert_within(values, limits=limits)
+        if inserted is None:
+            raise await _no_room(ctx, day=day, today=today, closed=False)
+        appointment_id = inserted
+    else:
+        appointment_id = await _insert(sql.connection(), values)
     return AppointmentView(
-        id=rows[0]["id"],
+        id=appointment_id,
         user_phone=user_phone,
         service_account_phone=service_account_phone,
         appointment_date=moment,
@@ -144,13 +212,76 @@ async def book(
     )
 
 
+async def _insert(conn: BaseDBAsyncClient, values: dict[str, Any]) -> int:
+    query, args = bind(
+        conn,
+        _INSERT_APPOINTMENT,
+        {
+            **values,
+            "moment": sql.datetime_param(conn, values["moment"]),
+            "day": sql.day_param(conn, values["day"]),
+            "now": sql.datetime_param(conn, values["now"]),
+            "rank_at": sql.datetime_param(conn, values["rank_at"]),
+        },
+    )
+    try:
+        rows = await conn.execute_query_dict(query, args)
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            f"An active appointment already exists for this user on "
+            f"{values['day'].isoformat()}"
+        ) from exc
+    appointment_id: int = rows[0]["id"]
+    return appointment_id
+
+
+async def _insert_within(values: dict[str, Any], *, limits: capacity.Limits) -> int | None:
+    """Insert if the day has room (count and insert in one transaction, serialised per
+    provider); the id, None when the day is full."""
+    async with in_transaction("default") as conn:
+        if conn.capabilities.dialect == "postgres":
+            query, args = bind(conn, _LOCK_ACCOUNT, {"account": values["account"]})
+            await conn.execute_query(query, args)
+        day = values["day"]
+        loads = await _loads(conn, account_id=values["account"], first=day, last=day)
+        if not capacity.has_room(loads.get(day, capacity.DayLoad()), limits):
+            return None
+        return await _insert(conn, values)
+
+
 async def join_line(
     *, user_phone: str, account: ServiceAccount, day: date, now: datetime | None = None
 ) -> Spot:
     """Book `day` at `account` and say where that puts the user (book's errors apply)."""
-    view = await book(
-        user_phone=user_phone, service_account_phone=account.phone, appointment_date=day, now=now
-    )
+    spot, _ = await add_to_line(user_phone=user_phone, account=account, day=day, now=now)
+    return spot
+
+
+async def add_to_line(
+    *,
+    user_phone: str,
+    account: ServiceAccount,
+    day: date,
+    now: datetime | None = None,
+    past_limits: bool = False,
+) -> tuple[Spot, bool]:
+    """join_line, and with `past_limits` (the provider's ADD) past a full day or a
+    CLOSE: the spot, and whether it went past them (only then is the day booked twice
+    over: a refusal, then the booking past it)."""
+    went_past = False
+    try:
+        view = await book(
+            user_phone=user_phone, service_account_phone=account.phone, appointment_date=day,
+            now=now,
+        )
+    except NoRoom:
+        if not past_limits:
+            raise
+        view = await book(
+            user_phone=user_phone, service_account_phone=account.phone, appointment_date=day,
+            now=now, past_limits=True,
+        )
+        went_past = True
     spot = await lines.spot(appointment_id=view.id)
     # Only a NEXT landing between the two queries leaves it out of the waiting line.
-    return spot or Spot(position=1, ahead=0, wait_minutes=0)
+    return spot or Spot(position=1, ahead=0, wait_minutes=0), went_past

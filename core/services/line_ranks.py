@@ -22,6 +22,7 @@ from datetime import date
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.rules import capacity
 from core.rules.queue_spot import Spot
 from core.services import line_order, lines, sql
 from core.services.statements import bind
@@ -67,13 +68,15 @@ class Ranking:
             waits=waits,
         )
 
-    def spot(self, appointment_id: int) -> Spot | None:
-        """Where the appointment waits; None if it is not waiting in this line."""
+    def spot(self, appointment_id: int, *, chairs: int = 1) -> Spot | None:
+        """Where the appointment waits, `chairs` serving the line; None if it is not
+        waiting in this line."""
         i = bisect_left(self.ids, appointment_id)
         if i == len(self.ids) or self.ids[i] != appointment_id:
             return None
         place = self.places[i]
-        return Spot(position=place + 1, ahead=place, wait_minutes=self.waits[place])
+        wait = capacity.wait_minutes(self.waits[place], chairs)
+        return Spot(position=place + 1, ahead=place, wait_minutes=wait)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -158,8 +161,10 @@ async def spot(
     day: date,
     version: int,
     appointment_id: int,
+    chairs: int = 1,
 ) -> Spot | None:
-    """Where a waiting appointment stands, its line seen at `version` by the caller.
+    """Where a waiting appointment stands, its line seen at `version` by the caller
+    (`chairs` as the caller read it; lines.spot reads its own).
 
     From `ranks` when the line is unchanged or at rest, else (and always without
     `ranks`) by counting in SQL. None when the appointment no longer waits (called or
@@ -171,7 +176,7 @@ async def spot(
         ranking = await load(conn, account_id=account_id, day=day)
         ranks.put(key, ranking)
     if ranking is not None:
-        found = ranking.spot(appointment_id)
+        found = ranking.spot(appointment_id, chairs=chairs)
         if found is not None:
             return found
     return await lines.spot(appointment_id=appointment_id)

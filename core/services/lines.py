@@ -13,6 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from core.models import Appointment
+from core.rules import capacity
 from core.rules.queue_spot import Spot
 from core.services import line_order, sql
 from core.services.statements import bind
@@ -62,13 +63,14 @@ async def serving(
 # Those ahead of one appointment in its waiting line.
 _SPOT = {
     dialect: f"""
-SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
+SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait, sa.chairs
 FROM appointments me
+JOIN service_accounts sa ON sa.id = me.service_account_id
 LEFT JOIN appointments o{line_order.in_line_order(dialect)}
   ON o.service_account_id = me.service_account_id AND o.day = me.day
  AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "me")}
 WHERE me.id = {{id}} AND {line_order.waiting("me")}
-GROUP BY me.id
+GROUP BY me.id, sa.chairs
 """  # noqa: S608 - built from constants only; values are bound parameters
     for dialect in line_order.DIALECTS
 }
@@ -84,4 +86,5 @@ async def spot(
     if not rows:
         return None
     ahead = int(rows[0]["ahead"])
-    return Spot(position=ahead + 1, ahead=ahead, wait_minutes=int(rows[0]["wait"]))
+    wait = capacity.wait_minutes(int(rows[0]["wait"]), int(rows[0]["chairs"]))
+    return Spot(position=ahead + 1, ahead=ahead, wait_minutes=wait)

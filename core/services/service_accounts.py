@@ -6,6 +6,7 @@ from typing import Any
 
 from core.errors import InvalidInput
 from core.models import ServiceAccount
+from core.rules.capacity import MAX_CAPACITY, MAX_CHAIRS
 from core.rules.days import (
     MAX_HORIZON_DAYS,
     MIN_HORIZON_DAYS,
@@ -30,6 +31,16 @@ def _check_rules(fields: dict[str, Any]) -> None:
         raise InvalidInput(
             f"booking_horizon_days must be between {MIN_HORIZON_DAYS} and {MAX_HORIZON_DAYS}"
         )
+    for key, top in (
+        ("max_waiting", MAX_CAPACITY),
+        ("daily_limit", MAX_CAPACITY),
+        ("chairs", MAX_CHAIRS),
+    ):
+        value = fields.get(key)
+        if value is not None and not 1 <= value <= top:
+            raise InvalidInput(f"{key} must be between 1 and {top}")
+    if "chairs" in fields and fields["chairs"] is None:
+        raise InvalidInput("chairs cannot be null")
     if "timezone" in fields:
         try:
             validate_timezone(fields["timezone"])

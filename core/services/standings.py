@@ -19,6 +19,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.rules import capacity
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
 from core.services import line_order, line_ranks, sql
@@ -57,7 +58,7 @@ mine AS (
 _STANDINGS_CTE = """,
 standings AS (
   SELECT m.id, m.service_account_id, m.day, m.created_at, m.called_at,
-         p.name, p.code, p.timezone, {spot}
+         p.name, p.code, p.timezone, p.chairs, {spot}
   FROM mine m
   JOIN service_accounts p ON p.id = m.service_account_id{joins}
 )"""
@@ -77,7 +78,7 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
    AND o.service_account_id = m.service_account_id AND o.day = m.day
    AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "m")}
   GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at,
-           p.name, p.code, p.timezone""",
+           p.name, p.code, p.timezone, p.chairs""",
 )
 
 # `mine` with each appointment's provider time zone: enough to tell whether the user is
@@ -92,7 +93,8 @@ ACTIVE_COLUMNS = "ac.day AS ac_day, ac.timezone AS ac_timezone"
 STANDING_COLUMNS = (
     "s.id AS s_id, s.service_account_id AS s_account, s.day AS s_day, "
     "s.called_at AS s_called_at, s.name AS s_name, s.code AS s_code, "
-    "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait"
+    "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait, "
+    "s.chairs AS s_chairs"
 )
 
 
@@ -144,7 +146,8 @@ async def standings_from(
         if row["s_called_at"] is None:
             if row["s_ahead"] is not None:
                 ahead = int(row["s_ahead"])
-                spot = Spot(position=ahead + 1, ahead=ahead, wait_minutes=int(row["s_wait"]))
+                wait = capacity.wait_minutes(int(row["s_wait"]), int(row["s_chairs"]))
+                spot = Spot(position=ahead + 1, ahead=ahead, wait_minutes=wait)
             else:
                 spot = await line_ranks.spot(
                     conn,
@@ -153,6 +156,7 @@ async def standings_from(
                     day=day,
                     version=int(row["s_version"]),
                     appointment_id=row["s_id"],
+                    chairs=int(row["s_chairs"]),
                 )
                 if spot is None:
                     # Called or gone since the rows were read: read it all again at once.

@@ -35,6 +35,8 @@ COMMANDS = [
     BotCommand("noshow", "Providers: they did not come"),
     BotCommand("undo", "Providers: undo the last next/done/noshow (10 min)"),
     BotCommand("stats", "Providers: today's figures (/stats week: 7 days)"),
+    BotCommand("close", "Providers: stop today's joins (those waiting stay)"),
+    BotCommand("open", "Providers: take joins again today"),
     BotCommand("stop", "No more updates from us"),
 ]
 POLL_TIMEOUT = 25

@@ -50,6 +50,7 @@ PROVIDER_CONSOLE = InlineKeyboardMarkup(
             _button(texts.NO_SHOW, "NOSHOW"),
         ],
         [_button(texts.QUEUE, "QUEUE"), _button(texts.UNDO, "UNDO")],
+        [_button(texts.CLOSE, "CLOSE"), _button(texts.OPEN, "OPEN")],
     ]
 )
 _CUSTOMER_IN_LINE = InlineKeyboardMarkup(
