@@ -130,6 +130,27 @@ def too_far_ahead(*, days: int, last: str) -> str:
     return f"Bookings open {days} days ahead, up to {last}. Please pick a nearer day."
 
 
+def _join_then(next_open: str | None, join_words: str | None) -> str:
+    if next_open is None or join_words is None:
+        return "No open day to book yet."
+    return f"Next open {next_open}: text JOIN {join_words}."
+
+
+def closed_day(*, place_name: str, day: str, next_open: str | None, join_words: str | None) -> str:
+    """A join for a day the provider's hours or closed dates close."""
+    return f"{place(place_name)} is closed {day}. {_join_then(next_open, join_words)}"
+
+
+def after_closing(
+    *, place_name: str, closes: str, next_open: str | None, join_words: str | None
+) -> str:
+    """A same-day join whose turn would come after closing."""
+    return (
+        f"{place(place_name)} closes at {closes} today, before your turn would come. "
+        f"{_join_then(next_open, join_words)}"
+    )
+
+
 def bad_day() -> str:
     return "I couldn't read that day. Try TODAY, TOMORROW, a weekday like FRI, or 24/12."
 

@@ -49,6 +49,11 @@ class ServiceAccount(Model):
     country = fields.CharField(max_length=2, null=True)
     # How many days ahead customers may book (the API answers 422 past it).
     booking_horizon_days = fields.IntField(default=90, db_default=90)
+    # Weekly opening hours in `timezone` ({"mon": [["09:00", "12:00"], ...]}; a missing
+    # day is closed) and holidays (ISO dates); NULL hours: always open
+    # (core.rules.hours reads them).
+    hours: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
+    closed_dates: fields.Field[list[str] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "service_accounts"

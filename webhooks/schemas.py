@@ -27,6 +27,7 @@ from core.rules.days import (
     parse_day,
     validate_timezone,
 )
+from core.rules.hours import WEEKDAYS, check_closed_dates, check_hours
 from core.rules.limits import CODE_PATTERN, MAX_ID
 from core.rules.phones import normalize_phone
 from core.rules.regions import InvalidRegion, known_region
@@ -123,6 +124,41 @@ Horizon = Annotated[
     ),
 ]
 
+Hours = Annotated[
+    dict[str, list[list[str]]],
+    AfterValidator(check_hours),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"enum": list(WEEKDAYS)},
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            },
+            "description": "Weekly opening hours in the provider's time zone: HH:MM "
+            "[opens, closes] intervals per day, in order and not overlapping. A missing "
+            "day is closed; no hours (null) means always open.",
+            "examples": [{"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}],
+        }
+    ),
+]
+ClosedDates = Annotated[
+    list[str],
+    AfterValidator(check_closed_dates),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "string", "format": "date"},
+            "description": "Days the provider is closed (holidays), in its time zone.",
+        }
+    ),
+]
+
 
 def _appointment_date(value: object) -> object:
     """Keep a bare day a date and a datetime a datetime; zones are resolved per provider."""
@@ -213,6 +249,8 @@ class ServiceAccountFields(_In):
     code: Code | None = None
     country: Country | None = None
     booking_horizon_days: Horizon = 90
+    hours: Hours | None = None
+    closed_dates: ClosedDates | None = None
 
 
 class ServiceAccountCreate(ServiceAccountFields):
@@ -232,6 +270,8 @@ class ServiceAccountUpdate(PartialUpdate):
     code: Code | None = None
     country: Country | None = None
     booking_horizon_days: Horizon | None = None
+    hours: Hours | None = None
+    closed_dates: ClosedDates | None = None
 
 
 class AppointmentCreate(_In):
@@ -299,6 +339,8 @@ class ServiceAccountOut(BaseModel):
     code: str | None
     country: str | None
     booking_horizon_days: int
+    hours: dict[str, list[list[str]]] | None = None
+    closed_dates: list[str] | None = None
 
 
 class AppointmentOut(BaseModel):

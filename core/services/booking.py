@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from core.errors import AlreadyExists, InvalidInput, NotFound, TooFarAhead
+from core.errors import (
+    AfterClosing,
+    AlreadyExists,
+    ClosedDay,
+    InvalidInput,
+    NotFound,
+    TooFarAhead,
+)
 from core.models import ServiceAccount, Status
 from core.rules import days as day_rules
+from core.rules import hours as hour_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
@@ -22,7 +31,7 @@ MIN_DURATION, MAX_DURATION = 1, 1440
 _BOOKING_CONTEXT = """
 SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
-       sa.penalty_half_life_days, rs.cancellations, rs.no_shows, rs.as_of
+       sa.penalty_half_life_days, sa.hours, sa.closed_dates, rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
 CROSS JOIN service_accounts sa
 LEFT JOIN reliability_scores rs ON rs.user_id = u.id AND rs.service_account_id = sa.id
@@ -37,6 +46,65 @@ VALUES ({user}, {account}, {moment}, {day}, {minutes}, {notes}, 'active', {now},
         {rank_penalty}, {rank_at})
 RETURNING id
 """
+
+
+# The wait a new spot keyed (penalty, booked_at) would have: it ranks after every waiting
+# spot with a lower or equal key, as its id is the highest.
+_WAIT_BEFORE_BOOKING = f"""
+SELECT COALESCE(SUM(o.duration_minutes), 0) AS wait
+FROM appointments o
+WHERE o.service_account_id = {{account}} AND o.day = {{day}} AND {line_order.waiting("o")}
+  AND (o.rank_penalty < {{penalty}} OR (o.rank_penalty = {{penalty}} AND o.rank_at <= {{at}}))
+"""  # noqa: S608 - built from constants only; values are bound parameters
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _opening_hours(ctx: dict[str, Any]) -> hour_rules.OpeningHours | None:
+    """The provider's hours, or None when it sets neither hours nor closed dates."""
+    if ctx["hours"] is None and ctx["closed_dates"] is None:
+        return None
+    return hour_rules.OpeningHours.of(_json(ctx["hours"]), _json(ctx["closed_dates"]))
+
+
+async def _check_open(ctx: dict[str, Any], *, day: date, penalty: float, now: datetime) -> None:
+    """ClosedDay or AfterClosing when the provider's hours refuse this join."""
+    hours = _opening_hours(ctx)
+    if hours is None:
+        return
+    today = day_rules.today_in(ctx["timezone"], now=now)
+    last = day_rules.last_bookable_day(today, ctx["booking_horizon_days"])
+    if not hours.is_open(day):
+        upcoming = hours.next_open_day(day, last=last)
+        named = f"; next open {upcoming.isoformat()}" if upcoming else ""
+        raise ClosedDay(f"closed on {day.isoformat()}{named}", day=day, next_open=upcoming)
+    closes = hours.closing_time(day)
+    if day != today or closes is None:
+        return
+    conn = sql.connection()
+    query, args = bind(
+        conn,
+        _WAIT_BEFORE_BOOKING,
+        {
+            "account": ctx["account_id"],
+            "day": sql.day_param(conn, day),
+            "penalty": penalty,
+            "at": sql.datetime_param(conn, now),
+        },
+    )
+    rows = await conn.execute_query_dict(query, args)
+    local_now = now.astimezone(day_rules.zone(ctx["timezone"])).time()
+    if hour_rules.turn_after_closing(
+        closes, local_now=local_now, wait_minutes=int(rows[0]["wait"])
+    ):
+        upcoming = hours.next_open_day(day, last=last)
+        raise AfterClosing(
+            f"the estimated turn falls after closing time ({closes.strftime('%H:%M')})",
+            closes=closes,
+            next_open=upcoming,
+        )
 
 
 async def _booking_context(user_phone: str, service_account_phone: str) -> dict[str, Any]:
@@ -83,7 +151,9 @@ async def book(
     """Book one appointment: one read and one insert, whatever the user's history.
 
     The day must be from the provider's today to its booking horizon: InvalidInput
-    for a past day, TooFarAhead (an InvalidInput) past the horizon. The spot's sort key
+    for a past day, TooFarAhead (an InvalidInput) past the horizon; ClosedDay for a day
+    the provider's hours close, AfterClosing for a same-day join whose turn (now plus
+    the wait ahead) falls after closing. The spot's sort key
     is line_order.first_key.
     """
     now = now or utcnow()
@@ -106,6 +176,7 @@ async def book(
     except (day_rules.InvalidDate, day_rules.DayPassed) as exc:
         raise InvalidInput(str(exc)) from exc
     penalty = _penalty(ctx, now=now)
+    await _check_open(ctx, day=day, penalty=penalty, now=now)
     key = line_order.first_key(penalty=penalty, booked_at=now)
     conn = sql.connection()
     query, args = bind(
