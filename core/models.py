@@ -54,6 +54,10 @@ class ServiceAccount(Model):
     # (core.rules.hours reads them).
     hours: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
     closed_dates: fields.Field[list[str] | None] = fields.JSONField(null=True)
+    # DELAY n: minutes the provider runs behind on `delay_day` (its local day), added to
+    # the waits customers are quoted that day; another day ignores it.
+    delay_minutes = fields.IntField(null=True)
+    delay_day = fields.DateField(null=True)
 
     class Meta:
         table = "service_accounts"

@@ -62,6 +62,15 @@ async def test_a_same_day_join_whose_turn_falls_after_closing_is_refused(spa_wit
     ])
 
 
+async def test_a_delay_counts_toward_the_turn_that_must_come_before_closing(spa_with_hours):
+    # 15:00 plus a 45-minute delay and Ann's 30 minutes: Bob's turn would be 16:15.
+    await run([
+        ("spa", "delay 45", (), ("Told 0 people",)),
+        ("ann", "join spa", (booked("ann", "spa", TODAY),), ("45 min",)),
+        ("bob", "join spa", (), ("closes at 16:00 today",)),
+    ])
+
+
 async def test_refused_after_closing_the_customer_can_join_tomorrow(orm):
     await _spa(hours=HOURS)
     await run([
@@ -92,7 +101,8 @@ async def test_the_api_keeps_hours_and_closed_dates_and_clears_them_with_null(cl
     assert changed["hours"] is None
     assert changed["closed_dates"] == ["2026-01-01", "2026-12-25"]
     plain = await make_provider(client, phone="+12025550180")
-    assert plain["hours"] is None and plain["closed_dates"] is None
+    assert plain["hours"] is None
+    assert plain["closed_dates"] is None
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
-"""Providers' opening hours and closed dates.
+"""Providers' opening hours and closed dates, and the day's DELAY.
 
-Plain nullable JSON columns on service_accounts: booking reads them with the provider
-row it already reads, so no index and no extra statement.
+Plain nullable columns on service_accounts: booking, spots and standings read them with
+the provider row they already read, so no index and no extra statement.
 """
 
 from tortoise import fields, migrations
@@ -17,4 +17,8 @@ class Migration(migrations.Migration):
         AddColumn(
             model_name="ServiceAccount", name="closed_dates", field=fields.JSONField(null=True)
         ),
+        AddColumn(
+            model_name="ServiceAccount", name="delay_minutes", field=fields.IntField(null=True)
+        ),
+        AddColumn(model_name="ServiceAccount", name="delay_day", field=fields.DateField(null=True)),
     ]

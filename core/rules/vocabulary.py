@@ -26,6 +26,8 @@ class Command(StrEnum):
     # A customer asking why they stand where they do (their own penalty).
     WHY = "why"
     STATS = "stats"
+    # The provider runs late today: DELAY n [note].
+    DELAY = "delay"
 
 
 class Role(StrEnum):
@@ -95,6 +97,8 @@ PROVIDER_WORDS: dict[str, Command] = {
     "stats": Command.STATS,
     "statistics": Command.STATS,
     "report": Command.STATS,
+    "delay": Command.DELAY,
+    "delayed": Command.DELAY,
     "help": Command.HELP,
     "info": Command.HELP,
     "commands": Command.HELP,

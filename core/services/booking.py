@@ -18,6 +18,7 @@ from core.errors import (
 )
 from core.models import ServiceAccount, Status
 from core.rules import days as day_rules
+from core.rules import delay as delay_rules
 from core.rules import hours as hour_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
@@ -31,7 +32,8 @@ MIN_DURATION, MAX_DURATION = 1, 1440
 _BOOKING_CONTEXT = """
 SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
-       sa.penalty_half_life_days, sa.hours, sa.closed_dates, rs.cancellations, rs.no_shows, rs.as_of
+       sa.penalty_half_life_days, sa.hours, sa.closed_dates,
+       sa.delay_minutes, sa.delay_day, rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
 CROSS JOIN service_accounts sa
 LEFT JOIN reliability_scores rs ON rs.user_id = u.id AND rs.service_account_id = sa.id
@@ -95,9 +97,15 @@ async def _check_open(ctx: dict[str, Any], *, day: date, penalty: float, now: da
         },
     )
     rows = await conn.execute_query_dict(query, args)
+    # The wait the reply would quote: with the day's DELAY.
+    wait = int(rows[0]["wait"]) + delay_rules.delay_on(
+        day,
+        delay_day=None if ctx["delay_day"] is None else sql.as_date(ctx["delay_day"]),
+        minutes=ctx["delay_minutes"],
+    )
     local_now = now.astimezone(day_rules.zone(ctx["timezone"])).time()
     if hour_rules.turn_after_closing(
-        closes, local_now=local_now, wait_minutes=int(rows[0]["wait"])
+        closes, local_now=local_now, wait_minutes=wait
     ):
         upcoming = hours.next_open_day(day, last=last)
         raise AfterClosing(

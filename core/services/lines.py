@@ -62,8 +62,10 @@ async def serving(
 # Those ahead of one appointment in its waiting line.
 _SPOT = {
     dialect: f"""
-SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
+SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait,
+       MAX(CASE WHEN sa.delay_day = me.day THEN sa.delay_minutes ELSE 0 END) AS delay
 FROM appointments me
+JOIN service_accounts sa ON sa.id = me.service_account_id
 LEFT JOIN appointments o{line_order.in_line_order(dialect)}
   ON o.service_account_id = me.service_account_id AND o.day = me.day
  AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "me")}
@@ -74,12 +76,15 @@ GROUP BY me.id
 }
 
 
-async def spot(*, appointment_id: int) -> Spot | None:
-    """Position, people ahead and wait of a waiting appointment, in one aggregate query."""
+async def spot(*, appointment_id: int, with_delay: bool = True) -> Spot | None:
+    """Position, people ahead and wait of a waiting appointment, in one aggregate query;
+    the wait includes the provider's DELAY for that day unless `with_delay` is False
+    (for callers that add it themselves, as standings does)."""
     conn = sql.connection()
     query, args = bind(conn, _SPOT[conn.capabilities.dialect], {"id": appointment_id})
     rows = await conn.execute_query_dict(query, args)
     if not rows:
         return None
     ahead = int(rows[0]["ahead"])
-    return Spot(position=ahead + 1, ahead=ahead, wait_minutes=int(rows[0]["wait"]))
+    wait = int(rows[0]["wait"]) + (int(rows[0]["delay"] or 0) if with_delay else 0)
+    return Spot(position=ahead + 1, ahead=ahead, wait_minutes=wait)

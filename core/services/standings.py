@@ -19,6 +19,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.rules import delay as delay_rules
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
 from core.services import line_order, line_ranks, sql
@@ -57,7 +58,7 @@ mine AS (
 _STANDINGS_CTE = """,
 standings AS (
   SELECT m.id, m.service_account_id, m.day, m.created_at, m.called_at,
-         p.name, p.code, p.timezone, {spot}
+         p.name, p.code, p.timezone, p.delay_minutes, p.delay_day, {spot}
   FROM mine m
   JOIN service_accounts p ON p.id = m.service_account_id{joins}
 )"""
@@ -77,7 +78,7 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
    AND o.service_account_id = m.service_account_id AND o.day = m.day
    AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "m")}
   GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at,
-           p.name, p.code, p.timezone""",
+           p.name, p.code, p.timezone, p.delay_minutes, p.delay_day""",
 )
 
 # `mine` with each appointment's provider time zone: enough to tell whether the user is
@@ -92,7 +93,8 @@ ACTIVE_COLUMNS = "ac.day AS ac_day, ac.timezone AS ac_timezone"
 STANDING_COLUMNS = (
     "s.id AS s_id, s.service_account_id AS s_account, s.day AS s_day, "
     "s.called_at AS s_called_at, s.name AS s_name, s.code AS s_code, "
-    "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait"
+    "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait, "
+    "s.delay_minutes AS s_delay_minutes, s.delay_day AS s_delay_day"
 )
 
 
@@ -157,6 +159,13 @@ async def standings_from(
                 if spot is None:
                     # Called or gone since the rows were read: read it all again at once.
                     return await _exact(conn, user_phone=user_phone, now=now)
+        if spot is not None and row["s_delay_day"] is not None:
+            delay = delay_rules.delay_on(
+                day,
+                delay_day=sql.as_date(row["s_delay_day"]),
+                minutes=row["s_delay_minutes"],
+            )
+            spot = delay_rules.delayed(spot, delay)
         result.append(Standing(row["s_id"], day, row["s_name"], row["s_code"], today, spot))
     return result
 

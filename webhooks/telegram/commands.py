@@ -32,6 +32,7 @@ COMMANDS = [
     BotCommand("done", "Providers: finish the current visit"),
     BotCommand("noshow", "Providers: they did not come"),
     BotCommand("stats", "Providers: today's figures (/stats week: 7 days)"),
+    BotCommand("delay", "Providers: running late (/delay 20 [note]; /delay 0 ends it)"),
     BotCommand("stop", "No more updates from us"),
 ]
 POLL_TIMEOUT = 25
