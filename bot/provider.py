@@ -197,7 +197,12 @@ async def _add(message: Inbound, account: ServiceAccount, parsed: Parsed) -> str
     user = await users.register(phone=phone, name=clean_name(" ".join(rest)) or WALK_IN_NAME)
     try:
         spot = await booking.join_line(
-            user_phone=user.phone, account=account, day=day, now=message.now
+            # The provider decides about its own walk-ins, open or not.
+            user_phone=user.phone,
+            account=account,
+            day=day,
+            now=message.now,
+            within_hours=False,
         )
     except AlreadyExists:
         return provider_replies.add_already(name=user.name, phone=user.phone, day=label)

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from core.models import Appointment
 from core.services import service_accounts, users
 from tests.api_helpers import (
     ANN,
@@ -18,7 +19,7 @@ from tests.api_helpers import (
     make_provider,
     make_user,
 )
-from tests.test_engine_dialogues import PHONES, REGISTERED, TODAY, booked, run
+from tests.test_engine_dialogues import PHONES, REGISTERED, TODAY, booked, run, say
 
 # The dialogue tests' day is Wednesday 18 November 2026, 15:00 UTC.
 SAT = date(2026, 11, 21)
@@ -69,6 +70,13 @@ async def test_a_delay_counts_toward_the_turn_that_must_come_before_closing(spa_
         ("ann", "join spa", (booked("ann", "spa", TODAY),), ("45 min",)),
         ("bob", "join spa", (), ("closes at 16:00 today",)),
     ])
+
+
+async def test_a_providers_own_add_is_not_held_to_its_hours(spa_with_hours):
+    walk_in = "+14155550199"
+    reply = await say("spa", f"add {walk_in} Walt thu")
+    assert "for tomorrow" in reply
+    assert await Appointment.filter(user__phone=walk_in, day=date(2026, 11, 19)).exists()
 
 
 async def test_refused_after_closing_the_customer_can_join_tomorrow(orm):

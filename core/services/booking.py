@@ -155,13 +155,15 @@ async def book(
     duration_minutes: int = 30,
     notes: str | None = None,
     now: datetime | None = None,
+    within_hours: bool = True,
 ) -> AppointmentView:
     """Book one appointment: one read and one insert, whatever the user's history.
 
     The day must be from the provider's today to its booking horizon: InvalidInput
     for a past day, TooFarAhead (an InvalidInput) past the horizon; ClosedDay for a day
     the provider's hours close, AfterClosing for a same-day join whose turn (now plus
-    the wait ahead) falls after closing. The spot's sort key
+    the wait ahead) falls after closing, unless `within_hours` is False (the provider's
+    own ADD). The spot's sort key
     is line_order.first_key.
     """
     now = now or utcnow()
@@ -184,7 +186,8 @@ async def book(
     except (day_rules.InvalidDate, day_rules.DayPassed) as exc:
         raise InvalidInput(str(exc)) from exc
     penalty = _penalty(ctx, now=now)
-    await _check_open(ctx, day=day, penalty=penalty, now=now)
+    if within_hours:
+        await _check_open(ctx, day=day, penalty=penalty, now=now)
     key = line_order.first_key(penalty=penalty, booked_at=now)
     conn = sql.connection()
     query, args = bind(
@@ -224,11 +227,20 @@ async def book(
 
 
 async def join_line(
-    *, user_phone: str, account: ServiceAccount, day: date, now: datetime | None = None
+    *,
+    user_phone: str,
+    account: ServiceAccount,
+    day: date,
+    now: datetime | None = None,
+    within_hours: bool = True,
 ) -> Spot:
     """Book `day` at `account` and say where that puts the user (book's errors apply)."""
     view = await book(
-        user_phone=user_phone, service_account_phone=account.phone, appointment_date=day, now=now
+        user_phone=user_phone,
+        service_account_phone=account.phone,
+        appointment_date=day,
+        now=now,
+        within_hours=within_hours,
     )
     spot = await lines.spot(appointment_id=view.id)
     # Only a NEXT landing between the two queries leaves it out of the waiting line.
