@@ -115,7 +115,7 @@ async def _stats(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
 async def _delay(message: Inbound, account: ServiceAccount) -> str:
     # The note is the provider's own words: read from the text as sent, fillers kept.
     try:
-        delay = delay_rules.read_delay(message.text.split()[1:])
+        delay = delay_rules.read_delay(message.text.split())
     except delay_rules.BadDelay:
         return provider_replies.delay_usage()
     told = await delays.set_delay(

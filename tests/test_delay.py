@@ -26,10 +26,11 @@ def test_delay_reads_minutes_with_or_without_a_unit_and_keeps_the_note():
     assert read_delay(["20"]) == Delay(20, None)
     assert read_delay(["20", "min", "flat", "tyre"]).note == "flat tyre"
     assert read_delay(["15mins", "traffic"]).minutes == 15
+    assert read_delay(["please", "DELAY", "10", "sorry"]) == Delay(10, "sorry")
     assert read_delay(["0"]).minutes == 0
 
 
-@pytest.mark.parametrize("args", [[], ["soon"], ["721"], ["-5"], ["20s"]])
+@pytest.mark.parametrize("args", [[], ["delay", "soon"], ["721"], ["-5"], ["20s"]])
 def test_delay_without_minutes_from_0_to_720_is_refused(args):
     with pytest.raises(BadDelay):
         read_delay(args)

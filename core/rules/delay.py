@@ -26,13 +26,17 @@ class Delay:
     note: str | None
 
 
-def read_delay(args: Sequence[str]) -> Delay:
-    """`DELAY 20`, `DELAY 20 min`, `DELAY 20m flat tyre`: the minutes and the note."""
-    if not args:
+def read_delay(words: Sequence[str]) -> Delay:
+    """`DELAY 20`, `please delay 20 min`, `DELAY 20m flat tyre`: the minutes (the first
+    number, so the command word and any greeting before it are skipped) and the note
+    (the words after it, as typed)."""
+    found = next(((i, m) for i, word in enumerate(words) if (m := _MINUTES.match(word))), None)
+    if found is None:
         raise BadDelay("no minutes")
-    match, rest = _MINUTES.match(args[0]), list(args[1:])
-    if match is None or not 0 <= int(match[1]) <= MAX_DELAY_MINUTES:
-        raise BadDelay(args[0])
+    at, match = found
+    rest = list(words[at + 1 :])
+    if not 0 <= int(match[1]) <= MAX_DELAY_MINUTES:
+        raise BadDelay(words[at])
     if match[2] is None and rest and rest[0].lower() in _MINUTE_WORDS:
         rest = rest[1:]
     note = " ".join(rest).strip()
