@@ -57,7 +57,7 @@ async def test_delay_tells_each_waiting_customer_once_and_their_waits_include_it
     assert "20 min" in await say("bob", "status", minutes=2)
     assert "50 min" in await say("cy", "status", minutes=2)
     # Sent again, the same delay tells no one twice.
-    assert "Told 2 people" in await say("spa", "delay 20", minutes=3)
+    assert "Told 0 people" in await say("spa", "delay 20", minutes=3)
     assert (await notices_to("cy")).count(told) == 1
     assert len([t for t in await notices_to("cy") if "behind" in t]) == 1
     # A later join is quoted the delay as well: two ahead (60 min) plus 20.

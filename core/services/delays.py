@@ -8,7 +8,7 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from core.models import Appointment, ServiceAccount
+from core.models import Appointment, OutboxMessage, ServiceAccount
 from core.rules import notice_texts
 from core.rules.days import today_in, utcnow
 from core.services import line_order
@@ -21,7 +21,7 @@ _PAGE = 500
 async def set_delay(
     *, account: ServiceAccount, minutes: int, note: str | None = None, now: datetime | None = None
 ) -> int:
-    """Record the day's delay and tell everyone waiting today; how many were told.
+    """Record the day's delay and tell everyone waiting today; how many were told now.
 
     DELAY 0 clears it and tells no one (their next STATUS shows the shorter wait). The
     same delay sent again tells no one twice: each notice's key is the appointment and
@@ -48,15 +48,18 @@ async def set_delay(
                 .limit(_PAGE)
                 .values_list("id", "user__phone")
             )
-            for appointment_id, phone in page:
-                await enqueue(
-                    conn=conn,
-                    recipient=phone,
-                    text=text,
-                    idempotency_key=f"delay:{appointment_id}:{minutes}",
-                    now=now,
-                )
-            told += len(page)
+            keys = {f"delay:{appointment_id}:{minutes}": phone for appointment_id, phone in page}
+            # Those told this delay already are not told again, nor counted.
+            sent = {
+                str(key)
+                for (key,) in await OutboxMessage.filter(idempotency_key__in=list(keys))
+                .using_db(conn)
+                .values_list("idempotency_key")
+            }
+            for key, phone in keys.items():
+                if key not in sent:
+                    await enqueue(conn=conn, recipient=phone, text=text, idempotency_key=key, now=now)
+            told += len(keys) - len(sent)
             if len(page) < _PAGE:
                 break
             after = page[-1][0]
