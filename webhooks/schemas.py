@@ -124,40 +124,37 @@ Horizon = Annotated[
     ),
 ]
 
-Hours = Annotated[
-    dict[str, list[list[str]]],
-    AfterValidator(check_hours),
-    WithJsonSchema(
-        {
-            "type": "object",
-            "propertyNames": {"enum": list(WEEKDAYS)},
-            "additionalProperties": {
-                "type": "array",
-                "items": {
-                    "type": "array",
-                    "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
-                    "minItems": 2,
-                    "maxItems": 2,
-                },
-            },
-            "description": "Weekly opening hours in the provider's time zone: HH:MM "
-            "[opens, closes] intervals per day, in order and not overlapping. A missing "
-            "day is closed; no hours (null) means always open.",
-            "examples": [{"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}],
-        }
-    ),
-]
-ClosedDates = Annotated[
-    list[str],
-    AfterValidator(check_closed_dates),
-    WithJsonSchema(
-        {
+_HOURS_SCHEMA = WithJsonSchema(
+    {
+        "type": "object",
+        "propertyNames": {"enum": list(WEEKDAYS)},
+        "additionalProperties": {
             "type": "array",
-            "items": {"type": "string", "format": "date"},
-            "description": "Days the provider is closed (holidays), in its time zone.",
-        }
-    ),
-]
+            "items": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        },
+        "description": "Weekly opening hours in the provider's time zone: HH:MM "
+        "[opens, closes] intervals per day, in order and not overlapping. A missing "
+        "day is closed; no hours (null) means always open.",
+        "examples": [{"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}],
+    }
+)
+_CLOSED_DATES_SCHEMA = WithJsonSchema(
+    {
+        "type": "array",
+        "items": {"type": "string", "format": "date"},
+        "description": "Days the provider is closed (holidays), in its time zone.",
+    }
+)
+# Checked on the way in; read back as stored.
+Hours = Annotated[dict[str, list[list[str]]], AfterValidator(check_hours), _HOURS_SCHEMA]
+ClosedDates = Annotated[list[str], AfterValidator(check_closed_dates), _CLOSED_DATES_SCHEMA]
+StoredHours = Annotated[dict[str, list[list[str]]], _HOURS_SCHEMA]
+StoredClosedDates = Annotated[list[str], _CLOSED_DATES_SCHEMA]
 
 
 def _appointment_date(value: object) -> object:
@@ -339,8 +336,8 @@ class ServiceAccountOut(BaseModel):
     code: str | None
     country: str | None
     booking_horizon_days: int
-    hours: dict[str, list[list[str]]] | None = None
-    closed_dates: list[str] | None = None
+    hours: StoredHours | None = None
+    closed_dates: StoredClosedDates | None = None
 
 
 class AppointmentOut(BaseModel):
