@@ -4,11 +4,19 @@ narrows it down: which place?)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from bot import replies
 from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn
-from core.errors import AlreadyExists, InvalidInput, NoRoom, NotFound, TooFarAhead
+from core.errors import (
+    AfterClosing,
+    AlreadyExists,
+    ClosedDay,
+    InvalidInput,
+    NoRoom,
+    NotFound,
+    TooFarAhead,
+)
 from core.models import ServiceAccount
 from core.rules import day_words, time_words
 from core.rules.commands import parse
@@ -130,6 +138,24 @@ async def book(
         return Answer(
             replies.no_room(place_name=account.name, closed=exc.closed, next_day=next_day)
         )
+    except ClosedDay as exc:
+        label, join = _next_open(account, exc.next_open, today=today)
+        text = replies.closed_day(
+            place_name=account.name,
+            day=replies.day_label(day, today=today),
+            next_open=label,
+            join_words=join,
+        )
+        return Answer(text)
+    except AfterClosing as exc:
+        label, join = _next_open(account, exc.next_open, today=today)
+        text = replies.after_closing(
+            place_name=account.name,
+            closes=exc.closes.strftime("%H:%M"),
+            next_open=label,
+            join_words=join,
+        )
+        return Answer(text)
     except InvalidInput:
         return Answer(replies.day_passed())
     except NotFound:
@@ -141,6 +167,18 @@ async def book(
         no_set_times=timed,
     )
     return Answer(text, STAY, in_line=True)
+
+
+def _next_open(
+    account: ServiceAccount, day: date | None, *, today: date
+) -> tuple[str | None, str | None]:
+    """The next open day's label and the JOIN words that book it (an ISO date reads
+    the same in every region)."""
+    if day is None:
+        return None, None
+    when = "TOMORROW" if day == today + timedelta(days=1) else day.isoformat()
+    words = f"{account.code} {when}" if account.code else when
+    return replies.day_label(day, today=today), words
 
 
 async def _already(turn: Turn, day: date) -> Answer:

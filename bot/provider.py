@@ -15,6 +15,7 @@ from core.errors import (
 )
 from core.models import Channel, ServiceAccount
 from core.rules import capacity, day_words
+from core.rules import delay as delay_rules
 from core.rules.commands import Parsed, target
 from core.rules.days import today_in
 from core.rules.gsm import SINGLE_GSM
@@ -26,6 +27,7 @@ from core.services import (
     booking,
     calling,
     closing,
+    delays,
     lines,
     service_accounts,
     stats,
@@ -61,6 +63,8 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
     if parsed.command is Command.OPEN:
         was_closed = await closing.open_today(account=account, now=message.now)
         return provider_replies.opened_for_today(was_closed=was_closed)
+    if parsed.command is Command.DELAY:
+        return await _delay(message, account)
     if parsed.command is Command.HELP:
         return provider_replies.help_provider()
     if parsed.command is Command.GREET:
@@ -122,6 +126,18 @@ async def _stats(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     word = words[0] if words else "day"
     found = await stats.period_stats(account=account, word=word, now=message.now)
     return provider_replies.stats(week=word == "week", figures=found.total)
+
+
+async def _delay(message: Inbound, account: ServiceAccount) -> str:
+    # The note is the provider's own words: read from the text as sent, fillers kept.
+    try:
+        delay = delay_rules.read_delay(message.text.split())
+    except delay_rules.BadDelay:
+        return provider_replies.delay_usage()
+    told = await delays.set_delay(
+        account=account, minutes=delay.minutes, note=delay.note, now=message.now
+    )
+    return provider_replies.delay_set(minutes=delay.minutes, told=told)
 
 
 async def _waiting_today(message: Inbound, account: ServiceAccount) -> int:

@@ -169,6 +169,20 @@ def stats(*, week: bool, figures: Figures) -> str:
     )
 
 
+def delay_usage() -> str:
+    return "Text DELAY and the minutes you run behind (0 to 720), e.g. DELAY 20 flat tyre. DELAY 0 ends it."
+
+
+def delay_set(*, minutes: int, told: int) -> str:
+    if not minutes:
+        return "Delay cleared: waits are quoted as usual again. No one was texted."
+    people = "1 person" if told == 1 else f"{told} people"
+    return (
+        f"Told {people} waiting today you run about {minutes} min behind; their waits "
+        "include it until DELAY 0 or the day ends."
+    )
+
+
 def stats_usage() -> str:
     return "Text STATS for today's figures, or STATS WEEK for the last 7 days."
 
@@ -208,7 +222,5 @@ def undo(
             f"Can't undo {_UNDONE_WORDS[action]}: {who} has another spot that day. "
             "Nothing was changed."
         )
-    where = (
-        f"back in line at #{position}" if position is not None else "called again, visit open"
-    )
+    where = f"back in line at #{position}" if position is not None else "called again, visit open"
     return f"Undone {_UNDONE_WORDS[action]}: {who} is {where}. Text QUEUE to see your line."

@@ -90,8 +90,7 @@ def ask_name() -> str:
 
 def ask_name_again() -> str:
     return (
-        "Sorry, I didn't catch a name. Please reply with your first and last name, "
-        "e.g. Ann Bell."
+        "Sorry, I didn't catch a name. Please reply with your first and last name, e.g. Ann Bell."
     )
 
 
@@ -119,7 +118,9 @@ def already_booked(*, place_name: str, day: str, spot: Spot | None) -> str:
     where = f"{place(place_name)} {day}"
     if spot is None:
         return f"You already have a spot at {where}. Text STATUS to see it, LEAVE to give it up."
-    return f"You already have a spot at {where}: {spot_phrase(spot)}. Text LEAVE first to change it."
+    return (
+        f"You already have a spot at {where}: {spot_phrase(spot)}. Text LEAVE first to change it."
+    )
 
 
 def day_passed() -> str:
@@ -135,6 +136,27 @@ def no_room(*, place_name: str, closed: bool, next_day: str | None) -> str:
     reason = "is closed for joins today" if closed else "is full that day"
     then = f" Next day with room: {next_day}." if next_day else " No day has room yet."
     return f"Sorry, {place(place_name)} {reason}.{then}"
+
+
+def _join_then(next_open: str | None, join_words: str | None) -> str:
+    if next_open is None or join_words is None:
+        return "No open day to book yet."
+    return f"Next open {next_open}: text JOIN {join_words}."
+
+
+def closed_day(*, place_name: str, day: str, next_open: str | None, join_words: str | None) -> str:
+    """A join for a day the provider's hours or closed dates close."""
+    return f"{place(place_name)} is closed {day}. {_join_then(next_open, join_words)}"
+
+
+def after_closing(
+    *, place_name: str, closes: str, next_open: str | None, join_words: str | None
+) -> str:
+    """A same-day join whose turn would come after closing."""
+    return (
+        f"{place(place_name)} closes at {closes} today, before your turn would come. "
+        f"{_join_then(next_open, join_words)}"
+    )
 
 
 def bad_day() -> str:
@@ -213,9 +235,7 @@ def no_longer_active() -> str:
 
 
 def choose_standing(standings: Sequence[Standing]) -> str:
-    options = [
-        f"{i} {place(s.place_name)} {s.day}" for i, s in enumerate(standings, start=1)
-    ]
+    options = [f"{i} {place(s.place_name)} {s.day}" for i, s in enumerate(standings, start=1)]
     return fit(options, head="Which one? Reply ", tail="", budget=SINGLE_GSM)
 
 

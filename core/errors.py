@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 
 class DomainError(Exception):
@@ -62,3 +62,21 @@ class TooEarly(InvalidTransition):
 
 class InvalidRange(DomainError):
     """A range of days refused for a report: backwards, or longer than allowed."""
+
+
+class ClosedDay(InvalidInput):
+    """A join for a day the provider is closed (its hours or closed dates)."""
+
+    def __init__(self, message: str, *, day: date, next_open: date | None) -> None:
+        super().__init__(message)
+        self.day = day
+        self.next_open = next_open
+
+
+class AfterClosing(InvalidInput):
+    """A same-day join whose estimated turn falls after the provider closes."""
+
+    def __init__(self, message: str, *, closes: time, next_open: date | None) -> None:
+        super().__init__(message)
+        self.closes = closes
+        self.next_open = next_open

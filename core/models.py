@@ -57,6 +57,15 @@ class ServiceAccount(Model):
     # The provider's local day it stopped taking joins by hand (CLOSE); OPEN clears it.
     # A day, not a flag, so a CLOSE ends with the day and booking reads it for free.
     closed_on = fields.DateField(null=True)
+    # Weekly opening hours in `timezone` ({"mon": [["09:00", "12:00"], ...]}; a missing
+    # day is closed) and holidays (ISO dates); NULL hours: always open
+    # (core.rules.hours reads them).
+    hours: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
+    closed_dates: fields.Field[list[str] | None] = fields.JSONField(null=True)
+    # DELAY n: minutes the provider runs behind on `delay_day` (its local day), added to
+    # the waits customers are quoted that day; another day ignores it.
+    delay_minutes = fields.IntField(null=True)
+    delay_day = fields.DateField(null=True)
 
     class Meta:
         table = "service_accounts"

@@ -14,6 +14,7 @@ import pytest
 
 from bot.reply import Reply
 from core.models import Channel
+from core.rules.gsm import fits_one_segment
 from core.settings import Settings
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Webhooks
 from webhooks.app import create_app
@@ -130,3 +131,18 @@ async def sms_fixture(aiohttp_client: Any, database_url: str, twilio_api: FakeTw
         twilio_api,
         engine=RecordingEngine(),
     )
+
+
+@pytest.fixture(name="real_sms")
+async def real_sms_fixture(aiohttp_client: Any, database_url: str, twilio_api: FakeTwilio) -> Sms:
+    """The app with the SMS channel on and the real engine."""
+    return await start_sms(
+        aiohttp_client, sms_settings(database_url, twilio_api.url), twilio_api, engine=None
+    )
+
+
+async def one_reply(sms: Sms, sender: str, body: str) -> str:
+    """The one reply to a text, checked to fit one SMS segment."""
+    [reply] = await replies_in(await sms.text(sender, body))
+    assert fits_one_segment(reply), reply
+    return reply

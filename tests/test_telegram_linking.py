@@ -120,7 +120,15 @@ async def test_a_providers_phone_makes_the_chat_its_console(bot):
     await spa.links()
     assert spa.texts()[-2] == texts.LINKED_PROVIDER.format(name="Serene Spa")
     assert spa.last_text().startswith("Serene Spa today: 0 waiting")
-    assert set(spa.buttons().values()) == {"NEXT", "DONE", "NOSHOW", "QUEUE"}
+    assert set(spa.buttons().values()) == {
+        "NEXT",
+        "DONE",
+        "NOSHOW",
+        "QUEUE",
+        "UNDO",
+        "CLOSE",
+        "OPEN",
+    }
 
 
 async def test_a_phone_verified_again_from_another_account_takes_the_link_over(bot):

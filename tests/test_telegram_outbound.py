@@ -70,6 +70,9 @@ async def test_a_notice_to_a_provider_has_the_provider_console(bot):
         texts.DONE,
         texts.NO_SHOW,
         texts.QUEUE,
+        texts.UNDO,
+        texts.CLOSE,
+        texts.OPEN,
     }
 
 

@@ -28,6 +28,7 @@ from core.rules.days import (
     parse_day,
     validate_timezone,
 )
+from core.rules.hours import WEEKDAYS, check_closed_dates, check_hours
 from core.rules.limits import CODE_PATTERN, MAX_ID
 from core.rules.phones import normalize_phone
 from core.rules.regions import InvalidRegion, known_region
@@ -148,6 +149,37 @@ Chairs = Annotated[
         description="People served at once; the estimated wait is divided by it.",
     ),
 ]
+_HOURS_SCHEMA = WithJsonSchema(
+    {
+        "type": "object",
+        "propertyNames": {"enum": list(WEEKDAYS)},
+        "additionalProperties": {
+            "type": "array",
+            "items": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        },
+        "description": "Weekly opening hours in the provider's time zone: HH:MM "
+        "[opens, closes] intervals per day, in order and not overlapping. A missing "
+        "day is closed; no hours (null) means always open.",
+        "examples": [{"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}],
+    }
+)
+_CLOSED_DATES_SCHEMA = WithJsonSchema(
+    {
+        "type": "array",
+        "items": {"type": "string", "format": "date"},
+        "description": "Days the provider is closed (holidays), in its time zone.",
+    }
+)
+# Checked on the way in; read back as stored.
+Hours = Annotated[dict[str, list[list[str]]], AfterValidator(check_hours), _HOURS_SCHEMA]
+ClosedDates = Annotated[list[str], AfterValidator(check_closed_dates), _CLOSED_DATES_SCHEMA]
+StoredHours = Annotated[dict[str, list[list[str]]], _HOURS_SCHEMA]
+StoredClosedDates = Annotated[list[str], _CLOSED_DATES_SCHEMA]
 
 
 def _appointment_date(value: object) -> object:
@@ -243,6 +275,8 @@ class ServiceAccountFields(_In):
     max_waiting: MaxWaiting | None = None
     daily_limit: DailyLimit | None = None
     chairs: Chairs = 1
+    hours: Hours | None = None
+    closed_dates: ClosedDates | None = None
 
 
 class ServiceAccountCreate(ServiceAccountFields):
@@ -265,6 +299,8 @@ class ServiceAccountUpdate(PartialUpdate):
     max_waiting: MaxWaiting | None = None
     daily_limit: DailyLimit | None = None
     chairs: Chairs | None = None
+    hours: Hours | None = None
+    closed_dates: ClosedDates | None = None
 
 
 class AppointmentCreate(_In):
@@ -337,6 +373,8 @@ class ServiceAccountOut(BaseModel):
     chairs: int
     # The provider's local day it was CLOSEd for joins (null: open).
     closed_on: date | None
+    hours: StoredHours | None = None
+    closed_dates: StoredClosedDates | None = None
 
 
 class AppointmentOut(BaseModel):
@@ -428,9 +466,7 @@ class FiguresOut(BaseModel):
         ),
     ]
     p90_wait_minutes: Minutes
-    median_service_minutes: Annotated[
-        float | None, Field(description="From being called to done")
-    ]
+    median_service_minutes: Annotated[float | None, Field(description="From being called to done")]
     estimate_error_minutes: Annotated[
         float | None,
         Field(
@@ -451,6 +487,4 @@ class StatsOut(BaseModel):
     start: date = Field(alias="from")
     end: date = Field(alias="to")
     total: FiguresOut
-    days: Annotated[
-        list[DayFiguresOut], Field(description="Each day with appointments, in order")
-    ]
+    days: Annotated[list[DayFiguresOut], Field(description="Each day with appointments, in order")]

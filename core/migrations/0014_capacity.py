@@ -9,7 +9,7 @@ from core.migrations._dialects import AddColumn
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_here")]
+    dependencies = [("models", "0013_late_away")]
 
     operations = [
         AddColumn(model_name="ServiceAccount", name="max_waiting", field=fields.IntField(null=True)),

@@ -11,7 +11,7 @@ from core.models import Status
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_here")]
+    dependencies = [("models", "0015_hours_delay")]
 
     operations = [
         ops.CreateModel(

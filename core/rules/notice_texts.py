@@ -7,7 +7,7 @@ re-exported there, so every word the service says is still reviewed in one place
 
 from __future__ import annotations
 
-from core.rules.gsm import to_gsm7
+from core.rules.gsm import SINGLE_GSM, septets, to_gsm7
 from core.rules.names import short_name
 from core.rules.phones import mask_phone
 
@@ -73,3 +73,23 @@ def running_late(*, name: str, phone: str, minutes: int) -> str:
     """To the provider: the customer it called says they are running late (LATE)."""
     who = f"{clip(short_name(name), PERSON_MAX)} ({mask_phone(phone)})"
     return f"{who} says they're running {minutes} min late. Text NOSHOW if they don't come."
+
+
+def running_behind(*, place_name: str, minutes: int, note: str | None) -> str:
+    """To each customer waiting today: the provider's DELAY, its note cut to what is left
+    of one segment."""
+    head = f"{place(place_name)} is running about {minutes} min behind"
+    tail = ". Your wait is longer by that. Text STATUS for your place, LEAVE to leave."
+    if not note:
+        return head + tail
+    whole = clip(note, SINGLE_GSM)
+    room = SINGLE_GSM - septets(head + ": " + tail)
+    cut = whole
+    while cut and septets(cut) > room:
+        # Cut to whole words where it can, marked so the customer knows it was longer.
+        cut = clip(cut[: max(room - 3, 0)], SINGLE_GSM).rsplit(" ", 1)[0] + "..."
+        if septets(cut) > room:
+            cut = cut[: max(len(cut) - 4, 0)]
+    if not cut.strip(".") or cut == "?":
+        return head + tail
+    return f"{head}: {cut}{tail[1:] if cut.endswith('...') else tail}"

@@ -35,6 +35,8 @@ class Command(StrEnum):
     # A provider stopping and resuming today's joins by hand.
     CLOSE = "close"
     OPEN = "open"
+    # The provider runs late today: DELAY n [note].
+    DELAY = "delay"
 
 
 class Role(StrEnum):
@@ -113,6 +115,8 @@ PROVIDER_WORDS: dict[str, Command] = {
     "closed": Command.CLOSE,
     "open": Command.OPEN,
     "reopen": Command.OPEN,
+    "delay": Command.DELAY,
+    "delayed": Command.DELAY,
     "help": Command.HELP,
     "info": Command.HELP,
     "commands": Command.HELP,
@@ -165,10 +169,44 @@ LONGEST_PHRASE = max(len(p) for p in PHRASES)
 # What a message made only of greetings and thanks (and emoji) can hold.
 GREETINGS = frozenset(
     {
-        "hi", "hello", "hey", "hiya", "yo", "heya", "howdy", "greetings", "hola",
-        "thanks", "thank", "thankyou", "thx", "ty", "ta", "cheers", "you", "u", "so",
-        "much", "very", "lot", "a", "ok", "okay", "k", "great", "cool", "nice", "awesome",
-        "perfect", "good", "morning", "afternoon", "evening", "there", "all", "bye",
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "yo",
+        "heya",
+        "howdy",
+        "greetings",
+        "hola",
+        "thanks",
+        "thank",
+        "thankyou",
+        "thx",
+        "ty",
+        "ta",
+        "cheers",
+        "you",
+        "u",
+        "so",
+        "much",
+        "very",
+        "lot",
+        "a",
+        "ok",
+        "okay",
+        "k",
+        "great",
+        "cool",
+        "nice",
+        "awesome",
+        "perfect",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "there",
+        "all",
+        "bye",
         "goodbye",
     }
 )

@@ -3,6 +3,7 @@ limits (core.rules.capacity) and CLOSE refuse it."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -10,10 +11,20 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core.errors import AlreadyExists, InvalidInput, NoRoom, NotFound, TooFarAhead
+from core.errors import (
+    AfterClosing,
+    AlreadyExists,
+    ClosedDay,
+    InvalidInput,
+    NoRoom,
+    NotFound,
+    TooFarAhead,
+)
 from core.models import ServiceAccount, Status
 from core.rules import capacity
 from core.rules import days as day_rules
+from core.rules import delay as delay_rules
+from core.rules import hours as hour_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
@@ -27,6 +38,7 @@ _BOOKING_CONTEXT = """
 SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
        sa.penalty_half_life_days, sa.max_waiting, sa.daily_limit, sa.closed_on,
+       sa.hours, sa.closed_dates, sa.delay_minutes, sa.delay_day,
        rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
 CROSS JOIN service_accounts sa
@@ -57,6 +69,69 @@ FROM appointments a
 WHERE a.service_account_id = {{account}} AND a.day >= {{first}} AND a.day <= {{last}}
 GROUP BY a.day
 """  # noqa: S608 - built from constants only; values are bound parameters
+
+
+# The wait a new spot keyed (penalty, booked_at) would have: it ranks after every waiting
+# spot with a lower or equal key, as its id is the highest.
+_WAIT_BEFORE_BOOKING = f"""
+SELECT COALESCE(SUM(o.duration_minutes), 0) AS wait
+FROM appointments o
+WHERE o.service_account_id = {{account}} AND o.day = {{day}} AND {line_order.waiting("o")}
+  AND (o.rank_penalty < {{penalty}} OR (o.rank_penalty = {{penalty}} AND o.rank_at <= {{at}}))
+"""  # noqa: S608 - built from constants only; values are bound parameters
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _opening_hours(ctx: dict[str, Any]) -> hour_rules.OpeningHours | None:
+    """The provider's hours, or None when it sets neither hours nor closed dates."""
+    if ctx["hours"] is None and ctx["closed_dates"] is None:
+        return None
+    return hour_rules.OpeningHours.of(_json(ctx["hours"]), _json(ctx["closed_dates"]))
+
+
+async def _check_open(ctx: dict[str, Any], *, day: date, penalty: float, now: datetime) -> None:
+    """ClosedDay or AfterClosing when the provider's hours refuse this join."""
+    hours = _opening_hours(ctx)
+    if hours is None:
+        return
+    today = day_rules.today_in(ctx["timezone"], now=now)
+    last = day_rules.last_bookable_day(today, ctx["booking_horizon_days"])
+    if not hours.is_open(day):
+        upcoming = hours.next_open_day(day, last=last)
+        named = f"; next open {upcoming.isoformat()}" if upcoming else ""
+        raise ClosedDay(f"closed on {day.isoformat()}{named}", day=day, next_open=upcoming)
+    closes = hours.closing_time(day)
+    if day != today or closes is None:
+        return
+    conn = sql.connection()
+    query, args = bind(
+        conn,
+        _WAIT_BEFORE_BOOKING,
+        {
+            "account": ctx["account_id"],
+            "day": sql.day_param(conn, day),
+            "penalty": penalty,
+            "at": sql.datetime_param(conn, now),
+        },
+    )
+    rows = await conn.execute_query_dict(query, args)
+    # The wait the reply would quote: with the day's DELAY.
+    wait = int(rows[0]["wait"]) + delay_rules.delay_on(
+        day,
+        delay_day=None if ctx["delay_day"] is None else sql.as_date(ctx["delay_day"]),
+        minutes=ctx["delay_minutes"],
+    )
+    local_now = now.astimezone(day_rules.zone(ctx["timezone"])).time()
+    if hour_rules.turn_after_closing(closes, local_now=local_now, wait_minutes=wait):
+        upcoming = hours.next_open_day(day, last=last)
+        raise AfterClosing(
+            f"the estimated turn falls after closing time ({closes.strftime('%H:%M')})",
+            closes=closes,
+            next_open=upcoming,
+        )
 
 
 async def _booking_context(user_phone: str, service_account_phone: str) -> dict[str, Any]:
@@ -114,9 +189,7 @@ async def _loads(
     }
 
 
-async def _no_room(
-    ctx: dict[str, Any], *, day: date, today: date, closed: bool
-) -> NoRoom:
+async def _no_room(ctx: dict[str, Any], *, day: date, today: date, closed: bool) -> NoRoom:
     """The refusal, naming the first later day within the horizon that has room (only a
     refusal pays for the search)."""
     last = day_rules.last_bookable_day(today, ctx["booking_horizon_days"])
@@ -128,9 +201,7 @@ async def _no_room(
     next_day = capacity.next_day_with_room(loads, _limits(ctx), after=day, last=last)
     reason = "closed for joins today" if closed else "full on " + day.isoformat()
     hint = f"; next day with room: {next_day.isoformat()}" if next_day else ""
-    return NoRoom(
-        f"This service account is {reason}{hint}", closed=closed, next_day=next_day
-    )
+    return NoRoom(f"This service account is {reason}{hint}", closed=closed, next_day=next_day)
 
 
 async def book(
@@ -142,15 +213,18 @@ async def book(
     notes: str | None = None,
     now: datetime | None = None,
     past_limits: bool = False,
+    within_hours: bool = True,
 ) -> AppointmentView:
     """Book one appointment: one read and one insert, whatever the user's history
     (a provider with a limit set adds a lock and a count, in one transaction).
 
     The day must be from the provider's today to its booking horizon: InvalidInput
-    for a past day, TooFarAhead (an InvalidInput) past the horizon. A day past the
+    for a past day, TooFarAhead (an InvalidInput) past the horizon; ClosedDay for a day
+    the provider's hours close, AfterClosing for a same-day join whose turn (now plus
+    the wait ahead) falls after closing, unless `within_hours` is False. A day past the
     provider's max_waiting or daily_limit, or today once CLOSEd, is refused with NoRoom
-    unless `past_limits` (the provider's own ADD).
-    The spot's sort key is line_order.first_key.
+    unless `past_limits`. The provider's own ADD sets both. The spot's sort key is
+    line_order.first_key.
     """
     now = now or utcnow()
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
@@ -172,6 +246,8 @@ async def book(
     except (day_rules.InvalidDate, day_rules.DayPassed) as exc:
         raise InvalidInput(str(exc)) from exc
     penalty = _penalty(ctx, now=now)
+    if within_hours:
+        await _check_open(ctx, day=day, penalty=penalty, now=now)
     key = line_order.first_key(penalty=penalty, booked_at=now)
     today = day_rules.today_in(ctx["timezone"], now=now)
     closed_on = None if ctx["closed_on"] is None else sql.as_date(ctx["closed_on"])
@@ -228,8 +304,7 @@ async def _insert(conn: BaseDBAsyncClient, values: dict[str, Any]) -> int:
         rows = await conn.execute_query_dict(query, args)
     except IntegrityError as exc:
         raise AlreadyExists(
-            f"An active appointment already exists for this user on "
-            f"{values['day'].isoformat()}"
+            f"An active appointment already exists for this user on {values['day'].isoformat()}"
         ) from exc
     appointment_id: int = rows[0]["id"]
     return appointment_id
@@ -250,7 +325,11 @@ async def _insert_within(values: dict[str, Any], *, limits: capacity.Limits) -> 
 
 
 async def join_line(
-    *, user_phone: str, account: ServiceAccount, day: date, now: datetime | None = None
+    *,
+    user_phone: str,
+    account: ServiceAccount,
+    day: date,
+    now: datetime | None = None,
 ) -> Spot:
     """Book `day` at `account` and say where that puts the user (book's errors apply)."""
     spot, _ = await add_to_line(user_phone=user_phone, account=account, day=day, now=now)
@@ -265,21 +344,28 @@ async def add_to_line(
     now: datetime | None = None,
     past_limits: bool = False,
 ) -> tuple[Spot, bool]:
-    """join_line, and with `past_limits` (the provider's ADD) past a full day or a
-    CLOSE: the spot, and whether it went past them (only then is the day booked twice
-    over: a refusal, then the booking past it)."""
+    """join_line, and with `past_limits` (the provider's ADD) past its opening hours, a
+    full day or a CLOSE: the spot, and whether it went past a limit or CLOSE (only then
+    is the day booked twice over: a refusal, then the booking past it)."""
     went_past = False
     try:
         view = await book(
-            user_phone=user_phone, service_account_phone=account.phone, appointment_date=day,
+            user_phone=user_phone,
+            service_account_phone=account.phone,
+            appointment_date=day,
             now=now,
+            within_hours=not past_limits,
         )
     except NoRoom:
         if not past_limits:
             raise
         view = await book(
-            user_phone=user_phone, service_account_phone=account.phone, appointment_date=day,
-            now=now, past_limits=True,
+            user_phone=user_phone,
+            service_account_phone=account.phone,
+            appointment_date=day,
+            now=now,
+            past_limits=True,
+            within_hours=False,
         )
         went_past = True
     spot = await lines.spot(appointment_id=view.id)

@@ -179,4 +179,5 @@ async def spot(
         found = ranking.spot(appointment_id, chairs=chairs)
         if found is not None:
             return found
-    return await lines.spot(appointment_id=appointment_id)
+    # Rankings carry no delay; the caller (standings) adds the provider's.
+    return await lines.spot(appointment_id=appointment_id, with_delay=False)

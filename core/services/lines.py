@@ -63,7 +63,8 @@ async def serving(
 # Those ahead of one appointment in its waiting line.
 _SPOT = {
     dialect: f"""
-SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait, sa.chairs
+SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait, sa.chairs,
+       MAX(CASE WHEN sa.delay_day = me.day THEN sa.delay_minutes ELSE 0 END) AS delay
 FROM appointments me
 JOIN service_accounts sa ON sa.id = me.service_account_id
 LEFT JOIN appointments o{line_order.in_line_order(dialect)}
@@ -77,9 +78,14 @@ GROUP BY me.id, sa.chairs
 
 
 async def spot(
-    *, appointment_id: int, using_db: BaseDBAsyncClient | None = None
+    *,
+    appointment_id: int,
+    using_db: BaseDBAsyncClient | None = None,
+    with_delay: bool = True,
 ) -> Spot | None:
-    """Position, people ahead and wait of a waiting appointment, in one aggregate query."""
+    """Position, people ahead and wait of a waiting appointment, in one aggregate query;
+    the wait is divided by the provider's chairs and includes its DELAY for that day
+    unless `with_delay` is False (for callers that add it themselves, as standings does)."""
     conn = using_db or sql.connection()
     query, args = bind(conn, _SPOT[conn.capabilities.dialect], {"id": appointment_id})
     rows = await conn.execute_query_dict(query, args)
@@ -87,4 +93,6 @@ async def spot(
         return None
     ahead = int(rows[0]["ahead"])
     wait = capacity.wait_minutes(int(rows[0]["wait"]), int(rows[0]["chairs"]))
+    if with_delay:
+        wait += int(rows[0]["delay"] or 0)
     return Spot(position=ahead + 1, ahead=ahead, wait_minutes=wait)

@@ -13,6 +13,7 @@ from core.rules.days import (
     InvalidTimezone,
     validate_timezone,
 )
+from core.rules.hours import InvalidHours, check_closed_dates, check_hours
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, effective_country, known_region
 from core.services import phone_records
 
@@ -46,6 +47,13 @@ def _check_rules(fields: dict[str, Any]) -> None:
             validate_timezone(fields["timezone"])
         except InvalidTimezone as exc:
             raise InvalidInput(str(exc)) from exc
+    try:
+        if "hours" in fields:
+            fields["hours"] = check_hours(fields["hours"])
+        if "closed_dates" in fields:
+            fields["closed_dates"] = check_closed_dates(fields["closed_dates"])
+    except InvalidHours as exc:
+        raise InvalidInput(str(exc)) from exc
     if fields.get("country") is not None:
         try:
             fields["country"] = known_region(fields["country"])

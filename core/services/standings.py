@@ -20,6 +20,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.rules import capacity
+from core.rules import delay as delay_rules
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
 from core.services import line_order, line_ranks, sql
@@ -58,7 +59,7 @@ mine AS (
 _STANDINGS_CTE = """,
 standings AS (
   SELECT m.id, m.service_account_id, m.day, m.created_at, m.called_at,
-         p.name, p.code, p.timezone, p.chairs, {spot}
+         p.name, p.code, p.timezone, p.chairs, p.delay_minutes, p.delay_day, {spot}
   FROM mine m
   JOIN service_accounts p ON p.id = m.service_account_id{joins}
 )"""
@@ -78,15 +79,18 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
    AND o.service_account_id = m.service_account_id AND o.day = m.day
    AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "m")}
   GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at,
-           p.name, p.code, p.timezone, p.chairs""",
+           p.name, p.code, p.timezone, p.chairs, p.delay_minutes, p.delay_day""",
 )
 
 # `mine` with each appointment's provider time zone: enough to tell whether the user is
 # in any line (in_line_from), without the spots. Built from constants only.
-ACTIVE_CTES = _MINE + """,
+ACTIVE_CTES = (
+    _MINE
+    + """,
 active AS (
   SELECT m.day, p.timezone FROM mine m JOIN service_accounts p ON p.id = m.service_account_id
-)"""  # noqa: S608
+)"""
+)  # noqa: S608
 ACTIVE_COLUMNS = "ac.day AS ac_day, ac.timezone AS ac_timezone"
 
 # The columns of `standings` a row must carry for standings_from (as these names).
@@ -94,7 +98,7 @@ STANDING_COLUMNS = (
     "s.id AS s_id, s.service_account_id AS s_account, s.day AS s_day, "
     "s.called_at AS s_called_at, s.name AS s_name, s.code AS s_code, "
     "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait, "
-    "s.chairs AS s_chairs"
+    "s.chairs AS s_chairs, s.delay_minutes AS s_delay_minutes, s.delay_day AS s_delay_day"
 )
 
 
@@ -104,8 +108,7 @@ STANDINGS_ORDER = "ORDER BY s.day, s.created_at, s.id"
 
 def _alone(ctes: str) -> str:
     return (
-        "WITH" + ctes + "\nSELECT " + STANDING_COLUMNS
-        + f"\nFROM standings s\n{STANDINGS_ORDER}\n"
+        "WITH" + ctes + "\nSELECT " + STANDING_COLUMNS + f"\nFROM standings s\n{STANDINGS_ORDER}\n"
     )
 
 
@@ -161,6 +164,13 @@ async def standings_from(
                 if spot is None:
                     # Called or gone since the rows were read: read it all again at once.
                     return await _exact(conn, user_phone=user_phone, now=now)
+        if spot is not None and row["s_delay_day"] is not None:
+            delay = delay_rules.delay_on(
+                day,
+                delay_day=sql.as_date(row["s_delay_day"]),
+                minutes=row["s_delay_minutes"],
+            )
+            spot = delay_rules.delayed(spot, delay)
         result.append(Standing(row["s_id"], day, row["s_name"], row["s_code"], today, spot))
     return result
 
@@ -189,8 +199,6 @@ async def standings(
     first; `ranks` as in standings_from."""
     now = now or utcnow()
     conn = sql.connection()
-    query, args = bind(
-        conn, _STANDINGS, {"phone": user_phone, "since": since_param(conn, now)}
-    )
+    query, args = bind(conn, _STANDINGS, {"phone": user_phone, "since": since_param(conn, now)})
     rows = await conn.execute_query_dict(query, args)
     return await standings_from(rows, user_phone=user_phone, now=now, ranks=ranks)

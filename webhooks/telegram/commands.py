@@ -37,6 +37,7 @@ COMMANDS = [
     BotCommand("stats", "Providers: today's figures (/stats week: 7 days)"),
     BotCommand("close", "Providers: stop today's joins (those waiting stay)"),
     BotCommand("open", "Providers: take joins again today"),
+    BotCommand("delay", "Providers: running late (/delay 20 [note]; /delay 0 ends it)"),
     BotCommand("stop", "No more updates from us"),
 ]
 POLL_TIMEOUT = 25
