@@ -84,13 +84,10 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
 
 # `mine` with each appointment's provider time zone: enough to tell whether the user is
 # in any line (in_line_from), without the spots. Built from constants only.
-ACTIVE_CTES = (
-    _MINE
-    + """,
+ACTIVE_CTES = _MINE + """,
 active AS (
   SELECT m.day, p.timezone FROM mine m JOIN service_accounts p ON p.id = m.service_account_id
-)"""
-)  # noqa: S608
+)"""  # noqa: S608
 ACTIVE_COLUMNS = "ac.day AS ac_day, ac.timezone AS ac_timezone"
 
 # The columns of `standings` a row must carry for standings_from (as these names).
