@@ -62,10 +62,18 @@ async def test_join_status_and_leave_by_buttons(bot):
     await ann.presses(days["Today"])
     assert ann.last_text().startswith("You're in line at Serene Spa today: #1, 0 ahead")
     assert len(await active()) == 1
-    assert set(ann.buttons()) == {texts.STATUS, texts.LEAVE, texts.JOIN}
+    assert set(ann.buttons()) == {texts.STATUS, texts.LATE, texts.WHY, texts.LEAVE, texts.JOIN}
 
     await ann.presses(ann.buttons()[texts.STATUS])
     assert ann.last_text().startswith("Serene Spa today: #1, 0 ahead")
+    # Late and Why type the words a customer would: alone in line, Ann keeps her place.
+    await ann.presses(ann.buttons()[texts.LATE])
+    assert ann.last_text().startswith("You keep your place, you'll be in time.")
+    await ann.presses(ann.buttons()[texts.WHY])
+    assert ann.last_text() == (
+        "Serene Spa: you have no cancellations or no-shows counting; "
+        "your place is by the time you joined."
+    )
 
     await ann.presses(ann.buttons()[texts.LEAVE])
     assert ann.last_text().startswith("You've left the line at Serene Spa today")
@@ -73,10 +81,10 @@ async def test_join_status_and_leave_by_buttons(bot):
     assert set(ann.buttons()) == {texts.JOIN, texts.HELP}
 
     # Every press was answered, and each pressed keyboard was taken away or replaced.
-    assert len(bot.api.calls_of("answerCallbackQuery")) == 4
+    assert len(bot.api.calls_of("answerCallbackQuery")) == 6
     edits = bot.api.calls_of("editMessageReplyMarkup")
     removed = [c for c in edits if "reply_markup" not in c.params]
-    assert len(removed) == 3
+    assert len(removed) == 5
 
 
 async def test_join_status_and_leave_by_text(bot):
@@ -199,6 +207,8 @@ async def test_a_provider_runs_the_day_with_buttons(bot):
         "UNDO",
         "CLOSE",
         "OPEN",
+        "DELAY 15",
+        "DELAY 0",
     }
 
     statuses = {a.user_id: a.status for a in await Appointment.all()}

@@ -128,6 +128,8 @@ async def test_a_providers_phone_makes_the_chat_its_console(bot):
         "UNDO",
         "CLOSE",
         "OPEN",
+        "DELAY 15",
+        "DELAY 0",
     }
 
 

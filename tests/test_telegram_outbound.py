@@ -55,7 +55,7 @@ async def test_a_notice_to_a_customer_in_line_has_the_in_line_buttons(bot):
     await unpaced_transport(bot).send(
         recipient_phone=ANN, text="You're next at Serene Spa.", idempotency_key="k2"
     )
-    assert set(ann.buttons(bot.api.last(ann.chat_id))) == {texts.STATUS, texts.LEAVE, texts.JOIN}
+    assert set(ann.buttons(bot.api.last(ann.chat_id))) == {texts.STATUS, texts.LATE, texts.WHY, texts.LEAVE, texts.JOIN}
 
 
 async def test_a_notice_to_a_provider_has_the_provider_console(bot):
@@ -73,6 +73,8 @@ async def test_a_notice_to_a_provider_has_the_provider_console(bot):
         texts.UNDO,
         texts.CLOSE,
         texts.OPEN,
+        texts.DELAY,
+        texts.ON_TIME,
     }
 
 
@@ -259,4 +261,4 @@ async def test_a_reply_held_by_flood_control_is_delivered_later_through_the_outb
     await Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}).run_once()
     assert ann.last_text() == deferred.text
     assert ann.last_text().startswith("You're in line at Serene Spa today")
-    assert set(ann.buttons()) == {texts.STATUS, texts.LEAVE, texts.JOIN}
+    assert set(ann.buttons()) == {texts.STATUS, texts.LATE, texts.WHY, texts.LEAVE, texts.JOIN}

@@ -51,11 +51,14 @@ PROVIDER_CONSOLE = InlineKeyboardMarkup(
         ],
         [_button(texts.QUEUE, "QUEUE"), _button(texts.UNDO, "UNDO")],
         [_button(texts.CLOSE, "CLOSE"), _button(texts.OPEN, "OPEN")],
+        # DELAY with the shop's most common figure; other figures are typed (DELAY 40).
+        [_button(texts.DELAY, "DELAY 15"), _button(texts.ON_TIME, "DELAY 0")],
     ]
 )
 _CUSTOMER_IN_LINE = InlineKeyboardMarkup(
     [
-        [_button(texts.STATUS, "STATUS"), _button(texts.LEAVE, "LEAVE")],
+        [_button(texts.STATUS, "STATUS"), _button(texts.LATE, "LATE")],
+        [_button(texts.WHY, "WHY"), _button(texts.LEAVE, "LEAVE")],
         [_button(texts.JOIN, PICK_PLACE)],
     ]
 )
