@@ -15,9 +15,11 @@ import pytest
 from bot.reply import Reply
 from core.models import Channel
 from core.rules.gsm import fits_one_segment
+from core.services.outbox.dispatcher import Dispatcher
 from core.settings import Settings
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Webhooks
 from webhooks.app import create_app
+from webhooks.sms import SMS
 from webhooks.state import INBOX
 
 PUBLIC = "https://waitlist.example.com"
@@ -146,3 +148,9 @@ async def one_reply(sms: Sms, sender: str, body: str) -> str:
     [reply] = await replies_in(await sms.text(sender, body))
     assert fits_one_segment(reply), reply
     return reply
+
+
+async def deliver_outbox(sms: Sms) -> None:
+    """Run the outbox's dispatcher over the app's SMS transport until nothing is due."""
+    while await Dispatcher({Channel.SMS: sms.client.app[SMS].transport}).run_once():
+        pass

@@ -19,6 +19,18 @@ from webhooks.telegram import CHANNEL, PATH, SECRET_HEADER
 
 SECRET = "test-Webhook_secret-42"
 PROVIDER_PHONE = "+12025550179"
+# What a provider's console buttons type: the words a provider would send.
+PROVIDER_CONSOLE_WORDS = {
+    "NEXT",
+    "DONE",
+    "NOSHOW",
+    "QUEUE",
+    "UNDO",
+    "CLOSE",
+    "OPEN",
+    "DELAY 15",
+    "DELAY 0",
+}
 
 
 def telegram_settings(database_url: str, api_url: str, **overrides: Any) -> Settings:

@@ -3,19 +3,17 @@ one text from Twilio, and STATUS by SMS quotes the longer wait."""
 
 from __future__ import annotations
 
-from core.models import Channel
 from core.rules import notice_texts
 from core.services import service_accounts
-from core.services.outbox.dispatcher import Dispatcher
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
     BOB,
     PROVIDER_PHONE,
+    deliver_outbox,
     one_reply,
     real_sms_fixture,
     twilio_api_fixture,
 )
-from webhooks.sms import SMS
 
 
 async def test_a_delay_by_sms_texts_each_waiting_customer_once_and_status_includes_it(
@@ -31,8 +29,7 @@ async def test_a_delay_by_sms_texts_each_waiting_customer_once_and_status_includ
     assert "Told 0 people" in await one_reply(real_sms, PROVIDER_PHONE, "delay 25")
     assert "55 min" in await one_reply(real_sms, BOB, "status")
 
-    while await Dispatcher({Channel.SMS: real_sms.client.app[SMS].transport}).run_once():
-        pass
+    await deliver_outbox(real_sms)
     told = notice_texts.running_behind(
         place_name="Zen Spa", minutes=25, note="running behind, sorry"
     )

@@ -4,37 +4,24 @@ by SMS; AWAY is confirmed in one segment."""
 
 from __future__ import annotations
 
-from core.models import Channel
 from core.rules import notice_texts
-from core.rules.gsm import fits_one_segment
 from core.services import service_accounts
-from core.services.outbox.dispatcher import Dispatcher
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
     BOB,
     PROVIDER_PHONE,
-    replies_in,
-    sms_settings,
-    start_sms,
+    deliver_outbox,
+    one_reply,
+    real_sms_fixture,
     twilio_api_fixture,
 )
-from webhooks.sms import SMS
 
 
-async def test_late_and_away_by_sms_move_the_customer_and_tell_the_provider(
-    aiohttp_client, database_url, twilio_api
-):
-    app_sms = await start_sms(
-        aiohttp_client, sms_settings(database_url, twilio_api.url), twilio_api, engine=None
-    )
-    await service_accounts.create_service_account(
-        phone=PROVIDER_PHONE, name="Zen Spa", code="SPA"
-    )
+async def test_late_and_away_by_sms_move_the_customer_and_tell_the_provider(real_sms, twilio_api):
+    await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
 
     async def text(phone: str, body: str) -> str:
-        [reply] = await replies_in(await app_sms.text(phone, body))
-        assert fits_one_segment(reply), reply
-        return reply
+        return await one_reply(real_sms, phone, body)
 
     await text(ANN, "join")
     await text(ANN, "Ann Bell")
@@ -45,8 +32,7 @@ async def test_late_and_away_by_sms_move_the_customer_and_tell_the_provider(
     assert "Called Bob C." in await text(PROVIDER_PHONE, "next")
     assert "they're waiting for you" in await text(BOB, "running late 10")
 
-    while await Dispatcher({Channel.SMS: app_sms.client.app[SMS].transport}).run_once():
-        pass
+    await deliver_outbox(real_sms)
     told = notice_texts.running_late(name="Bob Carter", phone=BOB, minutes=10)
     await twilio_api.wait_until(
         lambda: any(m.to == PROVIDER_PHONE and m.body == told for m in twilio_api.messages)

@@ -14,6 +14,7 @@ from tortoise.queryset import QuerySet
 
 from core.models import Appointment
 from core.rules import capacity
+from core.rules import delay as delay_rules
 from core.rules.queue_spot import Spot
 from core.services import line_order, sql
 from core.services.statements import bind
@@ -63,15 +64,15 @@ async def serving(
 # Those ahead of one appointment in its waiting line.
 _SPOT = {
     dialect: f"""
-SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait, sa.chairs,
-       MAX(CASE WHEN sa.delay_day = me.day THEN sa.delay_minutes ELSE 0 END) AS delay
+SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait, me.day,
+       sa.chairs, sa.delay_minutes, sa.delay_day
 FROM appointments me
 JOIN service_accounts sa ON sa.id = me.service_account_id
 LEFT JOIN appointments o{line_order.in_line_order(dialect)}
   ON o.service_account_id = me.service_account_id AND o.day = me.day
  AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "me")}
 WHERE me.id = {{id}} AND {line_order.waiting("me")}
-GROUP BY me.id, sa.chairs
+GROUP BY me.id, sa.id
 """  # noqa: S608 - built from constants only; values are bound parameters
     for dialect in line_order.DIALECTS
 }
@@ -91,8 +92,13 @@ async def spot(
     rows = await conn.execute_query_dict(query, args)
     if not rows:
         return None
-    ahead = int(rows[0]["ahead"])
-    wait = capacity.wait_minutes(int(rows[0]["wait"]), int(rows[0]["chairs"]))
-    if with_delay:
-        wait += int(rows[0]["delay"] or 0)
+    row = rows[0]
+    ahead = int(row["ahead"])
+    wait = capacity.wait_minutes(int(row["wait"]), int(row["chairs"]))
+    if with_delay and row["delay_day"] is not None:
+        wait += delay_rules.delay_on(
+            sql.as_date(row["day"]),
+            delay_day=sql.as_date(row["delay_day"]),
+            minutes=row["delay_minutes"],
+        )
     return Spot(position=ahead + 1, ahead=ahead, wait_minutes=wait)
