@@ -63,6 +63,17 @@ async def test_a_same_day_join_whose_turn_falls_after_closing_is_refused(spa_wit
     ])
 
 
+async def test_chairs_share_the_wait_that_must_end_before_closing(orm):
+    # Two chairs from 15:00: the three ahead of Dee book 90 minutes, a 45-minute wait.
+    await _spa(hours=HOURS, closed_dates=["2026-11-19"], chairs=2)
+    await run([
+        ("ann", "join spa", (booked("ann", "spa", TODAY),), ("You're in line",)),
+        ("bob", "join spa", (booked("bob", "spa", TODAY),), ("You're in line",)),
+        ("cy", "join spa", (booked("cy", "spa", TODAY),), ("You're in line",)),
+        ("dee", "join spa", (booked("dee", "spa", TODAY),), ("You're in line",)),
+    ])
+
+
 async def test_a_delay_counts_toward_the_turn_that_must_come_before_closing(spa_with_hours):
     # 15:00 plus a 45-minute delay and Ann's 30 minutes: Bob's turn would be 16:15.
     await run([

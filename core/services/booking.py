@@ -37,7 +37,7 @@ MIN_DURATION, MAX_DURATION = 1, 1440
 _BOOKING_CONTEXT = """
 SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
-       sa.penalty_half_life_days, sa.max_waiting, sa.daily_limit, sa.closed_on,
+       sa.penalty_half_life_days, sa.max_waiting, sa.daily_limit, sa.closed_on, sa.chairs,
        sa.hours, sa.closed_dates, sa.delay_minutes, sa.delay_day,
        rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
@@ -118,8 +118,8 @@ async def _check_open(ctx: dict[str, Any], *, day: date, penalty: float, now: da
         },
     )
     rows = await conn.execute_query_dict(query, args)
-    # The wait the reply would quote: with the day's DELAY.
-    wait = int(rows[0]["wait"]) + delay_rules.delay_on(
+    # The wait the reply would quote: shared by the chairs, with the day's DELAY.
+    wait = capacity.wait_minutes(int(rows[0]["wait"]), int(ctx["chairs"])) + delay_rules.delay_on(
         day,
         delay_day=None if ctx["delay_day"] is None else sql.as_date(ctx["delay_day"]),
         minutes=ctx["delay_minutes"],
