@@ -369,7 +369,10 @@ async def _here(turn: Turn) -> Answer:
         )
     except (InvalidTransition, NotFound):
         return Answer(replies.no_longer_active())
-    return Answer(replies.coming_confirmed(place_name=confirmed.place_name))
+    still_awaited = any(s.awaited and s is not chosen for s in called)
+    return Answer(
+        replies.coming_confirmed(place_name=confirmed.place_name), awaited=still_awaited
+    )
 
 
 def _without_numbers(args: Sequence[str]) -> list[str]:

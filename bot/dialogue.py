@@ -60,6 +60,9 @@ class Answer:
     # Whether the customer is in a line after this answer, when the answer tells (it
     # booked or left); None: as the engine read it before answering.
     in_line: bool | None = None
+    # Whether a called turn still awaits the customer's HERE after this answer; read
+    # only when the answer tells `in_line` or confirmed (None: as the engine read it).
+    awaited: bool | None = None
 
 
 def closing(answer: Answer) -> Answer:

@@ -176,20 +176,26 @@ async def menu_for(*, channel: Channel, phone: str, now: datetime | None = None)
     who = await correspondents.identify(
         channel=channel, phone=phone, now=now or utcnow(), with_standings=False, with_in_line=True
     )
-    return _standing_menu(who, in_line=who.in_line)
+    return _standing_menu(who, in_line=who.in_line, awaited=who.awaited)
 
 
 def _menu(who: Correspondent, answer: Answer, after: conversations.Dialogue | None) -> Menu:
     if who.account is None and after is not None and after.state == State.ASK_NAME:
         return Menu.NONE
-    return _standing_menu(who, in_line=who.in_line if answer.in_line is None else answer.in_line)
+    if answer.in_line is None and answer.awaited is None:
+        return _standing_menu(who, in_line=who.in_line, awaited=who.awaited)
+    # The answer changed the customer's lines: what was read before it is stale.
+    in_line = who.in_line if answer.in_line is None else answer.in_line
+    return _standing_menu(who, in_line=in_line, awaited=bool(answer.awaited))
 
 
-def _standing_menu(who: Correspondent, *, in_line: bool | None) -> Menu:
+def _standing_menu(who: Correspondent, *, in_line: bool | None, awaited: bool) -> Menu:
     if who.account is not None:
         return Menu.PROVIDER_CONSOLE
     if in_line is None:
         return Menu.NONE
+    if in_line and awaited:
+        return Menu.CUSTOMER_CALLED
     return Menu.CUSTOMER_IN_LINE if in_line else Menu.CUSTOMER_IDLE
 
 

@@ -18,6 +18,8 @@ class Menu(StrEnum):
     PROVIDER_CONSOLE = "provider_console"
     # A customer in a line: see it, leave it, join another.
     CUSTOMER_IN_LINE = "customer_in_line"
+    # A customer whose turn it is and who has not said they are coming: say so first.
+    CUSTOMER_CALLED = "customer_called"
     # A customer in no line: join one, or ask for help.
     CUSTOMER_IDLE = "customer_idle"
     # No buttons: the reply asks for a name (a press would be read as the answer), or

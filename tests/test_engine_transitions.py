@@ -15,7 +15,7 @@ from bot.dialogue import State
 from bot.engine import handle_message, read
 from bot.reply import Choice, Menu, Reply
 from core.models import Appointment, Channel, Conversation, Status
-from core.services import booking, conversations, service_accounts, users
+from core.services import booking, calling, conversations, service_accounts, users
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 18)
@@ -258,6 +258,15 @@ async def test_a_channel_that_draws_menus_learns_whether_the_customer_is_in_a_li
     assert (await say(ANN, "join spa", menus=True)).menu is Menu.CUSTOMER_IN_LINE
     assert (await say(ANN, "help", menus=True)).menu is Menu.CUSTOMER_IN_LINE
     assert (await say(ANN, "leave", menus=True)).menu is Menu.CUSTOMER_IDLE
+
+
+async def test_a_called_customer_gets_the_menu_that_says_here_until_they_confirm(spa):
+    await say(ANN, "join spa")
+    await calling.call_next(service_account_phone=SPA, now=NOW)
+    assert (await say(ANN, "help", menus=True)).menu is Menu.CUSTOMER_CALLED
+    assert (await say(ANN, "status", menus=True)).menu is Menu.CUSTOMER_CALLED
+    assert (await say(ANN, "here", menus=True)).menu is Menu.CUSTOMER_IN_LINE
+    assert (await say(ANN, "help", menus=True)).menu is Menu.CUSTOMER_IN_LINE
 
 
 async def test_a_spot_on_a_day_already_past_for_its_place_is_no_line_to_be_in(spa):

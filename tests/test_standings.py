@@ -87,7 +87,7 @@ async def test_standings_at_several_places_in_their_own_time_zones(orm):
 
     assert mine == [
         Standing(ids["west"], NOV[17], "Baker Barber", None, NOV[17], Spot(3, 2, 45)),
-        Standing(ids["spa"], NOV[18], "Zen Spa", "SPA", NOV[18], None),
+        Standing(ids["spa"], NOV[18], "Zen Spa", "SPA", NOV[18], None, awaited=True),
         Standing(ids["east"], NOV[20], "Kiritimati Clinic", "EAST", NOV[18], Spot(1, 0, 0)),
     ]
     # The same spots as the provider's line reads one by one.

@@ -15,6 +15,7 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     make_provider,
     telegram_api,
 )
+from webhooks.telegram import texts
 from webhooks.telegram.outbound import TelegramTransport
 from webhooks.telegram.pacing import BotPacer
 
@@ -46,3 +47,27 @@ async def test_on_my_way_on_telegram_reaches_the_provider_on_telegram(bot):
         pass
     assert notice_texts.coming(name="Ann Lee", phone=ANN) in spa.texts()
     assert any(t.startswith("It's your turn at Serene Spa") for t in ann.texts())
+
+
+async def test_the_your_turn_notice_carries_a_here_button_that_confirms(bot):
+    await make_provider()
+    await users.create_user(name="Ann Lee", phone=ANN)
+    ann = bot.user(ANN, "Ann")
+    await ann.links()
+    await ann.says("join spa")
+    assert texts.HERE not in ann.buttons()
+
+    await calling.call_next(service_account_phone=PROVIDER_PHONE)
+    transport = TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
+    while await Dispatcher({Channel.TELEGRAM: transport}).run_once():
+        pass
+    assert ann.last_text().startswith("It's your turn at Serene Spa")
+    notice_buttons = ann.buttons()
+    assert notice_buttons[texts.HERE] == "HERE"
+    assert {texts.LATE, texts.LEAVE} <= set(notice_buttons)
+
+    await ann.presses(notice_buttons[texts.HERE])
+    assert ann.last_text().startswith("Thanks! Serene Spa knows you're coming.")
+    # Confirmed: the button has done its job and is not offered again.
+    assert texts.HERE not in ann.buttons()
+    assert texts.STATUS in ann.buttons()

@@ -55,9 +55,16 @@ class Correspondent:
     standings: list[Standing] | None
     # Whether the customer is in any line, when standings or `with_in_line` tell; else None.
     in_line: bool | None
+    # Whether one of those lines has called them and awaits their HERE (when in_line tells).
+    awaited: bool = False
 
     def with_standings(self, standings: list[Standing]) -> Correspondent:
-        return replace(self, standings=standings, in_line=bool(standings))
+        return replace(
+            self,
+            standings=standings,
+            in_line=bool(standings),
+            awaited=any(s.awaited for s in standings),
+        )
 
     def now_registered(self) -> Correspondent:
         return replace(self, registered=True)
@@ -191,11 +198,13 @@ async def correspondent_from(
         )
     standings = None
     in_line = None
+    awaited = False
     if with_standings:
         standings = await standings_from(rows, user_phone=phone, now=now, ranks=ranks)
         in_line = bool(standings)
+        awaited = any(s.awaited for s in standings)
     elif with_in_line:
-        in_line = in_line_from(rows, now=now)
+        in_line, awaited = in_line_from(rows, now=now)
     return Correspondent(
         account=account,
         dialogue=dialogue,
@@ -203,4 +212,5 @@ async def correspondent_from(
         preferred_channel=first["preferred_channel"],
         standings=standings,
         in_line=in_line,
+        awaited=awaited,
     )

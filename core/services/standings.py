@@ -39,6 +39,8 @@ class Standing:
     today: date
     # None once the provider has called them: it is their turn.
     spot: Spot | None
+    # Called and not yet confirmed (HERE): the customer's next step is to say so.
+    awaited: bool = False
 
 
 # Common table expressions `mine` (the active appointments of the user with phone
@@ -49,7 +51,7 @@ class Standing:
 _MINE = f"""
 mine AS (
   SELECT a.id, a.service_account_id, a.day, a.created_at, a.status, a.called_at,
-         {", ".join(f"a.{column}" for column in line_order.KEY_COLUMNS)}
+         a.confirmed_at, {", ".join(f"a.{column}" for column in line_order.KEY_COLUMNS)}
   FROM users u
   JOIN appointments a ON a.user_id = u.id AND {line_order.active("a")} AND a.day >= {{since}}
   WHERE u.phone = {{phone}}
@@ -58,7 +60,7 @@ mine AS (
 # (version, ahead, wait), from `joins` if need be.
 _STANDINGS_CTE = """,
 standings AS (
-  SELECT m.id, m.service_account_id, m.day, m.created_at, m.called_at,
+  SELECT m.id, m.service_account_id, m.day, m.created_at, m.called_at, m.confirmed_at,
          p.name, p.code, p.timezone, p.chairs, p.delay_minutes, p.delay_day, {spot}
   FROM mine m
   JOIN service_accounts p ON p.id = m.service_account_id{joins}
@@ -78,7 +80,7 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
     ON {line_order.waiting("m")}
    AND o.service_account_id = m.service_account_id AND o.day = m.day
    AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "m")}
-  GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at,
+  GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at, m.confirmed_at,
            p.name, p.code, p.timezone, p.chairs, p.delay_minutes, p.delay_day""",
 )
 
@@ -86,14 +88,18 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
 # in any line (in_line_from), without the spots. Built from constants only.
 ACTIVE_CTES = _MINE + """,
 active AS (
-  SELECT m.day, p.timezone FROM mine m JOIN service_accounts p ON p.id = m.service_account_id
+  SELECT m.day, m.called_at, m.confirmed_at, p.timezone
+  FROM mine m JOIN service_accounts p ON p.id = m.service_account_id
 )"""  # noqa: S608
-ACTIVE_COLUMNS = "ac.day AS ac_day, ac.timezone AS ac_timezone"
+ACTIVE_COLUMNS = (
+    "ac.day AS ac_day, ac.timezone AS ac_timezone, "
+    "ac.called_at AS ac_called_at, ac.confirmed_at AS ac_confirmed_at"
+)
 
 # The columns of `standings` a row must carry for standings_from (as these names).
 STANDING_COLUMNS = (
     "s.id AS s_id, s.service_account_id AS s_account, s.day AS s_day, "
-    "s.called_at AS s_called_at, s.name AS s_name, s.code AS s_code, "
+    "s.called_at AS s_called_at, s.confirmed_at AS s_confirmed_at, s.name AS s_name, s.code AS s_code, "
     "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait, "
     "s.chairs AS s_chairs, s.delay_minutes AS s_delay_minutes, s.delay_day AS s_delay_day"
 )
@@ -168,18 +174,25 @@ async def standings_from(
                 minutes=row["s_delay_minutes"],
             )
             spot = delay_rules.delayed(spot, delay)
-        result.append(Standing(row["s_id"], day, row["s_name"], row["s_code"], today, spot))
+        awaited = spot is None and row["s_confirmed_at"] is None
+        result.append(
+            Standing(row["s_id"], day, row["s_name"], row["s_code"], today, spot, awaited)
+        )
     return result
 
 
-def in_line_from(rows: list[dict[str, Any]], *, now: datetime) -> bool:
-    """Whether rows carrying ACTIVE_COLUMNS hold an appointment from its provider's today
-    on: what `standings` would list something for."""
-    return any(
-        row["ac_day"] is not None
-        and sql.as_date(row["ac_day"]) >= today_in(row["ac_timezone"], now=now)
+def in_line_from(rows: list[dict[str, Any]], *, now: datetime) -> tuple[bool, bool]:
+    """From rows carrying ACTIVE_COLUMNS: whether they hold an appointment from its
+    provider's today on (what `standings` would list something for), and whether one of
+    those is called and not confirmed (a Standing's `awaited`)."""
+    current = [
+        row
         for row in rows
-    )
+        if row["ac_day"] is not None
+        and sql.as_date(row["ac_day"]) >= today_in(row["ac_timezone"], now=now)
+    ]
+    awaited = any(r["ac_called_at"] is not None and r["ac_confirmed_at"] is None for r in current)
+    return bool(current), awaited
 
 
 async def _exact(conn: BaseDBAsyncClient, *, user_phone: str, now: datetime) -> list[Standing]:

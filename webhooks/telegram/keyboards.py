@@ -62,6 +62,14 @@ _CUSTOMER_IN_LINE = InlineKeyboardMarkup(
         [_button(texts.JOIN, PICK_PLACE)],
     ]
 )
+# It is their turn: HERE first, on a row of its own so its label shows whole.
+_CUSTOMER_CALLED = InlineKeyboardMarkup(
+    [
+        [_button(texts.HERE, "HERE")],
+        [_button(texts.LATE, "LATE"), _button(texts.LEAVE, "LEAVE")],
+        [_button(texts.STATUS, "STATUS"), _button(texts.WHY, "WHY")],
+    ]
+)
 _CUSTOMER_IDLE = InlineKeyboardMarkup(
     [[_button(texts.JOIN, PICK_PLACE), _button(texts.HELP, "HELP")]]
 )
@@ -70,6 +78,7 @@ _CUSTOMER_IDLE = InlineKeyboardMarkup(
 _MENUS: dict[Menu, InlineKeyboardMarkup | None] = {
     Menu.PROVIDER_CONSOLE: PROVIDER_CONSOLE,
     Menu.CUSTOMER_IN_LINE: _CUSTOMER_IN_LINE,
+    Menu.CUSTOMER_CALLED: _CUSTOMER_CALLED,
     Menu.CUSTOMER_IDLE: _CUSTOMER_IDLE,
     Menu.NONE: None,
 }
