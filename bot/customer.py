@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from bot import joining, replies
@@ -20,7 +20,7 @@ from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn, closing
 from core.errors import AlreadyExists, InvalidTransition, NotFound
 from core.models import ServiceAccount
 from core.rules import day_words
-from core.rules.commands import Parsed, choice_number, parse, tokenize
+from core.rules.commands import Parsed, accepts, choice_number, parse, tokenize
 from core.rules.days import OutOfRange, local_day, today_in
 from core.rules.lateness import is_minute_word, minutes_in
 from core.rules.names import clean_name
@@ -48,6 +48,7 @@ class Heard(StrEnum):
     ON_THE_LIST = "a number on the list"
     OFF_THE_LIST = "anything else"
     WORDS = "other words"
+    TAKES_OFFER = "YES, 1, or the day offered"
 
 
 Handler = Callable[[Turn], Awaitable[Answer]]
@@ -65,20 +66,25 @@ class Row:
 
 def _rows() -> dict[tuple[State | None, Heard], Row]:
     N, NAME, PLACE, SPOT = None, State.ASK_NAME, State.ASK_PLACE, State.ASK_SPOT
+    OFFER = State.OFFER_DAY
     return {
         # (open question, the text): Row(answered by, the questions open after)
         (N, Heard.COMMAND): Row(command, ANY),
         (NAME, Heard.MEANWHILE): Row(command, frozenset({NAME, SPOT})),
         (NAME, Heard.JOIN_AGAIN): Row(_join_again, frozenset({NAME})),
         (NAME, Heard.NO_NAME): Row(_ask_name_again, frozenset({NAME})),
-        (NAME, Heard.A_NAME): Row(_named, frozenset({N, PLACE, SPOT})),
-        (PLACE, Heard.ON_THE_LIST): Row(_place_chosen, frozenset({N})),
+        (NAME, Heard.A_NAME): Row(_named, frozenset({N, PLACE, SPOT, OFFER})),
+        (PLACE, Heard.ON_THE_LIST): Row(_place_chosen, frozenset({N, OFFER})),
         (PLACE, Heard.OFF_THE_LIST): Row(_choose_again(PLACE), frozenset({PLACE})),
         (PLACE, Heard.COMMAND): Row(_afresh, ANY),
-        (PLACE, Heard.WORDS): Row(_place_named, frozenset({N, PLACE})),
+        (PLACE, Heard.WORDS): Row(_place_named, frozenset({N, PLACE, OFFER})),
         (SPOT, Heard.ON_THE_LIST): Row(_spot_chosen, frozenset({N}), reads_standings=True),
         (SPOT, Heard.OFF_THE_LIST): Row(_choose_again(SPOT), frozenset({SPOT})),
         (SPOT, Heard.COMMAND): Row(_afresh, ANY),
+        # Taking the day offered may be refused again, with a later day offered.
+        (OFFER, Heard.TAKES_OFFER): Row(_offer_taken, frozenset({N, OFFER})),
+        (OFFER, Heard.COMMAND): Row(_afresh, ANY),
+        (OFFER, Heard.WORDS): Row(_afresh, ANY),
     }
 
 
@@ -119,6 +125,9 @@ def step(dialogue: conversations.Dialogue | None, parsed: Parsed, text: str) -> 
         heard = _heard_while_asking_name(parsed, text)
     elif state is None:
         heard = Heard.COMMAND
+    elif state is State.OFFER_DAY:
+        assert dialogue is not None
+        heard = _heard_on_offer(dialogue, parsed, text)
     else:
         number = choice_number(text)
         assert dialogue is not None
@@ -141,6 +150,37 @@ def _heard_while_asking_name(parsed: Parsed, text: str) -> Heard:
     if parsed.exact and parsed.command in _ANSWERED_WHILE_ASKING_NAME:
         return Heard.MEANWHILE
     return Heard.A_NAME if clean_name(text) is not None else Heard.NO_NAME
+
+
+def _heard_on_offer(dialogue: conversations.Dialogue, parsed: Parsed, text: str) -> Heard:
+    """YES, the option's number, or words that name just the day offered take it; any
+    other text is read afresh, as if nothing had been offered."""
+    if accepts(text) or choice_number(text) == 1:
+        return Heard.TAKES_OFFER
+    offered = _offered_day(dialogue.data)
+    today = _iso_day(dialogue.data.get("today"))
+    if parsed.command is None and offered is not None and today is not None:
+        found = day_words.find_day(tokenize(text))
+        rest = [w for w in found.rest if w.lower() not in FILLERS]
+        if found.day is not None and not rest and day_words.could_be(
+            found.day, offered, today=today
+        ):
+            return Heard.TAKES_OFFER
+    return Heard.COMMAND if parsed.command is not None else Heard.WORDS
+
+
+def _offered_day(data: dict[str, object]) -> date | None:
+    options = data.get("options")
+    if not isinstance(options, list) or len(options) != 1:
+        return None
+    return _iso_day(options[0])
+
+
+def _iso_day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _heard_while_choosing(state: State, parsed: Parsed, number: int | None, count: int) -> Heard:
@@ -254,8 +294,9 @@ async def _place_chosen(turn: Turn) -> Answer:
     chosen = await provider_lookup.by_phones(phones=[phone])
     if not chosen:
         return Answer(replies.place_not_found(phone), CLOSE)
-    booked = await joining.book(turn, chosen[0], _stored_day(turn), timed=_timed(turn))
-    return Answer(booked.text, CLOSE, booked.in_line)
+    return closing(
+        await joining.book(turn, chosen[0], _stored_day(turn), timed=_timed(turn))
+    )
 
 
 async def _place_named(turn: Turn) -> Answer:
@@ -273,6 +314,15 @@ async def _spot_chosen(turn: Turn) -> Answer:
         return Answer(replies.no_longer_active(), CLOSE)
     left = await _cancel(turn, chosen)
     return Answer(left.text, CLOSE, left.in_line)
+
+
+async def _offer_taken(turn: Turn) -> Answer:
+    offered = _offered_day(turn.data)
+    chosen = await provider_lookup.by_phones(phones=[str(turn.data.get("place"))])
+    if offered is None or not chosen:
+        return Answer(replies.place_not_found(str(turn.data.get("place"))), CLOSE)
+    words = day_words.DayWords(offered.isoformat())
+    return closing(await joining.book(turn, chosen[0], words))
 
 
 def _stored_day(turn: Turn) -> day_words.DayWords | None:

@@ -23,6 +23,8 @@ class State(StrEnum):
     ASK_NAME = "ask_name"
     ASK_PLACE = "ask_place"
     ASK_SPOT = "ask_spot"
+    # A join was refused with the next day that takes it: YES (or that day) books it.
+    OFFER_DAY = "offer_day"
 
 
 @dataclass(frozen=True, slots=True)

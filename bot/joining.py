@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from bot import replies
-from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn
+from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn, closing
 from core.errors import (
     AfterClosing,
     AlreadyExists,
@@ -83,8 +83,7 @@ async def pick_place(
         # With a single provider, it is the default; with several, a numbered choice.
         candidates = await provider_lookup.default_accounts()
     if len(candidates) == 1:
-        booked = await book(turn, candidates[0], day, timed=timed)
-        return Answer(booked.text, CLOSE, booked.in_line)
+        return closing(await book(turn, candidates[0], day, timed=timed))
     unknown = None
     if not candidates:
         unknown = " ".join(words) or phone
@@ -135,9 +134,8 @@ async def book(
             # Already in that full line: their spot, not a refusal.
             return await _already(turn, day)
         next_day = replies.day_label(exc.next_day, today=today) if exc.next_day else None
-        return Answer(
-            replies.no_room(place_name=account.name, closed=exc.closed, next_day=next_day)
-        )
+        text = replies.no_room(place_name=account.name, closed=exc.closed, next_day=next_day)
+        return _offering(text, account, exc.next_day, today=today)
     except ClosedDay as exc:
         label, join = _next_open(account, exc.next_open, today=today)
         text = replies.closed_day(
@@ -146,7 +144,7 @@ async def book(
             next_open=label,
             join_words=join,
         )
-        return Answer(text)
+        return _offering(text, account, exc.next_open, today=today)
     except AfterClosing as exc:
         label, join = _next_open(account, exc.next_open, today=today)
         text = replies.after_closing(
@@ -155,7 +153,7 @@ async def book(
             next_open=label,
             join_words=join,
         )
-        return Answer(text)
+        return _offering(text, account, exc.next_open, today=today)
     except InvalidInput:
         return Answer(replies.day_passed())
     except NotFound:
@@ -167,6 +165,22 @@ async def book(
         no_set_times=timed,
     )
     return Answer(text, STAY, in_line=True)
+
+
+def _offering(text: str, account: ServiceAccount, day: date | None, *, today: date) -> Answer:
+    """A refusal that names the next day that takes the join: a YES books that day
+    (State.OFFER_DAY keeps it, with the place, as the one option)."""
+    if day is None:
+        return Answer(text, CLOSE)
+    label = replies.day_label(day, today=today)
+    data = {
+        "options": [day.isoformat()],
+        "labels": [f"Join {label}"],
+        "place": account.phone,
+        # The place's today when offered, to read "tomorrow" in the answer as it was meant.
+        "today": today.isoformat(),
+    }
+    return Answer(text, Ask(State.OFFER_DAY, data))
 
 
 def _next_open(

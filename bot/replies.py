@@ -134,14 +134,18 @@ def too_far_ahead(*, days: int, last: str) -> str:
 def no_room(*, place_name: str, closed: bool, next_day: str | None) -> str:
     """A join refused: the day is full, or the provider closed today's joins by hand."""
     reason = "is closed for joins today" if closed else "is full that day"
-    then = f" Next day with room: {next_day}." if next_day else " No day has room yet."
+    then = f" Next day with room: {next_day}. {_yes_joins()}" if next_day else " No day has room yet."
     return f"Sorry, {place(place_name)} {reason}.{then}"
+
+
+def _yes_joins() -> str:
+    return "Reply YES to join then."
 
 
 def _join_then(next_open: str | None, join_words: str | None) -> str:
     if next_open is None or join_words is None:
         return "No open day to book yet."
-    return f"Next open {next_open}: text JOIN {join_words}."
+    return f"Next open {next_open}: reply YES to join then, or text JOIN {join_words} later."
 
 
 def closed_day(*, place_name: str, day: str, next_open: str | None, join_words: str | None) -> str:

@@ -25,6 +25,7 @@ ANN, NEW = "+14155550101", "+14155550105"
 
 Row = tuple[State | None, Heard]
 N, NAME, PLACE, SPOT = None, State.ASK_NAME, State.ASK_PLACE, State.ASK_SPOT
+OFFER = State.OFFER_DAY
 # Each row of DIALOGUE, and the test below that runs it.
 ROW_TESTS: dict[Row, str] = {
     (N, Heard.COMMAND): "test_a_command_with_no_question_open_leaves_none_open",
@@ -39,6 +40,9 @@ ROW_TESTS: dict[Row, str] = {
     (SPOT, Heard.ON_THE_LIST): "test_a_number_on_the_list_of_spots_leaves_that_one_and_closes_the_question",
     (SPOT, Heard.OFF_THE_LIST): "test_anything_but_a_number_on_the_list_asks_which_spot_again",
     (SPOT, Heard.COMMAND): "test_a_command_instead_of_a_spot_closes_the_question_and_is_answered",
+    (OFFER, Heard.TAKES_OFFER): "test_yes_to_the_day_offered_after_a_refusal_books_that_day",
+    (OFFER, Heard.COMMAND): "test_a_command_instead_of_yes_closes_the_offer_and_is_answered",
+    (OFFER, Heard.WORDS): "test_other_words_after_an_offer_close_it_and_are_read_afresh",
 }
 
 
@@ -243,6 +247,65 @@ async def test_a_question_this_engine_does_not_know_closes_and_the_text_is_read_
     assert rows == [(None, Heard.COMMAND)]
     assert reply.text == replies.not_in_line()
     assert await question(ANN) is None
+
+
+@pytest.fixture
+async def full_today(spa):
+    """The spa takes one person waiting at a time, and Bo waits today."""
+    await service_accounts.update_service_account(phone=SPA, changes={"max_waiting": 1})
+    await users.create_user(name="Bo Chan", phone="+14155550109")
+    await say("+14155550109", "join spa")
+
+
+async def test_yes_to_the_day_offered_after_a_refusal_books_that_day(full_today, rows):
+    refused = await say(ANN, "join spa")
+    assert refused.text == replies.no_room(
+        place_name="Zen Spa", closed=False, next_day="tomorrow"
+    )
+    assert refused.choices == (Choice("Join tomorrow", "1"),)
+    stored = await question(ANN)
+    assert stored is not None and stored[0] == "offer_day"
+    assert await in_line(ANN) == []
+
+    reply = await say(ANN, "yes please")
+    took(rows[1:], (OFFER, Heard.TAKES_OFFER))
+    assert reply.text.startswith("You're in line at Zen Spa tomorrow: #1")
+    assert await in_line(ANN) == [TOMORROW]
+    assert await question(ANN) is None
+
+
+@pytest.mark.parametrize("answer", ["tomorrow", "1", "Y", "sure, thanks"])
+async def test_the_day_offered_is_also_taken_by_its_name_or_its_number(full_today, answer):
+    await say(ANN, "join spa")
+    await say(ANN, answer)
+    assert await in_line(ANN) == [TOMORROW]
+
+
+@pytest.mark.parametrize("answer", ["thanks", "ok", "friday"])
+async def test_an_acknowledgement_or_another_day_does_not_take_the_offer(full_today, answer):
+    await say(ANN, "join spa")
+    await say(ANN, answer)
+    assert await in_line(ANN) == []
+    assert await question(ANN) is None
+
+
+async def test_a_command_instead_of_yes_closes_the_offer_and_is_answered(full_today, rows):
+    await say(ANN, "join spa")
+    reply = await say(ANN, "status")
+    took(rows[1:], (OFFER, Heard.COMMAND))
+    assert reply.text == replies.not_in_line()
+    assert await question(ANN) is None
+    await say(ANN, "yes")
+    assert await in_line(ANN) == []
+
+
+async def test_other_words_after_an_offer_close_it_and_are_read_afresh(full_today, rows):
+    await say(ANN, "join spa")
+    reply = await say(ANN, "what about the weekend")
+    took(rows[1:], (OFFER, Heard.WORDS))
+    assert "JOIN" in reply.text
+    assert await question(ANN) is None
+    assert await in_line(ANN) == []
 
 
 def test_every_row_of_the_dialogue_has_a_test_above():

@@ -96,8 +96,19 @@ async def test_refused_after_closing_the_customer_can_join_tomorrow(orm):
         ("ann", "join spa", (booked("ann", "spa", TODAY),), ()),
         ("bob", "join spa", (booked("bob", "spa", TODAY),), ()),
         ("cy", "join spa", (booked("cy", "spa", TODAY),), ()),
-        ("dee", "join spa", (), ("Next open tomorrow: text JOIN SPA TOMORROW",)),
+        ("dee", "join spa", (), ("Next open tomorrow: reply YES", "JOIN SPA TOMORROW")),
         ("dee", "join spa tomorrow", (booked("dee", "spa", date(2026, 11, 19)),), ()),
+    ])
+
+
+async def test_refused_after_closing_the_customer_who_says_tomorrow_is_put_on_tomorrow(orm):
+    await _spa(hours=HOURS)
+    await run([
+        ("ann", "join spa", (booked("ann", "spa", TODAY),), ()),
+        ("bob", "join spa", (booked("bob", "spa", TODAY),), ()),
+        ("cy", "join spa", (booked("cy", "spa", TODAY),), ()),
+        ("dee", "join spa", (), ("closes at 16:00 today",)),
+        ("dee", "tomorrow", (booked("dee", "spa", date(2026, 11, 19)),), ("tomorrow: #1",)),
     ])
 
 

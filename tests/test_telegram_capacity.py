@@ -31,3 +31,16 @@ async def test_the_provider_closes_and_opens_todays_joins_from_the_menu(bot):
     assert spa.last_text().startswith("Open again")
     await ann.says("join spa")
     assert "in line" in ann.last_text()
+
+
+async def test_a_refused_join_offers_the_next_day_as_a_button_that_books_it(bot):
+    await make_provider()
+    spa = bot.user(PROVIDER_PHONE, "Sam")
+    await spa.links()
+    ann = await customer(bot)
+    await spa.says("/close")
+    await ann.says("join spa")
+    offer = ann.buttons()
+    assert offer == {"1. Join tomorrow": "1"}
+    await ann.presses(offer["1. Join tomorrow"])
+    assert ann.last_text().startswith("You're in line at Serene Spa tomorrow: #1")

@@ -23,6 +23,7 @@ from rapidfuzz.distance import OSA
 
 from core.rules.phones import InvalidPhone, normalize_phone
 from core.rules.vocabulary import (
+    ACCEPT_WORDS,
     CUSTOMER_SIDE,
     DEFAULT_HINTS,
     FILLERS,
@@ -222,6 +223,14 @@ def choice_number(text: str) -> int | None:
         return None
     match = _NUMBER.match(words[0])
     return int(match[1]) if match else None
+
+
+def accepts(text: str) -> bool:
+    """Whether `text` is a plain yes ("yes", "yes please", "sure, thanks")."""
+    words = [t.lower() for t in tokenize(text)]
+    return any(w in ACCEPT_WORDS for w in words) and all(
+        w in ACCEPT_WORDS or w in FILLERS for w in words
+    )
 
 
 @dataclass(frozen=True, slots=True)

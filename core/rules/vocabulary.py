@@ -211,6 +211,10 @@ GREETINGS = frozenset(
     }
 )
 
+# Words that take what the open question offers ("Next open tomorrow: reply YES").
+# "ok" and "thanks" are not among them: they also just acknowledge a refusal.
+ACCEPT_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "sure"})
+
 FILLERS = frozenset(
     {
         "please",
