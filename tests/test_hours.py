@@ -162,3 +162,13 @@ async def test_booking_a_closed_date_through_the_api_is_refused_naming_the_next_
     assert f"closed on {day_after(1)}" in detail
     assert f"next open {day_after(2)}" in detail
     assert (await book(client, day=day_after(2)))["day"] == day_after(2)
+
+
+async def test_a_full_day_names_the_next_day_that_is_open_as_well_as_free(orm):
+    # Thursday is a holiday and Friday is not in the hours: Saturday has room and opens.
+    await _spa(hours=HOURS, closed_dates=["2026-11-19"], max_waiting=1)
+    await run([
+        ("ann", "join spa", (booked("ann", "spa", TODAY),), ()),
+        ("bob", "join spa", (), ("full that day", "Next day with room: Sat 21 Nov")),
+        ("bob", "yes", (booked("bob", "spa", SAT),), ("Sat 21 Nov: #1",)),
+    ])

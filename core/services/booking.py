@@ -4,7 +4,7 @@ limits (core.rules.capacity) and CLOSE refuse it."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -190,15 +190,23 @@ async def _loads(
 
 
 async def _no_room(ctx: dict[str, Any], *, day: date, today: date, closed: bool) -> NoRoom:
-    """The refusal, naming the first later day within the horizon that has room (only a
-    refusal pays for the search)."""
+    """The refusal, naming the first later day within the horizon that is open and has
+    room (only a refusal pays for the search)."""
     last = day_rules.last_bookable_day(today, ctx["booking_horizon_days"])
     loads = (
         await _loads(sql.connection(), account_id=ctx["account_id"], first=day, last=last)
         if _limits(ctx).any
         else {}
     )
-    next_day = capacity.next_day_with_room(loads, _limits(ctx), after=day, last=last)
+    hours = _opening_hours(ctx)
+    shut: frozenset[date] = frozenset()
+    if hours is not None:
+        span = (last - day).days
+        later = (day + timedelta(days=n) for n in range(1, span + 1))
+        shut = frozenset(d for d in later if not hours.is_open(d))
+    next_day = capacity.next_day_with_room(
+        loads, _limits(ctx), after=day, last=last, closed=shut
+    )
     reason = "closed for joins today" if closed else "full on " + day.isoformat()
     hint = f"; next day with room: {next_day.isoformat()}" if next_day else ""
     return NoRoom(f"This service account is {reason}{hint}", closed=closed, next_day=next_day)
