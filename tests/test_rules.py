@@ -206,3 +206,14 @@ def test_why_counts_events_until_they_fade_below_a_hundredth():
     since = p.counting_since(now=T0, half_life_days=30.0)
     assert (T0 - since).days == 199
     assert p.decay_factor(since=since, until=T0, half_life_days=30.0) == pytest.approx(0.01)
+
+
+def test_a_head_over_notice_with_no_wait_left_says_any_minute_now():
+    from core.rules import notice_texts
+
+    assert "your turn is any minute now." in notice_texts.head_over(
+        place_name="Zen Spa", wait_minutes=0
+    )
+    assert "your turn is in about 20 min." in notice_texts.head_over(
+        place_name="Zen Spa", wait_minutes=20
+    )

@@ -63,9 +63,10 @@ def back_in_line(*, place_name: str, position: int) -> str:
 
 def head_over(*, place_name: str, wait_minutes: int) -> str:
     """To a customer who said how far away they are (AWAY): their wait fell to it."""
+    when = f"in about {wait_minutes} min" if wait_minutes > 0 else "any minute now"
     return (
-        f"Time to head over to {place(place_name)}: your turn is in about "
-        f"{wait_minutes} min. Text LATE if you need more time, LEAVE if you can't make it."
+        f"Time to head over to {place(place_name)}: your turn is {when}. "
+        "Text LATE if you need more time, LEAVE if you can't make it."
     )
 
 
