@@ -66,7 +66,8 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
     if parsed.command is Command.DELAY:
         return await _delay(message, account)
     if parsed.command is Command.HELP:
-        return provider_replies.help_provider()
+        more = any(word.lower() in {"more", "2", "all"} for word in parsed.args)
+        return provider_replies.help_provider_more() if more else provider_replies.help_provider()
     if parsed.command is Command.GREET:
         return provider_replies.greeting_provider()
     if parsed.command is Command.HOW_TO_STOP:

@@ -20,8 +20,15 @@ from core.rules.vocabulary import Command
 
 def help_provider() -> str:
     return (
-        "QUEUE [day] shows your line, NEXT calls the next person, DONE [n] or NOSHOW [n] "
-        "closes a visit, ADD +phone [name] adds a walk-in, STATS [week] totals."
+        "QUEUE [day] shows your line, NEXT calls the next person, DONE or NOSHOW [n] "
+        "closes a visit, ADD +phone [name] adds a walk-in, STATS. HELP MORE: the rest."
+    )
+
+
+def help_provider_more() -> str:
+    return (
+        "UNDO reverts your last NEXT, DONE or NOSHOW. DELAY n [note] tells those waiting "
+        "you run n min late (DELAY 0 ends it). CLOSE / OPEN stop, resume today's joins."
     )
 
 

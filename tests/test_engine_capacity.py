@@ -152,3 +152,13 @@ async def test_a_booking_without_limits_still_costs_one_read_and_one_insert(spa,
     # The provider's limits and CLOSE come with the read, and the insert is unchanged.
     assert len(sent) == 2, sent
     assert "INSERT INTO appointments" in sent[1]
+
+
+async def test_provider_help_names_help_more_which_lists_the_day_running_commands(spa):
+    first = await say("spa", "help")
+    assert first == provider_replies.help_provider()
+    assert "HELP MORE" in first
+    more = await say("spa", "help more")
+    assert more == provider_replies.help_provider_more()
+    assert all(word in more for word in ("UNDO", "DELAY", "CLOSE", "OPEN"))
+    assert fits_one_segment(first) and fits_one_segment(more)

@@ -71,6 +71,7 @@ CORE_REPLIES = {
     "you_are_next": r.you_are_next(place_name=LONG_PLACE),
     "up_soon": r.up_soon(place_name=LONG_PLACE),
     "help_provider": pr.help_provider(),
+    "help_provider_more": pr.help_provider_more(),
     "called": pr.called(name=LONG_PERSON, phone=PHONE, waiting=999),
     "nobody_waiting": pr.nobody_waiting(),
     "closed_done": pr.closed(command=Command.DONE, name=LONG_PERSON, phone=PHONE, waiting=999),
