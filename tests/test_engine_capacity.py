@@ -161,4 +161,5 @@ async def test_provider_help_names_help_more_which_lists_the_day_running_command
     more = await say("spa", "help more")
     assert more == provider_replies.help_provider_more()
     assert all(word in more for word in ("UNDO", "DELAY", "CLOSE", "OPEN"))
-    assert fits_one_segment(first) and fits_one_segment(more)
+    assert fits_one_segment(first)
+    assert fits_one_segment(more)

@@ -264,7 +264,8 @@ async def test_yes_to_the_day_offered_after_a_refusal_books_that_day(full_today,
     )
     assert refused.choices == (Choice("Join tomorrow", "1"),)
     stored = await question(ANN)
-    assert stored is not None and stored[0] == "offer_day"
+    assert stored is not None
+    assert stored[0] == "offer_day"
     assert await in_line(ANN) == []
 
     reply = await say(ANN, "yes please")
