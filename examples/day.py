@@ -4,7 +4,8 @@
 
 It runs the conversation engine on a fresh SQLite database in a temporary folder, with
 the clock set by the script (so the output is the same every run), and prints every
-reply and every message the outbox would send, in order. Nothing leaves the machine.
+reply and every message the outbox sends, in order: the outbox's own dispatcher
+delivers them to a transport that prints instead of texting. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 
 from bot.engine import handle_message
 from core import db
-from core.models import Channel, OutboxMessage
+from core.models import Channel
 from core.services import service_accounts, users
+from core.services.outbox.dispatcher import Dispatcher
 
 SHOP = "+14155550100"
 PEOPLE = {
@@ -30,10 +32,20 @@ NAMES = {SHOP: "Shop", **{phone: name.split()[0] for phone, name in PEOPLE.items
 START = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles
 
 
+class Printed:
+    """An SMS transport that prints what it would send."""
+
+    channel = Channel.SMS
+
+    async def send(self, *, recipient_phone: str, text: str, idempotency_key: str) -> str:
+        print(f"{'':>11}  [text to {NAMES.get(recipient_phone, '?')}] {text}")
+        return f"printed-{idempotency_key}"
+
+
 class Day:
     def __init__(self) -> None:
         self.now = START
-        self._seen = 0
+        self._dispatcher = Dispatcher({Channel.SMS: Printed()}, clock=lambda: self.now)
 
     def at(self, minutes: float) -> None:
         self.now = START + timedelta(minutes=minutes)
@@ -52,9 +64,8 @@ class Day:
         await self.outbox()
 
     async def outbox(self) -> None:
-        for message in await OutboxMessage.filter(id__gt=self._seen).order_by("id"):
-            print(f"{'':>11}  [text to {NAMES.get(message.recipient, '?')}] {message.text}")
-            self._seen = message.id
+        while await self._dispatcher.run_once():
+            pass
 
 
 async def main() -> None:
