@@ -114,6 +114,11 @@ async def late_called(
     )
 
 
+def your_turn_key(appointment_id: int) -> str:
+    """The outbox key of an appointment's "your turn" notice (once per appointment)."""
+    return f"turn:{appointment_id}"
+
+
 async def your_turn(
     *, conn: BaseDBAsyncClient, appointment: Appointment, account: ServiceAccount, now: datetime
 ) -> None:
@@ -121,7 +126,7 @@ async def your_turn(
         conn=conn,
         recipient=appointment.user.phone,
         text=notice_texts.your_turn(place_name=account.name),
-        idempotency_key=f"turn:{appointment.id}",
+        idempotency_key=your_turn_key(appointment.id),
         now=now,
     )
 
