@@ -188,9 +188,10 @@ def _still_waited_for(appointment: Appointment, timer: GraceTimer) -> bool:
 
 
 async def turn_notice_reached(*, conn: BaseDBAsyncClient, appointment: Appointment) -> bool:
-    """Whether the "your turn" notice of `appointment` reached a reachable customer."""
+    """Whether the "your turn" notice of the appointment's call reached a reachable
+    customer."""
     message = (
-        await OutboxMessage.filter(idempotency_key=notices.your_turn_key(appointment.id))
+        await OutboxMessage.filter(idempotency_key=notices.your_turn_key(appointment))
         .using_db(conn)
         .first()
     )
