@@ -270,6 +270,10 @@ async def test_late_from_the_called_customer_extends_the_grace_period_once(spa):
     assert (await spot_of("ann")).status is Status.ACTIVE
     assert await fire(26) == 1
     assert (await spot_of("ann")).status is Status.NO_SHOW
+    # The notice gives the period Ann really had.
+    assert (await texts_to("spa"))[-1] == notice_texts.grace_no_show(
+        name="Ann Bell", phone=PHONES["ann"], minutes="25"
+    )
 
 
 async def test_late_from_a_called_customer_without_grace_only_tells_the_provider(spa):

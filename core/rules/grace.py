@@ -41,6 +41,11 @@ def reached(*, sent: bool, delivery_status: str | None, opted_out: bool) -> bool
     return sent and (delivery_status or "").lower() not in UNDELIVERED and not opted_out
 
 
+def period_minutes(*, called_at: datetime, due_at: datetime) -> float:
+    """The length of a grace period that ends at `due_at`, in minutes."""
+    return (due_at - called_at).total_seconds() / 60
+
+
 def minutes_text(minutes: float) -> str:
     """Minutes as a person reads them: 15, 0.5, 7.25 (never 15.0)."""
     return f"{round(minutes, 2):g}"

@@ -210,7 +210,10 @@ async def _expire(
     now: datetime,
 ) -> None:
     user = appointment.user
-    minutes = rules.minutes_text(account.grace_minutes)
+    # The period this call really had: a LATE's extension included, and unchanged by an
+    # edit of grace_minutes since the call.
+    period = rules.period_minutes(called_at=timer.called_at, due_at=timer.due_at)
+    minutes = rules.minutes_text(period)
     if not await turn_notice_reached(conn=conn, appointment=appointment):
         log.info("grace over for %s, not reached: provider asked", mask_phone(user.phone))
         await _tell_provider(
