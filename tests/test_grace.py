@@ -276,6 +276,15 @@ async def test_late_from_the_called_customer_extends_the_grace_period_once(spa):
     )
 
 
+async def test_late_from_a_customer_who_confirmed_holds_nothing_it_only_tells_the_provider(spa):
+    await called_and_told()
+    await say("ann", "here", minutes=2)
+    assert await say("ann", "late 10", minutes=3) == replies.late_when_called(
+        place_name="Zen Spa"
+    )
+    assert await GraceTimer.filter(extended_at__isnull=False).count() == 0
+
+
 async def test_late_from_a_called_customer_without_grace_only_tells_the_provider(spa):
     await set_spa(grace_minutes=0)
     await called_and_told()

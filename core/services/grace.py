@@ -74,7 +74,10 @@ async def extend(
     *, conn: BaseDBAsyncClient, appointment: Appointment, minutes: int, now: datetime
 ) -> Extension:
     """LATE from the called customer: push this call's pending timers back by
-    `minutes`, once per call. `appointment` is locked by the caller."""
+    `minutes`, once per call. `appointment` is locked by the caller. A customer who
+    confirmed has no period left to extend."""
+    if appointment.confirmed_at is not None:
+        return Extension(until=None, already=False)
     pending = await GraceTimer.filter(
         appointment_id=appointment.id, called_at=appointment.called_at, fired_at__isnull=True
     ).using_db(conn)
@@ -94,9 +97,9 @@ async def extend(
 async def fire_due(*, now: datetime, limit: int = 50) -> int:
     """Fire the timers due at `now`, up to `limit`, each once; return how many fired."""
     fired = 0
-    while fired < limit:
+    for _ in range(limit):
         try:
-            timer_id = await _fire_one(now)
+            outcome = await _fire_one(now)
         except _Broken as broken:
             # A timer whose effect fails for a reason other than the database being
             # unreachable would fail at every poll: it is logged, and consumed.
@@ -104,11 +107,10 @@ async def fire_due(*, now: datetime, limit: int = 50) -> int:
             await GraceTimer.filter(id=broken.timer_id, fired_at__isnull=True).update(
                 fired_at=now
             )
-            fired += 1
             continue
-        if timer_id is None:
-            return fired
-        fired += 1
+        if outcome is None:
+            break
+        fired += outcome
     return fired
 
 
@@ -122,9 +124,10 @@ class _Broken(Exception):
 _DUE = {"fired_at__isnull": True}
 
 
-async def _fire_one(now: datetime) -> int | None:
-    """Claim one due timer and apply it, in one transaction; its id, or None if none
-    was due (or another process holds them all)."""
+async def _fire_one(now: datetime) -> bool | None:
+    """Claim one due timer and apply it, in one transaction: True if it fired here,
+    False if another process fired it first, None if none was due (or another process
+    holds them all)."""
     claimed: int | None = None
     try:
         async with in_transaction("default") as conn:
@@ -145,7 +148,7 @@ async def _fire_one(now: datetime) -> int | None:
             )
             if not won:
                 # Another process fired it between our read and our update (SQLite).
-                return timer.id
+                return False
             claimed = timer.id
             await _apply(conn, timer, now)
     except Exception as exc:
@@ -153,7 +156,7 @@ async def _fire_one(now: datetime) -> int | None:
             raise
         log.exception("grace timer %s: effect failed", claimed)
         raise _Broken(claimed) from exc
-    return timer.id
+    return True
 
 
 async def _apply(conn: BaseDBAsyncClient, timer: GraceTimer, now: datetime) -> None:
