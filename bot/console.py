@@ -20,6 +20,7 @@ from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.phones import normalize_phone
 from core.services.deliveries import PendingReplies
+from core.services.grace_worker import GraceWorker
 from core.services.line_ranks import RankCache
 from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.wakeup import Wakeup
@@ -66,8 +67,11 @@ async def run_chat(
     dispatcher = Dispatcher(
         {Channel.CONSOLE: ConsoleTransport(write)}, wakeup=wakeup, recipient=phone
     )
+    # Timers fire from here too, for every phone: the console may be the only process.
+    timers = GraceWorker(wakeup=wakeup, poll_interval=settings.grace_poll_interval)
     try:
         await dispatcher.start()
+        await timers.start()
         async with PendingReplies().writing() as stored:
             path = inbox.Inbox(
                 replies=stored,
@@ -93,5 +97,6 @@ async def run_chat(
                 if outcome.reply:
                     write(outcome.reply)
     finally:
+        await timers.stop()
         await dispatcher.stop()
         await ctx.close_connections()

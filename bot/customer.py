@@ -519,10 +519,16 @@ async def _late(turn: Turn) -> Answer:
     try:
         if called:
             chosen = _narrow(called, words)[0]
-            place_name = await lateness.late_when_called(
+            held = await lateness.late_when_called(
                 appointment_id=chosen.appointment_id, minutes=minutes, now=turn.message.now
             )
-            return Answer(replies.late_when_called(place_name=place_name))
+            if held.held_until is not None:
+                return Answer(
+                    replies.late_held(place_name=held.place_name, until=held.held_until)
+                )
+            if held.already_extended:
+                return Answer(replies.late_held_once(place_name=held.place_name))
+            return Answer(replies.late_when_called(place_name=held.place_name))
         chosen = _narrow(mine, words)[0]
         move = await lateness.late(
             appointment_id=chosen.appointment_id, minutes=minutes, now=turn.message.now

@@ -289,6 +289,22 @@ def late_when_called(*, place_name: str) -> str:
     )
 
 
+def late_held(*, place_name: str, until: str) -> str:
+    """LATE from a called customer whose grace period it extended."""
+    return (
+        f"It's your turn at {place(place_name)}. We told them you're running late; "
+        f"your spot is held until {until}. Text LEAVE if you can't make it."
+    )
+
+
+def late_held_once(*, place_name: str) -> str:
+    """LATE again from a called customer: the grace period is extended once only."""
+    return (
+        f"It's your turn at {place(place_name)} and they're waiting. Your spot was held "
+        "longer once already and can't be again. Text LEAVE if you can't make it."
+    )
+
+
 def away_noted(*, place_name: str, spot: Spot, travel_minutes: int) -> str:
     return (
         f"Got it, {travel_minutes} min away. {place(place_name)}: {spot_phrase(spot)}. "

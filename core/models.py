@@ -66,6 +66,11 @@ class ServiceAccount(Model):
     # the waits customers are quoted that day; another day ignores it.
     delay_minutes = fields.IntField(null=True)
     delay_day = fields.DateField(null=True)
+    # Minutes a called customer has to confirm (HERE) before the spot expires
+    # (core.rules.grace); 0: no grace timers. `auto_call_next`: an automatic no-show
+    # calls the next person too.
+    grace_minutes = fields.FloatField(default=15.0, db_default=15.0)
+    auto_call_next = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "service_accounts"
@@ -354,3 +359,30 @@ class UndoSnapshot(Model):
         table = "undo_snapshots"
         # UNDO reads a provider's latest snapshot.
         indexes = (("service_account_id", "id"),)
+
+
+class GraceTimer(Model):
+    """A due time of one call's grace period (core.services.grace): its half-time
+    reminder or its expiry.
+
+    Written in NEXT's transaction, fired once by whichever process claims it first (the
+    claim and its effect share one transaction). `called_at` is the call it belongs
+    to: a timer whose call was undone, or re-made, finds another `called_at` on the
+    appointment and does nothing.
+    """
+
+    id = fields.IntField(primary_key=True)
+    appointment: fields.ForeignKeyRelation[Appointment] = fields.ForeignKeyField(
+        "models.Appointment", related_name="grace_timers", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)
+    called_at = fields.DatetimeField()
+    due_at = fields.DatetimeField()
+    fired_at = fields.DatetimeField(null=True)
+    # Set when the customer's LATE pushed this timer back (once per call).
+    extended_at = fields.DatetimeField(null=True)
+
+    appointment_id: int
+
+    class Meta:
+        table = "grace_timers"

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # process was sending when it died goes out again that long after the crash.
     outbox_send_timeout: Annotated[float, Field(gt=0, le=600)] = DEFAULT_SEND_TIMEOUT
 
+    # Seconds between two looks for grace timers that fell due (reminders, expiries);
+    # every process looks, and each timer fires once.
+    grace_poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
+
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_from_number: str | None = None

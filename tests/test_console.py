@@ -187,3 +187,47 @@ async def test_the_provider_closes_and_opens_todays_joins_from_the_console(datab
         await _until(screen, "Open again")
         joined = (await handle_message(channel=Channel.SMS, phone=ANN, text="join")).text
         assert "in line" in joined
+
+
+class PatientKeyboard(Keyboard):
+    """A keyboard whose user waits as long as a grace period takes."""
+
+    def readline(self) -> str:
+        line = self.lines.get(timeout=120)
+        return "" if line is None else line + "\n"
+
+
+async def test_a_console_customer_who_does_not_confirm_is_reminded_then_their_spot_closes(
+    database_url,
+):
+    await db.migrate(database_url)
+    ctx = await db.start(database_url)
+    # A second of grace: the console's own worker fires the timers, on the real clock.
+    await service_accounts.create_service_account(
+        phone=SPA, name="Zen Spa", code="SPA", grace_minutes=0.02
+    )
+    await users.create_user(name="Ann Bell", phone=ANN)
+    await ctx.close_connections()
+
+    keyboard, screen = PatientKeyboard(), Screen()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=database_url, grace_poll_interval=0.1
+    )
+    chat = asyncio.create_task(
+        run_chat(settings=settings, phone=ANN, input_stream=keyboard, output=screen)
+    )
+    try:
+        await _until(screen, "Texting as +14155550101")
+        keyboard.type("join")
+        await _until(screen, "You're in line at Zen Spa today: #1")
+        reply = (await handle_message(channel=Channel.SMS, phone=SPA, text="next")).text
+        assert "Called Ann B." in reply
+        await _until(screen, "[message] It's your turn at Zen Spa!", within=30)
+        await _until(screen, "[message] Reminder: it's your turn at Zen Spa.", within=30)
+        await _until(screen, "[message] Your spot at Zen Spa was closed", within=30)
+        keyboard.type("status")
+        await _until(screen, "not in any line", within=30)
+    finally:
+        keyboard.type(None)
+        await asyncio.wait_for(chat, 30)
+    assert screen.getvalue().count("[message] Reminder:") == 1

@@ -116,7 +116,8 @@ async def test_a_called_customer_who_is_late_hears_they_are_awaited_and_the_prov
     await four_waiting()
     await say("spa", "next", minutes=5)
     reply = await say("ann", "I'll be 10 min late", minutes=6)
-    assert reply == replies.late_when_called(place_name="Zen Spa")
+    # Called at 15:05 with the default 15 min of grace, and 10 more for being late.
+    assert reply == replies.late_held(place_name="Zen Spa", until="15:30")
     told = notice_texts.running_late(name="Ann Bell", phone=PHONES["ann"], minutes=10)
     assert await texts_to("spa") == [told]
     assert await line() == ["bob", "cy", "dee"]

@@ -124,6 +124,17 @@ CORE_REPLIES = {
     "kept_place": r.kept_place(place_name=LONG_PLACE, spot=BIG),
     "late_limit": r.late_limit(place_name=LONG_PLACE, spot=BIG),
     "late_when_called": r.late_when_called(place_name=LONG_PLACE),
+    "late_held": r.late_held(place_name=LONG_PLACE, until="23:59"),
+    "late_held_once": r.late_held_once(place_name=LONG_PLACE),
+    "grace_reminder_notice": notice_texts.grace_reminder(place_name=LONG_PLACE),
+    "grace_closed_notice": notice_texts.grace_closed(place_name=LONG_PLACE, minutes="239.99"),
+    "grace_no_show_notice": notice_texts.grace_no_show(
+        name=LONG_PERSON, phone=PHONE, minutes="239.99"
+    ),
+    "grace_no_show_called_next_notice": notice_texts.grace_no_show_called_next(
+        name=LONG_PERSON, phone=PHONE, minutes="239.99", next_name=LONG_PERSON, next_phone=PHONE
+    ),
+    "grace_ask_notice": notice_texts.grace_ask(name=LONG_PERSON, phone=PHONE, minutes="239.99"),
     "away_noted": r.away_noted(place_name=LONG_PLACE, spot=BIG, travel_minutes=240),
     "away_go_now": r.away_go_now(place_name=LONG_PLACE, spot=BIG),
     "away_how_far": r.away_how_far(),

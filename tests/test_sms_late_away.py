@@ -30,7 +30,7 @@ async def test_late_and_away_by_sms_move_the_customer_and_tell_the_provider(real
     assert "you're now #2, 1 ahead" in await text(ANN, "I'll be 20 min late")
     assert "Got it, 15 min away." in await text(ANN, "AWAY 15")
     assert "Called Bob C." in await text(PROVIDER_PHONE, "next")
-    assert "they're waiting for you" in await text(BOB, "running late 10")
+    assert "your spot is held until" in await text(BOB, "running late 10")
 
     await deliver_outbox(real_sms)
     told = notice_texts.running_late(name="Bob Carter", phone=BOB, minutes=10)

@@ -13,6 +13,7 @@ from bot.inbox import Inbox
 from core import connectivity, db
 from core.models import Channel
 from core.services.deliveries import PendingReplies
+from core.services.grace_worker import GraceWorker
 from core.services.line_pages import PageCache
 from core.services.line_ranks import RankCache
 from core.services.outbox.dispatcher import Dispatcher
@@ -60,6 +61,8 @@ def create_app(settings: Settings) -> web.Application:
     # the clients it sends through are closed.
     if settings.outbox_dispatcher:
         app.cleanup_ctx.append(_outbox_dispatcher)
+    # Last: it stops first, before the dispatcher that sends what it writes.
+    app.cleanup_ctx.append(_grace_worker)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     for route in app.router.routes():
@@ -140,6 +143,17 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await dispatcher.stop()
+
+
+async def _grace_worker(app: web.Application) -> AsyncIterator[None]:
+    worker = GraceWorker(
+        wakeup=app[OUTBOX_WAKEUP], poll_interval=app[SETTINGS].grace_poll_interval
+    )
+    await worker.start()
+    try:
+        yield
+    finally:
+        await worker.stop()
 
 
 async def _healthz(request: web.Request) -> web.Response:

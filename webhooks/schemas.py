@@ -28,6 +28,7 @@ from core.rules.days import (
     parse_day,
     validate_timezone,
 )
+from core.rules.grace import DEFAULT_GRACE_MINUTES, MAX_GRACE_MINUTES
 from core.rules.hours import WEEKDAYS, check_closed_dates, check_hours
 from core.rules.limits import CODE_PATTERN, MAX_ID
 from core.rules.phones import normalize_phone
@@ -141,6 +142,22 @@ DailyLimit = Annotated[
         description="Bookings per day; a join past it is refused with 400 (null: no limit).",
     ),
 ]
+Grace = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=MAX_GRACE_MINUTES,
+        allow_inf_nan=False,
+        description=(
+            "Minutes a called customer has to confirm (HERE) before their spot expires; "
+            "fractions allowed, 0 turns grace periods off."
+        ),
+    ),
+]
+AutoCallNext = Annotated[
+    bool,
+    Field(description="Whether an automatic no-show at a grace period's end calls the next person."),
+]
 Chairs = Annotated[
     int,
     Field(
@@ -237,6 +254,8 @@ class PartialUpdate(_In):
             "country",
             "booking_horizon_days",
             "chairs",
+            "grace_minutes",
+            "auto_call_next",
         }
     )
 
@@ -275,6 +294,8 @@ class ServiceAccountFields(_In):
     max_waiting: MaxWaiting | None = None
     daily_limit: DailyLimit | None = None
     chairs: Chairs = 1
+    grace_minutes: Grace = DEFAULT_GRACE_MINUTES
+    auto_call_next: AutoCallNext = False
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
 
@@ -299,6 +320,8 @@ class ServiceAccountUpdate(PartialUpdate):
     max_waiting: MaxWaiting | None = None
     daily_limit: DailyLimit | None = None
     chairs: Chairs | None = None
+    grace_minutes: Grace | None = None
+    auto_call_next: AutoCallNext | None = None
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
 
@@ -371,6 +394,8 @@ class ServiceAccountOut(BaseModel):
     max_waiting: int | None
     daily_limit: int | None
     chairs: int
+    grace_minutes: float
+    auto_call_next: bool
     # The provider's local day it was CLOSEd for joins (null: open).
     closed_on: date | None
     hours: StoredHours | None = None

@@ -47,9 +47,13 @@ def up_soon(*, place_name: str) -> str:
     )
 
 
+def _who(name: str, phone: str) -> str:
+    return f"{clip(short_name(name), PERSON_MAX)} ({mask_phone(phone)})"
+
+
 def coming(*, name: str, phone: str) -> str:
     """To the provider: the customer it called confirmed they are coming (HERE)."""
-    who = f"{clip(short_name(name), PERSON_MAX)} ({mask_phone(phone)})"
+    who = _who(name, phone)
     return f"{who} says they're coming. Text DONE when finished, NOSHOW if they don't come."
 
 
@@ -94,3 +98,47 @@ def running_behind(*, place_name: str, minutes: int, note: str | None) -> str:
     if not cut.strip(".") or cut == "?":
         return head + tail
     return f"{head}: {cut}{tail[1:] if cut.endswith('...') else tail}"
+
+
+def grace_reminder(*, place_name: str) -> str:
+    """To a called customer at half their grace period, not yet confirmed."""
+    return (
+        f"Reminder: it's your turn at {place(place_name)}. Reply HERE if you're here or "
+        "on your way, LATE 10 if you need more time."
+    )
+
+
+def grace_closed(*, place_name: str, minutes: str) -> str:
+    """To a called customer whose grace period ran out: their spot is a no-show."""
+    return (
+        f"Your spot at {place(place_name)} was closed: you did not confirm within "
+        f"{minutes} min. Text JOIN to get back in line."
+    )
+
+
+def grace_no_show(*, name: str, phone: str, minutes: str) -> str:
+    """To the provider: the grace period ran out and the spot was marked a no-show."""
+    return (
+        f"{_who(name, phone)} did not confirm in {minutes} min: marked no-show. "
+        "UNDO to put them back."
+    )
+
+
+def grace_no_show_called_next(
+    *, name: str, phone: str, minutes: str, next_name: str, next_phone: str
+) -> str:
+    """To the provider: as grace_no_show, and the next person was called (auto_call_next).
+    That call is the provider's last action now, so UNDO reverts it, not the no-show."""
+    return (
+        f"{_who(name, phone)} did not confirm in {minutes} min: no-show. Called "
+        f"{_who(next_name, next_phone)} next. UNDO undoes that call, not the no-show."
+    )
+
+
+def grace_ask(*, name: str, phone: str, minutes: str) -> str:
+    """To the provider: the grace period ran out, but our "your turn" did not reach the
+    customer, so nothing was closed."""
+    return (
+        f"{_who(name, phone)} has not confirmed in {minutes} min and our text did not "
+        "reach them. Reply DONE, NOSHOW or NEXT."
+    )

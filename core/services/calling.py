@@ -12,7 +12,7 @@ from core.models import Appointment, User
 from core.rules import limits
 from core.rules import undo as undo_rules
 from core.rules.days import today_in, utcnow
-from core.services import line_order, lines, notices, service_accounts, undo
+from core.services import grace, line_order, lines, notices, service_accounts, undo
 from core.services.appointment_views import AppointmentWithParties
 
 
@@ -30,7 +30,8 @@ class Called:
 async def call_next(*, service_account_phone: str, now: datetime | None = None) -> Called | None:
     """Call the first person waiting today; they hear it is their turn. None if nobody waits.
 
-    Only a provider calls, so the call is always its last action for UNDO.
+    Only a provider calls (or its automatic no-show, with auto_call_next), so the call
+    is always its last action for UNDO. The call's grace timers are written with it.
     """
     now = now or utcnow()
     account = await service_accounts.get_service_account(phone=service_account_phone)
@@ -58,6 +59,7 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
             scores=None, now=now,
         )
         await notices.your_turn(conn=conn, appointment=first, account=account, now=now)
+        await grace.schedule(conn=conn, appointment=first, account=account)
         await notices.line_moved(conn=conn, account=account, day=today, now=now)
         still_waiting = await lines.count_waiting(
             service_account_id=account.id, day=today, using_db=conn

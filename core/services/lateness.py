@@ -18,10 +18,11 @@ from tortoise.transactions import in_transaction
 
 from core.errors import InvalidTransition, NotFound
 from core.models import Appointment
+from core.rules import grace as grace_rules
 from core.rules import lateness
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
-from core.services import line_order, lines, notices, sql
+from core.services import grace, line_order, lines, notices, sql
 from core.services.statements import bind
 
 
@@ -177,27 +178,46 @@ async def away(*, appointment_id: int, minutes: int, now: datetime | None = None
     return Travel(appointment.service_account.name, spot, head_over_now=due)
 
 
+@dataclass(frozen=True, slots=True)
+class CalledLate:
+    place_name: str
+    # The time (provider's clock, HH:MM) the spot is now held until, when this LATE
+    # extended the call's grace period.
+    held_until: str | None
+    # The grace period was extended by an earlier LATE, so this one could not.
+    already_extended: bool
+
+
 async def late_when_called(
     *, appointment_id: int, minutes: int | None = None, now: datetime | None = None
-) -> str:
+) -> CalledLate:
     """LATE from a customer already called: the provider is told, once per spot, that
-    they are running `minutes` late; the place's name comes back. NotFound;
-    InvalidTransition unless the appointment is active and called."""
+    they are running `minutes` late, and the call's grace period is extended by those
+    minutes, once (core.services.grace.extend). NotFound; InvalidTransition unless the
+    appointment is active and called."""
     now = now or utcnow()
     minutes = minutes or lateness.DEFAULT_LATE_MINUTES
     async with in_transaction("default") as conn:
+        # Locked, so that two LATEs at once extend once; the parties are read apart.
         appointment = (
             await Appointment.filter(id=appointment_id, **line_order.ORM_SERVING)
             .using_db(conn)
-            .select_related("user", "service_account")
+            .select_for_update()
             .first()
         )
         if appointment is None:
             if not await Appointment.exists(id=appointment_id):
                 raise NotFound("Appointment not found")
             raise InvalidTransition("Only a called, active appointment is being waited for")
+        await appointment.fetch_related("user", "service_account", using_db=conn)
         account = appointment.service_account
         await notices.late_called(
             conn=conn, appointment=appointment, account=account, minutes=minutes, now=now
         )
-    return account.name
+        extension = await grace.extend(
+            conn=conn, appointment=appointment, minutes=minutes, now=now
+        )
+    held_until = None
+    if extension.until is not None:
+        held_until = grace_rules.clock_time(extension.until, timezone=account.timezone)
+    return CalledLate(account.name, held_until, extension.already)

@@ -114,6 +114,13 @@ async def late_called(
     )
 
 
+def your_turn_key(appointment: Appointment) -> str:
+    """The outbox key of the "your turn" notice of the appointment's call: once per
+    call, so a customer called again after an undone call hears it again."""
+    assert appointment.called_at is not None
+    return f"turn:{appointment.id}:{round(appointment.called_at.timestamp() * 1000)}"
+
+
 async def your_turn(
     *, conn: BaseDBAsyncClient, appointment: Appointment, account: ServiceAccount, now: datetime
 ) -> None:
@@ -121,7 +128,7 @@ async def your_turn(
         conn=conn,
         recipient=appointment.user.phone,
         text=notice_texts.your_turn(place_name=account.name),
-        idempotency_key=f"turn:{appointment.id}",
+        idempotency_key=your_turn_key(appointment),
         now=now,
     )
 

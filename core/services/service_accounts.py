@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from core.errors import InvalidInput
@@ -13,6 +14,7 @@ from core.rules.days import (
     InvalidTimezone,
     validate_timezone,
 )
+from core.rules.grace import MAX_GRACE_MINUTES
 from core.rules.hours import InvalidHours, check_closed_dates, check_hours
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, effective_country, known_region
 from core.services import phone_records
@@ -40,6 +42,12 @@ def _check_rules(fields: dict[str, Any]) -> None:
         value = fields.get(key)
         if value is not None and not 1 <= value <= top:
             raise InvalidInput(f"{key} must be between 1 and {top}")
+    for key in ("grace_minutes", "auto_call_next"):
+        if key in fields and fields[key] is None:
+            raise InvalidInput(f"{key} cannot be null")
+    grace = fields.get("grace_minutes")
+    if grace is not None and not (math.isfinite(grace) and 0 <= grace <= MAX_GRACE_MINUTES):
+        raise InvalidInput(f"grace_minutes must be between 0 and {MAX_GRACE_MINUTES:g}")
     if "chairs" in fields and fields["chairs"] is None:
         raise InvalidInput("chairs cannot be null")
     if "timezone" in fields:
