@@ -66,6 +66,11 @@ class ServiceAccount(Model):
     # the waits customers are quoted that day; another day ignores it.
     delay_minutes = fields.IntField(null=True)
     delay_day = fields.DateField(null=True)
+    # Learned waits (core.rules.service_times): the profile of measured service times
+    # over the last WINDOW_DAYS, and the provider's local day it was computed on. NULL:
+    # no completed service yet, so waits come from booked durations.
+    wait_profile: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
+    wait_profile_day = fields.DateField(null=True)
 
     class Meta:
         table = "service_accounts"
@@ -107,6 +112,9 @@ class Appointment(Model):
     travel_minutes = fields.IntField(null=True)
     # When that "time to head over" notice was written: once per spot.
     head_over_at = fields.DatetimeField(null=True)
+    # The wait (minutes, the middle of any range) the customer was told when joining by
+    # chat; NULL when nothing was quoted (an API booking). STATS' estimate error.
+    quoted_wait_minutes = fields.IntField(null=True)
 
     user_id: int
     service_account_id: int
