@@ -1,0 +1,102 @@
+"""Learned waits through the engine on a real database: completed services change what
+JOIN, STATUS and the provider's QUEUE quote, each chat join stores its quote, and
+STATS' estimate error becomes a number."""
+
+# ruff: noqa: F811 (pytest fixtures imported by name)
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import replies
+from core.models import Appointment, ServiceAccount, Status, User
+from core.rules import service_times
+from core.services import stats
+from tests.test_engine_dialogues import (  # noqa: F401 (fixtures)
+    NOW,
+    PHONES,
+    TODAY,
+    say,
+    spa,
+)
+
+
+async def quoted(who: str) -> int | None:
+    appointment = await Appointment.get(user__phone=PHONES[who], day=TODAY)
+    return appointment.quoted_wait_minutes
+
+
+async def past_services(minutes: list[int]) -> None:
+    """Completed services on the days before today, one a day, `minutes` long."""
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    for back, length in enumerate(minutes, start=1):
+        user = await User.create(name=f"Past {back}", phone=f"+1415555090{back}")
+        called = NOW - timedelta(days=back)
+        await Appointment.create(
+            user=user,
+            service_account=account,
+            appointment_date=called,
+            day=TODAY - timedelta(days=back),
+            status=Status.COMPLETED,
+            called_at=called,
+            status_changed_at=called + timedelta(minutes=length),
+            rank_penalty=0.0,
+            rank_at=called,
+        )
+
+
+async def test_a_new_shop_quotes_booked_durations_and_stores_the_quote(spa):
+    await say("ann", "join")
+    reply = await say("bob", "join")
+    assert replies.wait_phrase(30) in reply
+    assert (await quoted("ann"), await quoted("bob")) == (0, 30)
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    assert account.wait_profile is None
+
+
+async def test_completed_history_turns_the_quotes_into_a_learned_range(spa):
+    await past_services([10, 15, 25, 30])
+    await say("ann", "join")
+    await say("bob", "join", minutes=0.5)
+    await say("spa", "next", minutes=1)
+    # Ann's 20 minutes complete the history: 10, 15, 20, 25, 30.
+    await say("spa", "done", minutes=21)
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    profile = service_times.from_json(account.wait_profile)
+    assert profile is not None
+    assert (profile.overall.n, profile.overall.p25, profile.overall.p50, profile.overall.p75) == (
+        5, 15, 20, 25,
+    )
+    assert account.wait_profile_day == TODAY
+
+    reply = await say("cy", "join", minutes=22)
+    assert "#2, 1 ahead, 15-25 min wait" in reply
+    assert await quoted("cy") == 20
+    assert "15-25 min wait" in await say("cy", "status", minutes=23)
+    assert "no wait" in await say("bob", "status", minutes=23)
+    assert " 20m" in await say("spa", "queue", minutes=23)
+
+
+async def test_the_days_estimate_error_is_the_quote_against_the_wait_that_followed(spa):
+    await say("ann", "join")
+    await say("bob", "join")
+    await say("spa", "next", minutes=10)
+    await say("spa", "done", minutes=20)
+    await say("spa", "next", minutes=50)
+    await say("spa", "done", minutes=60)
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    found = await stats.period_stats(account=account, word="day", now=NOW + timedelta(hours=2))
+    # Ann was quoted no wait and waited 10 min; Bob was quoted 30 and waited 50.
+    assert found.total.estimate_error == 15
+    assert "Quotes off by 15 min." in await say("spa", "stats", minutes=120)
+
+
+async def test_an_undone_done_leaves_the_history_it_measured(spa):
+    await say("ann", "join")
+    await say("spa", "next", minutes=1)
+    await say("spa", "done", minutes=21)
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    assert account.wait_profile is not None
+    await say("spa", "undo", minutes=22)
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    assert account.wait_profile is None
