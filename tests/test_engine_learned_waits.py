@@ -100,3 +100,26 @@ async def test_an_undone_done_leaves_the_history_it_measured(spa):
     await say("spa", "undo", minutes=22)
     account = await ServiceAccount.get(phone=PHONES["spa"])
     assert account.wait_profile is None
+
+
+async def stored_profile(day) -> None:
+    """A profile of 60-minute services stored on `day`, with no history behind it."""
+    profile = service_times.Profile(service_times.Spread(40, 50, 60, 70))
+    await ServiceAccount.filter(phone=PHONES["spa"]).update(
+        wait_profile=service_times.to_json(profile), wait_profile_day=day
+    )
+
+
+async def test_a_profile_from_todays_provider_day_is_quoted_as_stored(spa):
+    await stored_profile(TODAY)
+    await say("ann", "join")
+    assert "50m-1h 10m wait" in await say("bob", "join")
+
+
+async def test_the_first_join_of_a_later_day_recomputes_the_profile_over_its_window(spa):
+    await stored_profile(TODAY - timedelta(days=1))
+    await say("ann", "join")
+    # Nothing was served in the window: back to the booked durations.
+    assert replies.wait_phrase(30) in await say("bob", "join")
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    assert (account.wait_profile, account.wait_profile_day) == (None, TODAY)

@@ -38,6 +38,7 @@ SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_day
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
        sa.penalty_half_life_days, sa.max_waiting, sa.daily_limit, sa.closed_on, sa.chairs,
        sa.hours, sa.closed_dates, sa.delay_minutes, sa.delay_day, sa.wait_profile,
+       sa.wait_profile_day,
        rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
 CROSS JOIN service_accounts sa
@@ -300,6 +301,17 @@ async def _book(
     except (day_rules.InvalidDate, day_rules.DayPassed) as exc:
         raise InvalidInput(str(exc)) from exc
     penalty = _penalty(ctx, now=now)
+    if quote:
+        # Only a chat join: the API's booking path, benchmarked, stays two statements.
+        refreshed, profile = await waits.refresh_if_stale(
+            sql.connection(),
+            account_id=ctx["account_id"],
+            timezone=ctx["timezone"],
+            profile_day=ctx["wait_profile_day"],
+            now=now,
+        )
+        if refreshed:
+            ctx = {**ctx, "wait_profile": profile}
     spot = _Spotter(ctx, day=day, penalty=penalty, now=now)
     if within_hours:
         await _check_open(ctx, day=day, spot=spot, now=now)

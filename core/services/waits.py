@@ -1,9 +1,11 @@
 """Quoted waits as every read reckons them (core.rules.estimate), and the learned
 profile (core.rules.service_times) kept on the provider's row.
 
-The profile is recomputed when a service completes, in that change's transaction, so
-the reads that already fetch the provider row (booking, spots, standings, the
-provider's QUEUE) carry it at no extra statement.
+The profile is recomputed when a service completes (or a DONE is undone), in that
+change's transaction, and by the first chat join or NEXT of a provider's local day
+that finds it from an earlier day (the window moved on). The reads that already fetch
+the provider row (booking, spots, standings, the provider's QUEUE) carry it at no
+extra statement; STATUS never recomputes it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 
 from core.models import ServiceAccount
 from core.rules import estimate, service_times
@@ -92,7 +95,37 @@ async def refresh_profile(
     )
     found = service_times.profile(records, timezone=timezone, now=now)
     await ServiceAccount.filter(id=account_id).using_db(conn).update(
-        wait_profile=None if found is None else service_times.to_json(found),
+        wait_profile=_stored(found),
         wait_profile_day=today_in(timezone, now=now),
     )
     return found
+
+
+def _stored(found: service_times.Profile | None) -> dict[str, Any] | None:
+    return None if found is None else service_times.to_json(found)
+
+
+async def refresh_if_stale(
+    conn: BaseDBAsyncClient,
+    *,
+    account_id: int,
+    timezone: str,
+    profile_day: Any,
+    now: datetime,
+) -> tuple[bool, dict[str, Any] | None]:
+    """Recompute the profile when it was computed on an earlier local day (or never):
+    whether it was, and the profile as now stored. Of concurrent readers, the one whose
+    conditional update claims the day recomputes it; the others go on with what they read."""
+    today = today_in(timezone, now=now)
+    if profile_day is not None and sql.as_date(profile_day) >= today:
+        return False, None
+    claimed = await (
+        ServiceAccount.filter(Q(wait_profile_day__isnull=True) | Q(wait_profile_day__lt=today))
+        .filter(id=account_id)
+        .using_db(conn)
+        .update(wait_profile_day=today)
+    )
+    if not claimed:
+        return False, None
+    found = await refresh_profile(conn, account_id=account_id, timezone=timezone, now=now)
+    return True, _stored(found)
