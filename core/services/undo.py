@@ -222,7 +222,7 @@ async def _tell_customer(
     one who heard it was their turn (an undone NEXT) hears that they are back in line."""
     if appointment.status is not Status.ACTIVE or appointment.called_at is not None:
         return None, False
-    spot = await lines.spot(appointment_id=appointment.id, using_db=conn)
+    spot = await lines.spot(appointment_id=appointment.id, using_db=conn, now=now)
     if spot is None:
         return None, False
     told = Action(snapshot.action) is Action.NEXT
