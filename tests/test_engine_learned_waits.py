@@ -11,7 +11,7 @@ from datetime import timedelta
 from bot import replies
 from core.models import Appointment, ServiceAccount, Status, User
 from core.rules import service_times
-from core.services import stats
+from core.services import booking, sql, stats
 from tests.test_engine_dialogues import (  # noqa: F401 (fixtures)
     NOW,
     PHONES,
@@ -123,3 +123,37 @@ async def test_the_first_join_of_a_later_day_recomputes_the_profile_over_its_win
     assert replies.wait_phrase(30) in await say("bob", "join")
     account = await ServiceAccount.get(phone=PHONES["spa"])
     assert (account.wait_profile, account.wait_profile_day) == (None, TODAY)
+
+
+async def test_a_chat_join_stores_its_quote_without_an_extra_statement(spa, monkeypatch):
+    await stored_profile(TODAY)
+    await say("ann", "join")
+    conn = sql.connection()
+    sent: list[str] = []
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_script"):
+        original = getattr(conn, name)
+
+        async def counted(query, *args, _original=original, **kwargs):
+            sent.append(query)
+            return await _original(query, *args, **kwargs)
+
+        monkeypatch.setattr(conn, name, counted)
+    account = await ServiceAccount.get(phone=PHONES["spa"])
+    sent.clear()
+    spot = await booking.join_line(user_phone=PHONES["bob"], account=account, day=TODAY, now=NOW)
+    # The context, the spot it takes, the insert carrying the quote: as many as the
+    # context, insert and spot read before quotes were stored.
+    assert len(sent) == 3, sent
+    assert "INSERT INTO appointments" in sent[2]
+    assert (spot.wait_minutes, spot.wait_range) == (60, (50, 70))
+    assert await quoted("bob") == 60
+
+
+async def test_the_providers_queue_shows_the_wait_its_customers_are_quoted_delay_included(spa):
+    await say("ann", "join")
+    await say("bob", "join")
+    await say("spa", "delay 20")
+    queue = await say("spa", "queue")
+    assert "1 Ann B. 0101 20m" in queue
+    assert "2 Bob C. 0102 50m" in queue
+    assert "about 50 min wait" in await say("bob", "status")
