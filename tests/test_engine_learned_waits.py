@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import replies
-from core.models import Appointment, ServiceAccount, Status, User
+from core.models import Appointment, OutboxMessage, ServiceAccount, Status, User
 from core.rules import service_times
 from core.services import booking, sql, stats
 from tests.test_engine_dialogues import (  # noqa: F401 (fixtures)
@@ -157,3 +157,19 @@ async def test_the_providers_queue_shows_the_wait_its_customers_are_quoted_delay
     assert "1 Ann B. 0101 20m" in queue
     assert "2 Bob C. 0102 50m" in queue
     assert "about 50 min wait" in await say("bob", "status")
+
+
+async def test_time_to_head_over_comes_when_the_learned_wait_falls_to_the_travel_time(spa):
+    for who in ("ann", "bob", "cy", "dee"):
+        await say(who, "join")
+    # Booked durations: two 30-minute visits ahead are within 60 minutes' travel.
+    assert (await say("cy", "away 60")).startswith("Time to head over")
+    await stored_profile(TODAY)
+    # Learned: three 60-minute services ahead are not.
+    assert (await say("dee", "away 60")).startswith("Got it, 60 min away")
+    heading = OutboxMessage.filter(recipient=PHONES["dee"], idempotency_key__startswith="headover:")
+    await say("spa", "next", minutes=1)
+    # Two ahead: 60 booked minutes would be within it, 120 learned ones are not.
+    assert not await heading.exists()
+    await say("spa", "next", minutes=2)
+    assert await heading.count() == 1
