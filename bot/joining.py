@@ -203,7 +203,7 @@ async def _already(turn: Turn, day: date) -> Answer:
     account = existing.service_account
     spot = None
     if existing.called_at is None:
-        spot = await lines.spot(appointment_id=existing.id)
+        spot = await lines.spot(appointment_id=existing.id, now=message.now)
     today = today_in(account.timezone, now=message.now)
     text = replies.already_booked(
         place_name=account.name, day=replies.day_label(day, today=today), spot=spot

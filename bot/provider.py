@@ -14,7 +14,7 @@ from core.errors import (
     TooFarAhead,
 )
 from core.models import Channel, ServiceAccount
-from core.rules import capacity, day_words
+from core.rules import day_words
 from core.rules import delay as delay_rules
 from core.rules.commands import Parsed, target
 from core.rules.days import today_in
@@ -34,6 +34,7 @@ from core.services import (
     status_changes,
     undo,
     users,
+    waits,
 )
 
 # A queue on SMS is summarised into one segment; other channels have room for more.
@@ -88,15 +89,14 @@ async def _queue(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     # No reply shows more than this many; the rest is counted, not loaded.
     waiting = await lines.waiting(service_account_id=account.id, day=day, limit=QUEUE_SHOWN)
     total = await lines.count_waiting(service_account_id=account.id, day=day)
-    entries, wait = [], 0
-    for appointment in waiting:
+    # The waits the customers themselves are quoted, DELAY included.
+    basis = waits.account_basis(account, day=day, now=message.now)
+    entries, booked = [], 0
+    for ahead, appointment in enumerate(waiting):
         user = appointment.user
-        entries.append(
-            provider_replies.QueueEntry(
-                user.name, user.phone, capacity.wait_minutes(wait, account.chairs)
-            )
-        )
-        wait += appointment.duration_minutes
+        wait = basis.wait(ahead=ahead, booked_minutes=booked).minutes
+        entries.append(provider_replies.QueueEntry(user.name, user.phone, wait))
+        booked += appointment.duration_minutes
     return provider_replies.queue(
         place_name=account.name,
         day=replies.day_label(day, today=today),

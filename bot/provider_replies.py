@@ -172,8 +172,13 @@ def stats(*, week: bool, figures: Figures) -> str:
     return (
         f"{label}: {figures.served} served, {figures.no_shows} no-shows ({rate}), "
         f"{figures.cancellations} canceled. Median wait {_minutes(figures.median_wait)}, "
-        f"service {_minutes(figures.median_service)}."
+        f"service {_minutes(figures.median_service)}.{_off_by(figures.estimate_error)}"
     )
+
+
+def _off_by(error: float | None) -> str:
+    """How far quoted waits were from the waits that followed, once any was quoted."""
+    return "" if error is None else f" Quotes off by {_minutes(error)}."
 
 
 def delay_usage() -> str:

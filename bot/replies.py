@@ -46,7 +46,19 @@ def day_label(day: date, *, today: date) -> str:
     return label if day.year == today.year else f"{label} {day.year}"
 
 
-def wait_phrase(minutes: int) -> str:
+def _hours_minutes(minutes: int) -> str:
+    hours, mins = divmod(minutes, 60)
+    return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+
+
+def wait_phrase(minutes: int, within: tuple[int, int] | None = None) -> str:
+    """A quoted wait: one number, or the range `within` (core.rules.estimate) as
+    "15-25 min wait" (a hyphen: GSM-7 has no en dash)."""
+    if within is not None:
+        low, high = within
+        if high < 60:
+            return f"{low}-{high} min wait"
+        return f"{_hours_minutes(low)}-{_hours_minutes(high)} wait"
     if minutes <= 0:
         return "no wait"
     hours, mins = divmod(minutes, 60)
@@ -56,7 +68,8 @@ def wait_phrase(minutes: int) -> str:
 
 
 def spot_phrase(spot: Spot) -> str:
-    return f"#{spot.position}, {spot.ahead} ahead, {wait_phrase(spot.wait_minutes)}"
+    wait = wait_phrase(spot.wait_minutes, spot.wait_range)
+    return f"#{spot.position}, {spot.ahead} ahead, {wait}"
 
 
 def fit(

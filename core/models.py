@@ -71,6 +71,11 @@ class ServiceAccount(Model):
     # calls the next person too.
     grace_minutes = fields.FloatField(default=15.0, db_default=15.0)
     auto_call_next = fields.BooleanField(default=False, db_default=False)
+    # Learned waits (core.rules.service_times): the profile of measured service times
+    # over the last WINDOW_DAYS, and the provider's local day it was computed on. NULL:
+    # no completed service yet, so waits come from booked durations.
+    wait_profile: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
+    wait_profile_day = fields.DateField(null=True)
 
     class Meta:
         table = "service_accounts"
@@ -112,6 +117,9 @@ class Appointment(Model):
     travel_minutes = fields.IntField(null=True)
     # When that "time to head over" notice was written: once per spot.
     head_over_at = fields.DatetimeField(null=True)
+    # The wait (minutes, the middle of any range) the customer was told when joining by
+    # chat; NULL when nothing was quoted (an API booking). STATS' estimate error.
+    quoted_wait_minutes = fields.IntField(null=True)
 
     user_id: int
     service_account_id: int

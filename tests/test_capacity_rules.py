@@ -15,6 +15,7 @@ from core.rules.capacity import (
     next_day_with_room,
     wait_minutes,
 )
+from core.rules.estimate import Basis
 from core.services.line_ranks import Ranking
 
 DAY = date(2026, 11, 18)
@@ -68,4 +69,4 @@ def test_chairs_divide_the_minutes_ahead(ahead, chairs, wait):
 def test_a_cached_ranking_divides_the_wait_by_the_chairs_it_is_asked_with():
     ranking = Ranking.of(1, [(11, 30), (12, 30), (13, 30), (14, 30)])
     assert ranking.spot(14).wait_minutes == 90
-    assert ranking.spot(14, chairs=3).wait_minutes == 30
+    assert ranking.spot(14, basis=Basis(chairs=3)).wait_minutes == 30

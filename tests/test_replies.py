@@ -18,6 +18,9 @@ LONG_PLACE = "Zoë’s “Extra-Ordinary” Hair & Nail Studio 💇 of Greater �
 LONG_PERSON = "Maximiliana-Josefina Ölçüm-Ŝtraße 🙂 de la Vega y Fernández"
 PHONE = "+12345678901234567"
 BIG = Spot(position=999, ahead=998, wait_minutes=99_999)
+# A learned range is longer than one number: its widest ends (core.rules.estimate
+# quotes one number from half a day on).
+BIG_RANGE = Spot(position=999, ahead=998, wait_minutes=712, wait_range=(715, 715 + 4))
 # The longest label: a day in another year carries the year.
 LONG_DAY = r.day_label(date(2027, 12, 29), today=date(2026, 11, 25))
 ENTRY = pr.QueueEntry(LONG_PERSON, PHONE, 99_999)
@@ -29,7 +32,7 @@ HUGE_FIGURES = Figures(
     median_wait=99_999.5,
     p90_wait=99_999.5,
     median_service=99_999.5,
-    estimate_error=None,
+    estimate_error=99_999.5,
 )
 EMPTY_FIGURES = Figures(0, 0, 0, None, None, None, None, None)
 
@@ -53,6 +56,26 @@ CORE_REPLIES = {
     "choose_place_many": r.choose_place([r.PlaceOption(LONG_PLACE, "SPA")] * 9),
     "place_not_found": r.place_not_found(LONG_PLACE),
     "status_one": r.status([r.Standing(LONG_PLACE, LONG_DAY, BIG)]),
+    "status_one_range": r.status([r.Standing(LONG_PLACE, LONG_DAY, BIG_RANGE)]),
+    "status_many_range": r.status([r.Standing(LONG_PLACE, LONG_DAY, BIG_RANGE)] * 12),
+    "joined_range": r.joined(place_name=LONG_PLACE, day=LONG_DAY, spot=BIG_RANGE),
+    "joined_no_set_times_range": r.joined(
+        place_name=LONG_PLACE, day=LONG_DAY, spot=BIG_RANGE, no_set_times=True
+    ),
+    "already_booked_range": r.already_booked(place_name=LONG_PLACE, day=LONG_DAY, spot=BIG_RANGE),
+    "added_range": pr.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG_RANGE),
+    "added_past_limits_range": pr.added_past_limits(
+        name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG_RANGE
+    ),
+    "moved_back_range": r.moved_back(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "kept_place_range": r.kept_place(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "late_limit_range": r.late_limit(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "away_noted_range": r.away_noted(place_name=LONG_PLACE, spot=BIG_RANGE, travel_minutes=240),
+    "away_go_now_range": r.away_go_now(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "not_called_yet_range": r.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG_RANGE)]),
+    "choose_standing_range": r.choose_standing(
+        [r.Standing(LONG_PLACE, LONG_DAY, BIG_RANGE)] * 12
+    ),
     "status_called": r.status([r.Standing(LONG_PLACE, LONG_DAY, None)]),
     "status_many": r.status([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),
     "not_in_line": r.not_in_line(),
@@ -190,6 +213,15 @@ def test_waits_read_naturally():
     assert r.wait_phrase(0) == "no wait"
     assert r.wait_phrase(45) == "about 45 min wait"
     assert r.wait_phrase(75) == "about 1h 15m wait"
+
+
+def test_a_learned_range_reads_as_its_two_ends_joined_by_a_hyphen():
+    assert r.wait_phrase(20, (15, 25)) == "15-25 min wait"
+    assert r.wait_phrase(0, (0, 5)) == "0-5 min wait"
+    assert r.wait_phrase(70, (45, 90)) == "45m-1h 30m wait"
+    assert r.wait_phrase(130, (120, 150)) == "2h 00m-2h 30m wait"
+    spot = Spot(position=3, ahead=2, wait_minutes=20, wait_range=(15, 25))
+    assert r.spot_phrase(spot) == "#3, 2 ahead, 15-25 min wait"
 
 
 def test_days_are_named_relative_to_the_providers_today():

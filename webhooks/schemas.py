@@ -495,8 +495,9 @@ class FiguresOut(BaseModel):
     estimate_error_minutes: Annotated[
         float | None,
         Field(
-            description="Median |quoted wait - actual wait|; null until appointments "
-            "store the wait quoted at joining"
+            description="Median |quoted wait - actual wait| over the called spots "
+            "whose customer was quoted a wait when joining by chat (API bookings quote "
+            "none); null when none was"
         ),
     ]
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-
-from core.rules.queue_spot import Spot
 
 # Half a day: beyond it a provider is closed rather than late.
 MAX_DELAY_MINUTES = 720
@@ -46,7 +44,3 @@ def read_delay(words: Sequence[str]) -> Delay:
 def delay_on(day: date, *, delay_day: date | None, minutes: int | None) -> int:
     """The delay that applies to waits on `day`: only the day it was set for."""
     return minutes or 0 if delay_day == day else 0
-
-
-def delayed(spot: Spot, minutes: int) -> Spot:
-    return replace(spot, wait_minutes=spot.wait_minutes + minutes) if minutes else spot

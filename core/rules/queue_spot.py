@@ -9,4 +9,7 @@ from dataclasses import dataclass
 class Spot:
     position: int
     ahead: int
+    # The quoted wait (core.rules.estimate), and its low and high ends once the
+    # provider has service history; None without a range.
     wait_minutes: int
+    wait_range: tuple[int, int] | None = None

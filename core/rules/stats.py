@@ -8,8 +8,8 @@ closest ranks (the "inclusive" method of statistics.quantiles, numpy's default).
 
 The estimate error is the median of |quoted wait - actual wait| over spots that carry
 the wait quoted at joining; spots without one are left out, and with none the error is
-None. (Appointments do not store the quoted wait yet: the booking path computes it
-after its insert, so storing it would cost another statement on that path.)
+None. Joining by chat stores the quote (appointments.quoted_wait_minutes); an API
+booking quotes nothing.
 """
 
 from __future__ import annotations

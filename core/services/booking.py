@@ -23,12 +23,11 @@ from core.errors import (
 from core.models import ServiceAccount, Status
 from core.rules import capacity
 from core.rules import days as day_rules
-from core.rules import delay as delay_rules
 from core.rules import hours as hour_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
-from core.services import line_order, lines, service_accounts, sql, users
+from core.services import line_order, service_accounts, sql, users, waits
 from core.services.appointment_views import AppointmentView
 from core.services.statements import bind
 
@@ -38,7 +37,8 @@ _BOOKING_CONTEXT = """
 SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_days,
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
        sa.penalty_half_life_days, sa.max_waiting, sa.daily_limit, sa.closed_on, sa.chairs,
-       sa.hours, sa.closed_dates, sa.delay_minutes, sa.delay_day,
+       sa.hours, sa.closed_dates, sa.delay_minutes, sa.delay_day, sa.wait_profile,
+       sa.wait_profile_day,
        rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
 CROSS JOIN service_accounts sa
@@ -49,9 +49,9 @@ WHERE u.phone = {user} AND sa.phone = {account}
 _INSERT_APPOINTMENT = """
 INSERT INTO appointments (user_id, service_account_id, appointment_date, day,
                           duration_minutes, notes, status, created_at, penalty,
-                          rank_penalty, rank_at)
+                          rank_penalty, rank_at, quoted_wait_minutes)
 VALUES ({user}, {account}, {moment}, {day}, {minutes}, {notes}, 'active', {now}, {penalty},
-        {rank_penalty}, {rank_at})
+        {rank_penalty}, {rank_at}, {quoted})
 RETURNING id
 """
 
@@ -71,10 +71,10 @@ GROUP BY a.day
 """  # noqa: S608 - built from constants only; values are bound parameters
 
 
-# The wait a new spot keyed (penalty, booked_at) would have: it ranks after every waiting
-# spot with a lower or equal key, as its id is the highest.
-_WAIT_BEFORE_BOOKING = f"""
-SELECT COALESCE(SUM(o.duration_minutes), 0) AS wait
+# Who would wait ahead of a new spot keyed (penalty, booked_at): it ranks after every
+# waiting spot with a lower or equal key, as its id is the highest.
+_AHEAD_BEFORE_BOOKING = f"""
+SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
 FROM appointments o
 WHERE o.service_account_id = {{account}} AND o.day = {{day}} AND {line_order.waiting("o")}
   AND (o.rank_penalty < {{penalty}} OR (o.rank_penalty = {{penalty}} AND o.rank_at <= {{at}}))
@@ -92,7 +92,48 @@ def _opening_hours(ctx: dict[str, Any]) -> hour_rules.OpeningHours | None:
     return hour_rules.OpeningHours.of(_json(ctx["hours"]), _json(ctx["closed_dates"]))
 
 
-async def _check_open(ctx: dict[str, Any], *, day: date, penalty: float, now: datetime) -> None:
+async def _spot_before(ctx: dict[str, Any], *, day: date, penalty: float, now: datetime) -> Spot:
+    """Where a spot booked now on `day` would stand, read before its insert so that its
+    quote goes into the INSERT (core.rules.estimate reckons the wait)."""
+    conn = sql.connection()
+    query, args = bind(
+        conn,
+        _AHEAD_BEFORE_BOOKING,
+        {
+            "account": ctx["account_id"],
+            "day": sql.day_param(conn, day),
+            "penalty": penalty,
+            "at": sql.datetime_param(conn, now),
+        },
+    )
+    rows = await conn.execute_query_dict(query, args)
+    basis = waits.basis_of(
+        day=day,
+        now=now,
+        timezone=ctx["timezone"],
+        chairs=ctx["chairs"],
+        wait_profile=ctx["wait_profile"],
+        delay_day=ctx["delay_day"],
+        delay_minutes=ctx["delay_minutes"],
+    )
+    return basis.spot(ahead=int(rows[0]["ahead"]), booked_minutes=int(rows[0]["wait"]))
+
+
+class _Spotter:
+    """The spot before booking, read at most once, and only when something needs it."""
+
+    def __init__(self, ctx: dict[str, Any], *, day: date, penalty: float, now: datetime) -> None:
+        self._args = (ctx, day, penalty, now)
+        self.found: Spot | None = None
+
+    async def __call__(self) -> Spot:
+        if self.found is None:
+            ctx, day, penalty, now = self._args
+            self.found = await _spot_before(ctx, day=day, penalty=penalty, now=now)
+        return self.found
+
+
+async def _check_open(ctx: dict[str, Any], *, day: date, spot: _Spotter, now: datetime) -> None:
     """ClosedDay or AfterClosing when the provider's hours refuse this join."""
     hours = _opening_hours(ctx)
     if hours is None:
@@ -106,24 +147,8 @@ async def _check_open(ctx: dict[str, Any], *, day: date, penalty: float, now: da
     closes = hours.closing_time(day)
     if day != today or closes is None:
         return
-    conn = sql.connection()
-    query, args = bind(
-        conn,
-        _WAIT_BEFORE_BOOKING,
-        {
-            "account": ctx["account_id"],
-            "day": sql.day_param(conn, day),
-            "penalty": penalty,
-            "at": sql.datetime_param(conn, now),
-        },
-    )
-    rows = await conn.execute_query_dict(query, args)
-    # The wait the reply would quote: shared by the chairs, with the day's DELAY.
-    wait = capacity.wait_minutes(int(rows[0]["wait"]), int(ctx["chairs"])) + delay_rules.delay_on(
-        day,
-        delay_day=None if ctx["delay_day"] is None else sql.as_date(ctx["delay_day"]),
-        minutes=ctx["delay_minutes"],
-    )
+    # The wait the reply would quote (chairs, learned profile, the day's DELAY).
+    wait = (await spot()).wait_minutes
     local_now = now.astimezone(day_rules.zone(ctx["timezone"])).time()
     if hour_rules.turn_after_closing(closes, local_now=local_now, wait_minutes=wait):
         upcoming = hours.next_open_day(day, last=last)
@@ -224,7 +249,8 @@ async def book(
     within_hours: bool = True,
 ) -> AppointmentView:
     """Book one appointment: one read and one insert, whatever the user's history
-    (a provider with a limit set adds a lock and a count, in one transaction).
+    (a provider with a limit set adds a lock and a count, in one transaction; a
+    same-day join to a provider with hours, the read of the spot it would take).
 
     The day must be from the provider's today to its booking horizon: InvalidInput
     for a past day, TooFarAhead (an InvalidInput) past the horizon; ClosedDay for a day
@@ -232,8 +258,37 @@ async def book(
     the wait ahead) falls after closing, unless `within_hours` is False. A day past the
     provider's max_waiting or daily_limit, or today once CLOSEd, is refused with NoRoom
     unless `past_limits`. The provider's own ADD sets both. The spot's sort key is
-    line_order.first_key.
+    line_order.first_key. Nothing is quoted, so none is stored (join_line quotes).
     """
+    view, _ = await _book(
+        user_phone=user_phone,
+        service_account_phone=service_account_phone,
+        appointment_date=appointment_date,
+        duration_minutes=duration_minutes,
+        notes=notes,
+        now=now,
+        past_limits=past_limits,
+        within_hours=within_hours,
+        quote=False,
+    )
+    return view
+
+
+async def _book(
+    *,
+    user_phone: str,
+    service_account_phone: str,
+    appointment_date: str | datetime | date,
+    duration_minutes: int = 30,
+    notes: str | None = None,
+    now: datetime | None = None,
+    past_limits: bool = False,
+    within_hours: bool = True,
+    quote: bool,
+) -> tuple[AppointmentView, Spot | None]:
+    """book; with `quote`, also the spot the booking takes, read before the insert
+    (the same read the closing-time check makes, made once), whose wait the INSERT
+    stores as the quote."""
     now = now or utcnow()
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
         raise InvalidInput(f"duration_minutes must be between {MIN_DURATION} and {MAX_DURATION}")
@@ -254,15 +309,29 @@ async def book(
     except (day_rules.InvalidDate, day_rules.DayPassed) as exc:
         raise InvalidInput(str(exc)) from exc
     penalty = _penalty(ctx, now=now)
+    if quote:
+        # Only a chat join: the API's booking path, benchmarked, stays two statements.
+        refreshed, profile = await waits.refresh_if_stale(
+            sql.connection(),
+            account_id=ctx["account_id"],
+            timezone=ctx["timezone"],
+            profile_day=ctx["wait_profile_day"],
+            now=now,
+        )
+        if refreshed:
+            ctx = {**ctx, "wait_profile": profile}
+    spot = _Spotter(ctx, day=day, penalty=penalty, now=now)
     if within_hours:
-        await _check_open(ctx, day=day, penalty=penalty, now=now)
+        await _check_open(ctx, day=day, spot=spot, now=now)
     key = line_order.first_key(penalty=penalty, booked_at=now)
     today = day_rules.today_in(ctx["timezone"], now=now)
     closed_on = None if ctx["closed_on"] is None else sql.as_date(ctx["closed_on"])
     closed = capacity.is_closed(day, closed_on=closed_on, today=today)
     if closed and not past_limits:
         raise await _no_room(ctx, day=day, today=today, closed=True)
+    quoted = await spot() if quote else None
     values = {
+        "quoted": None if quoted is None else quoted.wait_minutes,
         "user": ctx["user_id"],
         "account": ctx["account_id"],
         "moment": moment,
@@ -293,7 +362,7 @@ async def book(
         status=Status.ACTIVE,
         penalty=penalty,
         created_at=now,
-    )
+    ), quoted
 
 
 async def _insert(conn: BaseDBAsyncClient, values: dict[str, Any]) -> int:
@@ -357,25 +426,26 @@ async def add_to_line(
     is the day booked twice over: a refusal, then the booking past it)."""
     went_past = False
     try:
-        view = await book(
+        _, spot = await _book(
             user_phone=user_phone,
             service_account_phone=account.phone,
             appointment_date=day,
             now=now,
             within_hours=not past_limits,
+            quote=True,
         )
     except NoRoom:
         if not past_limits:
             raise
-        view = await book(
+        _, spot = await _book(
             user_phone=user_phone,
             service_account_phone=account.phone,
             appointment_date=day,
             now=now,
             past_limits=True,
             within_hours=False,
+            quote=True,
         )
         went_past = True
-    spot = await lines.spot(appointment_id=view.id)
-    # Only a NEXT landing between the two queries leaves it out of the waiting line.
-    return spot or Spot(position=1, ahead=0, wait_minutes=0), went_past
+    assert spot is not None  # quote=True reads it
+    return spot, went_past

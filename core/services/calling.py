@@ -12,7 +12,7 @@ from core.models import Appointment, User
 from core.rules import limits
 from core.rules import undo as undo_rules
 from core.rules.days import today_in, utcnow
-from core.services import grace, line_order, lines, notices, service_accounts, undo
+from core.services import grace, line_order, lines, notices, service_accounts, undo, waits
 from core.services.appointment_views import AppointmentWithParties
 
 
@@ -37,6 +37,15 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
     account = await service_accounts.get_service_account(phone=service_account_phone)
     today = today_in(account.timezone, now=now)
     async with in_transaction("default") as conn:
+        refreshed, profile = await waits.refresh_if_stale(
+            conn,
+            account_id=account.id,
+            timezone=account.timezone,
+            profile_day=account.wait_profile_day,
+            now=now,
+        )
+        if refreshed:
+            account.wait_profile = profile
         while True:
             line = await lines.waiting(
                 service_account_id=account.id, day=today, limit=1, using_db=conn

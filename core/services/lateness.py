@@ -101,8 +101,8 @@ async def _waiting(conn: BaseDBAsyncClient, appointment_id: int) -> Appointment:
     return appointment
 
 
-async def _spot(conn: BaseDBAsyncClient, appointment_id: int) -> Spot:
-    spot = await lines.spot(appointment_id=appointment_id, using_db=conn)
+async def _spot(conn: BaseDBAsyncClient, appointment_id: int, *, now: datetime) -> Spot:
+    spot = await lines.spot(appointment_id=appointment_id, using_db=conn, now=now)
     if spot is None:
         raise InvalidTransition("Only a waiting appointment can move back")
     return spot
@@ -119,7 +119,7 @@ async def late(
     async with in_transaction("default") as conn:
         appointment = await _waiting(conn, appointment_id)
         account = appointment.service_account
-        spot = await _spot(conn, appointment_id)
+        spot = await _spot(conn, appointment_id, now=now)
         if appointment.late_moves >= lateness.MAX_LATE_MOVES:
             return LateMove(Outcome.LIMIT, account.name, spot)
         rows, waits = await _behind(
@@ -145,11 +145,8 @@ async def late(
             using_db=conn,
         )
         await notices.line_moved(conn=conn, account=account, day=appointment.day, now=now)
-        moved = Spot(
-            position=spot.position + passed,
-            ahead=spot.ahead + passed,
-            wait_minutes=waits[passed - 1] + int(rows[passed - 1]["duration_minutes"]),
-        )
+        # Read again, so the new wait is quoted as every other (core.rules.estimate).
+        moved = await _spot(conn, appointment_id, now=now)
     return LateMove(Outcome.MOVED, account.name, moved)
 
 
@@ -169,7 +166,7 @@ async def away(*, appointment_id: int, minutes: int, now: datetime | None = None
     now = now or utcnow()
     async with in_transaction("default") as conn:
         appointment = await _waiting(conn, appointment_id)
-        spot = await _spot(conn, appointment_id)
+        spot = await _spot(conn, appointment_id, now=now)
         due = lateness.head_over_due(wait_minutes=spot.wait_minutes, travel_minutes=minutes)
         values: dict[str, Any] = {"travel_minutes": minutes}
         if due and appointment.head_over_at is None:

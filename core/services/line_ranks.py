@@ -18,16 +18,18 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from core.rules import capacity
+from core.rules.estimate import Basis
 from core.rules.queue_spot import Spot
 from core.services import line_order, lines, sql
 from core.services.statements import bind
 
 LineKey = tuple[int, date]
+# One chair, no history, no delay: the booked minutes ahead.
+_PLAIN = Basis()
 
 # The version and the waiting line in one statement, so both come from one snapshot.
 _LINE = f"""
@@ -68,15 +70,14 @@ class Ranking:
             waits=waits,
         )
 
-    def spot(self, appointment_id: int, *, chairs: int = 1) -> Spot | None:
-        """Where the appointment waits, `chairs` serving the line; None if it is not
+    def spot(self, appointment_id: int, *, basis: Basis = _PLAIN) -> Spot | None:
+        """Where the appointment waits, its wait reckoned on `basis`; None if it is not
         waiting in this line."""
         i = bisect_left(self.ids, appointment_id)
         if i == len(self.ids) or self.ids[i] != appointment_id:
             return None
         place = self.places[i]
-        wait = capacity.wait_minutes(self.waits[place], chairs)
-        return Spot(position=place + 1, ahead=place, wait_minutes=wait)
+        return basis.spot(ahead=place, booked_minutes=self.waits[place])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -161,10 +162,11 @@ async def spot(
     day: date,
     version: int,
     appointment_id: int,
-    chairs: int = 1,
+    basis: Basis,
+    now: datetime,
 ) -> Spot | None:
     """Where a waiting appointment stands, its line seen at `version` by the caller
-    (`chairs` as the caller read it; lines.spot reads its own).
+    and its wait reckoned on `basis` as the caller read it (lines.spot reads its own).
 
     From `ranks` when the line is unchanged or at rest, else (and always without
     `ranks`) by counting in SQL. None when the appointment no longer waits (called or
@@ -176,8 +178,7 @@ async def spot(
         ranking = await load(conn, account_id=account_id, day=day)
         ranks.put(key, ranking)
     if ranking is not None:
-        found = ranking.spot(appointment_id, chairs=chairs)
+        found = ranking.spot(appointment_id, basis=basis)
         if found is not None:
             return found
-    # Rankings carry no delay; the caller (standings) adds the provider's.
-    return await lines.spot(appointment_id=appointment_id, with_delay=False)
+    return await lines.spot(appointment_id=appointment_id, now=now)

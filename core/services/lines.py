@@ -6,17 +6,16 @@ page from the front, a count, or one aggregate for a single spot.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from core.models import Appointment
-from core.rules import capacity
-from core.rules import delay as delay_rules
+from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
-from core.services import line_order, sql
+from core.services import line_order, sql, waits
 from core.services.statements import bind
 
 
@@ -65,7 +64,7 @@ async def serving(
 _SPOT = {
     dialect: f"""
 SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait, me.day,
-       sa.chairs, sa.delay_minutes, sa.delay_day
+       sa.timezone, sa.chairs, sa.wait_profile, sa.delay_minutes, sa.delay_day
 FROM appointments me
 JOIN service_accounts sa ON sa.id = me.service_account_id
 LEFT JOIN appointments o{line_order.in_line_order(dialect)}
@@ -82,23 +81,24 @@ async def spot(
     *,
     appointment_id: int,
     using_db: BaseDBAsyncClient | None = None,
-    with_delay: bool = True,
+    now: datetime | None = None,
 ) -> Spot | None:
-    """Position, people ahead and wait of a waiting appointment, in one aggregate query;
-    the wait is divided by the provider's chairs and includes its DELAY for that day
-    unless `with_delay` is False (for callers that add it themselves, as standings does)."""
+    """Position, people ahead and quoted wait (core.rules.estimate, the provider's
+    chairs, profile and DELAY for that day) of a waiting appointment, in one aggregate
+    query; None unless it waits."""
     conn = using_db or sql.connection()
     query, args = bind(conn, _SPOT[conn.capabilities.dialect], {"id": appointment_id})
     rows = await conn.execute_query_dict(query, args)
     if not rows:
         return None
     row = rows[0]
-    ahead = int(row["ahead"])
-    wait = capacity.wait_minutes(int(row["wait"]), int(row["chairs"]))
-    if with_delay and row["delay_day"] is not None:
-        wait += delay_rules.delay_on(
-            sql.as_date(row["day"]),
-            delay_day=sql.as_date(row["delay_day"]),
-            minutes=row["delay_minutes"],
-        )
-    return Spot(position=ahead + 1, ahead=ahead, wait_minutes=wait)
+    basis = waits.basis_of(
+        day=sql.as_date(row["day"]),
+        now=now or utcnow(),
+        timezone=row["timezone"],
+        chairs=row["chairs"],
+        wait_profile=row["wait_profile"],
+        delay_day=row["delay_day"],
+        delay_minutes=row["delay_minutes"],
+    )
+    return basis.spot(ahead=int(row["ahead"]), booked_minutes=int(row["wait"]))

@@ -9,7 +9,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.models import Appointment, ServiceAccount
 from core.rules import lateness, notice_texts
 from core.rules.days import today_in
-from core.services import line_order, lines, sql
+from core.services import line_order, lines, sql, waits
 from core.services.outbox.enqueue import enqueue
 from core.services.statements import bind
 
@@ -62,7 +62,11 @@ SELECT a.id, a.travel_minutes, u.phone,
   (SELECT COALESCE(SUM(o.duration_minutes), 0)
    FROM appointments o{line_order.in_line_order(dialect)}
    WHERE o.service_account_id = a.service_account_id AND o.day = a.day
-     AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "a")}) AS wait
+     AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "a")}) AS wait,
+  (SELECT COUNT(o.id)
+   FROM appointments o{line_order.in_line_order(dialect)}
+   WHERE o.service_account_id = a.service_account_id AND o.day = a.day
+     AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "a")}) AS ahead
 FROM appointments a{f" INDEXED BY {_ON_THEIR_WAY_INDEX}" if dialect == "sqlite" else ""}
 JOIN users u ON u.id = a.user_id
 WHERE a.service_account_id = {{account}} AND a.day = {{day}}
@@ -76,18 +80,19 @@ WHERE a.service_account_id = {{account}} AND a.day = {{day}}
 async def _head_over(
     *, conn: BaseDBAsyncClient, account: ServiceAccount, day: date, now: datetime
 ) -> None:
-    """Tell each customer on their way whose wait fell to their travel time to set off."""
+    """Tell each customer on their way whose quoted wait (as STATUS would give it) fell
+    to their travel time to set off."""
     values = {"account": account.id, "day": sql.day_param(conn, day)}
     query, args = bind(conn, _ON_THEIR_WAY[conn.capabilities.dialect], values)
+    basis = waits.account_basis(account, day=day, now=now)
     for row in await conn.execute_query_dict(query, args):
-        if not lateness.head_over_due(
-            wait_minutes=int(row["wait"]), travel_minutes=int(row["travel_minutes"])
-        ):
+        wait = basis.wait(ahead=int(row["ahead"]), booked_minutes=int(row["wait"])).minutes
+        if not lateness.head_over_due(wait_minutes=wait, travel_minutes=int(row["travel_minutes"])):
             continue
         await enqueue(
             conn=conn,
             recipient=row["phone"],
-            text=notice_texts.head_over(place_name=account.name, wait_minutes=int(row["wait"])),
+            text=notice_texts.head_over(place_name=account.name, wait_minutes=wait),
             idempotency_key=f"headover:{row['id']}",
             now=now,
         )

@@ -19,11 +19,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from core.rules import capacity
-from core.rules import delay as delay_rules
 from core.rules.days import today_in, utcnow
 from core.rules.queue_spot import Spot
-from core.services import line_order, line_ranks, sql
+from core.services import line_order, line_ranks, sql, waits
 from core.services.statements import bind
 
 
@@ -61,7 +59,8 @@ mine AS (
 _STANDINGS_CTE = """,
 standings AS (
   SELECT m.id, m.service_account_id, m.day, m.created_at, m.called_at, m.confirmed_at,
-         p.name, p.code, p.timezone, p.chairs, p.delay_minutes, p.delay_day, {spot}
+         p.name, p.code, p.timezone, p.chairs, p.wait_profile, p.delay_minutes, p.delay_day,
+         {spot}
   FROM mine m
   JOIN service_accounts p ON p.id = m.service_account_id{joins}
 )"""
@@ -81,7 +80,7 @@ _EXACT_CTES = _MINE + _STANDINGS_CTE.format(
    AND o.service_account_id = m.service_account_id AND o.day = m.day
    AND {line_order.waiting("o")} AND {line_order.ahead_of("o", "m")}
   GROUP BY m.id, m.service_account_id, m.day, m.created_at, m.called_at, m.confirmed_at,
-           p.name, p.code, p.timezone, p.chairs, p.delay_minutes, p.delay_day""",
+           p.name, p.code, p.timezone, p.chairs, p.wait_profile, p.delay_minutes, p.delay_day""",
 )
 
 # `mine` with each appointment's provider time zone: enough to tell whether the user is
@@ -101,7 +100,8 @@ STANDING_COLUMNS = (
     "s.id AS s_id, s.service_account_id AS s_account, s.day AS s_day, "
     "s.called_at AS s_called_at, s.confirmed_at AS s_confirmed_at, s.name AS s_name, s.code AS s_code, "
     "s.timezone AS s_timezone, s.version AS s_version, s.ahead AS s_ahead, s.wait AS s_wait, "
-    "s.chairs AS s_chairs, s.delay_minutes AS s_delay_minutes, s.delay_day AS s_delay_day"
+    "s.chairs AS s_chairs, s.wait_profile AS s_wait_profile, "
+    "s.delay_minutes AS s_delay_minutes, s.delay_day AS s_delay_day"
 )
 
 
@@ -150,10 +150,17 @@ async def standings_from(
             continue
         spot = None
         if row["s_called_at"] is None:
+            basis = waits.basis_of(
+                day=day,
+                now=now,
+                timezone=timezone,
+                chairs=row["s_chairs"],
+                wait_profile=row["s_wait_profile"],
+                delay_day=row["s_delay_day"],
+                delay_minutes=row["s_delay_minutes"],
+            )
             if row["s_ahead"] is not None:
-                ahead = int(row["s_ahead"])
-                wait = capacity.wait_minutes(int(row["s_wait"]), int(row["s_chairs"]))
-                spot = Spot(position=ahead + 1, ahead=ahead, wait_minutes=wait)
+                spot = basis.spot(ahead=int(row["s_ahead"]), booked_minutes=int(row["s_wait"]))
             else:
                 spot = await line_ranks.spot(
                     conn,
@@ -162,18 +169,12 @@ async def standings_from(
                     day=day,
                     version=int(row["s_version"]),
                     appointment_id=row["s_id"],
-                    chairs=int(row["s_chairs"]),
+                    basis=basis,
+                    now=now,
                 )
                 if spot is None:
                     # Called or gone since the rows were read: read it all again at once.
                     return await _exact(conn, user_phone=user_phone, now=now)
-        if spot is not None and row["s_delay_day"] is not None:
-            delay = delay_rules.delay_on(
-                day,
-                delay_day=sql.as_date(row["s_delay_day"]),
-                minutes=row["s_delay_minutes"],
-            )
-            spot = delay_rules.delayed(spot, delay)
         awaited = spot is None and row["s_confirmed_at"] is None
         result.append(
             Standing(row["s_id"], day, row["s_name"], row["s_code"], today, spot, awaited)

@@ -24,7 +24,7 @@ PAGE_SIZE = 1000
 # The first page starts from (start, 0): no id is 0, so it holds the whole first day.
 _PAGE = """
 SELECT a.id, a.day, a.status, a.created_at, a.called_at, a.status_changed_at,
-       u.name, u.phone
+       a.quoted_wait_minutes, u.name, u.phone
 FROM appointments a
 JOIN users u ON u.id = a.user_id
 WHERE a.service_account_id = {account} AND a.day >= {after_day} AND a.day <= {end}
@@ -77,6 +77,7 @@ def _record(row: dict[str, Any]) -> stats_rules.Record:
         booked_at=sql.as_datetime(row["created_at"]),
         called_at=_moment(row["called_at"]),
         closed_at=_moment(row["status_changed_at"]),
+        quoted_wait=row["quoted_wait_minutes"],
     )
 
 

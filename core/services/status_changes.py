@@ -11,10 +11,11 @@ from tortoise.transactions import in_transaction
 from core.errors import InvalidInput, InvalidTransition, NotFound, TooEarly
 from core.models import Appointment, ReliabilityScore, Status
 from core.rules import penalty as penalty_rules
+from core.rules import service_times
 from core.rules import undo as undo_rules
 from core.rules.days import today_in, utcnow
 from core.rules.visits import too_early_to_close
-from core.services import notices, undo
+from core.services import notices, undo, waits
 from core.services.appointment_views import AppointmentWithParties
 
 _VERBS = {
@@ -82,9 +83,15 @@ async def change_status(
                 conn=conn, action=undo_as, appointment=appointment, prior=prior,
                 scores=scores, now=now,
             )
-        await notices.line_moved(
-            conn=conn, account=appointment.service_account, day=appointment.day, now=now
-        )
+        account = appointment.service_account
+        if to is Status.COMPLETED:
+            # The service just measured joins the history waits are learned from; the
+            # notices below then quote with it.
+            found = await waits.refresh_profile(
+                conn, account_id=account.id, timezone=account.timezone, now=now
+            )
+            account.wait_profile = None if found is None else service_times.to_json(found)
+        await notices.line_moved(conn=conn, account=account, day=appointment.day, now=now)
     return AppointmentWithParties.of(appointment)
 
 

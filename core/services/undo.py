@@ -23,7 +23,7 @@ from core.rules import notice_texts
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.undo import Action, Outcome, expired
-from core.services import lines, notices, service_accounts
+from core.services import lines, notices, service_accounts, waits
 from core.services.appointment_views import AppointmentWithParties
 from core.services.outbox.enqueue import enqueue
 
@@ -142,6 +142,11 @@ async def undo_last(*, service_account_phone: str, now: datetime | None = None) 
             await _restore(conn, snapshot, appointment)
             snapshot.undone_at = now
             await snapshot.save(using_db=conn, update_fields=["undone_at"])
+            if action is Action.DONE:
+                # The service it measured is gone from the provider's history.
+                await waits.refresh_profile(
+                    conn, account_id=account.id, timezone=account.timezone, now=now
+                )
             position, told = await _tell_customer(conn, snapshot, appointment, account, now)
             await notices.line_moved(
                 conn=conn,
@@ -217,7 +222,7 @@ async def _tell_customer(
     one who heard it was their turn (an undone NEXT) hears that they are back in line."""
     if appointment.status is not Status.ACTIVE or appointment.called_at is not None:
         return None, False
-    spot = await lines.spot(appointment_id=appointment.id, using_db=conn)
+    spot = await lines.spot(appointment_id=appointment.id, using_db=conn, now=now)
     if spot is None:
         return None, False
     told = Action(snapshot.action) is Action.NEXT
