@@ -18,7 +18,7 @@ from pathlib import Path
 from bot.engine import handle_message
 from core import db
 from core.models import Channel
-from core.services import service_accounts, users
+from core.services import grace, service_accounts, users
 from core.services.outbox.dispatcher import Dispatcher
 
 SHOP = "+14155550100"
@@ -63,6 +63,12 @@ class Day:
         print(f"{'':>11}< {reply.text}")
         await self.outbox()
 
+    async def timers(self) -> None:
+        """What the server's grace worker would do at this minute."""
+        fired = await grace.fire_due(now=self.now)
+        print(f"{self._clock()}  [grace timers fired: {fired}]")
+        await self.outbox()
+
     async def outbox(self) -> None:
         while await self._dispatcher.run_once():
             pass
@@ -75,7 +81,8 @@ async def main() -> None:
         ctx = await db.start(url)
         try:
             await service_accounts.create_service_account(
-                phone=SHOP, name="Fade Barbers", code="FADE", timezone="America/Los_Angeles"
+                phone=SHOP, name="Fade Barbers", code="FADE", timezone="America/Los_Angeles",
+                grace_minutes=10,
             )
             for phone, name in PEOPLE.items():
                 await users.create_user(name=name, phone=phone)
@@ -85,22 +92,31 @@ async def main() -> None:
 
 
 async def run(day: Day) -> None:
+    ann, bob, cy, _ = PEOPLE
     for minute, phone in enumerate(PEOPLE):
         day.at(minute)
         await day.says(phone, "join fade")
     day.at(5)
-    await day.says("+14155550102", "running late")
-    await day.says("+14155550103", "why")
+    await day.says(bob, "I'll be 40 min late")
+    await day.says(cy, "why am I #2")
     day.at(10)
     await day.says(SHOP, "delay 10 short on staff")
     day.at(12)
     await day.says(SHOP, "next")
-    await day.says("+14155550101", "on my way")
+    await day.says(ann, "on my way")
     day.at(40)
     await day.says(SHOP, "done")
     await day.says(SHOP, "next")
+    # Cy does not answer: the 10-minute grace period runs out.
     day.at(45)
+    await day.timers()
+    day.at(50)
+    await day.timers()
+    day.at(51)
     await day.says(SHOP, "undo")
+    await day.says(cy, "here")
+    day.at(75)
+    await day.says(SHOP, "done")
     await day.says(SHOP, "queue")
     await day.says(SHOP, "stats")
 

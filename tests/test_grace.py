@@ -197,6 +197,23 @@ async def test_undo_after_an_automatic_no_show_puts_the_customer_back_and_the_sc
     assert await ReliabilityScore.filter(user__phone=PHONES["ann"]).count() == 0
 
 
+async def test_a_customer_told_their_spot_closed_hears_it_reopened_after_the_undo(spa):
+    await called_and_told()
+    await fire(16)
+    closed = notice_texts.grace_closed(place_name="Zen Spa", minutes="15")
+    assert (await texts_to("ann"))[-1] == closed
+    await say("spa", "undo", minutes=17)
+    assert (await texts_to("ann"))[-1] == notice_texts.turn_reopened(place_name="Zen Spa")
+
+
+async def test_a_manual_noshow_undone_tells_the_customer_nothing(spa):
+    await called_and_told()
+    await say("spa", "noshow", minutes=5)
+    told = await texts_to("ann")
+    await say("spa", "undo", minutes=6)
+    assert await texts_to("ann") == told
+
+
 async def test_auto_call_next_calls_the_next_person_and_says_undo_reverts_that_call(spa):
     await set_spa(auto_call_next=True)
     await say("bob", "join")

@@ -161,6 +161,7 @@ CORE_REPLIES = {
     "away_noted": r.away_noted(place_name=LONG_PLACE, spot=BIG, travel_minutes=240),
     "away_go_now": r.away_go_now(place_name=LONG_PLACE, spot=BIG),
     "away_how_far": r.away_how_far(),
+    "turn_reopened_notice": notice_texts.turn_reopened(place_name=LONG_PLACE),
     "head_over_notice": notice_texts.head_over(place_name=LONG_PLACE, wait_minutes=99_999),
     "running_late_notice": notice_texts.running_late(
         name=LONG_PERSON, phone=PHONE, minutes=240

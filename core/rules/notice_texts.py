@@ -116,6 +116,14 @@ def grace_closed(*, place_name: str, minutes: str) -> str:
     )
 
 
+def turn_reopened(*, place_name: str) -> str:
+    """To a customer whose automatic no-show the provider undid: their turn is back."""
+    return (
+        f"Sorry, {place(place_name)} has reopened your spot: it's still your turn. Please "
+        "come in now. Text HERE when on your way, LEAVE if you can't make it."
+    )
+
+
 def grace_no_show(*, name: str, phone: str, minutes: str) -> str:
     """To the provider: the grace period ran out and the spot was marked a no-show."""
     return (

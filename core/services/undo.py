@@ -219,13 +219,27 @@ async def _tell_customer(
     now: datetime,
 ) -> tuple[int | None, bool]:
     """Where a customer put back among those waiting stands, and whether they were told:
-    one who heard it was their turn (an undone NEXT) hears that they are back in line."""
-    if appointment.status is not Status.ACTIVE or appointment.called_at is not None:
+    one who heard it was their turn (an undone NEXT) hears that they are back in line,
+    and one who heard their spot was closed (an undone automatic no-show) hears that it
+    is their turn again."""
+    action = Action(snapshot.action)
+    if appointment.status is not Status.ACTIVE:
         return None, False
+    if appointment.called_at is not None:
+        if action is not Action.AUTO_NOSHOW:
+            return None, False
+        await enqueue(
+            conn=conn,
+            recipient=appointment.user.phone,
+            text=notice_texts.turn_reopened(place_name=account.name),
+            idempotency_key=f"undo:{snapshot.id}",
+            now=now,
+        )
+        return None, True
     spot = await lines.spot(appointment_id=appointment.id, using_db=conn, now=now)
     if spot is None:
         return None, False
-    told = Action(snapshot.action) is Action.NEXT
+    told = action is Action.NEXT
     if told:
         await enqueue(
             conn=conn,
