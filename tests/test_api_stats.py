@@ -187,6 +187,7 @@ async def test_the_csv_export_has_a_header_and_one_masked_row_per_appointment_in
         "closed_at",
         "customer_name",
         "customer_phone",
+        "quoted_wait_minutes",
     ]
     rows = rows[1:]
     # The spa's 5 on Nov 18 and 19, and the 3000 seeded; none of Elsewhere's.
@@ -203,6 +204,7 @@ async def test_the_csv_export_has_a_header_and_one_masked_row_per_appointment_in
         "2026-11-18T09:50:00Z",
         "Cy Dunn",
         "***0103",
+        "",
     ]
     statuses = [r[2] for r in rows if r[1] >= "2026-11-20"]
     assert (statuses.count("no_show"), statuses.count("canceled")) == (300, 300)
@@ -219,7 +221,8 @@ async def test_the_csv_export_of_an_empty_range_is_its_header(client):
     )
     assert response.status == 200
     assert (await response.text()).splitlines() == [
-        "id,day,status,booked_at,called_at,closed_at,customer_name,customer_phone"
+        "id,day,status,booked_at,called_at,closed_at,customer_name,customer_phone,"
+        "quoted_wait_minutes"
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -174,5 +175,8 @@ def test_an_export_row_masks_the_phone_and_writes_times_in_utc():
         "2026-12-01T11:00:00Z",
         "Ann Lee",
         "***0101",
+        "",
     )
     assert len(cells) == len(exports.HEADER)
+    quoted = exports.cells(replace(row, quoted_wait_minutes=25))
+    assert quoted[-1] == "25"

@@ -21,6 +21,9 @@ HEADER = (
     "closed_at",
     "customer_name",
     "customer_phone",
+    # The wait quoted at joining (minutes; empty for an API booking): set against
+    # called_at - booked_at, how good the estimates were.
+    "quoted_wait_minutes",
 )
 
 
@@ -34,6 +37,7 @@ class ExportRow:
     closed_at: datetime | None
     customer_name: str
     customer_phone: str
+    quoted_wait_minutes: int | None = None
 
 
 def _moment(value: datetime | None) -> str:
@@ -53,4 +57,5 @@ def cells(row: ExportRow) -> tuple[str, ...]:
         _moment(row.closed_at),
         row.customer_name,
         mask_phone(row.customer_phone),
+        "" if row.quoted_wait_minutes is None else str(row.quoted_wait_minutes),
     )

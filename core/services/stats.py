@@ -91,6 +91,7 @@ def _export_row(row: dict[str, Any]) -> ExportRow:
         closed_at=_moment(row["status_changed_at"]),
         customer_name=row["name"],
         customer_phone=row["phone"],
+        quoted_wait_minutes=row["quoted_wait_minutes"],
     )
 
 
