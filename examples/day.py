@@ -66,7 +66,7 @@ class Day:
     async def timers(self) -> None:
         """What the server's grace worker would do at this minute."""
         fired = await grace.fire_due(now=self.now)
-        print(f"{self._clock()}  [grace timers fired: {fired}]")
+        print(f"{self._clock()}  [grace worker: {fired} timer(s) due]")
         await self.outbox()
 
     async def outbox(self) -> None:
