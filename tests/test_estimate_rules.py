@@ -158,11 +158,19 @@ def test_a_wait_of_half_a_day_or_more_is_quoted_as_one_number():
     ("day", "hour"), [(date(2026, 12, 2), WEDNESDAY_NOON), (date(2026, 12, 3), None)]
 )
 def test_only_todays_line_is_reckoned_by_the_hour_and_only_the_delays_day_has_it(day, hour):
+    profile = st.profile(steady_shop([15, 20, 25]), timezone="UTC", now=NOW)
     found = basis(
-        day=day, now=NOW, timezone="UTC", chairs=2, profile=None,
+        day=day, now=NOW, timezone="UTC", chairs=2, profile=profile,
         delay_day=date(2026, 12, 2), delay_minutes=15,
     )
     assert found.hour_of_week == hour
+    # Without a profile nothing reads the hour, so none is worked out.
+    plain = basis(
+        day=day, now=NOW, timezone="UTC", chairs=2, profile=None,
+        delay_day=date(2026, 12, 2), delay_minutes=15,
+    )
+    assert plain.hour_of_week is None
+    assert plain.delay == found.delay
     assert found.delay == (15 if hour is not None else 0)
     assert found.chairs == 2
 

@@ -80,10 +80,14 @@ def basis(
     delay_minutes: int | None,
 ) -> Basis:
     """The basis for `day`'s line as the provider's row gives it."""
-    today = today_in(timezone, now=now)
+    # Only a profile reads the hour: without one (most STATUS texts) no local time is
+    # worked out at all.
+    hour = None
+    if profile is not None and day == today_in(timezone, now=now):
+        hour = hour_of_week(now, timezone)
     return Basis(
         chairs=chairs,
         profile=profile,
-        hour_of_week=hour_of_week(now, timezone) if day == today else None,
+        hour_of_week=hour,
         delay=delay_rules.delay_on(day, delay_day=delay_day, minutes=delay_minutes),
     )

@@ -7,6 +7,8 @@ re-exported there, so every word the service says is still reviewed in one place
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from core.rules.gsm import SINGLE_GSM, septets, to_gsm7
 from core.rules.names import short_name
 from core.rules.phones import mask_phone
@@ -16,6 +18,8 @@ PLACE_MAX = 20
 PERSON_MAX = 16
 
 
+# Every reply names its place: the few names a server sees are made GSM-7-safe once.
+@lru_cache(maxsize=4096)
 def clip(text: str, limit: int) -> str:
     """`text` made GSM-7-safe, its spaces collapsed, cut to `limit` characters."""
     text = " ".join(to_gsm7(text).split())
