@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from core import connectivity
 from core.rules.days import utcnow
 from core.services import grace
 from core.services.outbox.wakeup import Wakeup
@@ -70,10 +71,17 @@ class GraceWorker:
             try:
                 fired = await self.run_once()
                 failures = 0
-            except Exception:
+            except Exception as exc:
                 # The database is down or a bug: keep the server up and try again, slower.
+                # An outage is one line (the pool reports it too); a bug keeps its traceback.
                 failures += 1
-                log.exception("grace timers failed (%d in a row)", failures)
+                if connectivity.is_outage(exc):
+                    log.warning(
+                        "grace timers: database unavailable (%d in a row): %s",
+                        failures, connectivity.describe(exc),
+                    )
+                else:
+                    log.exception("grace timers failed (%d in a row)", failures)
                 fired = 0
                 await asyncio.sleep(min(self._poll_interval * 2**failures, 30.0))
             if fired >= self._batch_size:
