@@ -22,7 +22,7 @@ from core.rules.gsm import SINGLE_GSM
 from core.rules.names import clean_name
 from core.rules.typed_phones import NotAValidNumber, take_typed_number, typed_phone
 from core.rules.undo import Action
-from core.rules.vocabulary import Command
+from core.rules.vocabulary import HELP_MORE_WORDS, Command
 from core.services import (
     booking,
     calling,
@@ -67,7 +67,7 @@ async def respond(message: Inbound, account: ServiceAccount, parsed: Parsed) -> 
     if parsed.command is Command.DELAY:
         return await _delay(message, account)
     if parsed.command is Command.HELP:
-        more = any(word.lower() in {"more", "2", "all"} for word in parsed.args)
+        more = any(word.lower() in HELP_MORE_WORDS for word in parsed.args)
         return provider_replies.help_provider_more() if more else provider_replies.help_provider()
     if parsed.command is Command.GREET:
         return provider_replies.greeting_provider()

@@ -211,6 +211,9 @@ GREETINGS = frozenset(
     }
 )
 
+# After a provider's HELP, the words that ask for its second page (HELP MORE).
+HELP_MORE_WORDS = frozenset({"more", "2", "all"})
+
 # Words that take what the open question offers ("Next open tomorrow: reply YES").
 # "ok" and "thanks" are not among them: they also just acknowledge a refusal.
 ACCEPT_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "sure"})

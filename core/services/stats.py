@@ -70,7 +70,9 @@ def _moment(value: Any) -> datetime | None:
     return None if value is None else sql.as_datetime(value)
 
 
-def _record(row: dict[str, Any]) -> stats_rules.Record:
+def record_of(row: dict[str, Any]) -> stats_rules.Record:
+    """The stats rules' record of an appointment row carrying day, status, created_at,
+    called_at, status_changed_at and quoted_wait_minutes."""
     return stats_rules.Record(
         day=sql.as_date(row["day"]),
         status=row["status"],
@@ -99,7 +101,7 @@ async def _stats_of(account: ServiceAccount, start: date, end: date) -> stats_ru
     summary = stats_rules.Summary(opening=stats_rules.midnight_opening(account.timezone))
     async for page in _pages(account.id, start, end, size=PAGE_SIZE):
         for row in page:
-            summary.add(_record(row))
+            summary.add(record_of(row))
     return summary.stats(start=start, end=end)
 
 

@@ -18,15 +18,14 @@ from tortoise.expressions import Q
 
 from core.models import ServiceAccount
 from core.rules import estimate, service_times
-from core.rules import stats as stats_rules
 from core.rules.days import today_in
-from core.services import sql
+from core.services import sql, stats
 from core.services.statements import bind
 
 # The window's completed services. Their days reach back one day further than the
 # window, as a day is local and the window is not; the row filter is the window's own.
 _SERVICES = """
-SELECT a.day, a.status, a.created_at, a.called_at, a.status_changed_at
+SELECT a.day, a.status, a.created_at, a.called_at, a.status_changed_at, a.quoted_wait_minutes
 FROM appointments a
 WHERE a.service_account_id = {account} AND a.day >= {first_day} AND a.status = 'completed'
   AND a.called_at IS NOT NULL AND a.status_changed_at >= {since}
@@ -83,16 +82,7 @@ async def refresh_profile(
         },
     )
     rows = await conn.execute_query_dict(query, args)
-    records = (
-        stats_rules.Record(
-            day=sql.as_date(row["day"]),
-            status=row["status"],
-            booked_at=sql.as_datetime(row["created_at"]),
-            called_at=sql.as_datetime(row["called_at"]),
-            closed_at=sql.as_datetime(row["status_changed_at"]),
-        )
-        for row in rows
-    )
+    records = (stats.record_of(row) for row in rows)
     found = service_times.profile(records, timezone=timezone, now=now)
     await ServiceAccount.filter(id=account_id).using_db(conn).update(
         wait_profile=_stored(found),
