@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot import replies
+from bot import replies, spot_replies
 from core.models import Appointment, OutboxMessage, Status
 from core.rules import notice_texts
 from core.rules.gsm import fits_one_segment
@@ -49,7 +49,7 @@ async def test_a_called_customer_who_texts_here_is_recorded_once_and_the_provide
     await say("bob", "join")
     await run([
         ("spa", "next", (called("ann"),), ("Called Ann B.",)),
-        ("ann", "I'm here!", (), (replies.coming_confirmed(place_name="Zen Spa"),)),
+        ("ann", "I'm here!", (), (spot_replies.coming_confirmed(place_name="Zen Spa"),)),
     ])
     first = await confirmed_at("ann")
     assert first is not None
@@ -58,7 +58,7 @@ async def test_a_called_customer_who_texts_here_is_recorded_once_and_the_provide
 
     # A second confirm answers again, and changes nothing.
     reply = await say("ann", "on my way", minutes=3)
-    assert reply == replies.coming_confirmed(place_name="Zen Spa")
+    assert reply == spot_replies.coming_confirmed(place_name="Zen Spa")
     assert await confirmed_at("ann") == first
     assert await notices_to("spa") == [told]
     assert await confirmed_at("bob") is None
@@ -71,7 +71,7 @@ async def test_every_way_of_saying_it_confirms(spa, text):
     await say("ann", "join")
     await say("spa", "next")
     reply = await say("ann", text)
-    assert reply == replies.coming_confirmed(place_name="Zen Spa")
+    assert reply == spot_replies.coming_confirmed(place_name="Zen Spa")
     assert await confirmed_at("ann") is not None
 
 
@@ -156,7 +156,7 @@ async def test_why_explains_the_customers_own_cancellations_and_no_shows(spa):
 async def test_why_with_a_clean_record_says_the_place_is_by_joining_time(spa):
     await _history("bob", cancelled_days_ago=1, no_show_days_ago=2)
     await say("ann", "join")
-    await run([("ann", "why am I last", (), (replies.why_clean(place_name="Zen Spa"),))])
+    await run([("ann", "why am I last", (), (spot_replies.why_clean(place_name="Zen Spa"),))])
 
 
 async def test_why_once_the_weight_is_under_one_cancellation_says_so(spa):
@@ -168,7 +168,7 @@ async def test_why_once_the_weight_is_under_one_cancellation_says_so(spa):
 
 async def test_events_faded_below_a_hundredth_no_longer_count(spa):
     await _history("ann", cancelled_days_ago=300, no_show_days_ago=350)
-    assert await say("ann", "why?") == replies.why_clean(place_name="Zen Spa")
+    assert await say("ann", "why?") == spot_replies.why_clean(place_name="Zen Spa")
 
 
 async def test_why_without_scoring_is_a_clean_record(orm):
@@ -177,13 +177,13 @@ async def test_why_without_scoring_is_a_clean_record(orm):
     )
     await users.create_user(name="Ann Bell", phone=PHONES["ann"])
     await _history("ann", cancelled_days_ago=1, no_show_days_ago=2)
-    assert await say("ann", "why") == replies.why_clean(place_name="Zen Spa")
+    assert await say("ann", "why") == spot_replies.why_clean(place_name="Zen Spa")
 
 
 async def test_why_explains_the_place_of_the_customers_spot(two_places):
     await _history("ann", cancelled_days_ago=1, no_show_days_ago=2)
     await run([("ann", "join gdn", (booked("ann", "gdn", date(2026, 11, 18)),), ())])
-    assert await say("ann", "why") == replies.why_clean(place_name="Zen Garden")
+    assert await say("ann", "why") == spot_replies.why_clean(place_name="Zen Garden")
     assert (await say("ann", "why spa")).startswith("Zen Spa: 1 cancellation")
 
 

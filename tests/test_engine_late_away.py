@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from bot import replies
+from bot import replies, spot_replies
 from core.models import Appointment, OutboxMessage, Status
 from core.rules import lateness, notice_texts
 from core.rules.gsm import fits_one_segment
@@ -58,7 +58,7 @@ async def test_late_moves_the_customer_behind_those_served_before_they_arrive(sp
     before = await mine("ann")
     # Each spot takes 30 minutes: only Bob (now) is served within 15.
     reply = await say("ann", "late", minutes=5)
-    assert reply == replies.moved_back(
+    assert reply == spot_replies.moved_back(
         place_name="Zen Spa", spot=Spot(position=2, ahead=1, wait_minutes=30)
     )
     assert fits_one_segment(reply)
@@ -94,7 +94,7 @@ async def test_a_third_late_is_refused_and_the_spot_stays(spa):
     await say("ann", "late 45", minutes=6)
     assert await line() == ["bob", "cy", "ann", "dee"]
     reply = await say("ann", "late 45", minutes=7)
-    assert reply == replies.late_limit(
+    assert reply == spot_replies.late_limit(
         place_name="Zen Spa", spot=Spot(position=3, ahead=2, wait_minutes=60)
     )
     assert await line() == ["bob", "cy", "ann", "dee"]
@@ -104,7 +104,7 @@ async def test_a_third_late_is_refused_and_the_spot_stays(spa):
 async def test_late_with_nobody_served_before_they_arrive_keeps_the_place_uncounted(spa):
     await four_waiting()
     reply = await say("dee", "late 15", minutes=5)
-    assert reply == replies.kept_place(
+    assert reply == spot_replies.kept_place(
         place_name="Zen Spa", spot=Spot(position=4, ahead=3, wait_minutes=90)
     )
     assert (await mine("dee")).late_moves == 0
@@ -117,7 +117,7 @@ async def test_a_called_customer_who_is_late_hears_they_are_awaited_and_the_prov
     await say("spa", "next", minutes=5)
     reply = await say("ann", "I'll be 10 min late", minutes=6)
     # Called at 15:05 with the default 15 min of grace, and 10 more for being late.
-    assert reply == replies.late_held(place_name="Zen Spa", until="15:30")
+    assert reply == spot_replies.late_held(place_name="Zen Spa", until="15:30")
     told = notice_texts.running_late(name="Ann Bell", phone=PHONES["ann"], minutes=10)
     assert await texts_to("spa") == [told]
     assert await line() == ["bob", "cy", "dee"]
@@ -130,7 +130,7 @@ async def test_late_from_someone_in_no_line_says_so(spa):
 async def test_away_is_stored_and_head_over_comes_once_instead_of_up_soon(spa):
     await four_waiting()
     reply = await say("dee", "I'm 20 min away", minutes=5)
-    assert reply == replies.away_noted(
+    assert reply == spot_replies.away_noted(
         place_name="Zen Spa", spot=Spot(position=4, ahead=3, wait_minutes=90), travel_minutes=20
     )
     assert (await mine("dee")).travel_minutes == 20
@@ -150,21 +150,21 @@ async def test_away_is_stored_and_head_over_comes_once_instead_of_up_soon(spa):
 async def test_away_when_already_within_reach_says_to_head_over_now(spa):
     await four_waiting()
     reply = await say("bob", "25 minutes out", minutes=5)
-    assert reply == replies.away_go_now(
+    assert reply == spot_replies.away_go_now(
         place_name="Zen Spa", spot=Spot(position=2, ahead=1, wait_minutes=30)
     )
     await say("spa", "next", minutes=10)
     assert not any("head over" in t for t in await texts_to("bob"))
     # Saying it again still answers that it is time to go.
     reply = await say("bob", "AWAY 25", minutes=11)
-    assert reply == replies.away_go_now(
+    assert reply == spot_replies.away_go_now(
         place_name="Zen Spa", spot=Spot(position=1, ahead=0, wait_minutes=0)
     )
 
 
 async def test_away_without_minutes_asks_how_far(spa):
     await four_waiting()
-    assert await say("ann", "away") == replies.away_how_far()
+    assert await say("ann", "away") == spot_replies.away_how_far()
     assert (await mine("ann")).travel_minutes is None
 
 

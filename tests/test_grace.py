@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot import provider_replies, replies
+from bot import provider_replies, spot_replies
 from core.models import (
     Appointment,
     Channel,
@@ -271,10 +271,10 @@ async def test_a_call_undone_and_made_again_fires_only_the_new_calls_timers(spa)
 async def test_late_from_the_called_customer_extends_the_grace_period_once(spa):
     await called_and_told()  # called at 15:01: reminder 15:08:30, expiry 15:16
     reply = await say("ann", "late 10", minutes=3)
-    assert reply == replies.late_held(place_name="Zen Spa", until="15:26")
+    assert reply == spot_replies.late_held(place_name="Zen Spa", until="15:26")
     assert fits_one_segment(reply)
     again = await say("ann", "late 10", minutes=4)
-    assert again == replies.late_held_once(place_name="Zen Spa")
+    assert again == spot_replies.late_held_once(place_name="Zen Spa")
     assert fits_one_segment(again)
     # The provider hears of the lateness once.
     late = notice_texts.running_late(name="Ann Bell", phone=PHONES["ann"], minutes=10)
@@ -296,7 +296,7 @@ async def test_late_from_the_called_customer_extends_the_grace_period_once(spa):
 async def test_late_from_a_customer_who_confirmed_holds_nothing_it_only_tells_the_provider(spa):
     await called_and_told()
     await say("ann", "here", minutes=2)
-    assert await say("ann", "late 10", minutes=3) == replies.late_when_called(
+    assert await say("ann", "late 10", minutes=3) == spot_replies.late_when_called(
         place_name="Zen Spa"
     )
     assert await GraceTimer.filter(extended_at__isnull=False).count() == 0
@@ -305,7 +305,7 @@ async def test_late_from_a_customer_who_confirmed_holds_nothing_it_only_tells_th
 async def test_late_from_a_called_customer_without_grace_only_tells_the_provider(spa):
     await set_spa(grace_minutes=0)
     await called_and_told()
-    assert await say("ann", "late 10", minutes=3) == replies.late_when_called(
+    assert await say("ann", "late 10", minutes=3) == spot_replies.late_when_called(
         place_name="Zen Spa"
     )
 

@@ -52,3 +52,17 @@ def test_a_layer_imports_nothing_from_the_layers_above_it(package, forbidden):
         if names & forbidden
     }
     assert offending == {}
+
+
+# A module that grows past this holds more than one thing: split it by what it holds.
+MODULE_LINES_MAX = 350
+
+
+@pytest.mark.parametrize("package", ["core", "bot"])
+def test_no_module_of_the_core_or_the_bot_is_over_350_lines(package):
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MODULE_LINES_MAX
+    }
+    assert long == {}

@@ -8,6 +8,7 @@ import pytest
 
 from bot import provider_replies as pr
 from bot import replies as r
+from bot import spot_replies as sr
 from core.rules import notice_texts
 from core.rules.gsm import fits_one_segment, segments
 from core.rules.queue_spot import Spot
@@ -67,12 +68,12 @@ CORE_REPLIES = {
     "added_past_limits_range": pr.added_past_limits(
         name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG_RANGE
     ),
-    "moved_back_range": r.moved_back(place_name=LONG_PLACE, spot=BIG_RANGE),
-    "kept_place_range": r.kept_place(place_name=LONG_PLACE, spot=BIG_RANGE),
-    "late_limit_range": r.late_limit(place_name=LONG_PLACE, spot=BIG_RANGE),
-    "away_noted_range": r.away_noted(place_name=LONG_PLACE, spot=BIG_RANGE, travel_minutes=240),
-    "away_go_now_range": r.away_go_now(place_name=LONG_PLACE, spot=BIG_RANGE),
-    "not_called_yet_range": r.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG_RANGE)]),
+    "moved_back_range": sr.moved_back(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "kept_place_range": sr.kept_place(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "late_limit_range": sr.late_limit(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "away_noted_range": sr.away_noted(place_name=LONG_PLACE, spot=BIG_RANGE, travel_minutes=240),
+    "away_go_now_range": sr.away_go_now(place_name=LONG_PLACE, spot=BIG_RANGE),
+    "not_called_yet_range": sr.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG_RANGE)]),
     "choose_standing_range": r.choose_standing(
         [r.Standing(LONG_PLACE, LONG_DAY, BIG_RANGE)] * 12
     ),
@@ -120,11 +121,11 @@ CORE_REPLIES = {
     "closed_for_today": pr.closed_for_today(waiting=99_999),
     "opened_for_today": pr.opened_for_today(was_closed=True),
     "opened_already": pr.opened_for_today(was_closed=False),
-    "coming_confirmed": r.coming_confirmed(place_name=LONG_PLACE),
-    "not_called_yet_one": r.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG)]),
-    "not_called_yet_many": r.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),
-    "why_clean": r.why_clean(place_name=LONG_PLACE),
-    "why_below_on_a_day": r.why(
+    "coming_confirmed": sr.coming_confirmed(place_name=LONG_PLACE),
+    "not_called_yet_one": sr.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG)]),
+    "not_called_yet_many": sr.not_called_yet([r.Standing(LONG_PLACE, LONG_DAY, BIG)] * 12),
+    "why_clean": sr.why_clean(place_name=LONG_PLACE),
+    "why_below_on_a_day": sr.why(
         place_name=LONG_PLACE,
         cancellations=99_999,
         no_shows=99_999,
@@ -133,7 +134,7 @@ CORE_REPLIES = {
         half_life_days=36_500.25,
         below=LONG_DAY,
     ),
-    "why_already_below": r.why(
+    "why_already_below": sr.why(
         place_name=LONG_PLACE,
         cancellations=1,
         no_shows=1,
@@ -143,12 +144,12 @@ CORE_REPLIES = {
         below="already",
     ),
     "coming_notice": r.coming(name=LONG_PERSON, phone=PHONE),
-    "moved_back": r.moved_back(place_name=LONG_PLACE, spot=BIG),
-    "kept_place": r.kept_place(place_name=LONG_PLACE, spot=BIG),
-    "late_limit": r.late_limit(place_name=LONG_PLACE, spot=BIG),
-    "late_when_called": r.late_when_called(place_name=LONG_PLACE),
-    "late_held": r.late_held(place_name=LONG_PLACE, until="23:59"),
-    "late_held_once": r.late_held_once(place_name=LONG_PLACE),
+    "moved_back": sr.moved_back(place_name=LONG_PLACE, spot=BIG),
+    "kept_place": sr.kept_place(place_name=LONG_PLACE, spot=BIG),
+    "late_limit": sr.late_limit(place_name=LONG_PLACE, spot=BIG),
+    "late_when_called": sr.late_when_called(place_name=LONG_PLACE),
+    "late_held": sr.late_held(place_name=LONG_PLACE, until="23:59"),
+    "late_held_once": sr.late_held_once(place_name=LONG_PLACE),
     "grace_reminder_notice": notice_texts.grace_reminder(place_name=LONG_PLACE),
     "grace_closed_notice": notice_texts.grace_closed(place_name=LONG_PLACE, minutes="239.99"),
     "grace_no_show_notice": notice_texts.grace_no_show(
@@ -158,9 +159,9 @@ CORE_REPLIES = {
         name=LONG_PERSON, phone=PHONE, minutes="239.99", next_name=LONG_PERSON, next_phone=PHONE
     ),
     "grace_ask_notice": notice_texts.grace_ask(name=LONG_PERSON, phone=PHONE, minutes="239.99"),
-    "away_noted": r.away_noted(place_name=LONG_PLACE, spot=BIG, travel_minutes=240),
-    "away_go_now": r.away_go_now(place_name=LONG_PLACE, spot=BIG),
-    "away_how_far": r.away_how_far(),
+    "away_noted": sr.away_noted(place_name=LONG_PLACE, spot=BIG, travel_minutes=240),
+    "away_go_now": sr.away_go_now(place_name=LONG_PLACE, spot=BIG),
+    "away_how_far": sr.away_how_far(),
     "turn_reopened_notice": notice_texts.turn_reopened(place_name=LONG_PLACE),
     "head_over_notice": notice_texts.head_over(place_name=LONG_PLACE, wait_minutes=99_999),
     "running_late_notice": notice_texts.running_late(

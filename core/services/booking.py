@@ -1,34 +1,24 @@
 """Booking a spot: one read and one insert, whatever the user's history; a provider's
-limits (core.rules.capacity) and CLOSE refuse it."""
+hours, limits and CLOSE refuse it (core.services.booking_refusals)."""
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from core.errors import (
-    AfterClosing,
-    AlreadyExists,
-    ClosedDay,
-    InvalidInput,
-    NoRoom,
-    NotFound,
-    TooFarAhead,
-)
+from core.errors import AlreadyExists, InvalidInput, NoRoom, NotFound, TooFarAhead
 from core.models import ServiceAccount, Status
 from core.rules import capacity
 from core.rules import days as day_rules
-from core.rules import hours as hour_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
-from core.services import line_order, service_accounts, sql, users, waits
+from core.services import booking_refusals, line_order, service_accounts, sql, users, waits
 from core.services.appointment_views import AppointmentView
+from core.services.booking_spots import Spotter
 from core.services.statements import bind
 
 MIN_DURATION, MAX_DURATION = 1, 1440
@@ -54,109 +44,6 @@ VALUES ({user}, {account}, {moment}, {day}, {minutes}, {notes}, 'active', {now},
         {rank_penalty}, {rank_at}, {quoted})
 RETURNING id
 """
-
-# Only with a limit set. Two joins racing for the last place queue on the provider's
-# row (NO KEY UPDATE leaves the appointments' foreign key checks alone) and the second
-# counts after the first commits: READ COMMITTED gives each statement a fresh snapshot.
-_LOCK_ACCOUNT = "SELECT id FROM service_accounts WHERE id = {account} FOR NO KEY UPDATE"
-
-# A line's load per day, for the day asked and the days after it (the next with room).
-_LOADS = f"""
-SELECT a.day,
-       SUM(CASE WHEN {line_order.waiting("a")} THEN 1 ELSE 0 END) AS waiting,
-       SUM(CASE WHEN a.status <> 'canceled' THEN 1 ELSE 0 END) AS booked
-FROM appointments a
-WHERE a.service_account_id = {{account}} AND a.day >= {{first}} AND a.day <= {{last}}
-GROUP BY a.day
-"""  # noqa: S608 - built from constants only; values are bound parameters
-
-
-# Who would wait ahead of a new spot keyed (penalty, booked_at): it ranks after every
-# waiting spot with a lower or equal key, as its id is the highest.
-_AHEAD_BEFORE_BOOKING = f"""
-SELECT COUNT(o.id) AS ahead, COALESCE(SUM(o.duration_minutes), 0) AS wait
-FROM appointments o
-WHERE o.service_account_id = {{account}} AND o.day = {{day}} AND {line_order.waiting("o")}
-  AND (o.rank_penalty < {{penalty}} OR (o.rank_penalty = {{penalty}} AND o.rank_at <= {{at}}))
-"""  # noqa: S608 - built from constants only; values are bound parameters
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _opening_hours(ctx: dict[str, Any]) -> hour_rules.OpeningHours | None:
-    """The provider's hours, or None when it sets neither hours nor closed dates."""
-    if ctx["hours"] is None and ctx["closed_dates"] is None:
-        return None
-    return hour_rules.OpeningHours.of(_json(ctx["hours"]), _json(ctx["closed_dates"]))
-
-
-async def _spot_before(ctx: dict[str, Any], *, day: date, penalty: float, now: datetime) -> Spot:
-    """Where a spot booked now on `day` would stand, read before its insert so that its
-    quote goes into the INSERT (core.rules.estimate reckons the wait)."""
-    conn = sql.connection()
-    query, args = bind(
-        conn,
-        _AHEAD_BEFORE_BOOKING,
-        {
-            "account": ctx["account_id"],
-            "day": sql.day_param(conn, day),
-            "penalty": penalty,
-            "at": sql.datetime_param(conn, now),
-        },
-    )
-    rows = await conn.execute_query_dict(query, args)
-    basis = waits.basis_of(
-        day=day,
-        now=now,
-        timezone=ctx["timezone"],
-        chairs=ctx["chairs"],
-        wait_profile=ctx["wait_profile"],
-        delay_day=ctx["delay_day"],
-        delay_minutes=ctx["delay_minutes"],
-    )
-    return basis.spot(ahead=int(rows[0]["ahead"]), booked_minutes=int(rows[0]["wait"]))
-
-
-class _Spotter:
-    """The spot before booking, read at most once, and only when something needs it."""
-
-    def __init__(self, ctx: dict[str, Any], *, day: date, penalty: float, now: datetime) -> None:
-        self._args = (ctx, day, penalty, now)
-        self.found: Spot | None = None
-
-    async def __call__(self) -> Spot:
-        if self.found is None:
-            ctx, day, penalty, now = self._args
-            self.found = await _spot_before(ctx, day=day, penalty=penalty, now=now)
-        return self.found
-
-
-async def _check_open(ctx: dict[str, Any], *, day: date, spot: _Spotter, now: datetime) -> None:
-    """ClosedDay or AfterClosing when the provider's hours refuse this join."""
-    hours = _opening_hours(ctx)
-    if hours is None:
-        return
-    today = day_rules.today_in(ctx["timezone"], now=now)
-    last = day_rules.last_bookable_day(today, ctx["booking_horizon_days"])
-    if not hours.is_open(day):
-        upcoming = hours.next_open_day(day, last=last)
-        named = f"; next open {upcoming.isoformat()}" if upcoming else ""
-        raise ClosedDay(f"closed on {day.isoformat()}{named}", day=day, next_open=upcoming)
-    closes = hours.closing_time(day)
-    if day != today or closes is None:
-        return
-    # The wait the reply would quote (chairs, learned profile, the day's DELAY).
-    wait = (await spot()).wait_minutes
-    local_now = now.astimezone(day_rules.zone(ctx["timezone"])).time()
-    if hour_rules.turn_after_closing(closes, local_now=local_now, wait_minutes=wait):
-        upcoming = hours.next_open_day(day, last=last)
-        raise AfterClosing(
-            f"the estimated turn falls after closing time ({closes.strftime('%H:%M')})",
-            closes=closes,
-            next_open=upcoming,
-        )
 
 
 async def _booking_context(user_phone: str, service_account_phone: str) -> dict[str, Any]:
@@ -189,52 +76,6 @@ def _penalty(ctx: dict[str, Any], *, now: datetime) -> float:
         )
     )
     return penalty_rules.penalty(score, weights, now=now)
-
-
-def _limits(ctx: dict[str, Any]) -> capacity.Limits:
-    return capacity.Limits(max_waiting=ctx["max_waiting"], daily_limit=ctx["daily_limit"])
-
-
-async def _loads(
-    conn: BaseDBAsyncClient, *, account_id: int, first: date, last: date
-) -> dict[date, capacity.DayLoad]:
-    query, args = bind(
-        conn,
-        _LOADS,
-        {
-            "account": account_id,
-            "first": sql.day_param(conn, first),
-            "last": sql.day_param(conn, last),
-        },
-    )
-    rows = await conn.execute_query_dict(query, args)
-    return {
-        sql.as_date(row["day"]): capacity.DayLoad(int(row["waiting"]), int(row["booked"]))
-        for row in rows
-    }
-
-
-async def _no_room(ctx: dict[str, Any], *, day: date, today: date, closed: bool) -> NoRoom:
-    """The refusal, naming the first later day within the horizon that is open and has
-    room (only a refusal pays for the search)."""
-    last = day_rules.last_bookable_day(today, ctx["booking_horizon_days"])
-    loads = (
-        await _loads(sql.connection(), account_id=ctx["account_id"], first=day, last=last)
-        if _limits(ctx).any
-        else {}
-    )
-    hours = _opening_hours(ctx)
-    shut: frozenset[date] = frozenset()
-    if hours is not None:
-        span = (last - day).days
-        later = (day + timedelta(days=n) for n in range(1, span + 1))
-        shut = frozenset(d for d in later if not hours.is_open(d))
-    next_day = capacity.next_day_with_room(
-        loads, _limits(ctx), after=day, last=last, closed=shut
-    )
-    reason = "closed for joins today" if closed else "full on " + day.isoformat()
-    hint = f"; next day with room: {next_day.isoformat()}" if next_day else ""
-    return NoRoom(f"This service account is {reason}{hint}", closed=closed, next_day=next_day)
 
 
 async def book(
@@ -320,15 +161,15 @@ async def _book(
         )
         if refreshed:
             ctx = {**ctx, "wait_profile": profile}
-    spot = _Spotter(ctx, day=day, penalty=penalty, now=now)
+    spot = Spotter(ctx, day=day, penalty=penalty, now=now)
     if within_hours:
-        await _check_open(ctx, day=day, spot=spot, now=now)
+        await booking_refusals.check_open(ctx, day=day, spot=spot, now=now)
     key = line_order.first_key(penalty=penalty, booked_at=now)
     today = day_rules.today_in(ctx["timezone"], now=now)
     closed_on = None if ctx["closed_on"] is None else sql.as_date(ctx["closed_on"])
     closed = capacity.is_closed(day, closed_on=closed_on, today=today)
     if closed and not past_limits:
-        raise await _no_room(ctx, day=day, today=today, closed=True)
+        raise await booking_refusals.no_room(ctx, day=day, today=today, closed=True)
     quoted = await spot() if quote else None
     values = {
         "quoted": None if quoted is None else quoted.wait_minutes,
@@ -343,11 +184,11 @@ async def _book(
         "rank_penalty": key.penalty,
         "rank_at": key.at,
     }
-    limits = _limits(ctx)
+    limits = booking_refusals.limits(ctx)
     if limits.any and not past_limits:
-        inserted = await _insert_within(values, limits=limits)
+        inserted = await booking_refusals.insert_within(values, limits=limits, insert=_insert)
         if inserted is None:
-            raise await _no_room(ctx, day=day, today=today, closed=False)
+            raise await booking_refusals.no_room(ctx, day=day, today=today, closed=False)
         appointment_id = inserted
     else:
         appointment_id = await _insert(sql.connection(), values)
@@ -385,20 +226,6 @@ async def _insert(conn: BaseDBAsyncClient, values: dict[str, Any]) -> int:
         ) from exc
     appointment_id: int = rows[0]["id"]
     return appointment_id
-
-
-async def _insert_within(values: dict[str, Any], *, limits: capacity.Limits) -> int | None:
-    """Insert if the day has room (count and insert in one transaction, serialised per
-    provider); the id, None when the day is full."""
-    async with in_transaction("default") as conn:
-        if conn.capabilities.dialect == "postgres":
-            query, args = bind(conn, _LOCK_ACCOUNT, {"account": values["account"]})
-            await conn.execute_query(query, args)
-        day = values["day"]
-        loads = await _loads(conn, account_id=values["account"], first=day, last=day)
-        if not capacity.has_room(loads.get(day, capacity.DayLoad()), limits):
-            return None
-        return await _insert(conn, values)
 
 
 async def join_line(
