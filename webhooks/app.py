@@ -20,11 +20,13 @@ from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.transport import Transport
 from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
-from webhooks import admin, docs, log_filters, sms, telegram
+from webhooks import admin, docs, log_filters, pages, sms, telegram
+from webhooks.live import LineHub
 from webhooks.middleware import auth_middleware, error_middleware
 from webhooks.responses import error
 from webhooks.state import (
     INBOX,
+    LINE_HUB,
     OUTBOX_WAKEUP,
     QUEUE_PAGES,
     RANKS,
@@ -50,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_outbox_wakeup)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_line_caches)
+    app.cleanup_ctx.append(_line_hub)
     # Before the channels: they hand it their messages, and it stores the last replies
     # after they have stopped.
     app.cleanup_ctx.append(_inbox)
@@ -57,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     admin.setup(app)
     telegram.setup(app)
     sms.setup(app)
+    pages.setup(app)
     # After the channels: cleanup runs in reverse, so the dispatcher stops before
     # the clients it sends through are closed.
     if settings.outbox_dispatcher:
@@ -109,6 +113,16 @@ async def _line_caches(app: web.Application) -> AsyncIterator[None]:
     app[QUEUE_PAGES] = PageCache()
     app[RANKS] = RankCache()
     yield
+
+
+async def _line_hub(app: web.Application) -> AsyncIterator[None]:
+    hub = LineHub()
+    app[LINE_HUB] = hub
+    await hub.start()
+    try:
+        yield
+    finally:
+        await hub.stop()
 
 
 async def _inbox(app: web.Application) -> AsyncIterator[None]:

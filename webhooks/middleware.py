@@ -41,8 +41,9 @@ _STATUS_OF: dict[type[DomainError], int] = {
     NoRoom: 400,
 }
 
-# Paths that stay open without the admin token: docs, health, and the channel
-# webhooks, which authenticate with their own signatures.
+# Paths that stay open without the admin token: docs, health, the channel webhooks,
+# which authenticate with their own signatures, and the web screens, which check their
+# own links, keys and sessions (webhooks.pages).
 _PUBLIC_PREFIXES = (
     "/docs",
     "/redoc",
@@ -51,6 +52,9 @@ _PUBLIC_PREFIXES = (
     "/readyz",
     "/static/",
     "/webhooks/",
+    "/s/",
+    "/board/",
+    "/console",
 )
 
 # Another transaction's change collided with this one and PostgreSQL gave way on ours

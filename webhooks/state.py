@@ -9,6 +9,7 @@ from core.services.line_pages import PageCache
 from core.services.line_ranks import RankCache
 from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
+from webhooks.live import LineHub
 
 SETTINGS = web.AppKey("settings", Settings)
 # Rendered queue pages of this app's database, checked against line versions on each read.
@@ -25,3 +26,6 @@ OUTBOX_WAKEUP = web.AppKey("outbox_wakeup", Wakeup)
 # only where the connections note what may have committed (core.connectivity's
 # PostgreSQL pools). A SQLite file loses no connection, and notes nothing.
 RETRY_LOST_CONNECTIONS = web.AppKey("retry_lost_connections", bool)
+# Who watches which line in this process (the web screens' live updates); started by
+# a cleanup_ctx while the app runs.
+LINE_HUB = web.AppKey("line_hub", LineHub)
