@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -224,3 +225,13 @@ def describe(exc: BaseException) -> str:
     message = " ".join(str(exc).split())
     kind = type(exc).__name__
     return f"{kind}: {message}" if message else kind
+
+
+def log_loop_failure(log: logging.Logger, what: str, failures: int, exc: BaseException) -> None:
+    """How a background loop (the outbox dispatcher, the grace worker) reports a failed
+    round: an outage is one warning line, as the pool reports it, so a database restart
+    is readable in the log; anything else is a bug and keeps its traceback."""
+    if is_outage(exc):
+        log.warning("%s: database unavailable (%d in a row): %s", what, failures, describe(exc))
+    else:
+        log.error("%s failed (%d in a row)", what, failures, exc_info=exc)

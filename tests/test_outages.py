@@ -3,9 +3,12 @@ and which stay bugs (500): the rule in core.connectivity, applied by the middlew
 
 from __future__ import annotations
 
+import logging
+
 import asyncpg
 import pytest
 from aiohttp import web
+from tortoise.exceptions import DBConnectionError
 
 from core import connectivity
 from core.connectivity import DatabaseUnavailable
@@ -141,3 +144,25 @@ def test_the_app_retries_lost_connections_only_where_commits_are_noted(settings)
     # A SQLite file notes no commits (core.connectivity watches the PostgreSQL pools
     # only), so a retry there could write twice; it has no connection to lose anyway.
     assert create_app(settings)[RETRIES] is ON_POSTGRES
+
+
+def test_a_background_loop_logs_an_outage_as_one_warning_line_and_a_bug_with_its_traceback(
+    caplog,
+):
+    worker = logging.getLogger("tests.loop")
+    lost = DBConnectionError("connection refused")
+    with caplog.at_level(logging.INFO, logger="tests.loop"):
+        connectivity.log_loop_failure(worker, "outbox dispatch", 3, lost)
+        try:
+            raise KeyError("appointment_id")
+        except KeyError as bug:
+            connectivity.log_loop_failure(worker, "outbox dispatch", 1, bug)
+    outage, failure = caplog.records
+    assert outage.levelno == logging.WARNING
+    assert outage.exc_info is None
+    assert outage.getMessage() == (
+        "outbox dispatch: database unavailable (3 in a row): DBConnectionError: connection refused"
+    )
+    assert failure.levelno == logging.ERROR
+    assert failure.exc_info is not None
+    assert failure.getMessage() == "outbox dispatch failed (1 in a row)"

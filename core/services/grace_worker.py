@@ -73,15 +73,8 @@ class GraceWorker:
                 failures = 0
             except Exception as exc:
                 # The database is down or a bug: keep the server up and try again, slower.
-                # An outage is one line (the pool reports it too); a bug keeps its traceback.
                 failures += 1
-                if connectivity.is_outage(exc):
-                    log.warning(
-                        "grace timers: database unavailable (%d in a row): %s",
-                        failures, connectivity.describe(exc),
-                    )
-                else:
-                    log.exception("grace timers failed (%d in a row)", failures)
+                connectivity.log_loop_failure(log, "grace timers", failures, exc)
                 fired = 0
                 await asyncio.sleep(min(self._poll_interval * 2**failures, 30.0))
             if fired >= self._batch_size:

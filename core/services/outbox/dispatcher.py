@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from core import connectivity
 from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.delivery import DEFAULT_MAX_AGE, DEFAULT_SEND_TIMEOUT, SendBudget
@@ -97,10 +98,10 @@ class Dispatcher:
             try:
                 handled = await self.run_once()
                 failures = 0
-            except Exception:
+            except Exception as exc:
                 # The database is down or a bug: keep the server up and try again, slower.
                 failures += 1
-                log.exception("outbox dispatch failed (%d in a row)", failures)
+                connectivity.log_loop_failure(log, "outbox dispatch", failures, exc)
                 handled = 0
                 await asyncio.sleep(min(self._poll_interval * 2**failures, 5.0))
             if handled >= self._batch_size or self._stopping:
