@@ -184,3 +184,26 @@ async def test_a_reconnecting_board_gets_the_current_state_at_once(client):
     state = await asyncio.wait_for(_next_event(stream), 5)
     assert state["serving"] == ["Ann L."]
     stream.close()
+
+
+async def test_a_quiet_stream_sends_a_heartbeat_comment(client, monkeypatch):
+    from webhooks.pages import board
+
+    monkeypatch.setattr(board, "HEARTBEAT_SECONDS", 0.2)
+    await _line(client)
+    stream = await client.get("/board/SPA/events")
+    await asyncio.wait_for(_next_event(stream), 5)
+
+    async def heartbeat() -> None:
+        while (await stream.content.readline()) != b": heartbeat\n":
+            pass
+
+    await asyncio.wait_for(heartbeat(), 5)
+    stream.close()
+
+
+async def test_a_code_too_long_or_strange_is_a_404_page_not_an_error(client):
+    for code in ("A" * 300, "%00", "ÅÄÖ", "spa'--"):
+        response = await client.get(f"/board/{code}")
+        assert response.status == 404, code
+        assert "No such board" in await response.text()

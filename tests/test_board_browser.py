@@ -62,3 +62,20 @@ async def test_a_full_board_fits_a_tv_without_scrolling(api, live_server, page, 
     assert sizes[0] <= width
     assert sizes[1] <= height
     assert await page.locator(".board-serving-list li").count() == 3
+
+
+async def test_enable_sound_is_one_click_and_the_board_then_says_sound_on(api, live_server, page):
+    await _line(api, ("+14155550101", "Ann Lee"))
+    await page.goto(live_server.url("/board/SPA"))
+    await page.get_by_role("button", name="Enable sound").click()
+    await page.get_by_role("button", name="Sound on").wait_for(timeout=3000)
+    await calling.call_next(service_account_phone=PROVIDER)
+    await page.locator(".board-serving-list li.called").wait_for(timeout=5000)
+
+
+async def test_without_javascript_the_board_still_shows_the_line(api, live_server, page_without_js):
+    await _line(api, ("+14155550101", "Ann Lee"), ("+14155550102", "Bob Stone"))
+    await calling.call_next(service_account_phone=PROVIDER)
+    await page_without_js.goto(live_server.url("/board/SPA"))
+    assert await page_without_js.locator(".board-serving-list li").all_text_contents() == ["Ann L."]
+    assert not await page_without_js.get_by_role("button", name="Enable sound").is_visible()

@@ -20,7 +20,7 @@ SERVING_SHOWN = 3
 def label(*, name: str, ticket: int | None, board_names: str) -> str:
     """A spot as the board shows it: "Ann L.", or its ticket number ("#7") for a
     provider that shows tickets (a spot without one, booked before the switch, shows
-    "#?" rather than the name)."""
+    "?" rather than the name)."""
     if board_names == TICKETS:
         return "?" if ticket is None else f"#{ticket}"
     return short_name(name)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from core.models import Appointment, ServiceAccount
 from core.rules import boards as board_rules
+from core.rules import limits
 from core.rules.queue_spot import Spot
 from core.services import booking_spots, lines, service_accounts
 
@@ -26,8 +27,9 @@ class Board:
 
 
 async def account_for_code(code: str) -> ServiceAccount | None:
-    """The provider with this board code (codes are stored upper-case), if any."""
-    if not code or len(code) > 16:
+    """The provider with this board code (codes are stored upper-case), if any; a text
+    that cannot be a code is not looked up at all."""
+    if not limits.is_code(code):
         return None
     return await ServiceAccount.get_or_none(code=code.upper())
 
