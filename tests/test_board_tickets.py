@@ -42,6 +42,17 @@ async def test_a_join_by_text_at_a_ticket_provider_tells_the_ticket_number(orm):
     assert await _tickets(SPA) == [1, 2]
 
 
+async def test_a_walk_in_added_by_a_ticket_provider_gets_the_next_number(orm):
+    await service_accounts.create_service_account(
+        phone=SPA, name="Zen Clinic", code="SPA", board_names="ticket"
+    )
+    (ann,) = await _customers(1)
+    await handle_message(channel=Channel.SMS, phone=ann, text="join spa")
+    reply = await handle_message(channel=Channel.SMS, phone=SPA, text="add +14155550177 Walk In")
+    assert "Ticket: 2." in reply.text
+    assert await _tickets(SPA) == [1, 2]
+
+
 async def test_a_provider_that_shows_names_gives_no_ticket(orm):
     await service_accounts.create_service_account(phone=SPA, name="Zen Spa", code="SPA")
     (ann,) = await _customers(1)

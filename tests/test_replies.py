@@ -57,6 +57,10 @@ CORE_REPLIES = {
     "joined_range_ticket": r.joined(
         place_name=LONG_PLACE, day=LONG_DAY, spot=replace(BIG_RANGE, ticket=99_999)
     ),
+    "added_ticket": pr.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG_TICKET),
+    "added_past_limits_ticket": pr.added_past_limits(
+        name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG_TICKET
+    ),
     "day_passed": r.day_passed(),
     "too_far_ahead": r.too_far_ahead(days=3650, last=LONG_DAY),
     "bad_day": r.bad_day(),
