@@ -19,11 +19,12 @@ from core.services import line_order, sql
 from core.services.booking_spots import Spotter
 from core.services.statements import bind
 
-# Only with a limit set. Two joins racing for the last place queue on the provider's
-# row (NO KEY UPDATE leaves the appointments' foreign key checks alone) and the second
-# counts after the first commits: READ COMMITTED gives each statement a fresh snapshot.
 T = TypeVar("T")
 
+# Only with a limit set, or tickets to number. Two joins racing for the last place (or
+# the next ticket) queue on the provider's row (NO KEY UPDATE leaves the appointments'
+# foreign key checks alone) and the second counts after the first commits: READ
+# COMMITTED gives each statement a fresh snapshot.
 _LOCK_ACCOUNT = "SELECT id FROM service_accounts WHERE id = {account} FOR NO KEY UPDATE"
 
 # A line's load per day, for the day asked and the days after it (the next with room).
