@@ -207,3 +207,18 @@ async def test_a_code_too_long_or_strange_is_a_404_page_not_an_error(client):
         response = await client.get(f"/board/{code}")
         assert response.status == 404, code
         assert "No such board" in await response.text()
+
+
+async def test_now_serving_lists_the_three_latest_called_the_latest_first(client):
+    await make_provider(client, code="SPA")
+    for n in range(1, 6):
+        phone = f"+1415555{n:04d}"
+        await make_user(client, phone=phone, name=f"Person{n} Lee")
+        await book(client, user=phone, day=today().isoformat())
+    for _ in range(4):
+        await calling.call_next(service_account_phone=PROVIDER)
+    stream = await client.get("/board/SPA/events")
+    state = await asyncio.wait_for(_next_event(stream), 5)
+    assert state["serving"] == ["Person4 L.", "Person3 L.", "Person2 L."]
+    assert state["waiting"] == ["Person5 L."]
+    stream.close()

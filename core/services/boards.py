@@ -58,7 +58,9 @@ async def read(*, account_id: int, day: date, now: datetime) -> Board | None:
     account = await ServiceAccount.get_or_none(id=account_id)
     if account is None:
         return None
-    serving = await lines.serving(service_account_id=account.id, day=day)
+    serving = await lines.serving(
+        service_account_id=account.id, day=day, latest=board_rules.SERVING_SHOWN
+    )
     waiting = await lines.waiting(
         service_account_id=account.id, day=day, limit=board_rules.WAITING_SHOWN
     )
@@ -80,7 +82,7 @@ async def read(*, account_id: int, day: date, now: datetime) -> Board | None:
     return Board(
         name=account.name,
         # The most recently called first: the name the room is looking for.
-        serving=_labels(serving[::-1][: board_rules.SERVING_SHOWN], account.board_names),
+        serving=_labels(serving, account.board_names),
         waiting=_labels(waiting, account.board_names),
         waiting_count=count,
         join_now=join_now,
