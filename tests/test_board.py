@@ -222,3 +222,29 @@ async def test_now_serving_lists_the_three_latest_called_the_latest_first(client
     assert state["serving"] == ["Person4 L.", "Person3 L.", "Person2 L."]
     assert state["waiting"] == ["Person5 L."]
     stream.close()
+
+
+async def test_many_boards_of_one_line_share_one_read_per_change(client, monkeypatch):
+    from core.services import boards
+
+    await _line(client)
+    streams = [await client.get("/board/SPA/events") for _ in range(8)]
+    for stream in streams:
+        await asyncio.wait_for(_next_event(stream), 5)
+    # Let each line's first poll (which wakes its watchers too) pass.
+    await asyncio.sleep(1.5)
+    reads = 0
+    real_read = boards.read
+
+    async def counted(**kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await real_read(**kwargs)
+
+    monkeypatch.setattr(boards, "read", counted)
+    await calling.call_next(service_account_phone=PROVIDER)
+    states = await asyncio.gather(*(asyncio.wait_for(_next_event(s), 5) for s in streams))
+    assert all(state["serving"] == ["Ann L."] for state in states)
+    assert 1 <= reads <= 2, reads
+    for stream in streams:
+        stream.close()
