@@ -79,3 +79,15 @@ async def test_without_javascript_the_board_still_shows_the_line(api, live_serve
     await page_without_js.goto(live_server.url("/board/SPA"))
     assert await page_without_js.locator(".board-serving-list li").all_text_contents() == ["Ann L."]
     assert not await page_without_js.get_by_role("button", name="Enable sound").is_visible()
+
+
+async def test_a_private_board_opened_with_its_key_stays_live(api, live_server, page):
+    await _line(api, ("+14155550101", "Ann Lee"))
+    await api.put(f"/service-accounts/{PROVIDER}", json={"board_public": False})
+    made = await (await api.post(f"/service-accounts/{PROVIDER}/board-key")).json()
+    refused = await page.goto(live_server.url("/board/SPA"))
+    assert refused is not None
+    assert refused.status == 403
+    await page.goto(live_server.url(made["data"]["board_url"]))
+    await calling.call_next(service_account_phone=PROVIDER)
+    await page.locator(".board-serving-list li", has_text="Ann L.").wait_for(timeout=5000)
