@@ -92,12 +92,20 @@ def add_invalid_number(typed: str) -> str:
     )
 
 
+def _ticket(spot: Spot) -> str:
+    """The walk-in's ticket number, for a provider whose board shows tickets."""
+    return "" if spot.ticket is None else f" Ticket: {spot.ticket}."
+
+
 def added(*, name: str, phone: str, day: str, spot: Spot) -> str:
-    return f"Added {_who(name, phone)} for {day}: {spot_phrase(spot)}."
+    return f"Added {_who(name, phone)} for {day}: {spot_phrase(spot)}.{_ticket(spot)}"
 
 
 def added_past_limits(*, name: str, phone: str, day: str, spot: Spot) -> str:
-    return f"Added {_who(name, phone)} for {day} past your limits: {spot_phrase(spot)}."
+    return (
+        f"Added {_who(name, phone)} for {day} past your limits: {spot_phrase(spot)}."
+        f"{_ticket(spot)}"
+    )
 
 
 def closed_for_today(*, waiting: int) -> str:

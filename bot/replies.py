@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.rules.gsm import SINGLE_GSM, septets
+from core.rules.gsm import SINGLE_GSM, fits_one_segment, septets
 from core.rules.names import short_name
 from core.rules.notice_texts import clip
 from core.rules.notice_texts import coming as coming
@@ -115,16 +115,16 @@ def welcome(name: str) -> str:
 
 
 def joined(*, place_name: str, day: str, spot: Spot, no_set_times: bool = False) -> str:
-    """Booked; `no_set_times` when the customer asked for a time, which a line has not."""
+    """Booked; `no_set_times` when the customer asked for a time, which a line has not.
+    A spot with a ticket (a provider whose board shows tickets) says its number; when
+    that and the no-set-times note would not fit one segment, the note gives way."""
+    where = f"You're in line at {place(place_name)} {day}: {spot_phrase(spot)}. "
+    ticket = "" if spot.ticket is None else f"Your ticket: {spot.ticket}. "
     if no_set_times:
-        return (
-            f"You're in line at {place(place_name)} {day}: {spot_phrase(spot)}. "
-            "No set times: first come, first served. Text STATUS for updates."
-        )
-    return (
-        f"You're in line at {place(place_name)} {day}: {spot_phrase(spot)}. "
-        "Text STATUS for updates, LEAVE to leave."
-    )
+        text = where + ticket + "No set times: first come, first served. Text STATUS for updates."
+        if not ticket or fits_one_segment(text):
+            return text
+    return where + ticket + "Text STATUS for updates, LEAVE to leave."
 
 
 def already_booked(*, place_name: str, day: str, spot: Spot | None) -> str:

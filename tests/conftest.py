@@ -21,6 +21,9 @@ import pytest
 
 from core import db
 
+# The browser tests' fixtures and their CI count (tests/browser.py).
+pytest_plugins = ("tests.browser",)
+
 TEST_DATABASE_URL = os.environ.get("WAITLIST_TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 

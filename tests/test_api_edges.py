@@ -116,6 +116,7 @@ async def test_the_openapi_document_is_valid_31_and_lists_every_endpoint(client)
         "/appointments/{id}/no-show",
         "/service-accounts/{phone}/stats",
         "/service-accounts/{phone}/appointments.csv",
+        "/service-accounts/{phone}/board-key",
         "/healthz",
         "/readyz",
     }

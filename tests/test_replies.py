@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -22,6 +23,8 @@ BIG = Spot(position=999, ahead=998, wait_minutes=99_999)
 # A learned range is longer than one number: its widest ends (core.rules.estimate
 # quotes one number from half a day on).
 BIG_RANGE = Spot(position=999, ahead=998, wait_minutes=712, wait_range=(715, 715 + 4))
+# A ticket number (board_names "ticket") far past any day's count.
+BIG_TICKET = replace(BIG, ticket=99_999)
 # The longest label: a day in another year carries the year.
 LONG_DAY = r.day_label(date(2027, 12, 29), today=date(2026, 11, 25))
 ENTRY = pr.QueueEntry(LONG_PERSON, PHONE, 99_999)
@@ -46,6 +49,17 @@ CORE_REPLIES = {
     "already_booked_called": r.already_booked(place_name=LONG_PLACE, day=LONG_DAY, spot=None),
     "joined_no_set_times": r.joined(
         place_name=LONG_PLACE, day=LONG_DAY, spot=BIG, no_set_times=True
+    ),
+    "joined_ticket": r.joined(place_name=LONG_PLACE, day=LONG_DAY, spot=BIG_TICKET),
+    "joined_no_set_times_ticket": r.joined(
+        place_name=LONG_PLACE, day=LONG_DAY, spot=BIG_TICKET, no_set_times=True
+    ),
+    "joined_range_ticket": r.joined(
+        place_name=LONG_PLACE, day=LONG_DAY, spot=replace(BIG_RANGE, ticket=99_999)
+    ),
+    "added_ticket": pr.added(name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG_TICKET),
+    "added_past_limits_ticket": pr.added_past_limits(
+        name=LONG_PERSON, phone=PHONE, day=LONG_DAY, spot=BIG_TICKET
     ),
     "day_passed": r.day_passed(),
     "too_far_ahead": r.too_far_ahead(days=3650, last=LONG_DAY),

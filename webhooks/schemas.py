@@ -158,6 +158,21 @@ AutoCallNext = Annotated[
     bool,
     Field(description="Whether an automatic no-show at a grace period's end calls the next person."),
 ]
+BoardPublic = Annotated[
+    bool,
+    Field(
+        description="Whether the lobby board /board/<code> is open to anyone with the link; "
+        "when false it needs a console session or ?key= with the board key "
+        "(POST /service-accounts/{phone}/board-key)."
+    ),
+]
+BoardNames = Annotated[
+    Literal["name", "ticket"],
+    Field(
+        description='What the lobby board shows for each spot: "name" (first name and last '
+        'initial, "Ann L.") or "ticket" (the short per-day number given at joining).'
+    ),
+]
 Chairs = Annotated[
     int,
     Field(
@@ -256,6 +271,8 @@ class PartialUpdate(_In):
             "chairs",
             "grace_minutes",
             "auto_call_next",
+            "board_public",
+            "board_names",
         }
     )
 
@@ -296,6 +313,8 @@ class ServiceAccountFields(_In):
     chairs: Chairs = 1
     grace_minutes: Grace = DEFAULT_GRACE_MINUTES
     auto_call_next: AutoCallNext = False
+    board_public: BoardPublic = True
+    board_names: BoardNames = "name"
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
 
@@ -322,8 +341,18 @@ class ServiceAccountUpdate(PartialUpdate):
     chairs: Chairs | None = None
     grace_minutes: Grace | None = None
     auto_call_next: AutoCallNext | None = None
+    board_public: BoardPublic | None = None
+    board_names: BoardNames | None = None
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
+
+
+class BoardKeyOut(BaseModel):
+    # Shown once: only its hash is stored, and rotating it again invalidates it.
+    key: str = Field(description="The new board key, for /board/<code>?key=...; shown only once.")
+    board_url: str | None = Field(
+        description="The board's path with the key, when the provider has a code."
+    )
 
 
 class AppointmentCreate(_In):
@@ -396,6 +425,8 @@ class ServiceAccountOut(BaseModel):
     chairs: int
     grace_minutes: float
     auto_call_next: bool
+    board_public: bool
+    board_names: str
     # The provider's local day it was CLOSEd for joins (null: open).
     closed_on: date | None
     hours: StoredHours | None = None

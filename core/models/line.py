@@ -75,6 +75,13 @@ class ServiceAccount(Model):
     # no completed service yet, so waits come from booked durations.
     wait_profile: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
     wait_profile_day = fields.DateField(null=True)
+    # The lobby board (/board/<code>): open to anyone with the link unless
+    # `board_public` is off, then it needs a console session or the board key, stored
+    # as its SHA-256 (the key is shown once, when the admin API rotates it).
+    # `board_names`: "name" shows "Ann L.", "ticket" each spot's ticket number instead.
+    board_public = fields.BooleanField(default=True, db_default=True)
+    board_names = fields.CharField(max_length=8, default="name", db_default="name")
+    board_key_hash = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "service_accounts"
@@ -119,6 +126,10 @@ class Appointment(Model):
     # The wait (minutes, the middle of any range) the customer was told when joining by
     # chat; NULL when nothing was quoted (an API booking). STATS' estimate error.
     quoted_wait_minutes = fields.IntField(null=True)
+    # The short number a board shows instead of the name (board_names "ticket"): given
+    # at joining, unique per provider and day (a partial unique index, 0021); NULL for
+    # providers that show names, so their bookings pay nothing for it.
+    ticket = fields.IntField(null=True)
 
     user_id: int
     service_account_id: int

@@ -13,3 +13,6 @@ class Spot:
     # provider has service history; None without a range.
     wait_minutes: int
     wait_range: tuple[int, int] | None = None
+    # The spot's ticket number, told at joining by a provider whose board shows
+    # tickets (board_names "ticket"); None otherwise.
+    ticket: int | None = None

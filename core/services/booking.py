@@ -3,6 +3,7 @@ hours, limits and CLOSE refuse it (core.services.booking_refusals)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 
 from core.errors import AlreadyExists, InvalidInput, NoRoom, NotFound, TooFarAhead
 from core.models import ServiceAccount, Status
+from core.rules import boards as board_rules
 from core.rules import capacity
 from core.rules import days as day_rules
 from core.rules import penalty as penalty_rules
@@ -28,7 +30,7 @@ SELECT u.id AS user_id, sa.id AS account_id, sa.timezone, sa.booking_horizon_day
        sa.enable_cancellation_scoring, sa.cancellation_weight, sa.no_show_weight,
        sa.penalty_half_life_days, sa.max_waiting, sa.daily_limit, sa.closed_on, sa.chairs,
        sa.hours, sa.closed_dates, sa.delay_minutes, sa.delay_day, sa.wait_profile,
-       sa.wait_profile_day,
+       sa.wait_profile_day, sa.board_names,
        rs.cancellations, rs.no_shows, rs.as_of
 FROM users u
 CROSS JOIN service_accounts sa
@@ -43,6 +45,20 @@ INSERT INTO appointments (user_id, service_account_id, appointment_date, day,
 VALUES ({user}, {account}, {moment}, {day}, {minutes}, {notes}, 'active', {now}, {penalty},
         {rank_penalty}, {rank_at}, {quoted})
 RETURNING id
+"""
+
+# A provider whose board shows tickets: the day's next number, read in the insert, which
+# runs serialised per provider (booking_refusals.insert_within) so no two spots share it
+# (the partial unique index of 0021 holds it regardless).
+_INSERT_TICKETED = """
+INSERT INTO appointments (user_id, service_account_id, appointment_date, day,
+                          duration_minutes, notes, status, created_at, penalty,
+                          rank_penalty, rank_at, quoted_wait_minutes, ticket)
+VALUES ({user}, {account}, {moment}, {day}, {minutes}, {notes}, 'active', {now}, {penalty},
+        {rank_penalty}, {rank_at}, {quoted},
+        (SELECT COALESCE(MAX(t.ticket), 0) + 1 FROM appointments t
+         WHERE t.service_account_id = {account} AND t.day = {day} AND t.ticket IS NOT NULL))
+RETURNING id, ticket
 """
 
 
@@ -185,13 +201,21 @@ async def _book(
         "rank_at": key.at,
     }
     limits = booking_refusals.limits(ctx)
-    if limits.any and not past_limits:
-        inserted = await booking_refusals.insert_within(values, limits=limits, insert=_insert)
+    check_room = limits.any and not past_limits
+    # Only a provider that shows tickets numbers its spots: everyone else's booking
+    # stays one read and one insert.
+    values["ticketed"] = ctx["board_names"] == board_rules.TICKETS
+    if check_room or values["ticketed"]:
+        inserted = await booking_refusals.insert_within(
+            values, limits=limits if check_room else None, insert=_insert
+        )
         if inserted is None:
             raise await booking_refusals.no_room(ctx, day=day, today=today, closed=False)
-        appointment_id = inserted
+        appointment_id, ticket = inserted
     else:
-        appointment_id = await _insert(sql.connection(), values)
+        appointment_id, ticket = await _insert(sql.connection(), values)
+    if quoted is not None and ticket is not None:
+        quoted = replace(quoted, ticket=ticket)
     return AppointmentView(
         id=appointment_id,
         user_phone=user_phone,
@@ -206,10 +230,11 @@ async def _book(
     ), quoted
 
 
-async def _insert(conn: BaseDBAsyncClient, values: dict[str, Any]) -> int:
+async def _insert(conn: BaseDBAsyncClient, values: dict[str, Any]) -> tuple[int, int | None]:
+    """The new appointment's id and its ticket number (None unless ticketed)."""
     query, args = bind(
         conn,
-        _INSERT_APPOINTMENT,
+        _INSERT_TICKETED if values.get("ticketed") else _INSERT_APPOINTMENT,
         {
             **values,
             "moment": sql.datetime_param(conn, values["moment"]),
@@ -225,7 +250,8 @@ async def _insert(conn: BaseDBAsyncClient, values: dict[str, Any]) -> int:
             f"An active appointment already exists for this user on {values['day'].isoformat()}"
         ) from exc
     appointment_id: int = rows[0]["id"]
-    return appointment_id
+    ticket = rows[0].get("ticket")
+    return appointment_id, None if ticket is None else int(ticket)
 
 
 async def join_line(

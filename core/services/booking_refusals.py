@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -19,9 +19,12 @@ from core.services import line_order, sql
 from core.services.booking_spots import Spotter
 from core.services.statements import bind
 
-# Only with a limit set. Two joins racing for the last place queue on the provider's
-# row (NO KEY UPDATE leaves the appointments' foreign key checks alone) and the second
-# counts after the first commits: READ COMMITTED gives each statement a fresh snapshot.
+T = TypeVar("T")
+
+# Only with a limit set, or tickets to number. Two joins racing for the last place (or
+# the next ticket) queue on the provider's row (NO KEY UPDATE leaves the appointments'
+# foreign key checks alone) and the second counts after the first commits: READ
+# COMMITTED gives each statement a fresh snapshot.
 _LOCK_ACCOUNT = "SELECT id FROM service_accounts WHERE id = {account} FOR NO KEY UPDATE"
 
 # A line's load per day, for the day asked and the days after it (the next with room).
@@ -119,17 +122,19 @@ async def no_room(ctx: dict[str, Any], *, day: date, today: date, closed: bool) 
 async def insert_within(
     values: dict[str, Any],
     *,
-    limits: capacity.Limits,
-    insert: Callable[[BaseDBAsyncClient, dict[str, Any]], Awaitable[int]],
-) -> int | None:
-    """Insert if the day has room (count and insert in one transaction, serialised per
-    provider); the id, None when the day is full."""
+    limits: capacity.Limits | None,
+    insert: Callable[[BaseDBAsyncClient, dict[str, Any]], Awaitable[T]],
+) -> T | None:
+    """Insert in one transaction serialised per provider (SQLite serialises writers
+    anyway): with `limits`, only if the day has room (None when it is full); without,
+    for an insert that reads the line, as a ticket number does (core.services.booking)."""
     async with in_transaction("default") as conn:
         if conn.capabilities.dialect == "postgres":
             query, args = bind(conn, _LOCK_ACCOUNT, {"account": values["account"]})
             await conn.execute_query(query, args)
-        day = values["day"]
-        loads = await _loads(conn, account_id=values["account"], first=day, last=day)
-        if not capacity.has_room(loads.get(day, capacity.DayLoad()), limits):
-            return None
+        if limits is not None:
+            day = values["day"]
+            loads = await _loads(conn, account_id=values["account"], first=day, last=day)
+            if not capacity.has_room(loads.get(day, capacity.DayLoad()), limits):
+                return None
         return await insert(conn, values)

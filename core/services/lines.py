@@ -51,13 +51,22 @@ async def count_waiting(
 
 
 async def serving(
-    *, service_account_id: int, day: date, using_db: BaseDBAsyncClient | None = None
+    *,
+    service_account_id: int,
+    day: date,
+    using_db: BaseDBAsyncClient | None = None,
+    latest: int | None = None,
 ) -> list[Appointment]:
-    """Called and not yet done or no-show, earliest called first."""
+    """Called and not yet done or no-show, earliest called first; with `latest`, only
+    that many of the most recently called, latest first (a board's bounded read)."""
     line = _line(
         service_account_id=service_account_id, day=day, using_db=using_db, **line_order.ORM_SERVING
     )
-    return list(await line.order_by("called_at", "id").select_related("user"))
+    if latest is not None:
+        line = line.order_by("-called_at", "-id").limit(latest)
+    else:
+        line = line.order_by("called_at", "id")
+    return list(await line.select_related("user"))
 
 
 # Those ahead of one appointment in its waiting line.

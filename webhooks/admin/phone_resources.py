@@ -87,9 +87,9 @@ class PhoneResource(Generic[R]):
         item = f"{self.path}{{phone}}"
         noun = self.noun.lower()
         one, many, detail = (
-            _enveloped(self.out),
-            _enveloped(self.out, many=True),
-            _enveloped(self.detail),
+            enveloped(self.out),
+            enveloped(self.out, many=True),
+            enveloped(self.detail),
         )
         return [
             Operation(
@@ -146,7 +146,7 @@ class PhoneResource(Generic[R]):
         ]
 
 
-def _enveloped(model: type[BaseModel], *, many: bool = False) -> type[BaseModel]:
+def enveloped(model: type[BaseModel], *, many: bool = False) -> type[BaseModel]:
     """`Envelope[model]` (or of a list of them) for a model known only at run time."""
     data: Any = list[model] if many else model  # type: ignore[valid-type]
     enveloped: type[BaseModel] = Envelope[data]

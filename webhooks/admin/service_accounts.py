@@ -7,16 +7,21 @@ from typing import Any
 from aiohttp import web
 
 from core.models import ServiceAccount
-from core.services import appointment_views, service_accounts
+from core.services import appointment_views, boards, service_accounts
 from core.services.appointment_views import AppointmentView
-from webhooks.admin.phone_resources import PhoneResource
+from webhooks.admin.phone_resources import PhoneResource, enveloped
+from webhooks.admin.routing import Operation
+from webhooks.responses import envelope
 from webhooks.schemas import (
+    BoardKeyOut,
+    PhonePath,
     ServiceAccountCreate,
     ServiceAccountDetail,
     ServiceAccountOut,
     ServiceAccountUpdate,
 )
 from webhooks.state import SETTINGS
+from webhooks.validation import path_of
 
 
 def _create_options(request: web.Request) -> dict[str, Any]:
@@ -44,4 +49,29 @@ SERVICE_ACCOUNTS: PhoneResource[ServiceAccount] = PhoneResource(
     appointments=_appointments,
     create_options=_create_options,
 )
-OPERATIONS = SERVICE_ACCOUNTS.operations()
+
+
+async def rotate_board_key(request: web.Request) -> web.Response:
+    """A new board key, shown this once (only its hash is kept); the old one stops
+    opening the board."""
+    key, account = await boards.rotate_key(phone=path_of(request, PhonePath).phone)
+    url = None
+    if account.code:
+        base = (request.app[SETTINGS].public_base_url or "").rstrip("/")
+        url = f"{base}/board/{account.code}?key={key}"
+    return envelope("Board key rotated", BoardKeyOut(key=key, board_url=url))
+
+
+OPERATIONS = [
+    *SERVICE_ACCOUNTS.operations(),
+    Operation(
+        "POST",
+        "/service-accounts/{phone}/board-key",
+        rotate_board_key,
+        "Rotate the lobby board's key (for a board with board_public false)",
+        "service accounts",
+        {200: enveloped(BoardKeyOut)},
+        path_params=PhonePath,
+        errors=(404, 422),
+    ),
+]
