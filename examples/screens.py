@@ -100,7 +100,7 @@ async def _demo(shots: Sequence[Shot], out: Path) -> None:
         url = f"sqlite://{Path(folder) / 'screens.db'}"
         await db.migrate(url)
         await _demo_line(url)
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None, database_url=url, twilio_from_number=OUR_NUMBER, access_log="off"
         )
         server = TestServer(create_app(settings), host="127.0.0.1")
