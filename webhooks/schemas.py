@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from core.rules.capacity import MAX_CAPACITY, MAX_CHAIRS
+from core.rules.console_access import MAX_STAFF_PHONES
 from core.rules.days import (
     MAX_HORIZON_DAYS,
     MIN_HORIZON_DAYS,
@@ -81,6 +82,9 @@ Phone = Annotated[
         }
     ),
 ]
+
+# A provider's staff (core.services.staff): each phone read as every phone of the API is.
+StaffPhones = Annotated[list[Phone], Field(max_length=MAX_STAFF_PHONES)]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
@@ -256,6 +260,7 @@ class PartialUpdate(_In):
             "chairs",
             "grace_minutes",
             "auto_call_next",
+            "staff_phones",
         }
     )
 
@@ -298,6 +303,7 @@ class ServiceAccountFields(_In):
     auto_call_next: AutoCallNext = False
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
+    staff_phones: StaffPhones = []
 
 
 class ServiceAccountCreate(ServiceAccountFields):
@@ -324,6 +330,8 @@ class ServiceAccountUpdate(PartialUpdate):
     auto_call_next: AutoCallNext | None = None
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
+    # The whole list: what is given replaces what was there ([] removes every one).
+    staff_phones: StaffPhones | None = None
 
 
 class AppointmentCreate(_In):
@@ -400,6 +408,8 @@ class ServiceAccountOut(BaseModel):
     closed_on: date | None
     hours: StoredHours | None = None
     closed_dates: StoredClosedDates | None = None
+    # Other phones that may sign in to the console and send the provider's commands.
+    staff_phones: list[str] = []
 
 
 class AppointmentOut(BaseModel):

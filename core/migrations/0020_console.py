@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
             name="StaffPhone",
             fields=[
                 ("id", fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ("service_account", fields.ForeignKeyField("models.ServiceAccount", source_field="service_account_id", db_constraint=True, to_field="id", related_name="staff_phones", on_delete=OnDelete.CASCADE)),
+                ("service_account", fields.ForeignKeyField("models.ServiceAccount", source_field="service_account_id", db_constraint=True, to_field="id", related_name="staff", on_delete=OnDelete.CASCADE)),
                 ("phone", fields.CharField(max_length=20, unique=True)),
             ],
             options={

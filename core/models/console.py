@@ -51,7 +51,7 @@ class StaffPhone(Model):
 
     id = fields.IntField(primary_key=True)
     service_account: fields.ForeignKeyRelation[ServiceAccount] = fields.ForeignKeyField(
-        "models.ServiceAccount", related_name="staff_phones", on_delete=fields.CASCADE
+        "models.ServiceAccount", related_name="staff", on_delete=fields.CASCADE
     )
     phone = fields.CharField(max_length=20, unique=True)
 

@@ -75,6 +75,9 @@ class ServiceAccount(Model):
     # no completed service yet, so waits come from booked durations.
     wait_profile: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
     wait_profile_day = fields.DateField(null=True)
+    # Not a column: the phones of its `staff` rows (core.models.console.StaffPhone), set
+    # by core.services.staff where the admin API shows them.
+    staff_phones: list[str]
 
     class Meta:
         table = "service_accounts"

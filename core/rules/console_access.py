@@ -18,6 +18,9 @@ SESSION_TTL = timedelta(hours=12)
 # Bytes of randomness in a session id (256 bits; the brief asks for at least 128).
 SESSION_BYTES = 32
 
+# Staff phones one provider may list: enough for a front desk; more is a mistake.
+MAX_STAFF_PHONES = 20
+
 _CODE = re.compile(rf"^[0-9]{{{CODE_DIGITS}}}$")
 
 
