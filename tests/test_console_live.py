@@ -94,3 +94,18 @@ async def test_a_quiet_line_gets_a_heartbeat_comment(real_sms, monkeypatch: pyte
 async def test_the_events_need_a_session(real_sms):
     response = await real_sms.client.get("/console/events")
     assert response.status == 401
+
+
+async def test_a_stream_ends_once_its_session_is_signed_out(
+    real_sms, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(console, "HEARTBEAT_SECONDS", 0.2)
+    await _line()
+    desk = ConsoleUser(real_sms)
+    await sign_in(desk, DESK)
+    stream = await _events(desk)
+    await _event(stream)
+    await desk.post("/console/sign-out", {})
+    # The server ends the stream at its next heartbeat: reading to the end returns.
+    await asyncio.wait_for(stream.content.read(), 10)
+    assert stream.content.at_eof()
