@@ -221,3 +221,15 @@ async def test_a_provider_without_a_code_is_told_how_to_set_one(real_sms):
     await _line(code=None)
     page = await (await _console(real_sms)).page()
     assert "no public board" in page
+
+
+async def test_the_cross_origin_refusal_is_a_page_that_says_why(real_sms):
+    await _line()
+    user = await _console(real_sms)
+    response = await user.post(
+        "/console/do", {"action": "close"}, origin="https://evil.example.net"
+    )
+    assert response.status == 403
+    assert response.content_type == "text/html"
+    assert "Cross-origin request refused" in await response.text()
+    assert (await ServiceAccount.get(phone=PROVIDER_PHONE)).closed_on is None

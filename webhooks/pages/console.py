@@ -134,6 +134,9 @@ def _refusals(handler: Handler) -> Handler:
             return await handler(request)
         except _Refused as refused:
             return refused.response
+        except web.HTTPForbidden as refused:
+            # The same-origin rule's refusal, as a page a person can read.
+            return problem(request, 403, "Refused", refused.reason)
 
     return answer
 
