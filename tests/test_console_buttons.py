@@ -233,3 +233,18 @@ async def test_the_cross_origin_refusal_is_a_page_that_says_why(real_sms):
     assert response.content_type == "text/html"
     assert "Cross-origin request refused" in await response.text()
     assert (await ServiceAccount.get(phone=PROVIDER_PHONE)).closed_on is None
+
+
+async def test_a_walk_in_joins_the_day_shown_and_keeps_a_name_that_looks_like_a_day(real_sms):
+    account = await _line()
+    tomorrow = today_in(account.timezone, now=utcnow()) + timedelta(days=1)
+    user = await _console(real_sms)
+    response = await user.post(
+        "/console/do",
+        {"action": "add", "phone": CAROL, "name": "Friday Jones", "day": tomorrow.isoformat()},
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == f"/console?day={tomorrow.isoformat()}"
+    carol = await Appointment.get(user__phone=CAROL).select_related("user")
+    assert carol.day == tomorrow
+    assert carol.user.name == "Friday Jones"

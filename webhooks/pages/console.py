@@ -274,7 +274,7 @@ async def act(request: web.Request) -> web.Response:
     action = _field(form, "action")
     day = _day(request, account, _field(form, "day") or None)
     with request.app[OUTBOX_WAKEUP].after_writes():
-        said = await _run(request, account, action, form)
+        said = await _run(request, account, action, form, day)
     request.app[LINE_HUB].changed(account.id, day)
     today = today_in(account.timezone, now=utcnow())
     if day != today:
@@ -282,7 +282,9 @@ async def act(request: web.Request) -> web.Response:
     return _back(day if day != today else None, said)
 
 
-async def _run(request: web.Request, account: ServiceAccount, action: str, form: Any) -> str:
+async def _run(
+    request: web.Request, account: ServiceAccount, action: str, form: Any, day: date
+) -> str:
     text: str
     if action in _COMMANDS:
         text = _COMMANDS[action]
@@ -300,7 +302,8 @@ async def _run(request: web.Request, account: ServiceAccount, action: str, form:
         if phone is None:
             raise _bad(request, "Not a phone number", "Type the walk-in's phone number.")
         # The name as a text's words: cleaned as the engine cleans any text.
-        text = f"ADD {phone} {engine.read(_field(form, 'name')).text}"
+        # To the day shown, named first so that no word of the name is read as a day.
+        text = f"ADD {phone} {day.isoformat()} {engine.read(_field(form, 'name')).text}"
     elif action == "remove":
         return await _remove(request, account, _field(form, "appointment_id"))
     else:
