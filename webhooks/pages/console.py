@@ -30,6 +30,7 @@ from core.rules.typed_phones import typed_phone
 from core.rules.vocabulary import Role
 from core.services import console_access, service_accounts, status_changes
 from core.settings import Settings
+from webhooks.live import Watch
 from webhooks.pages.console_line import line_view
 from webhooks.pages.origin import require_same_origin
 from webhooks.pages.render import page, problem
@@ -40,6 +41,9 @@ SESSION_COOKIE = "console_session"
 # can be put on the page by a link).
 SAID_COOKIE = "console_said"
 HEARTBEAT_SECONDS = 15.0
+# The streams open in this app, ended at shutdown: aiohttp would otherwise wait for each
+# to finish (up to its shutdown timeout) before a restart completes.
+STREAMS: web.AppKey[set[Watch]] = web.AppKey("console_streams", set)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_FIELD = 200
 
@@ -355,22 +359,43 @@ async def events(request: web.Request) -> web.StreamResponse:
         view = await line_view(account=account, day=day, now=utcnow())
         return aiohttp_jinja2.render_string("console_line.html", request, {"view": view})
 
+    streams = request.app[STREAMS]
     with contextlib.suppress(ConnectionResetError):
         async with hub.watch(account.id, day) as watch:
-            changed = True
-            while True:
-                if changed:
-                    # One read for every console of this line woken together.
-                    html = await hub.shared(("console", account.id, day), render)
-                    data = "".join(f"data: {line}\n" for line in html.splitlines())
-                    await response.write(f"event: line\n{data}\n".encode())
-                else:
-                    await response.write(b": heartbeat\n\n")
-                changed = await watch.wait(HEARTBEAT_SECONDS)
+            streams.add(watch)
+            try:
+                changed = True
+                while True:
+                    if changed:
+                        # One read for every console of this line woken together.
+                        html = await hub.shared(("console", account.id, day), render)
+                        data = "".join(f"data: {line}\n" for line in html.splitlines())
+                        await response.write(f"event: line\n{data}\n".encode())
+                    elif await _signed_in(request) is None:
+                        # Signed out (here or everywhere) or expired: checked once per
+                        # heartbeat, not per change, so a busy line costs no extra reads.
+                        break
+                    else:
+                        await response.write(b": heartbeat\n\n")
+                    changed = await watch.wait(HEARTBEAT_SECONDS)
+                    if watch not in streams:
+                        break  # the app is shutting down
+            finally:
+                streams.discard(watch)
     return response
 
 
+async def _end_streams(app: web.Application) -> None:
+    open_streams: set[Watch] = app[STREAMS]
+    ending = list(open_streams)
+    open_streams.clear()
+    for watch in ending:
+        watch.nudge()
+
+
 def setup(app: web.Application) -> None:
+    app[STREAMS] = set()
+    app.on_shutdown.append(_end_streams)
     app.router.add_get("/console", _refusals(show))
     app.router.add_post("/console/code", _refusals(send_code))
     app.router.add_post("/console/verify", _refusals(check_code))
