@@ -76,6 +76,14 @@ async def _signed_in(browser: Any, live: Sms, phone: str, *, javascript: bool = 
     return page
 
 
+async def _screenshot(page: Any) -> None:
+    """With WAITLIST_SCREENSHOTS set to a folder, the console as the README shows it."""
+    folder = os.environ.get("WAITLIST_SCREENSHOTS")
+    if folder:
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.screenshot(path=os.path.join(folder, "console.png"), full_page=True)
+
+
 def _top(page: Any, label: str) -> Any:
     """The button above the table (the rows have their own Done and No-show)."""
     return page.locator("div.buttons").get_by_role("button", name=label, exact=True)
@@ -93,6 +101,7 @@ async def test_next_and_done_clicked_on_one_console_show_on_another_without_a_re
     await expect(provider.locator("#said")).to_contain_text("Called Ann")
     serving = desk.locator("#line table.line").first
     await expect(serving).to_contain_text("Ann Bell", timeout=5000)
+    await _screenshot(provider)
 
     await _top(provider, "Done").click()
     await expect(provider.locator("#said")).to_contain_text("Done: Ann")

@@ -38,6 +38,9 @@ async def test_a_provider_signs_in_with_the_code_texted_to_its_phone(real_sms):
     assert "Zen Spa" in page
     assert "Sign out everywhere" in page
     # Only the hashes are stored: neither the code nor the session id is in the tables.
+    [code_row] = await SignInCode.all()
+    texted = await last_code_to(real_sms, PROVIDER_PHONE)
+    assert texted not in code_row.code_hash.split("$")[-1]
     [session] = await ConsoleSession.all()
     assert user.cookies["console_session"] not in session.token_hash
     assert len(user.cookies["console_session"]) >= 22  # 128+ bits, URL-safe
