@@ -208,3 +208,15 @@ async def test_a_cross_origin_sign_in_post_is_refused(real_sms, twilio_api):
     )
     assert response.status == 403
     assert await SignInCode.all().count() == 0
+
+
+async def test_the_code_goes_on_the_channel_the_phone_last_used(orm):
+    from core.models import Channel, OutboxMessage
+    from core.services import contacts
+
+    await _provider()
+    await contacts.record_channel(phone=PROVIDER_PHONE, channel=Channel.TELEGRAM, now=utcnow())
+    await console_access.request_code(phone=PROVIDER_PHONE, now=utcnow())
+    [message] = await OutboxMessage.all()
+    assert message.channel == Channel.TELEGRAM.value
+    assert message.recipient == PROVIDER_PHONE
