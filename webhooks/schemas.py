@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from core.rules.capacity import MAX_CAPACITY, MAX_CHAIRS
+from core.rules.console_access import MAX_STAFF_PHONES
 from core.rules.days import (
     MAX_HORIZON_DAYS,
     MIN_HORIZON_DAYS,
@@ -81,6 +82,9 @@ Phone = Annotated[
         }
     ),
 ]
+
+# A provider's staff (core.services.staff): each phone read as every phone of the API is.
+StaffPhones = Annotated[list[Phone], Field(max_length=MAX_STAFF_PHONES)]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
@@ -273,6 +277,7 @@ class PartialUpdate(_In):
             "auto_call_next",
             "board_public",
             "board_names",
+            "staff_phones",
         }
     )
 
@@ -317,6 +322,7 @@ class ServiceAccountFields(_In):
     board_names: BoardNames = "name"
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
+    staff_phones: StaffPhones = []
 
 
 class ServiceAccountCreate(ServiceAccountFields):
@@ -345,6 +351,8 @@ class ServiceAccountUpdate(PartialUpdate):
     board_names: BoardNames | None = None
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
+    # The whole list: what is given replaces what was there ([] removes every one).
+    staff_phones: StaffPhones | None = None
 
 
 class BoardKeyOut(BaseModel):
@@ -431,6 +439,8 @@ class ServiceAccountOut(BaseModel):
     closed_on: date | None
     hours: StoredHours | None = None
     closed_dates: StoredClosedDates | None = None
+    # Other phones that may sign in to the console and send the provider's commands.
+    staff_phones: list[str] = []
 
 
 class AppointmentOut(BaseModel):

@@ -13,7 +13,7 @@ from core.migrations._dialects import AddColumn
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0018_learned_waits")]
+    dependencies = [("models", "0020_console")]
 
     operations = [
         AddColumn(

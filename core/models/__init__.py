@@ -2,6 +2,15 @@
 from here, and Tortoise discovers them here (core.db). Rules live in core.rules; use
 cases in core.services."""
 
+from core.models.console import (
+    ConsoleSession as ConsoleSession,
+)
+from core.models.console import (
+    SignInCode as SignInCode,
+)
+from core.models.console import (
+    StaffPhone as StaffPhone,
+)
 from core.models.line import (
     Appointment as Appointment,
 )

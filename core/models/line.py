@@ -82,6 +82,9 @@ class ServiceAccount(Model):
     board_public = fields.BooleanField(default=True, db_default=True)
     board_names = fields.CharField(max_length=8, default="name", db_default="name")
     board_key_hash = fields.CharField(max_length=64, null=True)
+    # Not a column: the phones of its `staff` rows (core.models.console.StaffPhone), set
+    # by core.services.staff where the admin API shows them.
+    staff_phones: list[str]
 
     class Meta:
         table = "service_accounts"

@@ -43,7 +43,7 @@ from core.services.statements import bind
 class Correspondent:
     """Who is writing in, as of one moment."""
 
-    # The provider account whose phone this is. Its texts are the provider's, except
+    # The provider account whose phone (or staff phone) this is. Its texts are the provider's, except
     # customer commands from a phone also registered as a customer (commands.read_as).
     account: ServiceAccount | None
     # The dialogue open with this phone on the channel (an expired one is none).
@@ -109,12 +109,16 @@ def who_statement(
     elif active:
         joined = "LEFT JOIN active ac ON 1 = 1\n"
     return (
-        f"{with_clause}"
+        f"{with_clause}"  # noqa: S608 - built from constants only; values are bound
         f"SELECT {_ACCOUNT}, u.id AS user_id, ct.preferred_channel,\n"
         "       c.id AS c_id, c.state AS c_state, c.data AS c_data, "
         f"c.expires_at AS c_expires_at{standing}{extra}\n"
         f"FROM {source}\n"
-        "LEFT JOIN service_accounts sa ON sa.phone = {phone}\n"
+        # The provider whose phone this is, or whose staff phone it is (staff act
+        # for their provider): two unique-index lookups.
+        "LEFT JOIN service_accounts sa ON sa.id = COALESCE(\n"
+        "  (SELECT id FROM service_accounts WHERE phone = {phone}),\n"
+        "  (SELECT service_account_id FROM staff_phones WHERE phone = {phone}))\n"
         "LEFT JOIN conversations c ON c.channel = {channel} AND c.phone = {phone}\n"
         "LEFT JOIN users u ON u.phone = {phone}\n"
         "LEFT JOIN contacts ct ON ct.phone = {phone}\n" + joined

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from core.errors import InvalidInput
 from core.models import ServiceAccount
 from core.rules.capacity import MAX_CAPACITY, MAX_CHAIRS
@@ -17,7 +19,7 @@ from core.rules.days import (
 from core.rules.grace import MAX_GRACE_MINUTES
 from core.rules.hours import InvalidHours, check_closed_dates, check_hours
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, effective_country, known_region
-from core.services import phone_records
+from core.services import phone_records, staff
 
 LABEL = "Service account"
 
@@ -84,9 +86,13 @@ async def create_service_account(
     fields["country"] = effective_country(
         fields["country"], fields.get("timezone") or "UTC", default_country
     )
-    return await phone_records.create(
-        ServiceAccount, label=LABEL, fields={"phone": phone, "name": name, **fields}
-    )
+    staff_phones = staff.check(phone, fields.pop("staff_phones", None) or [])
+    async with in_transaction("default") as conn:
+        account = await phone_records.create(
+            ServiceAccount, label=LABEL, fields={"phone": phone, "name": name, **fields}
+        )
+        await staff.replace(conn=conn, account=account, phones=staff_phones)
+    return account
 
 
 def region_of(account: ServiceAccount) -> str:
@@ -108,16 +114,29 @@ async def provider_name(*, phone: str) -> str | None:
 
 
 async def list_service_accounts(*, skip: int = 0, limit: int = 100) -> list[ServiceAccount]:
-    return await phone_records.listing(ServiceAccount, skip=skip, limit=limit)
+    found = await phone_records.listing(ServiceAccount, skip=skip, limit=limit)
+    await staff.attach(found)
+    return found
 
 
 async def get_service_account(*, phone: str) -> ServiceAccount:
-    return await phone_records.get(ServiceAccount, label=LABEL, phone=phone)
+    account = await phone_records.get(ServiceAccount, label=LABEL, phone=phone)
+    await staff.attach([account])
+    return account
 
 
 async def update_service_account(*, phone: str, changes: dict[str, Any]) -> ServiceAccount:
     _check_rules(changes)
-    return await phone_records.update(ServiceAccount, label=LABEL, phone=phone, changes=changes)
+    staff_phones = changes.pop("staff_phones", None)
+    async with in_transaction("default") as conn:
+        account = await phone_records.update(
+            ServiceAccount, label=LABEL, phone=phone, changes=changes
+        )
+        if staff_phones is not None:
+            await staff.replace(conn=conn, account=account, phones=staff_phones)
+        else:
+            await staff.attach([account])
+    return account
 
 
 async def delete_service_account(*, phone: str) -> None:

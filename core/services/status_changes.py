@@ -36,6 +36,7 @@ async def change_status(
     to: Status,
     now: datetime | None = None,
     undo_as: undo_rules.Action | None = None,
+    penalised: bool = True,
 ) -> AppointmentWithParties:
     """Move an ACTIVE appointment to `to`, once, even under concurrent requests.
 
@@ -74,7 +75,8 @@ async def change_status(
             )
         prior = undo.Prior.of(appointment)
         appointment.status, appointment.status_changed_at = to, now
-        event = _EVENTS.get(to)
+        # A provider's correction (the console's Remove) counts against nobody.
+        event = _EVENTS.get(to) if penalised else None
         scores = None
         if event is not None:
             scores = await _record_event(conn, appointment, event, now)
@@ -95,8 +97,13 @@ async def change_status(
     return AppointmentWithParties.of(appointment)
 
 
-async def cancel(*, appointment_id: int, now: datetime | None = None) -> AppointmentWithParties:
-    return await change_status(appointment_id=appointment_id, to=Status.CANCELED, now=now)
+async def cancel(
+    *, appointment_id: int, now: datetime | None = None, penalised: bool = True
+) -> AppointmentWithParties:
+    """`penalised=False`: the provider removes the spot (a correction), no score recorded."""
+    return await change_status(
+        appointment_id=appointment_id, to=Status.CANCELED, now=now, penalised=penalised
+    )
 
 
 async def complete(
