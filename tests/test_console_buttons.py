@@ -248,3 +248,20 @@ async def test_a_walk_in_joins_the_day_shown_and_keeps_a_name_that_looks_like_a_
     carol = await Appointment.get(user__phone=CAROL).select_related("user")
     assert carol.day == tomorrow
     assert carol.user.name == "Friday Jones"
+
+
+async def test_a_private_board_opens_for_its_providers_console_session_and_no_other(real_sms):
+    account = await _line((ANN, "Ann Bell"))
+    await service_accounts.update_service_account(
+        phone=account.phone, changes={"board_public": False}
+    )
+    other = await service_accounts.create_service_account(
+        phone="+14155550199", name="Other Spa", code="OTHER", board_public=False
+    )
+    user = await _console(real_sms)
+    board = await user.get("/board/SPA")
+    assert board.status == 200
+    assert "Ann B." in await board.text()
+    assert (await user.get(f"/board/{other.code}")).status == 403
+    stranger = ConsoleUser(real_sms)
+    assert (await stranger.get("/board/SPA")).status == 403

@@ -31,6 +31,7 @@ from core.rules.vocabulary import Role
 from core.services import console_access, service_accounts, status_changes
 from core.settings import Settings
 from webhooks.live import Watch
+from webhooks.pages.board import BOARD_SESSION_CHECK
 from webhooks.pages.console_line import line_view
 from webhooks.pages.origin import require_same_origin
 from webhooks.pages.render import page, problem
@@ -393,7 +394,15 @@ async def _end_streams(app: web.Application) -> None:
         watch.nudge()
 
 
+async def _board_session(request: web.Request, account: ServiceAccount) -> bool:
+    """Whether the request carries a console session of `account`: a private board
+    opens for its provider's staff (webhooks.pages.board)."""
+    signed_in = await _signed_in(request)
+    return signed_in is not None and signed_in.id == account.id
+
+
 def setup(app: web.Application) -> None:
+    app[BOARD_SESSION_CHECK] = _board_session
     app[STREAMS] = set()
     app.on_shutdown.append(_end_streams)
     app.router.add_get("/console", _refusals(show))
