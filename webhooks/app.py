@@ -132,6 +132,7 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
             per_minute=app[SETTINGS].inbound_per_minute,
             ranks=app[RANKS],
             wakeup=app[OUTBOX_WAKEUP],
+            link_base=app[SETTINGS].public_base_url,
         )
         yield
 
