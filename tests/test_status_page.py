@@ -149,7 +149,8 @@ async def test_a_wrong_token_or_an_ended_day_shows_nothing_of_anyone(linked_sms,
 
     for wrong in ("x" * 22, "short", token[:-1] + ("A" if token[-1] != "A" else "B"), "%00" * 8):
         body = await page_of(linked_sms, wrong, 404)
-        assert "Zen Spa" not in body and "Ann" not in body
+        assert "Zen Spa" not in body
+        assert "Ann" not in body
 
     tomorrow = utcnow() + timedelta(days=2)
     assert await status_links.visit(token=token, now=tomorrow) is status_links.ENDED
@@ -163,7 +164,8 @@ async def test_a_wrong_token_or_an_ended_day_shows_nothing_of_anyone(linked_sms,
 async def test_here_once_called_and_running_late_go_through_the_services(linked_sms, provider):
     ann = await joined(linked_sms, ANN, "Ann Bell")
     body = await page_of(linked_sms, ann)
-    assert 'id="here-form"' in body and "I'm here" in body
+    assert 'id="here-form"' in body
+    assert "I'm here" in body
     assert re.search(r'<form id="here-form"[^>]*hidden', body)
 
     response = await linked_sms.client.post(
@@ -247,7 +249,8 @@ async def test_the_event_stream_sends_the_state_at_once_and_again_after_next_by_
     stream = _events(response)
 
     first = await asyncio.wait_for(anext(stream), 2)
-    assert first["state"] == "waiting" and first["position"] == 1
+    assert first["state"] == "waiting"
+    assert first["position"] == 1
 
     await one_reply(linked_sms, PROVIDER_PHONE, "next")
     called = await asyncio.wait_for(anext(stream), 2)
