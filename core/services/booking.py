@@ -16,7 +16,15 @@ from core.rules import days as day_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
-from core.services import booking_refusals, line_order, service_accounts, sql, users, waits
+from core.services import (
+    booking_refusals,
+    line_events,
+    line_order,
+    service_accounts,
+    sql,
+    users,
+    waits,
+)
 from core.services.appointment_views import AppointmentView
 from core.services.booking_spots import Spotter
 from core.services.statements import bind
@@ -192,6 +200,7 @@ async def _book(
         appointment_id = inserted
     else:
         appointment_id = await _insert(sql.connection(), values)
+    line_events.changed(ctx["account_id"], day)
     return AppointmentView(
         id=appointment_id,
         user_phone=user_phone,

@@ -101,7 +101,7 @@ async def confirm_leave(request: web.Request) -> web.Response:
 
 def _acting(said: str, act: Any) -> Any:
     """A POST handler: same-origin check first, then `act(visit)` (a core service
-    call), then the line's watchers woken and a 303 back to the page."""
+    call), then a 303 back to the page."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
         require_same_origin(request, request.app[SETTINGS])
@@ -118,7 +118,7 @@ def _acting(said: str, act: Any) -> Any:
                 "Not possible now",
                 "Your visit has moved on; the page shows it as it is.",
             )
-        request.app[LINE_HUB].changed(found.account_id, found.day)
+        # The line's watchers are told once this request ends (lines_changed_middleware).
         raise web.HTTPSeeOther(f"/s/{request.match_info['token']}?said={said}")
 
     return handler
