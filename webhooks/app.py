@@ -122,6 +122,12 @@ async def _line_hub(app: web.Application) -> AsyncIterator[None]:
         listen=db.listen_params(settings.database_url),
     )
     app[LINE_HUB] = hub
+
+    async def end_streams(_: web.Application) -> None:
+        # Before the server waits for open requests: an event stream never ends itself.
+        hub.shut()
+
+    app.on_shutdown.append(end_streams)
     await hub.start()
     try:
         yield

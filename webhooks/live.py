@@ -104,6 +104,8 @@ class LineHub:
         self._send = asyncio.Event()
         # Set while the listening connection is up (tests wait for it).
         self.listening = asyncio.Event()
+        # Set as the server shuts down: open streams end instead of holding it up.
+        self.closing = False
 
     @property
     def watched(self) -> int:
@@ -122,6 +124,13 @@ class LineHub:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._task = self._listener = None
+
+    def shut(self) -> None:
+        """The server is shutting down: wake every watcher, to end its stream."""
+        self.closing = True
+        for watchers in self._watches.values():
+            for watch in watchers:
+                watch.nudge()
 
     def publish(self, lines: Iterable[Line]) -> None:
         """The lines a unit of work changed, once it has committed: this process's

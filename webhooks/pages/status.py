@@ -170,6 +170,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                     await response.write(f"data: {json.dumps(shown)}\n\n".encode())
                     sent = shown
                 if await watch.wait(HEARTBEAT_SECONDS):
+                    if hub.closing:
+                        break
                     current = await status_links.visit(token=token, ranks=request.app[RANKS])
                 else:
                     await response.write(b": heartbeat\n\n")
