@@ -22,7 +22,11 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     one_reply,
     twilio_api_fixture,
 )
-from tests.test_status_page import joined, linked_sms_fixture, provider  # noqa: F401 (fixtures)
+from tests.test_status_page import (  # noqa: F401 (fixtures)
+    joined,
+    linked_sms_fixture,
+    provider_fixture,
+)
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM is None and os.environ.get("CI"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -31,6 +32,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     start_sms,
     twilio_api_fixture,
 )
+from webhooks.log_filters import MaskPhones
 
 # The longest base URL the join reply must fit one segment with.
 BASE = "https://queue.clinic-example.org"
@@ -71,8 +73,8 @@ async def page_of(sms: Sms, token: str, status: int = 200) -> str:
     return body
 
 
-@pytest.fixture
-async def provider() -> None:
+@pytest.fixture(name="provider")
+async def provider_fixture() -> None:
     await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
 
 
@@ -258,3 +260,13 @@ async def test_the_event_stream_sends_the_state_at_once_and_again_after_next_by_
     assert called["headline"] == "It's your turn"
     assert called["can_here"] is True
     response.close()
+
+
+def test_a_status_link_in_a_log_line_shows_no_token():
+    token = "AbCdEfGhIjKlMnOpQrStUv"
+    record = logging.LogRecord(
+        "aiohttp.access", logging.INFO, __file__, 1, '"GET /s/%s/events HTTP/1.1" 200', (token,), None
+    )
+    MaskPhones().filter(record)
+    assert token not in record.getMessage()
+    assert "/s/***/events" in record.getMessage()

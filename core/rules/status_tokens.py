@@ -11,6 +11,7 @@ TOKEN_BYTES = 16
 # Shapes a token of ours can have; anything else is refused before it is hashed.
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PATH = "/s/"
+_IN_TEXT = re.compile(r"/s/[A-Za-z0-9_-]+")
 
 
 def new_token() -> str:
@@ -24,6 +25,11 @@ def digest(token: str) -> str:
 
 def well_formed(token: str) -> bool:
     return bool(_SHAPE.match(token))
+
+
+def mask_links_in(text: str) -> str:
+    """`text` with every status link's token hidden: a token opens a customer's page."""
+    return _IN_TEXT.sub("/s/***", text)
 
 
 def link(base: str, token: str) -> str:
