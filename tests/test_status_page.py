@@ -270,3 +270,19 @@ def test_a_status_link_in_a_log_line_shows_no_token():
     MaskPhones().filter(record)
     assert token not in record.getMessage()
     assert "/s/***/events" in record.getMessage()
+
+
+async def test_status_with_two_spots_sends_a_link_to_the_soonest_as_a_second_message(
+    linked_sms, provider, twilio_api
+):
+    await joined(linked_sms, ANN, "Ann Bell")
+    await one_reply(linked_sms, ANN, "join tomorrow")
+
+    reply = await one_reply(linked_sms, ANN, "status")
+    assert reply.startswith("Your spots: ")
+    assert BASE not in reply
+    await deliver_outbox(linked_sms)
+    [link] = [m.body for m in twilio_api.messages if m.to == ANN and BASE in m.body]
+    assert fits_one_segment(link)
+    body = await page_of(linked_sms, token_in(link))
+    assert '<span id="day">today</span>' in body
