@@ -90,7 +90,12 @@ async def visit(
     """The visit `token` links to; ENDED after its day; None for no such link."""
     if not status_tokens.well_formed(token):
         return None
-    now = now or utcnow()
+    return await _read(token, now=now or utcnow(), ranks=ranks, again=True)
+
+
+async def _read(
+    token: str, *, now: datetime, ranks: line_ranks.RankCache | None, again: bool
+) -> Visit | Ended | None:
     conn = sql.connection()
     query, args = bind(conn, _VISIT_BY_LINK, {"digest": status_tokens.digest(token)})
     rows = await conn.execute_query_dict(query, args)
@@ -108,12 +113,13 @@ async def visit(
     if state is State.WAITING:
         mine = await standings.standings(user_phone=row["u_phone"], now=now, ranks=ranks)
         found = next((s for s in mine if s.appointment_id == row["a_id"]), None)
-        if found is None:
-            # It changed between the two reads: read it once more, as it is now.
-            return await visit(token=token, now=now, ranks=ranks)
-        spot = found.spot
-        if spot is None:
-            state = State.CALLED
+        if found is None and again:
+            # It stopped waiting between the two reads: read it once more, as it is now.
+            return await _read(token, now=now, ranks=ranks, again=False)
+        if found is not None:
+            spot = found.spot
+            # Called between the two reads.
+            state = State.WAITING if spot is not None else State.CALLED
     return Visit(
         appointment_id=int(row["a_id"]),
         account_id=int(row["p_id"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -99,7 +100,10 @@ async def confirm_leave(request: web.Request) -> web.Response:
     return page(request, "status_leave.html", context)
 
 
-def _acting(said: str, act: Any) -> Any:
+Act = Callable[[Visit], Awaitable[None]]
+
+
+def _acting(said: str, act: Act) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """A POST handler: same-origin check first, then `act(visit)` (a core service
     call), then a 303 back to the page."""
 
