@@ -286,3 +286,4 @@ async def test_status_with_two_spots_sends_a_link_to_the_soonest_as_a_second_mes
     assert fits_one_segment(link)
     body = await page_of(linked_sms, token_in(link))
     assert '<span id="day">today</span>' in body
+
