@@ -13,7 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from core.services import line_events, service_accounts
+from core import db
+from core.services import line_events, service_accounts, sql
+from tests.api_helpers import book, day_after, make_provider, make_user
 from tests.conftest import ON_POSTGRES
 from tests.fakes.twilio_api import Webhooks
 from tests.server_process import serving
@@ -27,7 +29,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from tests.test_status_page import BASE, token_in
-from webhooks.live import line_of, payload_of
+from webhooks.live import LineHub, line_of, payload_of
 
 # Far longer than any wait below: only a wake-up, not the poll, can deliver in time.
 SLOW_POLL = 30.0
@@ -115,3 +117,33 @@ async def test_a_change_through_one_server_reaches_a_page_of_another_by_notify(
             called = await asyncio.wait_for(anext(stream), 2)
             assert called["state"] == "called"
             assert loop.time() - started < 2 < SLOW_POLL
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="NOTIFY is PostgreSQL's; SQLite relies on the poll")
+async def test_a_booking_by_the_api_notifies_after_its_commit_and_not_in_its_statements(
+    client, database_url, monkeypatch
+):
+    provider = await make_provider(client)
+    await make_user(client)
+    other = LineHub(poll_interval=SLOW_POLL, listen=db.listen_params(database_url))
+    await other.start()
+    conn = sql.connection()
+    sent: list[str] = []
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_script"):
+        original = getattr(conn, name)
+
+        async def counted(query: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            sent.append(query)
+            return await _original(query, *args, **kwargs)
+
+        monkeypatch.setattr(conn, name, counted)
+    try:
+        await asyncio.wait_for(other.listening.wait(), 5)
+        day = date.fromisoformat(day_after(1))
+        async with other.watch(provider["id"], day) as watch:
+            await book(client)
+            assert await watch.wait(2)
+    finally:
+        await other.stop()
+    assert sent, "the booking's statements were not counted"
+    assert not [q for q in sent if "notify" in q.lower()]
