@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from core import db
@@ -29,7 +30,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from tests.test_status_page import BASE, token_in
-from webhooks.live import LineHub, line_of, payload_of
+from webhooks.live import APPLICATION_NAME, LineHub, line_of, payload_of
 
 # Far longer than any wait below: only a wake-up, not the poll, can deliver in time.
 SLOW_POLL = 30.0
@@ -147,3 +148,36 @@ async def test_a_booking_by_the_api_notifies_after_its_commit_and_not_in_its_sta
         await other.stop()
     assert sent, "the booking's statements were not counted"
     assert not [q for q in sent if "notify" in q.lower()]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="NOTIFY is PostgreSQL's; SQLite relies on the poll")
+async def test_a_lost_listen_connection_is_opened_again_and_the_watched_lines_read_at_once(orm):
+    day = date(2026, 12, 3)
+    params = db.listen_params(orm)
+    assert params is not None
+    sender = LineHub(poll_interval=SLOW_POLL, listen=params)
+    hub = LineHub(poll_interval=SLOW_POLL, listen=params)
+    await sender.start()
+    await hub.start()
+    killer = await asyncpg.connect(**params)
+    try:
+        await asyncio.wait_for(sender.listening.wait(), 5)
+        await asyncio.wait_for(hub.listening.wait(), 5)
+        async with hub.watch(1, day) as watch:
+            await killer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND datname = current_database() "
+                "AND pid <> pg_backend_pid()",
+                APPLICATION_NAME,
+            )
+            # Both hubs open their connections again; the watched line is read at once
+            # (a change meanwhile would have gone unheard), which wakes its watcher.
+            assert await watch.wait(3)
+            await asyncio.wait_for(sender.listening.wait(), 3)
+            await asyncio.wait_for(hub.listening.wait(), 3)
+            sender.publish([(1, day)])
+            assert await watch.wait(2)
+    finally:
+        await killer.close()
+        await sender.stop()
+        await hub.stop()

@@ -41,6 +41,8 @@ CHANNEL = "waitlist_lines"
 # Seconds the lines changed are gathered before their NOTIFYs go out: a burst of
 # changes to one line is one notification.
 NOTIFY_TICK = 0.05
+# How the listening connection shows in pg_stat_activity.
+APPLICATION_NAME = "waitlist-line-hub"
 # Seconds between attempts to open the listening connection again: doubling up to the last.
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -201,7 +203,9 @@ class LineHub:
         assert self._listen is not None
         while True:
             try:
-                conn = await asyncpg.connect(**self._listen)
+                conn = await asyncpg.connect(
+                    **self._listen, server_settings={"application_name": APPLICATION_NAME}
+                )
             except Exception as exc:
                 delay = _delay(failures)
                 failures += 1
@@ -224,6 +228,8 @@ class LineHub:
                         self.changed(*line)
 
                 await conn.add_listener(CHANNEL, heard)
+                # A lost connection wakes the sender at once, to open another.
+                conn.add_termination_listener(lambda _: self._send.set())
                 if failures:
                     log.info("line hub: LISTEN connection back")
                     # What was notified while it was down is lost: read the versions now.
@@ -245,15 +251,17 @@ class LineHub:
     async def _sending(self, conn: asyncpg.Connection) -> None:
         """Every NOTIFY_TICK at most, one statement that notifies each line gathered."""
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._send.wait(), 5.0)
-            except TimeoutError:
-                if conn.is_closed():
-                    raise ConnectionError("listening connection closed") from None
+            if conn.is_closed():
+                raise ConnectionError("listening connection closed")
+            if not self._send.is_set():
                 continue
             await asyncio.sleep(NOTIFY_TICK)
             self._send.clear()
             lines, self._outgoing = self._outgoing, set()
+            if not lines:
+                continue
             try:
                 await conn.execute(
                     "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
