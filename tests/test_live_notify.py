@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from core import db
-from core.services import line_events, service_accounts, sql
+from core.services import line_events, service_accounts, sql, status_links
 from tests.api_helpers import book, day_after, make_provider, make_user
 from tests.conftest import ON_POSTGRES
 from tests.fakes.twilio_api import Webhooks
@@ -181,3 +181,38 @@ async def test_a_lost_listen_connection_is_opened_again_and_the_watched_lines_re
         await killer.close()
         await sender.stop()
         await hub.stop()
+
+
+async def test_the_pages_of_one_line_woken_together_share_one_read_of_it(
+    slow_poll_sms, monkeypatch
+):
+    await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
+    phones = [f"+1415555{n:04d}" for n in range(201, 206)]
+    tokens = []
+    for n, phone in enumerate(phones):
+        await one_reply(slow_poll_sms, phone, "join")
+        tokens.append(token_in(await one_reply(slow_poll_sms, phone, f"Cy Number{'x' * n}")))
+    reads = 0
+    original = status_links.line_snapshot
+
+    async def counted(**kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await original(**kwargs)
+
+    monkeypatch.setattr(status_links, "line_snapshot", counted)
+    responses = [await slow_poll_sms.client.get(f"/s/{t}/events") for t in tokens]
+    streams = [data_events(r.content) for r in responses]
+    firsts = [await asyncio.wait_for(anext(s), 2) for s in streams]
+    assert [f["position"] for f in firsts] == [1, 2, 3, 4, 5]
+
+    await one_reply(slow_poll_sms, PROVIDER_PHONE, "next")
+    after = [await asyncio.wait_for(anext(s), 2) for s in streams]
+
+    assert [a["state"] for a in after] == ["called", "waiting", "waiting", "waiting", "waiting"]
+    assert [a["position"] for a in after] == [None, 1, 2, 3, 4]
+    assert reads == 1
+    # The same quote STATUS texts.
+    assert f", {after[1]['wait']}" in await one_reply(slow_poll_sms, phones[1], "status")
+    for response in responses:
+        response.close()

@@ -99,6 +99,9 @@ class LineHub:
         self._listen = listen
         self._watches: dict[Line, set[Watch]] = {}
         self._versions: dict[Line, int] = {}
+        # How many times each watched line's watchers were woken: the pages woken
+        # together share one read of the line (key `shared` by it).
+        self._wakes: dict[Line, int] = {}
         self._shared: dict[Hashable, asyncio.Future[Any]] = {}
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -158,11 +161,21 @@ class LineHub:
                 if not watchers:
                     del self._watches[line]
                     self._versions.pop(line, None)
+                    self._wakes.pop(line, None)
 
     def changed(self, account_id: int, day: date) -> None:
         """Wake this process's watchers of the line (after a commit that changed it)."""
-        for watch in self._watches.get((account_id, day), ()):
+        line = (account_id, day)
+        watchers = self._watches.get(line)
+        if not watchers:
+            return
+        self._wakes[line] = self._wakes.get(line, 0) + 1
+        for watch in watchers:
             watch.nudge()
+
+    def wakes(self, account_id: int, day: date) -> int:
+        """How many times the line's watchers were woken so far (see `shared`)."""
+        return self._wakes.get((account_id, day), 0)
 
     async def shared(self, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
         """`load()`, run once for every caller asking with the same `key` while it runs

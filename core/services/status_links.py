@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from core.models import Status, StatusLink
+from core.models import ServiceAccount, Status, StatusLink
 from core.rules import status_tokens
 from core.rules.days import today_in, utcnow
+from core.rules.estimate import Basis
 from core.rules.queue_spot import Spot
-from core.services import line_ranks, sql, standings
+from core.services import line_ranks, sql, standings, waits
 from core.services.statements import bind
 
 
@@ -129,4 +130,84 @@ async def _read(
         state=state,
         spot=spot,
         confirmed=row["a_confirmed_at"] is not None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LineSnapshot:
+    """One line as every status page of it is shown after a change: read once per
+    process for all of them (the live pages share it, see webhooks.pages.status)."""
+
+    account_id: int
+    day: date
+    today: date
+    place_name: str
+    basis: Basis
+    ranking: line_ranks.Ranking
+    # Each appointment of the line's day: (status, called, confirmed).
+    states: dict[int, tuple[str, bool, bool]]
+
+    def visit(self, appointment_id: int) -> Visit | Ended | None:
+        """The visit as its page shows it; ENDED after its day; None if not in the line."""
+        if self.day < self.today:
+            return ENDED
+        found = self.states.get(appointment_id)
+        if found is None:
+            return None
+        status, called, confirmed = found
+        spot = None
+        state = _ENDED_STATES.get(status)
+        if state is None:
+            spot = None if called else self.ranking.spot(appointment_id, basis=self.basis)
+            # Not called and not ranked: it waits again since the ranking was read (an
+            # undone call); the change that did it wakes the pages to read it again.
+            state = State.CALLED if called else State.WAITING
+        return Visit(
+            appointment_id=appointment_id,
+            account_id=self.account_id,
+            day=self.day,
+            today=self.today,
+            place_name=self.place_name,
+            state=state,
+            spot=spot,
+            confirmed=confirmed,
+        )
+
+
+_LINE_STATES = """
+SELECT id, status, called_at IS NOT NULL AS called, confirmed_at IS NOT NULL AS confirmed
+FROM appointments WHERE service_account_id = {account} AND day = {day}
+"""
+
+
+async def line_snapshot(
+    *,
+    account_id: int,
+    day: date,
+    now: datetime | None = None,
+    ranks: line_ranks.RankCache | None = None,
+) -> LineSnapshot | None:
+    """The line of `account_id` on `day` for its status pages, in three statements
+    however many pages show it (the provider, the ranking, each appointment's state);
+    None when the provider is gone. The spots are the rankings STATUS reads."""
+    now = now or utcnow()
+    account = await ServiceAccount.get_or_none(id=account_id)
+    if account is None:
+        return None
+    conn = sql.connection()
+    ranking = await line_ranks.load(conn, account_id=account_id, day=day)
+    if ranks is not None:
+        ranks.put((account_id, day), ranking)
+    query, args = bind(conn, _LINE_STATES, {"account": account_id, "day": sql.day_param(conn, day)})
+    rows = await conn.execute_query_dict(query, args)
+    return LineSnapshot(
+        account_id=account_id,
+        day=day,
+        today=today_in(account.timezone, now=now),
+        place_name=account.name,
+        basis=waits.account_basis(account, day=day, now=now),
+        ranking=ranking,
+        states={
+            int(r["id"]): (str(r["status"]), bool(r["called"]), bool(r["confirmed"])) for r in rows
+        },
     )

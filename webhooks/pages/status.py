@@ -152,7 +152,6 @@ async def events(request: web.Request) -> web.StreamResponse:
     if isinstance(found, web.Response):
         return found
     hub: LineHub = request.app[LINE_HUB]
-    token = request.match_info["token"]
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -176,13 +175,30 @@ async def events(request: web.Request) -> web.StreamResponse:
                 if await watch.wait(HEARTBEAT_SECONDS):
                     if hub.closing:
                         break
-                    current = await status_links.visit(token=token, ranks=request.app[RANKS])
+                    current = await _after_change(request, hub, found)
                 else:
                     await response.write(b": heartbeat\n\n")
     except (ConnectionResetError, ConnectionError):
         # The page went away: nothing to tell.
         pass
     return response
+
+
+async def _after_change(request: web.Request, hub: LineHub, visit: Visit) -> Visit | Ended | None:
+    """The visit once its line changed, from one read of the line shared by every page
+    of it that this wake-up woke (a NEXT read once for a thousand pages)."""
+    line = (visit.account_id, visit.day)
+    key = ("status", *line, hub.wakes(*line))
+    snapshot = await hub.shared(
+        key,
+        lambda: status_links.line_snapshot(
+            account_id=visit.account_id, day=visit.day, ranks=request.app[RANKS]
+        ),
+    )
+    if snapshot is None:
+        return None
+    found: Visit | Ended | None = snapshot.visit(visit.appointment_id)
+    return found
 
 
 def setup(app: web.Application) -> None:
