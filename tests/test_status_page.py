@@ -287,3 +287,13 @@ async def test_status_with_two_spots_sends_a_link_to_the_soonest_as_a_second_mes
     body = await page_of(linked_sms, token_in(link))
     assert '<span id="day">today</span>' in body
 
+
+
+async def test_a_place_named_like_a_script_renders_as_text(linked_sms):
+    await service_accounts.create_service_account(
+        phone=PROVIDER_PHONE, name="<script>alert(1)</script>", code="SPA"
+    )
+    token = await joined(linked_sms, ANN, "Ann Bell")
+    body = await page_of(linked_sms, token)
+    assert "<script>alert" not in body
+    assert "&lt;script&gt;alert(1)" in body
