@@ -33,6 +33,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from webhooks.log_filters import MaskPhones
+from webhooks.pages import status as status_page
 
 # The longest base URL the join reply must fit one segment with.
 BASE = "https://queue.clinic-example.org"
@@ -297,3 +298,14 @@ async def test_a_place_named_like_a_script_renders_as_text(linked_sms):
     body = await page_of(linked_sms, token)
     assert "<script>alert" not in body
     assert "&lt;script&gt;alert(1)" in body
+
+
+async def test_an_idle_event_stream_sends_heartbeat_comments(linked_sms, provider, monkeypatch):
+    monkeypatch.setattr(status_page, "HEARTBEAT_SECONDS", 0.2)
+    ann = await joined(linked_sms, ANN, "Ann Bell")
+    response = await linked_sms.client.get(f"/s/{ann}/events")
+    lines = []
+    while ": heartbeat\n" not in lines:
+        lines.append((await asyncio.wait_for(response.content.readline(), 2)).decode())
+    assert lines[0].startswith("data: ")
+    response.close()
