@@ -11,7 +11,6 @@ JavaScript; webhooks/static/status.js only keeps the page current over
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,8 +24,6 @@ from webhooks.live import LineHub
 from webhooks.pages.origin import require_same_origin
 from webhooks.pages.render import page, problem
 from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, RANKS, SETTINGS
-
-log = logging.getLogger(__name__)
 
 # Seconds between two heartbeat comments of an idle event stream (proxies drop a
 # connection that says nothing for long).
@@ -54,7 +51,8 @@ def view(visit: Visit) -> dict[str, Any]:
     return {
         "state": state.value,
         "headline": _HEADLINES[state],
-        "place": replies.place(visit.place_name),
+        # The whole name: a page has room (a text clips it to fit a segment).
+        "place": visit.place_name,
         "day": replies.day_label(visit.day, today=visit.today),
         "position": spot.position if spot else None,
         "ahead": spot.ahead if spot else None,
@@ -96,7 +94,7 @@ async def confirm_leave(request: web.Request) -> web.Response:
         return found
     if not view(found)["can_leave"]:
         raise web.HTTPSeeOther(f"/s/{request.match_info['token']}")
-    context = {"token": request.match_info["token"], "place": replies.place(found.place_name)}
+    context = {"token": request.match_info["token"], "place": found.place_name}
     return page(request, "status_leave.html", context)
 
 
