@@ -78,6 +78,7 @@ async def run_chat(
                 per_minute=settings.inbound_per_minute,
                 ranks=RankCache(),
                 wakeup=wakeup,
+                link_base=settings.public_base_url,
             )
             write(f"Texting as {phone}. Type HELP for commands; Ctrl-D to quit.")
             while True:

@@ -211,7 +211,7 @@ async def command(turn: Turn) -> Answer:
     if parsed.command is Command.JOIN:
         return await joining.join(turn)
     if parsed.command is Command.STATUS:
-        return customer_spot.status(turn)
+        return await customer_spot.status(turn)
     if parsed.command is Command.LEAVE:
         return await customer_spot.leave(turn)
     if parsed.command is Command.HERE:

@@ -7,16 +7,23 @@ import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot import joining, replies, spot_replies
+from bot import joining, link_replies, replies, spot_replies
 from bot.dialogue import STAY, Answer, Ask, State, Turn
 from core.errors import InvalidTransition, NotFound
 from core.models import ServiceAccount
-from core.rules import day_words
+from core.rules import day_words, status_tokens
 from core.rules.commands import tokenize
 from core.rules.days import OutOfRange, local_day, today_in
 from core.rules.lateness import is_minute_word, minutes_in
 from core.rules.vocabulary import FILLERS
-from core.services import arrivals, lateness, provider_lookup, reliability, status_changes
+from core.services import (
+    arrivals,
+    lateness,
+    provider_lookup,
+    reliability,
+    status_changes,
+    status_links,
+)
 from core.services.standings import Standing
 
 # STATUS and LEAVE -----------------------------------------------------------------
@@ -28,11 +35,24 @@ def _standing(s: Standing) -> replies.Standing:
     )
 
 
-def status(turn: Turn) -> Answer:
+async def status(turn: Turn) -> Answer:
     mine = turn.standings
     if not mine:
         return Answer(replies.not_in_line())
-    return Answer(replies.status([_standing(s) for s in mine]))
+    shown = [_standing(s) for s in mine]
+    base = turn.message.link_base
+    if not base:
+        return Answer(replies.status(shown))
+    # A fresh link each time (earlier ones stay valid); with several spots, to the soonest.
+    soonest = mine[0]
+    token = await status_links.issue(
+        appointment_id=soonest.appointment_id, day=soonest.day, now=turn.message.now
+    )
+    link = status_tokens.link(base, token)
+    if len(shown) == 1:
+        linked = link_replies.status(shown[0], link=link)
+        return Answer(linked.text, follow_up=linked.follow_up)
+    return Answer(replies.status(shown), follow_up=link_replies.live(link))
 
 
 def _narrow(mine: list[Standing], args: Sequence[str]) -> list[Standing]:
@@ -105,7 +125,9 @@ async def here(turn: Turn) -> Answer:
     except (InvalidTransition, NotFound):
         return Answer(replies.no_longer_active())
     still_awaited = any(s.awaited and s is not chosen for s in called)
-    return Answer(spot_replies.coming_confirmed(place_name=confirmed.place_name), awaited=still_awaited)
+    return Answer(
+        spot_replies.coming_confirmed(place_name=confirmed.place_name), awaited=still_awaited
+    )
 
 
 def _without_numbers(args: Sequence[str]) -> list[str]:
@@ -206,7 +228,9 @@ async def late(turn: Turn) -> Answer:
                 appointment_id=chosen.appointment_id, minutes=minutes, now=turn.message.now
             )
             if held.held_until is not None:
-                return Answer(spot_replies.late_held(place_name=held.place_name, until=held.held_until))
+                return Answer(
+                    spot_replies.late_held(place_name=held.place_name, until=held.held_until)
+                )
             if held.already_extended:
                 return Answer(spot_replies.late_held_once(place_name=held.place_name))
             return Answer(spot_replies.late_when_called(place_name=held.place_name))
@@ -244,5 +268,7 @@ async def away(turn: Turn) -> Answer:
     if travel.head_over_now:
         return Answer(spot_replies.away_go_now(place_name=travel.place_name, spot=travel.spot))
     return Answer(
-        spot_replies.away_noted(place_name=travel.place_name, spot=travel.spot, travel_minutes=minutes)
+        spot_replies.away_noted(
+            place_name=travel.place_name, spot=travel.spot, travel_minutes=minutes
+        )
     )

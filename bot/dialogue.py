@@ -65,6 +65,8 @@ class Answer:
     # Whether a called turn still awaits the customer's HERE after this answer; read
     # only when the answer tells `in_line` or confirmed (None: as the engine read it).
     awaited: bool | None = None
+    # A second message sent after this one (a status link that did not fit in it).
+    follow_up: str | None = None
 
 
 def closing(answer: Answer) -> Answer:

@@ -71,6 +71,7 @@ async def handle_message(
     who: Correspondent | None = None,
     menus: bool = False,
     ranks: RankCache | None = None,
+    link_base: str | None = None,
 ) -> Reply:
     """Reply to one inbound message. Never raises, never returns an empty reply text.
 
@@ -82,6 +83,7 @@ async def handle_message(
     engine learns whether the customer is in a line where nothing else tells it; a
     channel without menus pays nothing for them (the menu is then NONE where unknown).
     `ranks` is the process's rank cache, for the spots the engine reads itself.
+    `link_base` is PUBLIC_BASE_URL: join and STATUS replies then carry a status link.
     """
     reading = reading or read(text)
     message = Inbound(
@@ -90,6 +92,7 @@ async def handle_message(
         text=reading.text,
         default_provider_phone=default_provider_phone,
         now=now or utcnow(),
+        link_base=link_base,
     )
     try:
         reply = await _respond(message, reading, who, menus=menus, ranks=ranks)
@@ -146,7 +149,7 @@ async def _respond(
             who = who.with_standings(mine)
         answer = await customer.respond(Turn(message, parsed, who, found.number), found)
     after = await _keep(message, who.dialogue, answer.then)
-    return Reply(answer.text, _menu(who, answer, after), _choices(after))
+    return Reply(answer.text, _menu(who, answer, after), _choices(after), answer.follow_up)
 
 
 async def _keep(

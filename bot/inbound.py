@@ -15,6 +15,8 @@ class Inbound:
     text: str
     default_provider_phone: str | None
     now: datetime
+    # PUBLIC_BASE_URL, when set: join and STATUS replies then carry a status link.
+    link_base: str | None = None
 
     def with_text(self, text: str, *, default_provider_phone: str | None) -> Inbound:
         return replace(self, text=text, default_provider_phone=default_provider_phone)

@@ -150,6 +150,7 @@ class Engine(Protocol):
         who: Correspondent | None = None,
         menus: bool = False,
         ranks: RankCache | None = None,
+        link_base: str | None = None,
     ) -> Awaitable[Reply]: ...
 
 
@@ -165,6 +166,8 @@ class Inbox:
     # The app's outbox dispatcher, woken once what a message caused has committed.
     wakeup: Wakeup
     engine: Engine = handle_message
+    # PUBLIC_BASE_URL: join and STATUS replies carry a status link (None: no links).
+    link_base: str | None = None
 
     async def receive(
         self, message: Message, *, policy: ChannelPolicy, first: FirstStep | None = None
@@ -238,6 +241,16 @@ class Inbox:
         if verdict is Verdict.SILENT:
             return Silent()
         answer = await self._engine_reply(message, reading, policy=policy, who=who)
+        if answer.follow_up:
+            # Through the outbox, so every channel sends it as its own message, once
+            # (a redelivery finds the key taken).
+            await enqueue(
+                conn=sql.connection(),
+                recipient=message.phone,
+                text=answer.follow_up,
+                idempotency_key=f"{message.channel.value}-link:{message.delivery_id}",
+                now=message.now,
+            )
         if message.postscript:
             answer = replace(answer, text=f"{answer.text}\n{message.postscript}")
         return Answered(answer)
@@ -268,6 +281,7 @@ class Inbox:
                     who=who,
                     menus=policy.menus,
                     ranks=self.ranks,
+                    link_base=self.link_base,
                 )
         except Exception as exc:
             # The engine promises never to raise; if it does anyway, the customer still

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot import replies
+from bot import link_replies, replies
 from bot.dialogue import CLOSE, STAY, Answer, Ask, State, Turn, closing
 from core.errors import (
     AfterClosing,
@@ -18,11 +18,18 @@ from core.errors import (
     TooFarAhead,
 )
 from core.models import ServiceAccount
-from core.rules import day_words, time_words
+from core.rules import day_words, status_tokens, time_words
 from core.rules.commands import parse
 from core.rules.days import today_in
 from core.rules.vocabulary import FILLERS, Role
-from core.services import appointment_views, booking, lines, provider_lookup, service_accounts
+from core.services import (
+    appointment_views,
+    booking,
+    lines,
+    provider_lookup,
+    service_accounts,
+    status_links,
+)
 
 # Words around a place's name that are not part of it: "join the LINE at spa".
 _NOT_A_PLACE = frozenset({"queue", "line", "waitlist", "list", "spot", "place", "appointment"})
@@ -121,7 +128,7 @@ async def book(
     if day < today:
         return Answer(replies.day_passed())
     try:
-        spot = await booking.join_line(
+        appointment_id, spot = await booking.join(
             user_phone=message.phone, account=account, day=day, now=message.now
         )
     except AlreadyExists:
@@ -158,12 +165,18 @@ async def book(
         return Answer(replies.day_passed())
     except NotFound:
         return Answer(replies.no_places())
-    text = replies.joined(
-        place_name=account.name,
-        day=replies.day_label(day, today=today),
-        spot=spot,
-        no_set_times=timed,
-    )
+    label = replies.day_label(day, today=today)
+    if message.link_base:
+        token = await status_links.issue(appointment_id=appointment_id, day=day, now=message.now)
+        linked = link_replies.joined(
+            place_name=account.name,
+            day=label,
+            spot=spot,
+            no_set_times=timed,
+            link=status_tokens.link(message.link_base, token),
+        )
+        return Answer(linked.text, STAY, in_line=True, follow_up=linked.follow_up)
+    text = replies.joined(place_name=account.name, day=label, spot=spot, no_set_times=timed)
     return Answer(text, STAY, in_line=True)
 
 

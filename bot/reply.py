@@ -41,3 +41,6 @@ class Reply:
     menu: Menu = Menu.NONE
     # The options of the question the reply asks, in order (empty: none asked).
     choices: tuple[Choice, ...] = ()
+    # A second message the channel sends after `text` (a status link that did not fit
+    # in one segment with it); None: none.
+    follow_up: str | None = None

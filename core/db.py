@@ -78,6 +78,22 @@ def connection_config(database_url: str) -> dict[str, Any]:
     return config
 
 
+def listen_params(database_url: str) -> dict[str, Any] | None:
+    """asyncpg connect() arguments for a connection of its own outside the pools (the
+    screens' LISTEN, webhooks.live); None unless the database is PostgreSQL."""
+    config = connection_config(database_url)
+    if config["engine"] != "tortoise.backends.asyncpg":
+        return None
+    credentials = config["credentials"]
+    params = {
+        key: credentials[key]
+        for key in ("host", "port", "user", "password", "database")
+        if credentials.get(key) not in (None, "")
+    }
+    params["timeout"] = credentials["timeout"]
+    return params
+
+
 # The connection that records inbound deliveries (see core.services.sql.deliveries).
 DELIVERIES = "deliveries"
 

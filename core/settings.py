@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Seconds between two looks for grace timers that fell due (reminders, expiries);
     # every process looks, and each timer fires once.
     grace_poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
+    # Seconds between two reads of the versions of the lines the screens watch: how
+    # soon a change made by another process shows where no NOTIFY told (SQLite, or a
+    # lost LISTEN connection).
+    line_poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

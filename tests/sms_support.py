@@ -65,6 +65,7 @@ class RecordingEngine:
         who: Any = None,
         menus: bool = False,
         ranks: Any = None,
+        link_base: str | None = None,
     ) -> Reply:
         self.calls.append(
             {

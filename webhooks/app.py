@@ -22,7 +22,7 @@ from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 from webhooks import admin, docs, log_filters, pages, sms, telegram
 from webhooks.live import LineHub
-from webhooks.middleware import auth_middleware, error_middleware
+from webhooks.middleware import auth_middleware, error_middleware, lines_changed_middleware
 from webhooks.responses import error
 from webhooks.state import (
     INBOX,
@@ -43,7 +43,7 @@ READY_TIMEOUT_SECONDS = 1.0
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=[error_middleware, auth_middleware, lines_changed_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
@@ -116,8 +116,18 @@ async def _line_caches(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _line_hub(app: web.Application) -> AsyncIterator[None]:
-    hub = LineHub()
+    settings = app[SETTINGS]
+    hub = LineHub(
+        poll_interval=settings.line_poll_interval,
+        listen=db.listen_params(settings.database_url),
+    )
     app[LINE_HUB] = hub
+
+    async def end_streams(_: web.Application) -> None:
+        # Before the server waits for open requests: an event stream never ends itself.
+        hub.shut()
+
+    app.on_shutdown.append(end_streams)
     await hub.start()
     try:
         yield
@@ -132,6 +142,7 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
             per_minute=app[SETTINGS].inbound_per_minute,
             ranks=app[RANKS],
             wakeup=app[OUTBOX_WAKEUP],
+            link_base=app[SETTINGS].public_base_url,
         )
         yield
 
@@ -161,7 +172,9 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
 
 async def _grace_worker(app: web.Application) -> AsyncIterator[None]:
     worker = GraceWorker(
-        wakeup=app[OUTBOX_WAKEUP], poll_interval=app[SETTINGS].grace_poll_interval
+        wakeup=app[OUTBOX_WAKEUP],
+        poll_interval=app[SETTINGS].grace_poll_interval,
+        publish=app[LINE_HUB].publish,
     )
     await worker.start()
     try:

@@ -9,15 +9,17 @@ import logging
 from aiohttp.http_exceptions import HttpProcessingError
 
 from core import connectivity
+from core.rules import status_tokens
 from core.rules.phones import mask_phones_in
 
 
 class MaskPhones(logging.Filter):
-    """Rewrites a record's message with every phone-like number masked."""
+    """Rewrites a record's message with every phone-like number masked, and every
+    status link's token (a request line of /s/<token> opens that customer's page)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_phones_in(message)
+        masked = status_tokens.mask_links_in(mask_phones_in(message))
         if masked != message:
             record.msg, record.args = masked, ()
         return True

@@ -23,8 +23,9 @@ from core.errors import (
     NotFound,
 )
 from core.rules.phones import mask_phones_in
+from core.services import line_events
 from webhooks.responses import error
-from webhooks.state import RETRY_LOST_CONNECTIONS, SETTINGS
+from webhooks.state import LINE_HUB, RETRY_LOST_CONNECTIONS, SETTINGS
 from webhooks.validation import RequestInvalid, errors_of
 
 log = logging.getLogger(__name__)
@@ -154,3 +155,19 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
         return error(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
     return await handler(request)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@web.middleware
+async def lines_changed_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """A request that may write (every entry point: the admin API, the SMS and Telegram
+    webhooks, the pages' forms) tells the screens the lines it changed once it is done,
+    its transactions committed (core.services.line_events); reads pay nothing."""
+    if request.method in _READS:
+        return await handler(request)
+    with line_events.collecting(request.app[LINE_HUB].publish):
+        return await handler(request)

@@ -11,7 +11,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0018_learned_waits")]
+    dependencies = [("models", "0019_status_links")]
 
     operations = [
         ops.CreateModel(

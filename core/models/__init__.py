@@ -35,6 +35,9 @@ from core.models.line import (
 from core.models.line import (
     User as User,
 )
+from core.models.links import (
+    StatusLink as StatusLink,
+)
 from core.models.messages import (
     Channel as Channel,
 )

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from core.errors import InvalidTransition, NotFound
 from core.models import Appointment, Status
 from core.rules.days import utcnow
-from core.services import line_order, notices
+from core.services import line_events, line_order, notices
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,7 @@ async def confirm(*, appointment_id: int, now: datetime | None = None) -> Confir
         account = appointment.service_account
         if first:
             await notices.coming(conn=conn, appointment=appointment, account=account, now=now)
+            line_events.changed(account.id, appointment.day)
     return Confirmation(
         appointment_id=appointment.id,
         place_name=account.name,

@@ -18,7 +18,15 @@ from core.rules import days as day_rules
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
-from core.services import booking_refusals, line_order, service_accounts, sql, users, waits
+from core.services import (
+    booking_refusals,
+    line_events,
+    line_order,
+    service_accounts,
+    sql,
+    users,
+    waits,
+)
 from core.services.appointment_views import AppointmentView
 from core.services.booking_spots import Spotter
 from core.services.statements import bind
@@ -216,6 +224,7 @@ async def _book(
         appointment_id, ticket = await _insert(sql.connection(), values)
     if quoted is not None and ticket is not None:
         quoted = replace(quoted, ticket=ticket)
+    line_events.changed(ctx["account_id"], day)
     return AppointmentView(
         id=appointment_id,
         user_phone=user_phone,
@@ -262,8 +271,20 @@ async def join_line(
     now: datetime | None = None,
 ) -> Spot:
     """Book `day` at `account` and say where that puts the user (book's errors apply)."""
-    spot, _ = await add_to_line(user_phone=user_phone, account=account, day=day, now=now)
+    _, spot = await join(user_phone=user_phone, account=account, day=day, now=now)
     return spot
+
+
+async def join(
+    *,
+    user_phone: str,
+    account: ServiceAccount,
+    day: date,
+    now: datetime | None = None,
+) -> tuple[int, Spot]:
+    """join_line, with the new appointment's id (a status link names it)."""
+    view, spot, _ = await _add(user_phone=user_phone, account=account, day=day, now=now)
+    return view.id, spot
 
 
 async def add_to_line(
@@ -277,9 +298,23 @@ async def add_to_line(
     """join_line, and with `past_limits` (the provider's ADD) past its opening hours, a
     full day or a CLOSE: the spot, and whether it went past a limit or CLOSE (only then
     is the day booked twice over: a refusal, then the booking past it)."""
+    _, spot, went_past = await _add(
+        user_phone=user_phone, account=account, day=day, now=now, past_limits=past_limits
+    )
+    return spot, went_past
+
+
+async def _add(
+    *,
+    user_phone: str,
+    account: ServiceAccount,
+    day: date,
+    now: datetime | None,
+    past_limits: bool = False,
+) -> tuple[AppointmentView, Spot, bool]:
     went_past = False
     try:
-        _, spot = await _book(
+        view, spot = await _book(
             user_phone=user_phone,
             service_account_phone=account.phone,
             appointment_date=day,
@@ -290,7 +325,7 @@ async def add_to_line(
     except NoRoom:
         if not past_limits:
             raise
-        _, spot = await _book(
+        view, spot = await _book(
             user_phone=user_phone,
             service_account_phone=account.phone,
             appointment_date=day,
@@ -301,4 +336,4 @@ async def add_to_line(
         )
         went_past = True
     assert spot is not None  # quote=True reads it
-    return spot, went_past
+    return view, spot, went_past

@@ -12,7 +12,16 @@ from core.models import Appointment, User
 from core.rules import limits
 from core.rules import undo as undo_rules
 from core.rules.days import today_in, utcnow
-from core.services import grace, line_order, lines, notices, service_accounts, undo, waits
+from core.services import (
+    grace,
+    line_events,
+    line_order,
+    lines,
+    notices,
+    service_accounts,
+    undo,
+    waits,
+)
 from core.services.appointment_views import AppointmentWithParties
 
 
@@ -70,6 +79,7 @@ async def call_next(*, service_account_phone: str, now: datetime | None = None) 
         await notices.your_turn(conn=conn, appointment=first, account=account, now=now)
         await grace.schedule(conn=conn, appointment=first, account=account)
         await notices.line_moved(conn=conn, account=account, day=today, now=now)
+        line_events.changed(account.id, today)
         still_waiting = await lines.count_waiting(
             service_account_id=account.id, day=today, using_db=conn
         )

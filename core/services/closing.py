@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from core.models import ServiceAccount
 from core.rules.days import today_in, utcnow
+from core.services import line_events
 
 
 async def close_today(*, account: ServiceAccount, now: datetime | None = None) -> date:
@@ -18,6 +19,7 @@ async def close_today(*, account: ServiceAccount, now: datetime | None = None) -
     today = today_in(account.timezone, now=now or utcnow())
     await ServiceAccount.filter(id=account.id).update(closed_on=today)
     account.closed_on = today
+    line_events.changed(account.id, today)
     return today
 
 
@@ -27,4 +29,5 @@ async def open_today(*, account: ServiceAccount, now: datetime | None = None) ->
     was_closed = await ServiceAccount.filter(id=account.id, closed_on=today).exists()
     await ServiceAccount.filter(id=account.id).update(closed_on=None)
     account.closed_on = None
+    line_events.changed(account.id, today)
     return was_closed

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from core.models import Appointment, OutboxMessage, ServiceAccount
 from core.rules import notice_texts
 from core.rules.days import today_in, utcnow
-from core.services import line_order
+from core.services import line_events, line_order
 from core.services.outbox.enqueue import enqueue
 
 # Recipients are read in pages so a long line never sits in memory at once.
@@ -36,6 +36,8 @@ async def set_delay(
             .using_db(conn)
             .update(delay_minutes=minutes or None, delay_day=today if minutes else None)
         )
+        # No appointment row changes: the screens' version poll would not see it.
+        line_events.changed(account.id, today)
         if not minutes:
             return 0
         text = notice_texts.running_behind(place_name=account.name, minutes=minutes, note=note)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from core import connectivity
 from core.rules.days import utcnow
-from core.services import grace
+from core.services import grace, line_events
 from core.services.outbox.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,12 @@ class GraceWorker:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         batch_size: int = 50,
         clock: Callable[[], datetime] = utcnow,
+        publish: line_events.Publish | None = None,
     ) -> None:
-        """`clock` is what "now" is for the timers (tests set it)."""
+        """`clock` is what "now" is for the timers (tests set it); `publish` is told the
+        lines the timers changed, once they committed (the screens' live updates)."""
         self._wakeup = wakeup or Wakeup()
+        self._publish = publish
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._clock = clock
@@ -62,7 +65,7 @@ class GraceWorker:
 
     async def run_once(self) -> int:
         """Fire the timers due now, once; return how many fired."""
-        with self._wakeup.after_writes():
+        with self._wakeup.after_writes(), line_events.collecting(self._publish):
             return await grace.fire_due(now=self._clock(), limit=self._batch_size)
 
     async def _loop(self) -> None:

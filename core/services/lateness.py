@@ -22,7 +22,7 @@ from core.rules import grace as grace_rules
 from core.rules import lateness
 from core.rules.days import utcnow
 from core.rules.queue_spot import Spot
-from core.services import grace, line_order, lines, notices, sql
+from core.services import grace, line_events, line_order, lines, notices, sql
 from core.services.statements import bind
 
 
@@ -145,6 +145,7 @@ async def late(
             using_db=conn,
         )
         await notices.line_moved(conn=conn, account=account, day=appointment.day, now=now)
+        line_events.changed(account.id, appointment.day)
         # Read again, so the new wait is quoted as every other (core.rules.estimate).
         moved = await _spot(conn, appointment_id, now=now)
     return LateMove(Outcome.MOVED, account.name, moved)
@@ -172,6 +173,7 @@ async def away(*, appointment_id: int, minutes: int, now: datetime | None = None
         if due and appointment.head_over_at is None:
             values["head_over_at"] = now
         await Appointment.filter(id=appointment_id).using_db(conn).update(**values)
+        line_events.changed(appointment.service_account_id, appointment.day)
     return Travel(appointment.service_account.name, spot, head_over_now=due)
 
 
@@ -214,6 +216,7 @@ async def late_when_called(
         extension = await grace.extend(
             conn=conn, appointment=appointment, minutes=minutes, now=now
         )
+        line_events.changed(account.id, appointment.day)
     held_until = None
     if extension.until is not None:
         held_until = grace_rules.clock_time(extension.until, timezone=account.timezone)

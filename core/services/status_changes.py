@@ -15,7 +15,7 @@ from core.rules import service_times
 from core.rules import undo as undo_rules
 from core.rules.days import today_in, utcnow
 from core.rules.visits import too_early_to_close
-from core.services import notices, undo, waits
+from core.services import line_events, notices, undo, waits
 from core.services.appointment_views import AppointmentWithParties
 
 _VERBS = {
@@ -94,6 +94,7 @@ async def change_status(
             )
             account.wait_profile = None if found is None else service_times.to_json(found)
         await notices.line_moved(conn=conn, account=account, day=appointment.day, now=now)
+        line_events.changed(account.id, appointment.day)
     return AppointmentWithParties.of(appointment)
 
 

@@ -23,7 +23,7 @@ from core.rules import notice_texts
 from core.rules import penalty as penalty_rules
 from core.rules.days import utcnow
 from core.rules.undo import Action, Outcome, expired
-from core.services import lines, notices, service_accounts, waits
+from core.services import line_events, lines, notices, service_accounts, waits
 from core.services.appointment_views import AppointmentWithParties
 from core.services.outbox.enqueue import enqueue
 
@@ -155,6 +155,7 @@ async def undo_last(*, service_account_phone: str, now: datetime | None = None) 
                 now=now,
                 told_elsewise=appointment.id if told else None,
             )
+            line_events.changed(account.id, appointment.day)
     except _Refused as refused:
         return Undone(refused.outcome, action, view)
     return Undone(Outcome.UNDONE, action, view, position)

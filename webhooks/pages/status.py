@@ -1,9 +1,208 @@
-"""The customer's status page, /s/<token> (issue 15): routes registered by `setup`."""
+"""The customer's status page, /s/<token>: their place in one line, live.
+
+The token is the key (core.services.status_links): a wrong token, or one whose day is
+over, shows nothing of anyone. The page is one cheap read, the same standing STATUS
+texts; its buttons call the services the texts LATE, LEAVE and HERE call. Every form
+is a plain POST answered with a 303 back to the page, so all of it works without
+JavaScript; webhooks/static/status.js only keeps the page current over
+/s/<token>/events (server-sent events).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiohttp import web
+
+from bot import replies
+from core.errors import InvalidTransition, NotFound
+from core.services import arrivals, lateness, status_changes, status_links
+from core.services.status_links import Ended, State, Visit
+from webhooks.live import LineHub
+from webhooks.pages.origin import require_same_origin
+from webhooks.pages.render import page, problem
+from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, RANKS, SETTINGS
+
+# Seconds between two heartbeat comments of an idle event stream (proxies drop a
+# connection that says nothing for long).
+HEARTBEAT_SECONDS = 15.0
+
+_HEADLINES = {
+    State.WAITING: "You're in line",
+    State.CALLED: "It's your turn",
+    State.DONE: "All done, thank you",
+    State.LEFT: "You left the line",
+    State.NO_SHOW: "Marked as a no-show",
+}
+# What a form did, shown once above the state after its redirect (?said=...).
+_SAID = {
+    "late": "Thanks: we told them you're running late.",
+    "here": "Thanks: we told them you're coming.",
+    "left": "You have left the line.",
+}
+
+
+def view(visit: Visit) -> dict[str, Any]:
+    """What the page shows of `visit`: the template's context and the events' JSON."""
+    spot = visit.spot
+    state = visit.state
+    return {
+        "state": state.value,
+        "headline": _HEADLINES[state],
+        # The whole name: a page has room (a text clips it to fit a segment).
+        "place": visit.place_name,
+        "day": replies.day_label(visit.day, today=visit.today),
+        "position": spot.position if spot else None,
+        "ahead": spot.ahead if spot else None,
+        "wait": replies.wait_phrase(spot.wait_minutes, spot.wait_range) if spot else None,
+        "confirmed": visit.confirmed,
+        "can_late": state in (State.WAITING, State.CALLED),
+        "can_leave": state in (State.WAITING, State.CALLED),
+        "can_here": state is State.CALLED and not visit.confirmed,
+    }
+
+
+async def _visit(request: web.Request) -> Visit | web.Response:
+    """The visit the URL's token names, or the page that says there is none."""
+    found = await status_links.visit(token=request.match_info["token"], ranks=request.app[RANKS])
+    if isinstance(found, Ended):
+        return problem(
+            request, 404, "This visit has ended", "This link was for a day that is over."
+        )
+    if found is None:
+        return problem(
+            request, 404, "Link not found", "This link is not valid. Text STATUS for a new one."
+        )
+    return found
+
+
+async def show(request: web.Request) -> web.Response:
+    found = await _visit(request)
+    if isinstance(found, web.Response):
+        return found
+    token = request.match_info["token"]
+    context = {**view(found), "token": token, "said": _SAID.get(request.query.get("said", ""))}
+    return page(request, "status.html", context)
+
+
+async def confirm_leave(request: web.Request) -> web.Response:
+    """The confirmation step of "Leave the line" (a page of its own: works without JS)."""
+    found = await _visit(request)
+    if isinstance(found, web.Response):
+        return found
+    if not view(found)["can_leave"]:
+        raise web.HTTPSeeOther(f"/s/{request.match_info['token']}")
+    context = {"token": request.match_info["token"], "place": found.place_name}
+    return page(request, "status_leave.html", context)
+
+
+Act = Callable[[Visit], Awaitable[None]]
+
+
+def _acting(said: str, act: Act) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A POST handler: same-origin check first, then `act(visit)` (a core service
+    call), then a 303 back to the page."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        require_same_origin(request, request.app[SETTINGS])
+        found = await _visit(request)
+        if isinstance(found, web.Response):
+            return found
+        try:
+            with request.app[OUTBOX_WAKEUP].after_writes():
+                await act(found)
+        except (InvalidTransition, NotFound):
+            return problem(
+                request,
+                409,
+                "Not possible now",
+                "Your visit has moved on; the page shows it as it is.",
+            )
+        # The line's watchers are told once this request ends (lines_changed_middleware).
+        raise web.HTTPSeeOther(f"/s/{request.match_info['token']}?said={said}")
+
+    return handler
+
+
+async def _late(visit: Visit) -> None:
+    # As the text LATE does: a called customer's grace period is extended; a waiting
+    # one's spot moves back if someone behind can be served first.
+    if visit.state is State.CALLED:
+        await lateness.late_when_called(appointment_id=visit.appointment_id)
+    else:
+        await lateness.late(appointment_id=visit.appointment_id, minutes=None)
+
+
+async def _here(visit: Visit) -> None:
+    await arrivals.confirm(appointment_id=visit.appointment_id)
+
+
+async def _leave(visit: Visit) -> None:
+    await status_changes.cancel(appointment_id=visit.appointment_id)
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: the page's state at once, again whenever the line changes
+    (within the hub's poll, or at once after a change here), a heartbeat when idle."""
+    found = await _visit(request)
+    if isinstance(found, web.Response):
+        return found
+    hub: LineHub = request.app[LINE_HUB]
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    sent: dict[str, Any] | None = None
+    try:
+        async with hub.watch(found.account_id, found.day) as watch:
+            current: Visit | Ended | None = found
+            while True:
+                if not isinstance(current, Visit):
+                    await response.write(b"event: ended\ndata: {}\n\n")
+                    break
+                shown = view(current)
+                if shown != sent:
+                    await response.write(f"data: {json.dumps(shown)}\n\n".encode())
+                    sent = shown
+                if await watch.wait(HEARTBEAT_SECONDS):
+                    if hub.closing:
+                        break
+                    current = await _after_change(request, hub, found)
+                else:
+                    await response.write(b": heartbeat\n\n")
+    except (ConnectionResetError, ConnectionError):
+        # The page went away: nothing to tell.
+        pass
+    return response
+
+
+async def _after_change(request: web.Request, hub: LineHub, visit: Visit) -> Visit | Ended | None:
+    """The visit once its line changed, from one read of the line shared by every page
+    of it that this wake-up woke (a NEXT read once for a thousand pages)."""
+    line = (visit.account_id, visit.day)
+    key = ("status", *line, hub.wakes(*line))
+    snapshot = await hub.shared(
+        key,
+        lambda: status_links.line_snapshot(
+            account_id=visit.account_id, day=visit.day, ranks=request.app[RANKS]
+        ),
+    )
+    if snapshot is None:
+        return None
+    found: Visit | Ended | None = snapshot.visit(visit.appointment_id)
+    return found
 
 
 def setup(app: web.Application) -> None:
-    """Register this screen's routes (none yet)."""
+    app.router.add_get("/s/{token}", show)
+    app.router.add_get("/s/{token}/events", events)
+    app.router.add_get("/s/{token}/leave", confirm_leave)
+    app.router.add_post("/s/{token}/leave", _acting("left", _leave))
+    app.router.add_post("/s/{token}/late", _acting("late", _late))
+    app.router.add_post("/s/{token}/here", _acting("here", _here))

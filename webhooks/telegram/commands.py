@@ -12,7 +12,9 @@ from telegram import Bot, BotCommand
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from core import db
+from core.services import line_events
 from core.settings import Settings
+from webhooks.state import LINE_HUB
 from webhooks.telegram import CHANNEL, PATH
 from webhooks.telegram.channel import ALLOWED_UPDATES, api_base
 from webhooks.telegram.outbound import retry_after_seconds
@@ -126,7 +128,10 @@ async def poll(app: web.Application, *, long_poll_seconds: int = POLL_TIMEOUT) -
             continue
         delay = 1.0
         for update in updates:
-            await channel.process(update)
+            # No request around it: the lines it changes are published here, as the
+            # middleware does for a webhook's (webhooks.middleware).
+            with line_events.collecting(app[LINE_HUB].publish):
+                await channel.process(update)
             offset = update.update_id + 1
 
 
