@@ -38,6 +38,8 @@ class Report:
     checks: list[str] = field(default_factory=list)
     # What bounded `waitlist serve --workers 2` on this machine (targets.scale_out_bound).
     scale_out: list[str] = field(default_factory=list)
+    # The web screens' fan-out figures (bench.screens), one line each.
+    screens: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     # This build against the build before (BENCH_BEFORE), scenario by scenario.
     before: list[str] = field(default_factory=list)
@@ -152,6 +154,16 @@ def markdown(report: Report) -> str:
                 "",
             ]
             if report.scale_out
+            else []
+        ),
+        *(
+            [
+                "## Web screens: 1,000 live pages of one line",
+                "",
+                *[f"- {x}" for x in report.screens],
+                "",
+            ]
+            if report.screens
             else []
         ),
         "## Correctness checks",

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from bench import databases, results, servers, wrk
+from bench import databases, results, screens, servers, wrk
 from bench.context import (
     BENCH_DIR,
     OUT,
@@ -52,7 +52,7 @@ from bench.scenarios import (
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder, TwinSeeder
 from bench.targets import against_before, judge, judge_memory, scale_out_bound
 
-SCENARIOS = ("booking", "queue", "history", "sms", "freetext", "scaleout")
+SCENARIOS = ("booking", "queue", "history", "sms", "freetext", "scaleout", "status", "fanout")
 PG_DATABASE = "waitlist_bench"
 
 
@@ -179,6 +179,10 @@ async def run_database(
             await scenario_sms(bench, api, before)
         if postgres and "freetext" in only:
             await scenario_freetext(bench, api, before)
+        if postgres and "status" in only:
+            await screens.scenario_status_page(bench, api)
+        if postgres and "fanout" in only:
+            await screens.scenario_fanout(bench, api, provider)
         if base:
             record_memory(bench, base, "its runs", api=False)
         if before:

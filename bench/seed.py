@@ -124,6 +124,10 @@ class Seeder(ABC):
         """One value from SQL written to run on both databases."""
 
     @abstractmethod
+    async def column(self, sql: str) -> list[Any]:
+        """The first column of every row, from SQL written to run on both databases."""
+
+    @abstractmethod
     async def analyze(self) -> None:
         """Refresh planner statistics, as autovacuum would on a database in use."""
 
@@ -260,6 +264,9 @@ class PostgresSeeder(Seeder):
     async def scalar(self, sql: str) -> Any:
         return await self._conn.fetchval(sql)
 
+    async def column(self, sql: str) -> list[Any]:
+        return [row[0] for row in await self._conn.fetch(sql)]
+
     async def execute(self, sql: str) -> None:
         await self._conn.execute(sql)
 
@@ -352,6 +359,9 @@ class SqliteSeeder(Seeder):
         row = self._db.execute(sql).fetchone()
         return None if row is None else row[0]
 
+    async def column(self, sql: str) -> list[Any]:
+        return [row[0] for row in self._db.execute(sql).fetchall()]
+
     async def execute(self, sql: str) -> None:
         with self._db:
             self._db.execute(sql)
@@ -409,6 +419,9 @@ class TwinSeeder(Seeder):
 
     async def scalar(self, sql: str) -> Any:
         return await self.first.scalar(sql)
+
+    async def column(self, sql: str) -> list[Any]:
+        return await self.first.column(sql)
 
     async def analyze(self) -> None:
         await self._both("analyze")

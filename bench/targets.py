@@ -71,6 +71,11 @@ def judge(report: Report) -> None:
         if (sms := get(key)) and sms.result:
             sms.target = "≥ 1,000/s, p99 ≤ 50 ms"
             sms.met = sms.result.rps >= 1000 and sms.result.p99_ms <= 50 and errors(sms) == 0
+    if (status := get("PostgreSQL:status-page")) and status.result:
+        status.target = "≥ 2,000/s, p99 ≤ 50 ms"
+        status.met = (
+            status.result.rps >= 2000 and status.result.p99_ms <= 50 and errors(status) == 0
+        )
     scale = get("PostgreSQL:scaleout")
     if scale and book:
         scale.ratio, scale.ratio_label = paired_ratio(scale, book), "of 1 process"
