@@ -3,15 +3,13 @@ in with the code the fake Twilio captured, clicks Next and Done, and a second co
 (another browser context) sees each change without a reload; and the console works
 with JavaScript off.
 
-The browser is launched here until the shared fixture (tests/browser.py) lands; in CI
-(the CI variable set) a missing chromium fails the test rather than skipping it.
+The browser is the shared one (tests/browser.py): Debian's chromium, a failure in CI
+when it is missing.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -30,23 +28,6 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
 )
 
 DESK = "+14155550160"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: browser tests must run in CI")
-        pytest.skip("chromium is not installed")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture

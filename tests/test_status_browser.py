@@ -2,18 +2,11 @@
 "It's your turn" when the provider texts NEXT, without a reload; Leave works; and with
 JavaScript off the page and its forms still work.
 
-The launcher here is local until the shared tests/browser.py fixture lands; in CI (the
-CI variable set) a missing chromium fails the tests instead of skipping them.
+The browser is the shared one (tests/browser.py): Debian's chromium, a failure in CI
+when it is missing.
 """
 
 from __future__ import annotations
-
-import os
-import shutil
-from collections.abc import AsyncIterator
-from typing import Any
-
-import pytest
 
 from core.models import Appointment, Status
 from tests.sms_support import (  # noqa: F401 (fixtures)
@@ -28,24 +21,7 @@ from tests.test_status_page import (  # noqa: F401 (fixtures)
     provider_fixture,
 )
 
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None and os.environ.get("CI"):
-    raise RuntimeError("chromium is required for the browser tests in CI")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine")
-
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-@pytest.fixture(name="browser")
-async def browser_fixture() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def test_the_page_turns_to_its_your_turn_on_next_by_sms_without_a_reload(
