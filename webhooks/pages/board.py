@@ -23,13 +23,12 @@ from core.models import ServiceAccount
 from core.rules import boards as board_rules
 from core.rules.days import today_in, utcnow
 from core.services import boards
+from webhooks.pages.events import HEARTBEAT, HEARTBEAT_SECONDS, open_stream
 from webhooks.pages.render import page, problem
 from webhooks.state import LINE_HUB, SETTINGS
 
 log = logging.getLogger(__name__)
 
-# Seconds between two heartbeat comments on a quiet stream (proxies drop idle ones).
-HEARTBEAT_SECONDS = 15.0
 # What a reconnecting EventSource waits before it tries again, in milliseconds.
 RETRY_MS = 2000
 
@@ -146,15 +145,7 @@ async def board_events(request: web.Request) -> web.StreamResponse:
         return opened
     account_id, day = opened.account.id, _day(opened.account)
     timezone = opened.account.timezone
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-store",
-            # nginx would otherwise buffer the stream.
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await response.prepare(request)
+    response = await open_stream(request)
     try:
         await response.write(f"retry: {RETRY_MS}\n\n".encode())
         async with request.app[LINE_HUB].watch(account_id, day) as watch:
@@ -171,7 +162,7 @@ async def board_events(request: web.Request) -> web.StreamResponse:
                         )
                         sent = state
                 else:
-                    await response.write(b": heartbeat\n\n")
+                    await response.write(HEARTBEAT)
                 if today_in(timezone, now=utcnow()) != day:
                     break
                 changed = await watch.wait(HEARTBEAT_SECONDS)

@@ -33,6 +33,7 @@ from core.settings import Settings
 from webhooks.live import Watch
 from webhooks.pages.board import BOARD_SESSION_CHECK
 from webhooks.pages.console_line import line_view
+from webhooks.pages.events import HEARTBEAT, HEARTBEAT_SECONDS, open_stream
 from webhooks.pages.origin import require_same_origin
 from webhooks.pages.render import page, problem
 from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, SETTINGS
@@ -41,7 +42,6 @@ SESSION_COOKIE = "console_session"
 # The last button's result, shown once after the 303 (a cookie, so no text of ours
 # can be put on the page by a link).
 SAID_COOKIE = "console_said"
-HEARTBEAT_SECONDS = 15.0
 # The streams open in this app, ended at shutdown: aiohttp would otherwise wait for each
 # to finish (up to its shutdown timeout) before a restart completes.
 STREAMS: web.AppKey[set[Watch]] = web.AppKey("console_streams", set)
@@ -347,14 +347,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         return problem(request, 401, "Not signed in", "Sign in to the console first.")
     day = _day(request, account, request.query.get("day"))
     hub = request.app[LINE_HUB]
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await response.prepare(request)
+    response = await open_stream(request)
 
     async def render() -> str:
         view = await line_view(account=account, day=day, now=utcnow())
@@ -377,7 +370,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                         # heartbeat, not per change, so a busy line costs no extra reads.
                         break
                     else:
-                        await response.write(b": heartbeat\n\n")
+                        await response.write(HEARTBEAT)
                     changed = await watch.wait(HEARTBEAT_SECONDS)
                     if watch not in streams:
                         break  # the app is shutting down

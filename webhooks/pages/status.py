@@ -21,13 +21,10 @@ from core.errors import InvalidTransition, NotFound
 from core.services import arrivals, lateness, status_changes, status_links
 from core.services.status_links import Ended, State, Visit
 from webhooks.live import LineHub
+from webhooks.pages.events import HEARTBEAT, HEARTBEAT_SECONDS, open_stream
 from webhooks.pages.origin import require_same_origin
 from webhooks.pages.render import page, problem
 from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, RANKS, SETTINGS
-
-# Seconds between two heartbeat comments of an idle event stream (proxies drop a
-# connection that says nothing for long).
-HEARTBEAT_SECONDS = 15.0
 
 _HEADLINES = {
     State.WAITING: "You're in line",
@@ -150,14 +147,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     if isinstance(found, web.Response):
         return found
     hub: LineHub = request.app[LINE_HUB]
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    await response.prepare(request)
+    response = await open_stream(request)
     sent: dict[str, Any] | None = None
     try:
         async with hub.watch(found.account_id, found.day) as watch:
@@ -175,7 +165,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                         break
                     current = await _after_change(request, hub, found)
                 else:
-                    await response.write(b": heartbeat\n\n")
+                    await response.write(HEARTBEAT)
     except (ConnectionResetError, ConnectionError):
         # The page went away: nothing to tell.
         pass
