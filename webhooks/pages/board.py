@@ -166,6 +166,8 @@ async def board_events(request: web.Request) -> web.StreamResponse:
                 if today_in(timezone, now=utcnow()) != day:
                     break
                 changed = await watch.wait(HEARTBEAT_SECONDS)
+                if request.app[LINE_HUB].closing:
+                    break  # the app is shutting down (LineHub.shut woke every watcher)
     except ConnectionResetError:
         pass  # The board went away; nothing to tell.
     return response

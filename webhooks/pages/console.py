@@ -30,7 +30,6 @@ from core.rules.typed_phones import typed_phone
 from core.rules.vocabulary import Role
 from core.services import console_access, service_accounts, status_changes
 from core.settings import Settings
-from webhooks.live import Watch
 from webhooks.pages.board import BOARD_SESSION_CHECK
 from webhooks.pages.console_line import line_view
 from webhooks.pages.events import HEARTBEAT, HEARTBEAT_SECONDS, open_stream
@@ -42,9 +41,6 @@ SESSION_COOKIE = "console_session"
 # The last button's result, shown once after the 303 (a cookie, so no text of ours
 # can be put on the page by a link).
 SAID_COOKIE = "console_said"
-# The streams open in this app, ended at shutdown: aiohttp would otherwise wait for each
-# to finish (up to its shutdown timeout) before a restart completes.
-STREAMS: web.AppKey[set[Watch]] = web.AppKey("console_streams", set)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_FIELD = 200
 
@@ -353,38 +349,25 @@ async def events(request: web.Request) -> web.StreamResponse:
         view = await line_view(account=account, day=day, now=utcnow())
         return aiohttp_jinja2.render_string("console_line.html", request, {"view": view})
 
-    streams = request.app[STREAMS]
     with contextlib.suppress(ConnectionResetError):
         async with hub.watch(account.id, day) as watch:
-            streams.add(watch)
-            try:
-                changed = True
-                while True:
-                    if changed:
-                        # One read for every console of this line woken together.
-                        html = await hub.shared(("console", account.id, day), render)
-                        data = "".join(f"data: {line}\n" for line in html.splitlines())
-                        await response.write(f"event: line\n{data}\n".encode())
-                    elif await _signed_in(request) is None:
-                        # Signed out (here or everywhere) or expired: checked once per
-                        # heartbeat, not per change, so a busy line costs no extra reads.
-                        break
-                    else:
-                        await response.write(HEARTBEAT)
-                    changed = await watch.wait(HEARTBEAT_SECONDS)
-                    if watch not in streams:
-                        break  # the app is shutting down
-            finally:
-                streams.discard(watch)
+            changed = True
+            while True:
+                if changed:
+                    # One read for every console of this line woken together.
+                    html = await hub.shared(("console", account.id, day), render)
+                    data = "".join(f"data: {line}\n" for line in html.splitlines())
+                    await response.write(f"event: line\n{data}\n".encode())
+                elif await _signed_in(request) is None:
+                    # Signed out (here or everywhere) or expired: checked once per
+                    # heartbeat, not per change, so a busy line costs no extra reads.
+                    break
+                else:
+                    await response.write(HEARTBEAT)
+                changed = await watch.wait(HEARTBEAT_SECONDS)
+                if hub.closing:
+                    break  # the app is shutting down (LineHub.shut woke every watcher)
     return response
-
-
-async def _end_streams(app: web.Application) -> None:
-    open_streams: set[Watch] = app[STREAMS]
-    ending = list(open_streams)
-    open_streams.clear()
-    for watch in ending:
-        watch.nudge()
 
 
 async def _board_session(request: web.Request, account: ServiceAccount) -> bool:
@@ -396,8 +379,6 @@ async def _board_session(request: web.Request, account: ServiceAccount) -> bool:
 
 def setup(app: web.Application) -> None:
     app[BOARD_SESSION_CHECK] = _board_session
-    app[STREAMS] = set()
-    app.on_shutdown.append(_end_streams)
     app.router.add_get("/console", _refusals(show))
     app.router.add_post("/console/code", _refusals(send_code))
     app.router.add_post("/console/verify", _refusals(check_code))
