@@ -205,6 +205,9 @@ async def test_the_pages_of_one_line_woken_together_share_one_read_of_it(
     streams = [data_events(r.content) for r in responses]
     firsts = [await asyncio.wait_for(anext(s), 2) for s in streams]
     assert [f["position"] for f in firsts] == [1, 2, 3, 4, 5]
+    # The five pages opened on one read of the line too (the process's StatusViews).
+    assert reads == 1
+    reads = 0
 
     await one_reply(slow_poll_sms, PROVIDER_PHONE, "next")
     after = [await asyncio.wait_for(anext(s), 2) for s in streams]

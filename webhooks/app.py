@@ -32,7 +32,9 @@ from webhooks.state import (
     RANKS,
     RETRY_LOST_CONNECTIONS,
     SETTINGS,
+    STATUS_VIEWS,
 )
+from webhooks.status_views import StatusViews
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +130,12 @@ async def _line_hub(app: web.Application) -> AsyncIterator[None]:
         hub.shut()
 
     app.on_shutdown.append(end_streams)
+    app[STATUS_VIEWS] = views = StatusViews(hub, ranks=app[RANKS])
     await hub.start()
     try:
         yield
     finally:
+        views.close()
         await hub.stop()
 
 

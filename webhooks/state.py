@@ -10,6 +10,7 @@ from core.services.line_ranks import RankCache
 from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 from webhooks.live import LineHub
+from webhooks.status_views import StatusViews
 
 SETTINGS = web.AppKey("settings", Settings)
 # Rendered queue pages of this app's database, checked against line versions on each read.
@@ -29,3 +30,6 @@ RETRY_LOST_CONNECTIONS = web.AppKey("retry_lost_connections", bool)
 # Who watches which line in this process (the web screens' live updates); started by
 # a cleanup_ctx while the app runs.
 LINE_HUB = web.AppKey("line_hub", LineHub)
+# The status pages' reads of this process, from memory while their lines stand still
+# (webhooks.status_views); created with the hub.
+STATUS_VIEWS = web.AppKey("status_views", StatusViews)

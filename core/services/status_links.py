@@ -91,6 +91,43 @@ async def issue(*, appointment_id: int, day: date, now: datetime | None = None) 
     return token
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What a link names, which never changes: its appointment, and the line it was
+    issued in (the provider and the day its validity ends with)."""
+
+    appointment_id: int
+    account_id: int
+    day: date
+
+
+def key_of(token: str) -> str | None:
+    """The stored key (digest) of `token`; None for a token that cannot be one."""
+    return status_tokens.digest(token) if status_tokens.well_formed(token) else None
+
+
+_LINK = """
+SELECT l.appointment_id, l.day, a.service_account_id
+FROM status_links l JOIN appointments a ON a.id = l.appointment_id
+WHERE l.token_hash = {digest}
+"""
+
+
+async def link(*, key: str) -> Link | None:
+    """The link stored under `key` (see `key_of`), or None."""
+    conn = sql.connection()
+    query, args = bind(conn, _LINK, {"digest": key})
+    rows = await conn.execute_query_dict(query, args)
+    if not rows:
+        return None
+    row = rows[0]
+    return Link(
+        appointment_id=int(row["appointment_id"]),
+        account_id=int(row["service_account_id"]),
+        day=sql.as_date(row["day"]),
+    )
+
+
 _VISIT_BY_LINK = """
 SELECT l.day AS l_day, a.id AS a_id, a.status AS a_status, a.called_at AS a_called_at,
        a.confirmed_at AS a_confirmed_at, p.id AS p_id, p.name AS p_name,

@@ -23,8 +23,9 @@ from core.services.status_links import Ended, State, Visit
 from webhooks.live import LineHub
 from webhooks.pages.events import HEARTBEAT, HEARTBEAT_SECONDS, open_stream
 from webhooks.pages.origin import require_same_origin
-from webhooks.pages.render import page, problem
-from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, RANKS, SETTINGS
+from webhooks.pages.render import draw, html, page, problem
+from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, RANKS, SETTINGS, STATUS_VIEWS
+from webhooks.status_views import StatusViews
 
 _HEADLINES = {
     State.WAITING: "You're in line",
@@ -61,9 +62,17 @@ def view(visit: Visit) -> dict[str, Any]:
     }
 
 
-async def _visit(request: web.Request) -> Visit | web.Response:
-    """The visit the URL's token names, or the page that says there is none."""
-    found = await status_links.visit(token=request.match_info["token"], ranks=request.app[RANKS])
+Read = Callable[[str], Awaitable[Visit | Ended | None]]
+
+
+async def _visit(request: web.Request, read: Read | None = None) -> Visit | web.Response:
+    """The visit the URL's token names, or the page that says there is none. Pages
+    read it through `read` (the process's StatusViews); forms act on a fresh read."""
+    token = request.match_info["token"]
+    if read is None:
+        found = await status_links.visit(token=token, ranks=request.app[RANKS])
+    else:
+        found = await read(token)
     if isinstance(found, Ended):
         return problem(
             request, 404, "This visit has ended", "This link was for a day that is over."
@@ -76,12 +85,20 @@ async def _visit(request: web.Request) -> Visit | web.Response:
 
 
 async def show(request: web.Request) -> web.Response:
-    found = await _visit(request)
+    views = request.app[STATUS_VIEWS]
+    found = await _visit(request, views.visit)
     if isinstance(found, web.Response):
         return found
     token = request.match_info["token"]
-    context = {**view(found), "token": token, "said": _SAID.get(request.query.get("said", ""))}
-    return page(request, "status.html", context)
+    said = _SAID.get(request.query.get("said", ""))
+    if said is None:
+        kept = views.drawn(token, found)
+        if kept is not None:
+            return html(kept)
+    text = draw(request, "status.html", {**view(found), "token": token, "said": said})
+    if said is None:
+        views.keep_drawn(token, found, text)
+    return html(text)
 
 
 async def confirm_leave(request: web.Request) -> web.Response:
@@ -143,7 +160,8 @@ async def _leave(visit: Visit) -> None:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: the page's state at once, again whenever the line changes
     (within the hub's poll, or at once after a change here), a heartbeat when idle."""
-    found = await _visit(request)
+    views = request.app[STATUS_VIEWS]
+    found = await _visit(request, views.visit)
     if isinstance(found, web.Response):
         return found
     hub: LineHub = request.app[LINE_HUB]
@@ -163,7 +181,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 if await watch.wait(HEARTBEAT_SECONDS):
                     if hub.closing:
                         break
-                    current = await _after_change(request, hub, found)
+                    current = await _after_change(views, found)
                 else:
                     await response.write(HEARTBEAT)
     except (ConnectionResetError, ConnectionError):
@@ -172,21 +190,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _after_change(request: web.Request, hub: LineHub, visit: Visit) -> Visit | Ended | None:
-    """The visit once its line changed, from one read of the line shared by every page
-    of it that this wake-up woke (a NEXT read once for a thousand pages)."""
-    line = (visit.account_id, visit.day)
-    key = ("status", *line, hub.wakes(*line))
-    snapshot = await hub.shared(
-        key,
-        lambda: status_links.line_snapshot(
-            account_id=visit.account_id, day=visit.day, ranks=request.app[RANKS]
-        ),
-    )
+async def _after_change(views: StatusViews, visit: Visit) -> Visit | Ended | None:
+    """The visit once its line changed, from the line's one snapshot in this process,
+    read once for every page of it (a NEXT read once for a thousand pages)."""
+    snapshot = await views.snapshot(visit.account_id, visit.day)
     if snapshot is None:
         return None
-    found: Visit | Ended | None = snapshot.visit(visit.appointment_id)
-    return found
+    return snapshot.visit(visit.appointment_id)
 
 
 def setup(app: web.Application) -> None:
