@@ -34,7 +34,7 @@ from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
-from core.services import deliveries, service_accounts, sql
+from core.services import deliveries, pending_links, service_accounts, sql
 from core.services.correspondents import Correspondent
 from core.services.line_ranks import RankCache
 from core.services.outbox.enqueue import enqueue
@@ -270,19 +270,21 @@ class Inbox:
             else None
         )
         try:
-            async with asyncio.timeout(policy.engine_budget):
-                answer = await self.engine(
-                    channel=message.channel,
-                    phone=message.phone,
-                    text=message.text,
-                    default_provider_phone=default_provider,
-                    now=message.now,
-                    reading=reading,
-                    who=who,
-                    menus=policy.menus,
-                    ranks=self.ranks,
-                    link_base=self.link_base,
-                )
+            # The status links the answer gives are written with its stored reply.
+            with pending_links.deferred(self.replies.links):
+                async with asyncio.timeout(policy.engine_budget):
+                    answer = await self.engine(
+                        channel=message.channel,
+                        phone=message.phone,
+                        text=message.text,
+                        default_provider_phone=default_provider,
+                        now=message.now,
+                        reading=reading,
+                        who=who,
+                        menus=policy.menus,
+                        ranks=self.ranks,
+                        link_base=self.link_base,
+                    )
         except Exception as exc:
             # The engine promises never to raise; if it does anyway, the customer still
             # gets an answer, and it is stored so a redelivery does not run it again.

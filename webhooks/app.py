@@ -19,6 +19,7 @@ from core.services.line_ranks import RankCache
 from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.transport import Transport
 from core.services.outbox.wakeup import Wakeup
+from core.services.pending_links import PendingLinks
 from core.settings import Settings
 from webhooks import admin, docs, log_filters, pages, sms, telegram
 from webhooks.live import LineHub
@@ -28,6 +29,7 @@ from webhooks.state import (
     INBOX,
     LINE_HUB,
     OUTBOX_WAKEUP,
+    PENDING_LINKS,
     QUEUE_PAGES,
     RANKS,
     RETRY_LOST_CONNECTIONS,
@@ -114,6 +116,7 @@ async def _line_caches(app: web.Application) -> AsyncIterator[None]:
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
     app[RANKS] = RankCache()
+    app[PENDING_LINKS] = PendingLinks()
     yield
 
 
@@ -130,7 +133,7 @@ async def _line_hub(app: web.Application) -> AsyncIterator[None]:
         hub.shut()
 
     app.on_shutdown.append(end_streams)
-    app[STATUS_VIEWS] = views = StatusViews(hub, ranks=app[RANKS])
+    app[STATUS_VIEWS] = views = StatusViews(hub, ranks=app[RANKS], pending=app[PENDING_LINKS])
     await hub.start()
     try:
         yield
@@ -140,7 +143,7 @@ async def _line_hub(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
-    async with PendingReplies().writing() as replies:
+    async with PendingReplies(links=app[PENDING_LINKS]).writing() as replies:
         app[INBOX] = Inbox(
             replies=replies,
             per_minute=app[SETTINGS].inbound_per_minute,

@@ -27,6 +27,7 @@ from datetime import date
 
 from core.services import status_links
 from core.services.line_ranks import RankCache
+from core.services.pending_links import PendingLinks
 from core.services.status_links import Ended, LineSnapshot, Visit
 from webhooks.live import Line, LineHub, Watch
 
@@ -56,6 +57,7 @@ class StatusViews:
         hub: LineHub,
         *,
         ranks: RankCache,
+        pending: PendingLinks | None = None,
         ttl: float = DEFAULT_TTL,
         max_lines: int = 2_000,
         max_links: int = 200_000,
@@ -64,6 +66,7 @@ class StatusViews:
     ) -> None:
         self._hub = hub
         self._ranks = ranks
+        self._pending = pending
         self._ttl = ttl
         self._max_lines = max_lines
         self._max_links = max_links
@@ -86,6 +89,13 @@ class StatusViews:
         if found is None:
             return await status_links.visit(token=token, ranks=self._ranks)
         return found
+
+    async def fresh(self, token: str) -> Visit | Ended | None:
+        """`token`'s visit read now, not from memory (what a form acts on)."""
+        key = status_links.key_of(token)
+        if key is not None and self._pending is not None:
+            await self._pending.settle(key)
+        return await status_links.visit(token=token, ranks=self._ranks)
 
     async def snapshot(self, account_id: int, day: date) -> LineSnapshot | None:
         """The line's snapshot: the one held while its line stands still, else read
@@ -123,6 +133,10 @@ class StatusViews:
             self._links.move_to_end(key)
             return link
         link = await status_links.link(key=key)
+        if link is None and self._pending is not None and key in self._pending:
+            # Given in an answer a moment ago, not written yet: once it is.
+            await self._pending.settle(key)
+            link = await status_links.link(key=key)
         if link is not None:
             self._links[key] = link
             if len(self._links) > self._max_links:

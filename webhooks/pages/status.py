@@ -18,13 +18,13 @@ from aiohttp import web
 
 from bot import replies
 from core.errors import InvalidTransition, NotFound
-from core.services import arrivals, lateness, status_changes, status_links
+from core.services import arrivals, lateness, status_changes
 from core.services.status_links import Ended, State, Visit
 from webhooks.live import LineHub
 from webhooks.pages.events import HEARTBEAT, HEARTBEAT_SECONDS, open_stream
 from webhooks.pages.origin import require_same_origin
 from webhooks.pages.render import draw, html, page, problem
-from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, RANKS, SETTINGS, STATUS_VIEWS
+from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, SETTINGS, STATUS_VIEWS
 from webhooks.status_views import StatusViews
 
 _HEADLINES = {
@@ -62,17 +62,12 @@ def view(visit: Visit) -> dict[str, Any]:
     }
 
 
-Read = Callable[[str], Awaitable[Visit | Ended | None]]
-
-
-async def _visit(request: web.Request, read: Read | None = None) -> Visit | web.Response:
-    """The visit the URL's token names, or the page that says there is none. Pages
-    read it through `read` (the process's StatusViews); forms act on a fresh read."""
+async def _visit(request: web.Request, *, fresh: bool = False) -> Visit | web.Response:
+    """The visit the URL's token names, or the page that says there is none: from the
+    process's StatusViews, read anew when `fresh` (a form acts on it)."""
+    views = request.app[STATUS_VIEWS]
     token = request.match_info["token"]
-    if read is None:
-        found = await status_links.visit(token=token, ranks=request.app[RANKS])
-    else:
-        found = await read(token)
+    found = await (views.fresh(token) if fresh else views.visit(token))
     if isinstance(found, Ended):
         return problem(
             request, 404, "This visit has ended", "This link was for a day that is over."
@@ -86,7 +81,7 @@ async def _visit(request: web.Request, read: Read | None = None) -> Visit | web.
 
 async def show(request: web.Request) -> web.Response:
     views = request.app[STATUS_VIEWS]
-    found = await _visit(request, views.visit)
+    found = await _visit(request)
     if isinstance(found, web.Response):
         return found
     token = request.match_info["token"]
@@ -121,7 +116,7 @@ def _acting(said: str, act: Act) -> Callable[[web.Request], Awaitable[web.Stream
 
     async def handler(request: web.Request) -> web.StreamResponse:
         require_same_origin(request, request.app[SETTINGS])
-        found = await _visit(request)
+        found = await _visit(request, fresh=True)
         if isinstance(found, web.Response):
             return found
         try:
@@ -161,7 +156,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: the page's state at once, again whenever the line changes
     (within the hub's poll, or at once after a change here), a heartbeat when idle."""
     views = request.app[STATUS_VIEWS]
-    found = await _visit(request, views.visit)
+    found = await _visit(request)
     if isinstance(found, web.Response):
         return found
     hub: LineHub = request.app[LINE_HUB]
