@@ -143,6 +143,7 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
             ranks=app[RANKS],
             wakeup=app[OUTBOX_WAKEUP],
             link_base=app[SETTINGS].public_base_url,
+            sms_price=app[SETTINGS].sms_price_per_segment,
         )
         yield
 

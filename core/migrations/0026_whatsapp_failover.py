@@ -1,7 +1,10 @@
-"""WhatsApp and the second channel: whether a phone cannot take an SMS at all, and the
-channel an outbox message failed on before it moved to SMS."""
+"""WhatsApp, the second channel and what messages cost: whether a phone cannot take an
+SMS at all, the channel an outbox message failed on before it moved to SMS, and the
+provider whose line a message is about (STATS count a provider's messages sent)."""
 
 from tortoise import fields, migrations
+from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
 
 from core.migrations._dialects import AddColumn
 
@@ -20,5 +23,14 @@ class Migration(migrations.Migration):
             model_name="OutboxMessage",
             name="failed_over_from",
             field=fields.CharField(null=True, max_length=16),
+        ),
+        AddColumn(
+            model_name="OutboxMessage",
+            name="service_account_id",
+            field=fields.IntField(null=True),
+        ),
+        ops.AddIndex(
+            model_name="OutboxMessage",
+            index=Index(fields=["service_account_id", "sent_at"]),
         ),
     ]

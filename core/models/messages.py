@@ -96,10 +96,13 @@ class OutboxMessage(Model):
     # Telegram bot, WhatsApp outside its window) and was moved to `channel` (SMS):
     # a message moves once (core.services.outbox.failover).
     failed_over_from = fields.CharField(max_length=16, null=True)
+    # The provider whose line the message is about (None: a reply, a sign-in code): a
+    # plain id, not a foreign key, so the outbox never waits on the provider's row.
+    service_account_id = fields.IntField(null=True)
 
     class Meta:
         table = "outbox"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("service_account_id", "sent_at"))
 
 
 class InboundMessage(Model):
