@@ -10,6 +10,7 @@ from bot import replies
 from core.models import Appointment, Channel, Contact, OutboxMessage, OutboxStatus, Status
 from core.rules import notice_texts
 from core.rules.days import utcnow
+from core.rules.whatsapp import window_open
 from core.services import contacts, service_accounts
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
@@ -26,6 +27,13 @@ from tests.whatsapp_support import (  # noqa: F401 (fixtures)
     wa_fixture,
     whatsapp,
 )
+
+
+def test_the_window_is_open_for_24_hours_after_the_customers_last_message():
+    now = utcnow()
+    assert window_open(wrote_at=now - timedelta(hours=23, minutes=59), now=now)
+    assert not window_open(wrote_at=now - timedelta(hours=24), now=now)
+    assert not window_open(wrote_at=None, now=now)
 
 
 async def spa() -> None:

@@ -106,6 +106,11 @@ async def _outbound(app: web.Application, channel: SmsChannel) -> AsyncIterator[
         return
     async with twilio_transports(app[SETTINGS]) as transports:
         channel.transport, channel.whatsapp = transports.sms, transports.whatsapp
+        if transports.whatsapp is None:
+            log.info(
+                "WhatsApp messages are answered, but notices to customers who last wrote "
+                "on WhatsApp wait: set TWILIO_WHATSAPP_FROM or TWILIO_MESSAGING_SERVICE_SID"
+            )
         log.info(
             "SMS channel on%s: webhook %s%s",
             " with WhatsApp" if transports.whatsapp else "",

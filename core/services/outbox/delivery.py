@@ -12,6 +12,10 @@ message list, so SMS delivery is exactly once across crashes. Telegram cannot (t
 API has no lookup of sent messages): a Telegram message whose send was cut off is sent
 again, at least once.
 
+A permanent failure (Undeliverable, or Refused: the channel may not carry the message
+now) moves the message once to the dispatcher's fallback channel when the recipient did
+not opt out (core.services.outbox.failover); otherwise it is failed (Refused: skipped).
+
 Proactive messages go stale: one older than `max_age` (core.rules.delivery) is skipped,
 not sent. A transport that hands a message back unsent because of its own pacing
 (HandBack) does not use up one of the message's attempts.
