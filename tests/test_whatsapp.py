@@ -18,6 +18,8 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     OUR_NUMBER,
     PROVIDER_PHONE,
     one_reply,
+    sms_settings,
+    start_sms,
     twilio_api_fixture,
 )
 from tests.whatsapp_support import (  # noqa: F401 (fixtures)
@@ -141,3 +143,27 @@ async def test_a_whatsapp_message_with_a_bad_from_is_a_400(wa):
          "Body": "hi"},
     )
     assert response.status == 400
+
+
+async def test_without_a_whatsapp_sender_notices_go_through_the_messaging_service(
+    aiohttp_client, database_url, twilio_api
+):
+    service = "MG" + "1" * 32
+    wa = await start_sms(
+        aiohttp_client,
+        sms_settings(
+            database_url,
+            twilio_api.url,
+            twilio_from_number=None,
+            twilio_messaging_service_sid=service,
+        ),
+        twilio_api,
+        engine=None,
+    )
+    await spa()
+    await whatsapp(wa, ANN, "join SPA")
+    await whatsapp(wa, ANN, "Ann Bell")
+    await one_reply(wa, PROVIDER_PHONE, "next")
+    await deliver(wa)
+    [sent] = [m for m in twilio_api.messages if ANN in m.to]
+    assert (sent.to, sent.messaging_service_sid) == (f"whatsapp:{ANN}", service)
