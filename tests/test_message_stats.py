@@ -12,7 +12,6 @@ from core.rules.days import utcnow
 from core.rules.gsm import fits_one_segment
 from core.rules.message_stats import MessageFigures, MessageTally
 from core.rules.stats import Figures
-from core.services import service_accounts
 from tests.api_helpers import data_of
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
@@ -22,7 +21,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     one_reply,
     twilio_api_fixture,
 )
-from tests.whatsapp_support import deliver, start_whatsapp, whatsapp
+from tests.whatsapp_support import deliver, joins, start_whatsapp, zen_spa
 
 TWO_SEGMENTS = "x" * 161
 UCS2 = "¿Cuántos faltan? " * 5  # 85 characters of UCS-2: two segments of 67
@@ -72,11 +71,9 @@ def test_stats_say_what_the_sms_cost_in_one_segment_and_the_other_channels_when_
 async def a_called_line(wa: Sms) -> None:
     """Ann waits by WhatsApp, Bob by SMS; the provider calls Ann: her turn goes by
     WhatsApp, Bob's "you're next" by SMS."""
-    await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
-    await whatsapp(wa, ANN, "join SPA")
-    await whatsapp(wa, ANN, "Ann Bell")
-    await one_reply(wa, BOB, "join SPA")
-    await one_reply(wa, BOB, "Bob Chen")
+    await zen_spa()
+    await joins(wa, ANN, "Ann Bell")
+    await joins(wa, BOB, "Bob Chen", on_whatsapp=False)
     await one_reply(wa, PROVIDER_PHONE, "next")
     await deliver(wa)
 

@@ -11,7 +11,7 @@ from core.models import Appointment, Channel, Contact, OutboxMessage, OutboxStat
 from core.rules import notice_texts
 from core.rules.days import utcnow
 from core.rules.whatsapp import window_open
-from core.services import contacts, service_accounts
+from core.services import contacts
 from tests.sms_support import (  # noqa: F401 (fixtures)
     ANN,
     BOB,
@@ -25,9 +25,11 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
 from tests.whatsapp_support import (  # noqa: F401 (fixtures)
     WHATSAPP_NUMBER,
     deliver,
+    joins,
     last_wrote_on_whatsapp,
     wa_fixture,
     whatsapp,
+    zen_spa,
 )
 
 
@@ -38,18 +40,13 @@ def test_the_window_is_open_for_24_hours_after_the_customers_last_message():
     assert not window_open(wrote_at=None, now=now)
 
 
-async def spa() -> None:
-    await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
-
-
 async def test_a_customer_joins_asks_runs_late_leaves_and_asks_for_help_on_whatsapp(wa):
-    await spa()
+    await zen_spa()
     assert "name" in (await whatsapp(wa, ANN, "join SPA")).lower()
     joined = await whatsapp(wa, ANN, "Ann Bell")
     assert "Zen Spa" in joined
     assert "#1" in joined
-    await one_reply(wa, BOB, "join SPA")
-    await one_reply(wa, BOB, "Bob Chen")
+    await joins(wa, BOB, "Bob Chen", on_whatsapp=False)
 
     assert "#1" in await whatsapp(wa, ANN, "status")
     assert "you're now #2, 1 ahead" in await whatsapp(wa, ANN, "I'll be 20 min late")
@@ -67,9 +64,8 @@ async def test_a_customer_joins_asks_runs_late_leaves_and_asks_for_help_on_whats
 
 
 async def test_stop_on_whatsapp_opts_out_of_notices_on_every_channel(wa, twilio_api):
-    await spa()
-    await whatsapp(wa, ANN, "join SPA")
-    await whatsapp(wa, ANN, "Ann Bell")
+    await zen_spa()
+    await joins(wa, ANN, "Ann Bell")
     assert await whatsapp(wa, ANN, "STOP") == replies.stopped()
     assert await contacts.is_opted_out(phone=ANN)
 
@@ -85,9 +81,8 @@ async def test_stop_on_whatsapp_opts_out_of_notices_on_every_channel(wa, twilio_
 
 
 async def test_cancel_on_whatsapp_only_leaves_the_line(wa):
-    await spa()
-    await whatsapp(wa, ANN, "join SPA")
-    await whatsapp(wa, ANN, "Ann Bell")
+    await zen_spa()
+    await joins(wa, ANN, "Ann Bell")
     assert (await whatsapp(wa, ANN, "CANCEL")).startswith("You've left the line at Zen Spa")
     assert not await contacts.is_opted_out(phone=ANN)
 
@@ -95,9 +90,8 @@ async def test_cancel_on_whatsapp_only_leaves_the_line(wa):
 async def test_a_notice_inside_the_window_goes_by_whatsapp_from_the_whatsapp_sender(
     wa, twilio_api
 ):
-    await spa()
-    await whatsapp(wa, ANN, "join SPA")
-    await whatsapp(wa, ANN, "Ann Bell")
+    await zen_spa()
+    await joins(wa, ANN, "Ann Bell")
     # 23 hours ago is still inside the window.
     await last_wrote_on_whatsapp(ANN, utcnow() - timedelta(hours=23))
     await one_reply(wa, PROVIDER_PHONE, "next")
@@ -117,12 +111,10 @@ async def test_a_notice_inside_the_window_goes_by_whatsapp_from_the_whatsapp_sen
 
 
 async def test_notices_follow_the_channel_the_customer_last_wrote_from(wa, twilio_api):
-    await spa()
-    await one_reply(wa, ANN, "join SPA")
-    await one_reply(wa, ANN, "Ann Bell")
+    await zen_spa()
+    await joins(wa, ANN, "Ann Bell", on_whatsapp=False)
     await whatsapp(wa, ANN, "status")
-    await one_reply(wa, BOB, "join SPA")
-    await one_reply(wa, BOB, "Bob Chen")
+    await joins(wa, BOB, "Bob Chen", on_whatsapp=False)
     await one_reply(wa, PROVIDER_PHONE, "next")
     await deliver(wa)
     assert [m.to for m in twilio_api.messages if ANN in m.to] == [f"whatsapp:{ANN}"]
@@ -160,9 +152,8 @@ async def test_without_a_whatsapp_sender_notices_go_through_the_messaging_servic
         twilio_api,
         engine=None,
     )
-    await spa()
-    await whatsapp(wa, ANN, "join SPA")
-    await whatsapp(wa, ANN, "Ann Bell")
+    await zen_spa()
+    await joins(wa, ANN, "Ann Bell")
     await one_reply(wa, PROVIDER_PHONE, "next")
     await deliver(wa)
     [sent] = [m for m in twilio_api.messages if ANN in m.to]

@@ -11,9 +11,10 @@ import pytest
 from core.models import Channel, InboundRate
 from core.rules.days import utcnow
 from core.rules.gsm import fits_one_segment
+from core.services import service_accounts
 from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.transport import Transport
-from tests.sms_support import Sms, replies_in, sms_settings, start_sms
+from tests.sms_support import PROVIDER_PHONE, Sms, one_reply, replies_in, sms_settings, start_sms
 
 # The sender Twilio's WhatsApp sandbox uses.
 WHATSAPP_NUMBER = "+14155238886"
@@ -62,3 +63,14 @@ async def last_wrote_on_whatsapp(phone: str, at: datetime) -> None:
 
 async def window_closes(phone: str) -> None:
     await last_wrote_on_whatsapp(phone, utcnow() - timedelta(hours=24, minutes=1))
+
+
+async def zen_spa() -> None:
+    await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
+
+
+async def joins(wa: Sms, phone: str, name: str, *, on_whatsapp: bool = True) -> None:
+    """`phone` joins Zen Spa's line as `name`, by WhatsApp or by SMS."""
+    say = whatsapp if on_whatsapp else one_reply
+    await say(wa, phone, "join SPA")
+    await say(wa, phone, name)

@@ -81,7 +81,8 @@ class TwilioSmsTransport:
         self._from = from_number
         self._service = messaging_service_sid
         self._status_callback_url = status_callback_url
-        self._pacing_key = from_number or messaging_service_sid or ""
+        # Each channel's sender has its own turns, a service's WhatsApp sends included.
+        self._pacing_key = self.address(from_number or messaging_service_sid or "")
 
     def address(self, phone: str) -> str:
         """How Twilio's API names `phone` on this channel."""

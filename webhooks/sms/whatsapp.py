@@ -38,26 +38,6 @@ class TwilioWhatsAppTransport(TwilioSmsTransport):
 
     channel = Channel.WHATSAPP
 
-    def __init__(
-        self,
-        *,
-        client: Client,
-        pacer: NumberPacer,
-        max_pacing_wait: float,
-        from_number: str | None,
-        messaging_service_sid: str | None,
-        status_callback_url: str | None,
-    ) -> None:
-        super().__init__(
-            client=client,
-            pacer=pacer,
-            max_pacing_wait=max_pacing_wait,
-            from_number=from_number,
-            messaging_service_sid=messaging_service_sid,
-            status_callback_url=status_callback_url,
-        )
-        self._pacing_key = PREFIX + self._pacing_key
-
     def address(self, phone: str) -> str:
         return PREFIX + phone
 
