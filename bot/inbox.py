@@ -25,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Protocol
 
@@ -151,6 +152,7 @@ class Engine(Protocol):
         menus: bool = False,
         ranks: RankCache | None = None,
         link_base: str | None = None,
+        sms_price: Decimal | None = None,
     ) -> Awaitable[Reply]: ...
 
 
@@ -168,6 +170,8 @@ class Inbox:
     engine: Engine = handle_message
     # PUBLIC_BASE_URL: join and STATUS replies carry a status link (None: no links).
     link_base: str | None = None
+    # SMS_PRICE_PER_SEGMENT: STATS estimate what the SMS cost (None: no estimate).
+    sms_price: Decimal | None = None
 
     async def receive(
         self, message: Message, *, policy: ChannelPolicy, first: FirstStep | None = None
@@ -284,6 +288,7 @@ class Inbox:
                         menus=policy.menus,
                         ranks=self.ranks,
                         link_base=self.link_base,
+                        sms_price=self.sms_price,
                     )
         except Exception as exc:
             # The engine promises never to raise; if it does anyway, the customer still

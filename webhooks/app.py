@@ -150,6 +150,7 @@ async def _inbox(app: web.Application) -> AsyncIterator[None]:
             ranks=app[RANKS],
             wakeup=app[OUTBOX_WAKEUP],
             link_base=app[SETTINGS].public_base_url,
+            sms_price=app[SETTINGS].sms_price_per_segment,
         )
         yield
 
@@ -159,6 +160,7 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
     for channel, transport in (
         (Channel.SMS, sms.transport_of(app)),
         (Channel.TELEGRAM, telegram.transport_of(app)),
+        (Channel.WHATSAPP, sms.whatsapp_transport_of(app)),
     ):
         if transport is not None:
             transports[channel] = transport
@@ -166,6 +168,7 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
         transports,
         wakeup=app[OUTBOX_WAKEUP],
         send_timeout=app[SETTINGS].outbox_send_timeout,
+        fallback=Channel.SMS if app[SETTINGS].fallback_to_sms else None,
     )
     await dispatcher.start()
     log.info(
