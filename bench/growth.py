@@ -31,7 +31,6 @@ from bench.context import (
     api_server,
     echo,
     measure,
-    record_memory,
 )
 from bench.databases import asyncpg_dsn
 from bench.results import Report
@@ -89,8 +88,12 @@ SCENARIOS = {
 THROUGHPUT_TARGET, P50_TARGET = 0.8, 1.25
 
 
+HISTORIES = ("large", "small")
+
+
 def _labels(name: str) -> tuple[str, str]:
-    return f"{SCENARIOS[name]} (large history)", f"{SCENARIOS[name]} (small history)"
+    large, small = HISTORIES
+    return f"{SCENARIOS[name]} ({large} history)", f"{SCENARIOS[name]} ({small} history)"
 
 
 async def run_growth(options: Options, report: Report) -> None:
@@ -186,8 +189,8 @@ async def _scenarios(bench: Bench, cluster: PrivateCluster, urls: list[str]) -> 
             add_row(bench, contender.key, contender.label, result)
         echo("growth: status page")
         first, count = await _status_links(bench, urls)
-        for server in pair:
-            await _status_check(bench, server, first)
+        for server, history in zip(pair, HISTORIES, strict=True):
+            await _status_check(bench, server, first, history)
         subjects = [
             Subject(c.label, c.server, lambda _: [str(first), str(count)])
             for c in contenders("status")
@@ -195,8 +198,11 @@ async def _scenarios(bench: Bench, cluster: PrivateCluster, urls: list[str]) -> 
         runs = await asyncio.to_thread(measure, bench, "status.lua", subjects)
         for contender, result in zip(contenders("status"), runs, strict=True):
             add_row(bench, contender.key, contender.label, result)
-        for server in pair:
-            record_memory(bench, server, "its growth runs", api=False)
+        for server, history in zip(pair, HISTORIES, strict=True):
+            rss = max(server.rss_mb().values())
+            bench.report.memory.append(
+                f"waitlist serve on the {history} history after its growth runs: {rss:.0f} MB"
+            )
         await _plans(bench, cluster, large, provider, queue_path, customers[0], first)
 
 
@@ -228,14 +234,14 @@ async def _status_links(bench: Bench, urls: list[str]) -> tuple[int, int]:
     return first, count
 
 
-async def _status_check(bench: Bench, server: servers.Server, first: int) -> None:
+async def _status_check(bench: Bench, server: servers.Server, first: int, history: str) -> None:
     async with aiohttp.ClientSession() as http, http.get(
         server.url + "/s/" + screens.token(first)
     ) as page:
         text = await page.text()
     good = page.status == 200 and "Bench status provider" in text
     bench.report.checks.append(
-        f"{LABEL} {server.name}: status page of the first in line: {page.status}"
+        f"{LABEL} {history} history: status page of the first in line: {page.status}"
         f" — {'ok' if good else 'WRONG'}"
     )
 
