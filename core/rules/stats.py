@@ -79,9 +79,13 @@ class BadRange(ValueError):
     """A range of days the figures are not given for; the message says why."""
 
 
-def check_range(start: date, end: date) -> None:
+def check_order(start: date, end: date) -> None:
     if start > end:
         raise BadRange("from must be on or before to")
+
+
+def check_range(start: date, end: date) -> None:
+    check_order(start, end)
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise BadRange(f"the range may span at most {MAX_RANGE_DAYS} days")
 
