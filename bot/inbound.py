@@ -17,6 +17,8 @@ class Inbound:
     now: datetime
     # PUBLIC_BASE_URL, when set: join and STATUS replies then carry a status link.
     link_base: str | None = None
+    # The language the channel says the sender uses (Telegram's language_code), if any.
+    language_hint: str | None = None
 
     def with_text(self, text: str, *, default_provider_phone: str | None) -> Inbound:
         return replace(self, text=text, default_provider_phone=default_provider_phone)

@@ -50,6 +50,9 @@ class Contact(Model):
     opted_out = fields.BooleanField(default=False)
     opted_out_at = fields.DatetimeField(null=True)
     preferred_channel = fields.CharField(max_length=16, null=True)
+    # The language it is written in, a catalog's code (core.locales), once its texts
+    # told it; None: its provider's.
+    language = fields.CharField(max_length=8, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -44,9 +45,10 @@ async def line_moved(
         await enqueue(
             conn=conn,
             recipient=appointment.user.phone,
-            text=_NEAR[position](place_name=account.name),
+            text=partial(_NEAR[position], place_name=account.name),
             idempotency_key=f"near:{appointment.id}:{position}",
             now=now,
+            language=account.language,
         )
     await _head_over(conn=conn, account=account, day=day, now=now)
 
@@ -92,9 +94,10 @@ async def _head_over(
         await enqueue(
             conn=conn,
             recipient=row["phone"],
-            text=notice_texts.head_over(place_name=account.name, wait_minutes=wait),
+            text=partial(notice_texts.head_over, place_name=account.name, wait_minutes=wait),
             idempotency_key=f"headover:{row['id']}",
             now=now,
+            language=account.language,
         )
         await Appointment.filter(id=row["id"]).using_db(conn).update(head_over_at=now)
 
@@ -112,7 +115,10 @@ async def late_called(
         conn=conn,
         recipient=account.phone,
         text=notice_texts.running_late(
-            name=appointment.user.name, phone=appointment.user.phone, minutes=minutes
+            name=appointment.user.name,
+            phone=appointment.user.phone,
+            minutes=minutes,
+            language=account.language,
         ),
         idempotency_key=f"late:{appointment.id}",
         now=now,
@@ -132,9 +138,10 @@ async def your_turn(
     await enqueue(
         conn=conn,
         recipient=appointment.user.phone,
-        text=notice_texts.your_turn(place_name=account.name),
+        text=partial(notice_texts.your_turn, place_name=account.name),
         idempotency_key=your_turn_key(appointment),
         now=now,
+        language=account.language,
     )
 
 
@@ -145,7 +152,9 @@ async def coming(
     await enqueue(
         conn=conn,
         recipient=account.phone,
-        text=notice_texts.coming(name=appointment.user.name, phone=appointment.user.phone),
+        text=notice_texts.coming(
+            name=appointment.user.name, phone=appointment.user.phone, language=account.language
+        ),
         idempotency_key=f"coming:{appointment.id}",
         now=now,
     )
