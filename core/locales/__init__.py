@@ -35,6 +35,11 @@ def add(code: str, catalog: Catalog) -> None:
     _CATALOGS[code] = catalog
 
 
+def remove(code: str) -> None:
+    """Forget the language `code` (a test's extra language, after the test)."""
+    _CATALOGS.pop(code, None)
+
+
 def load(path: Path) -> Catalog:
     with path.open("rb") as file:
         return tomllib.load(file)
