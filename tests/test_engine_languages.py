@@ -47,7 +47,7 @@ async def test_spanish_commands_and_typos_work_as_the_english_ones(spa):
     assert status.startswith("Zen Spa hoy: #1, 0 delante, sin espera.")
     assert await say("ann", "etsado") == status
     late = await say("ann", "voy tarde")
-    assert late.startswith("Sin problema. Zen Spa:")
+    assert late.startswith("Conservas tu turno, llegas a tiempo. Zen Spa: #1")
     assert "SALIR" in late
     assert "UNIRME" in await say("ann", "ayuda")
     left = await say("ann", "ya no voy")
