@@ -47,12 +47,23 @@ from bench.scenarios import (
     scenario_queue,
     scenario_queue_changing,
     scenario_sms,
+    scenario_sms_es,
     workers_supported,
 )
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder, TwinSeeder
 from bench.targets import against_before, judge, judge_memory, scale_out_bound
 
-SCENARIOS = ("booking", "queue", "history", "sms", "freetext", "scaleout", "status", "fanout")
+SCENARIOS = (
+    "booking",
+    "queue",
+    "history",
+    "sms",
+    "sms_es",
+    "freetext",
+    "scaleout",
+    "status",
+    "fanout",
+)
 PG_DATABASE = "waitlist_bench"
 
 
@@ -177,6 +188,8 @@ async def run_database(
             await scenario_history(bench, api, history_provider, before)
         if postgres and "sms" in only:
             await scenario_sms(bench, api, before)
+        if postgres and "sms_es" in only:
+            await scenario_sms_es(bench, api, before)
         if postgres and "freetext" in only:
             await scenario_freetext(bench, api, before)
         if postgres and "status" in only:
@@ -333,6 +346,7 @@ ROW_ORDER = (
     "history",
     "newcomers",
     "sms",
+    "sms_es",
     "freetext",
     "scaleout",
 )
