@@ -5,7 +5,9 @@ text once (`read`) and answers it. The engine works out who is writing (a provid
 its account phone, else a customer; a phone that is both is read by
 core.rules.commands.read_as), what they ask for, and answers through the core
 services: no booking rule lives here. It alone saves or clears a customer's dialogue,
-from what the handler's answer says (bot.dialogue, bot.customer.DIALOGUE).
+from what the handler's answer says (bot.dialogue, bot.customer.DIALOGUE), and alone
+decides the language a message is answered in (`_language`, over
+core.rules.languages.decide), speaking it for the whole answer (core.locales.speaking).
 """
 
 from __future__ import annotations

@@ -275,16 +275,6 @@ def language_set() -> str:
     return say("language_set")
 
 
-def not_understood(hints: Sequence[Command]) -> str:
-    words = [say(f"hint_{c.value}") for c in hints if c in _HINTED][:3]
-    if not words:
-        return say("not_understood")
-    if len(words) == 1:
-        return say("not_understood_try", words=words[0])
-    listed = say("or_list", first=", ".join(words[:-1]), last=words[-1])
-    return say("not_understood_try", words=listed)
-
-
 # The commands a "didn't get that" can suggest (each has a `hint_<command>` reply).
 _HINTED = frozenset(
     {
@@ -298,6 +288,16 @@ _HINTED = frozenset(
         Command.ADD,
     }
 )
+
+
+def not_understood(hints: Sequence[Command]) -> str:
+    words = [say(f"hint_{c.value}") for c in hints if c in _HINTED][:3]
+    if not words:
+        return say("not_understood")
+    if len(words) == 1:
+        return say("not_understood_try", words=words[0])
+    listed = say("or_list", first=", ".join(words[:-1]), last=words[-1])
+    return say("not_understood_try", words=listed)
 
 
 def sorry() -> str:

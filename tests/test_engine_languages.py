@@ -23,9 +23,9 @@ async def language_of(who: str) -> str | None:
 
 async def texts_to(who: str) -> list[str]:
     return list(
-        await OutboxMessage.filter(recipient=PHONES[who]).order_by("id").values_list(
-            "text", flat=True
-        )
+        await OutboxMessage.filter(recipient=PHONES[who])
+        .order_by("id")
+        .values_list("text", flat=True)
     )
 
 
@@ -102,12 +102,8 @@ async def test_notices_are_written_in_each_recipients_language(spa):
     await say("ann", "unirme")
     await say("bob", "join")
     await say("spa", "next")
-    assert await texts_to("ann") == [
-        notice_texts.your_turn(place_name="Zen Spa", language="es")
-    ]
-    assert await texts_to("bob") == [
-        notice_texts.you_are_next(place_name="Zen Spa", language="en")
-    ]
+    assert await texts_to("ann") == [notice_texts.your_turn(place_name="Zen Spa", language="es")]
+    assert await texts_to("bob") == [notice_texts.you_are_next(place_name="Zen Spa", language="en")]
     await say("ann", "ya llegué", minutes=1)
     # The provider hears that ann is coming in the provider's language.
     assert await texts_to("spa") == [
@@ -120,9 +116,7 @@ async def test_a_walk_in_hears_notices_in_the_providers_language(spa):
     added = await say("spa", f"ADD {PHONES['walkin']} Walt Ino")
     assert added.startswith("Agregado Walt I.")
     await say("spa", "siguiente", minutes=1)
-    assert await texts_to("walkin") == [
-        notice_texts.your_turn(place_name="Zen Spa", language="es")
-    ]
+    assert await texts_to("walkin") == [notice_texts.your_turn(place_name="Zen Spa", language="es")]
 
 
 async def test_spanish_opt_out_and_opt_in_words_stop_and_start_texts(spa):

@@ -104,3 +104,9 @@ async def test_a_language_added_as_a_catalog_alone_is_answered_in(spa, shouting)
     assert reply == _shouted(ENGLISH["replies"]["not_in_line"])
     joined = await say("ann", "join")
     assert joined.startswith("YOU'RE IN LINE AT Zen Spa TODAY: #1, 0 AHEAD, NO WAIT.")
+
+
+def test_a_notice_for_a_language_with_no_catalog_is_written_in_english():
+    with locales.speaking("es"):
+        assert locales.say("sorry", language="zz") == ENGLISH["replies"]["sorry"]
+        assert locales.say("sorry") == locales.catalog("es")["replies"]["sorry"]

@@ -83,15 +83,20 @@ def spoken() -> str:
     return _speaking.get()
 
 
+def _code(language: str | None) -> str:
+    if language is None:
+        return _speaking.get()
+    return language if language in _CATALOGS else DEFAULT
+
+
 def say(key: str, /, *, language: str | None = None, **values: object) -> str:
-    """The reply `key` in `language` (default: the one being spoken), filled with `values`."""
-    code = language if language in _CATALOGS else _speaking.get()
-    template: str = _CATALOGS[code]["replies"][key]
+    """The reply `key` in `language` (None: the one being spoken; one with no catalog:
+    English), filled with `values`."""
+    template: str = _CATALOGS[_code(language)]["replies"][key]
     return template.format(**values)
 
 
 def names(key: str, /, *, language: str | None = None) -> list[str]:
-    """A list of names (`weekdays`, `months`) in `language` (default: the one spoken)."""
-    code = language if language in _CATALOGS else _speaking.get()
-    found: list[str] = _CATALOGS[code]["names"][key]
+    """A list of names (`weekdays`, `months`) in `language`, as `say` picks it."""
+    found: list[str] = _CATALOGS[_code(language)]["names"][key]
     return found
