@@ -16,6 +16,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from bot import customer, provider, replies
 from bot.dialogue import CLOSE, Answer, Ask, State, Stay, Then, Turn
@@ -77,6 +78,7 @@ async def handle_message(
     ranks: RankCache | None = None,
     link_base: str | None = None,
     language_hint: str | None = None,
+    sms_price: Decimal | None = None,
 ) -> Reply:
     """Reply to one inbound message. Never raises, never returns an empty reply text.
 
@@ -91,6 +93,7 @@ async def handle_message(
     `link_base` is PUBLIC_BASE_URL: join and STATUS replies then carry a status link.
     `language_hint` is the language the channel says the sender uses (Telegram's
     language_code): it decides a new customer's language before their words do.
+    `sms_price` is SMS_PRICE_PER_SEGMENT: STATS then estimates what the SMS cost.
     """
     reading = reading or read(text)
     message = Inbound(
@@ -101,6 +104,7 @@ async def handle_message(
         now=now or utcnow(),
         link_base=link_base,
         language_hint=language_hint,
+        sms_price=sms_price,
     )
     try:
         reply = await _respond(message, reading, who, menus=menus, ranks=ranks)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from bot.replies import ECHO_MAX, fit, person, spot_phrase
 from core.locales import say
+from core.rules.gsm import fits_one_segment
+from core.rules.message_stats import NO_MESSAGES, MessageFigures
 from core.rules.notice_texts import place
 from core.rules.phones import mask_phone
 from core.rules.queue_spot import Spot
@@ -156,8 +158,9 @@ def _minutes(value: float | None) -> str:
     return "-" if value is None else say("minutes", minutes=round(value))
 
 
-def stats(*, week: bool, figures: Figures) -> str:
-    """STATS: the period's counts and medians, one segment whatever the numbers."""
+def stats(*, week: bool, figures: Figures, messages: MessageFigures = NO_MESSAGES) -> str:
+    """STATS: the period's counts and medians, and the messages sent about the line
+    (dropped to SMS alone, then left out, where the numbers would not fit one segment)."""
     rate = "-" if figures.no_show_rate is None else f"{round(figures.no_show_rate * 100)}%"
     text = say(
         "stats",
@@ -169,7 +172,37 @@ def stats(*, week: bool, figures: Figures) -> str:
         wait=_minutes(figures.median_wait),
         service=_minutes(figures.median_service),
     )
-    return text + _off_by(figures.estimate_error)
+    text += _off_by(figures.estimate_error)
+    for part in _sent(messages):
+        if fits_one_segment(text + part):
+            return text + part
+    return text
+
+
+def _channel_name(channel: str) -> str:
+    return say(f"channel_{channel}") if channel in ("whatsapp", "telegram", "console") else channel
+
+
+def _sent(messages: MessageFigures) -> list[str]:
+    """What STATS may say about the messages sent, longest first (none: nothing)."""
+    if not messages.total:
+        return []
+    sms = messages.sent.get("sms", 0)
+    cost = (
+        ""
+        if messages.estimated_cost is None
+        else say("stats_cost", cost=f"{messages.estimated_cost:.2f}")
+    )
+    on_sms = say("stats_sms", count=sms, segments=messages.sms_segments, cost=cost)
+    others = [
+        f"{count} {_channel_name(channel)}"
+        for channel, count in messages.sent.items()
+        if channel != "sms"
+    ]
+    parts = [" " + say("stats_sent", what=", ".join([on_sms, *others] if sms else others))]
+    if sms and others:
+        parts.append(" " + say("stats_sent", what=on_sms))
+    return parts
 
 
 def _off_by(error: float | None) -> str:

@@ -67,6 +67,7 @@ class RecordingEngine:
         ranks: Any = None,
         link_base: str | None = None,
         language_hint: str | None = None,
+        sms_price: Any = None,
     ) -> Reply:
         self.calls.append(
             {

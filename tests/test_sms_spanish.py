@@ -1,9 +1,11 @@
-"""A conversation in Spanish by SMS, through the signed webhook, the real engine and
-the fake Twilio on loopback: join, status, late, help and leave, each answered in one
-GSM-7 segment in Spanish, and the notices sent in Spanish too."""
+"""A conversation in Spanish by SMS and by WhatsApp, through the signed webhook, the
+real engine and the fake Twilio on loopback: join, status, late, help and leave, each
+answered in one GSM-7 segment in Spanish, and the notices sent in Spanish too."""
 
 from __future__ import annotations
 
+from bot import replies
+from core import locales
 from core.models import Contact
 from core.rules import notice_texts
 from core.rules.gsm import is_gsm7
@@ -17,6 +19,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     real_sms_fixture,
     twilio_api_fixture,
 )
+from tests.whatsapp_support import wa_fixture, whatsapp, zen_spa  # noqa: F401 (fixtures)
 
 
 async def test_a_spanish_conversation_by_sms_is_answered_in_spanish_throughout(
@@ -49,3 +52,21 @@ async def test_a_spanish_conversation_by_sms_is_answered_in_spanish_throughout(
     )
     assert (await text(ANN, "ya no voy")).startswith("Has dejado la fila de Zen Spa hoy.")
     assert (await Contact.get(phone=ANN)).language == "es"
+
+
+async def test_a_spanish_conversation_on_whatsapp_is_answered_in_spanish_throughout(wa):
+    await zen_spa()
+
+    async def text(body: str) -> str:
+        reply = await whatsapp(wa, ANN, body)
+        assert is_gsm7(reply), reply
+        return reply
+
+    assert "¿Me dices tu nombre?" in await text("quiero un turno en SPA")
+    assert (await text("Ana Bello")).startswith("Turno en Zen Spa hoy: #1, 0 delante")
+    assert (await text("estado")).startswith("Zen Spa hoy: #1, 0 delante")
+    assert "Zen Spa" in await text("voy tarde")
+    # No carrier acts on CANCEL on WhatsApp: its help does not warn about it.
+    with locales.speaking("es"):
+        assert await text("ayuda") == replies.help_customer(cancel_opts_out=False)
+    assert (await text("salir")).startswith("Has dejado la fila de Zen Spa hoy.")

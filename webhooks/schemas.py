@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import (
@@ -560,6 +561,25 @@ class DayFiguresOut(FiguresOut):
     day: date
 
 
+class MessagesOut(BaseModel):
+    sent: Annotated[
+        dict[str, int],
+        Field(
+            description="Messages about the provider's lines a channel accepted, per channel "
+            "used (sms, whatsapp, telegram); a notice that went by SMS after failing on "
+            "another channel counts once, as an SMS. Replies are not counted."
+        ),
+    ]
+    sms_segments: Annotated[int, Field(description="SMS segments those SMS took")]
+    estimated_cost: Annotated[
+        Decimal | None,
+        Field(
+            description="sms_segments at SMS_PRICE_PER_SEGMENT, a decimal string in the "
+            "price's currency; null when no price is set"
+        ),
+    ]
+
+
 class StatsOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -568,3 +588,4 @@ class StatsOut(BaseModel):
     end: date = Field(alias="to")
     total: FiguresOut
     days: Annotated[list[DayFiguresOut], Field(description="Each day with appointments, in order")]
+    messages: MessagesOut

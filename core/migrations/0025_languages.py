@@ -7,7 +7,7 @@ from core.migrations._dialects import AddColumn
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0021_board")]
+    dependencies = [("models", "0022_whatsapp_failover")]
 
     operations = [
         AddColumn(

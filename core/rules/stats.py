@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from core.rules.days import zone
+from core.rules.message_stats import NO_MESSAGES, MessageFigures
 
 # Long enough for a year's report; a longer range is refused rather than summed.
 MAX_RANGE_DAYS = 366
@@ -70,6 +71,8 @@ class Stats:
     total: Figures
     # Only days with at least one appointment, in order.
     days: tuple[DayFigures, ...]
+    # The messages about the provider's lines sent in the range (core.rules.message_stats).
+    messages: MessageFigures = NO_MESSAGES
 
 
 class BadRange(ValueError):

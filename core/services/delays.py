@@ -72,6 +72,7 @@ async def set_delay(
                         idempotency_key=key,
                         now=now,
                         language=account.language,
+                        service_account_id=account.id,
                     )
             told += len(keys) - len(sent)
             if len(page) < _PAGE:

@@ -172,6 +172,7 @@ async def _apply(conn: BaseDBAsyncClient, timer: GraceTimer, now: datetime) -> N
     if timer.kind == rules.Kind.REMINDER:
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=partial(notice_texts.grace_reminder, place_name=account.name),
             language=account.language,
@@ -234,6 +235,7 @@ async def _expire(
     )
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=user.phone,
         text=partial(notice_texts.grace_closed, place_name=account.name, minutes=minutes),
         language=account.language,
@@ -264,6 +266,7 @@ async def _tell_provider(
 ) -> None:
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=account.phone,
         text=text,
         idempotency_key=f"grace-expired:{timer.id}",

@@ -44,6 +44,7 @@ async def line_moved(
             continue
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=partial(_NEAR[position], place_name=account.name),
             idempotency_key=f"near:{appointment.id}:{position}",
@@ -93,6 +94,7 @@ async def _head_over(
             continue
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=row["phone"],
             text=partial(notice_texts.head_over, place_name=account.name, wait_minutes=wait),
             idempotency_key=f"headover:{row['id']}",
@@ -113,6 +115,7 @@ async def late_called(
     """Tell the provider that the customer it called is running late; once per spot."""
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=account.phone,
         text=notice_texts.running_late(
             name=appointment.user.name,
@@ -137,6 +140,7 @@ async def your_turn(
 ) -> None:
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=appointment.user.phone,
         text=partial(notice_texts.your_turn, place_name=account.name),
         idempotency_key=your_turn_key(appointment),
@@ -151,6 +155,7 @@ async def coming(
     """Tell the provider that the customer it called confirmed; once per appointment."""
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=account.phone,
         text=notice_texts.coming(
             name=appointment.user.name, phone=appointment.user.phone, language=account.language

@@ -232,6 +232,7 @@ async def _tell_customer(
             return None, False
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=partial(notice_texts.turn_reopened, place_name=account.name),
             language=account.language,
@@ -246,6 +247,7 @@ async def _tell_customer(
     if told:
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=partial(
                 notice_texts.back_in_line, place_name=account.name, position=spot.position

@@ -35,12 +35,14 @@ async def enqueue(
     idempotency_key: str,
     now: datetime,
     language: str = DEFAULT,
+    service_account_id: int | None = None,
 ) -> None:
     """Write one message unless one with this key exists (so a notice goes out once).
 
     A `Worded` text is written in the recipient's language as recorded, else in
     `language` (the provider's, for a customer who has not written yet).
-    """
+    `service_account_id` is the provider whose line the message is about (its STATS
+    count it); None for messages about no one line (a reply, a sign-in code)."""
     reach = await contacts.reach(phone=recipient, using_db=conn)
     channel = reach.channel or DEFAULT_CHANNEL
     if not isinstance(text, str):
@@ -53,6 +55,7 @@ async def enqueue(
         attempts=0,
         next_attempt_at=now,
         idempotency_key=idempotency_key,
+        service_account_id=service_account_id,
     )
     # ON CONFLICT DO NOTHING: a failed INSERT would abort the caller's PostgreSQL transaction.
     await OutboxMessage.bulk_create([message], ignore_conflicts=True, using_db=conn)
