@@ -47,6 +47,7 @@ from bench.scenarios import (
     scenario_queue,
     scenario_queue_changing,
     scenario_sms,
+    scenario_sms_es,
     workers_supported,
 )
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder, TwinSeeder
@@ -57,6 +58,7 @@ SCENARIOS = (
     "queue",
     "history",
     "sms",
+    "sms_es",
     "freetext",
     "scaleout",
     "status",
@@ -189,6 +191,8 @@ async def run_database(
             await scenario_history(bench, api, history_provider, before)
         if postgres and "sms" in only:
             await scenario_sms(bench, api, before)
+        if postgres and "sms_es" in only:
+            await scenario_sms_es(bench, api, before)
         if postgres and "freetext" in only:
             await scenario_freetext(bench, api, before)
         if postgres and "status" in only:
@@ -356,6 +360,7 @@ ROW_ORDER = (
     "history",
     "newcomers",
     "sms",
+    "sms_es",
     "freetext",
     "scaleout",
     "growth-booking",

@@ -390,6 +390,8 @@ async def run_sms(
 SMS_LABEL = "SMS webhook, STATUS from 1,000 customers"
 FREETEXT_LABEL = "SMS webhook, free text from 1,000 customers (names, typos, sentences, emoji)"
 FREETEXT_PROVIDER_PHONE = "+19990000901"
+SMS_ES_LABEL = "SMS webhook, ESTADO (STATUS in Spanish) from 1,000 customers"
+SMS_ES_PROVIDER_PHONE = "+19990000902"
 
 
 async def scenario_sms(
@@ -403,6 +405,25 @@ async def scenario_sms(
     targets = with_before("sms", server, before)
     runs = await run_sms(bench, targets, customers, bodies=lambda count, _: ["STATUS"])
     add_rows(bench, targets, SMS_LABEL, runs)
+
+
+async def scenario_sms_es(
+    bench: Bench, server: servers.Server, before: servers.Server | None = None
+) -> None:
+    """The SMS scenario in Spanish: 1,000 customers kept in Spanish text ESTADO and are
+    answered from the Spanish catalog; judged against the English row (targets.judge).
+    The build before has no Spanish: it is not measured."""
+    echo("SMS webhook (ESTADO, Spanish)")
+    if not await sms_route_answers(bench, server, "sms_es", SMS_ES_LABEL):
+        return
+    customers = await sms_customers(
+        bench, provider_phone=SMS_ES_PROVIDER_PHONE, name="Bench Spanish provider", code="ESP"
+    )
+    await bench.seeder.speaking(customers, "es")
+    await sms_check(bench, server, customers[0], body="ESTADO", needle="delante")
+    targets = [("sms_es", server)]
+    runs = await run_sms(bench, targets, customers, bodies=lambda count, _: ["ESTADO"])
+    add_rows(bench, targets, SMS_ES_LABEL, runs)
 
 
 def with_before(

@@ -189,6 +189,15 @@ class Seeder(ABC):
             [("sms", phone, now - spread, 1) for phone in phones],
         )
 
+    async def speaking(self, phones: list[str], language: str) -> None:
+        """These phones' contacts written to in `language`, as their own first words would
+        have left them (a build without languages has nothing to set)."""
+        if not await self.has_column("contacts", "language"):
+            return
+        # Our own generated phones and a catalog's code: nothing to quote.
+        listed = ", ".join(f"'{phone}'" for phone in phones)
+        await self.execute(f"UPDATE contacts SET language = '{language}' WHERE phone IN ({listed})")
+
     async def queue(self, provider: Provider, day: date, first_user: int, count: int) -> None:
         """`count` people waiting on `day`, with a spread of penalties and booking times."""
         ids = await self.users([user_phone(i) for i in range(first_user, first_user + count)])
@@ -442,6 +451,9 @@ class TwinSeeder(Seeder):
 
     async def sms_history(self, phones: list[str], *, per_phone: int, now: datetime) -> None:
         await self._both("sms_history", phones, per_phone=per_phone, now=now)
+
+    async def speaking(self, phones: list[str], language: str) -> None:
+        await self._both("speaking", phones, language)
 
     async def queue(self, provider: Provider, day: date, first_user: int, count: int) -> None:
         await self._both("queue", provider, day, first_user, count)

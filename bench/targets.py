@@ -71,6 +71,12 @@ def judge(report: Report) -> None:
         if (sms := get(key)) and sms.result:
             sms.target = "≥ 1,000/s, p99 ≤ 50 ms"
             sms.met = sms.result.rps >= 1000 and sms.result.p99_ms <= 50 and errors(sms) == 0
+    spanish, english = get("PostgreSQL:sms_es"), get("PostgreSQL:sms")
+    if spanish and english:
+        spanish.ratio = paired_ratio(spanish, english)
+        spanish.ratio_label = "of English STATUS"
+        spanish.target = "≥ 0.95× English STATUS (issue 17)"
+        spanish.met = spanish.ratio >= 0.95 and errors(spanish) == 0
     if (status := get("PostgreSQL:status-page")) and status.result:
         status.target = "≥ 2,000/s, p99 ≤ 50 ms"
         status.met = (

@@ -5,7 +5,9 @@ text once (`read`) and answers it. The engine works out who is writing (a provid
 its account phone, else a customer; a phone that is both is read by
 core.rules.commands.read_as), what they ask for, and answers through the core
 services: no booking rule lives here. It alone saves or clears a customer's dialogue,
-from what the handler's answer says (bot.dialogue, bot.customer.DIALOGUE).
+from what the handler's answer says (bot.dialogue, bot.customer.DIALOGUE), and alone
+decides the language a message is answered in (`_language`, over
+core.rules.languages.decide), speaking it for the whole answer (core.locales.speaking).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from bot import customer, provider, replies
 from bot.dialogue import CLOSE, Answer, Ask, State, Stay, Then, Turn
 from bot.inbound import Inbound
 from bot.reply import Choice, Menu, Reply
+from core import locales
 from core.models import Channel
+from core.rules import languages
 from core.rules.commands import Parsed, parse, read_as
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
 from core.rules.vocabulary import Command, Role
-from core.services import contacts, conversations, correspondents, standings
+from core.services import contacts, conversations, correspondents, service_accounts, standings
 from core.services.correspondents import Correspondent
 from core.services.line_ranks import RankCache
 
@@ -73,6 +77,7 @@ async def handle_message(
     menus: bool = False,
     ranks: RankCache | None = None,
     link_base: str | None = None,
+    language_hint: str | None = None,
     sms_price: Decimal | None = None,
 ) -> Reply:
     """Reply to one inbound message. Never raises, never returns an empty reply text.
@@ -86,6 +91,8 @@ async def handle_message(
     channel without menus pays nothing for them (the menu is then NONE where unknown).
     `ranks` is the process's rank cache, for the spots the engine reads itself.
     `link_base` is PUBLIC_BASE_URL: join and STATUS replies then carry a status link.
+    `language_hint` is the language the channel says the sender uses (Telegram's
+    language_code): it decides a new customer's language before their words do.
     `sms_price` is SMS_PRICE_PER_SEGMENT: STATS then estimates what the SMS cost.
     """
     reading = reading or read(text)
@@ -96,6 +103,7 @@ async def handle_message(
         default_provider_phone=default_provider_phone,
         now=now or utcnow(),
         link_base=link_base,
+        language_hint=language_hint,
         sms_price=sms_price,
     )
     try:
@@ -135,7 +143,40 @@ async def _respond(
             customer=who.registered,
             in_dialogue=who.dialogue is not None,
         )
-    if parsed.command is Command.STOP:
+    language = await _language(message, who, role, parsed)
+    with locales.speaking(language):
+        return await _answer(message, who, role, parsed, menus=menus, ranks=ranks)
+
+
+async def _language(message: Inbound, who: Correspondent, role: Role, parsed: Parsed) -> str:
+    """The language to answer in: a provider's own; a customer's as kept, decided by this
+    message (and kept from now on), or else the provider's they reached."""
+    switch = parsed.language if parsed.command is Command.LANGUAGE else None
+    if who.account is not None and role is Role.PROVIDER:
+        if switch is not None and switch != who.account.language:
+            await service_accounts.set_language(account=who.account, language=switch)
+        return who.account.language
+    hint = languages.from_tag(message.language_hint, known=locales.languages())
+    decided = languages.decide(stored=who.language, switch=switch, hint=hint, said=parsed.language)
+    if decided is not None and decided != who.language:
+        await contacts.record_language(phone=message.phone, language=decided, now=message.now)
+    if decided is not None:
+        return decided
+    return await service_accounts.language_of(phone=message.default_provider_phone)
+
+
+async def _answer(
+    message: Inbound,
+    who: Correspondent,
+    role: Role,
+    parsed: Parsed,
+    *,
+    menus: bool,
+    ranks: RankCache | None,
+) -> Reply:
+    if parsed.command is Command.LANGUAGE:
+        answer = Answer(replies.language_set())
+    elif parsed.command is Command.STOP:
         await contacts.set_opted_out(phone=message.phone, opted_out=True, now=message.now)
         answer = Answer(replies.stopped(), CLOSE)
     elif parsed.command is Command.START:

@@ -18,6 +18,8 @@ class Inbound:
     now: datetime
     # PUBLIC_BASE_URL, when set: join and STATUS replies then carry a status link.
     link_base: str | None = None
+    # The language the channel says the sender uses (Telegram's language_code), if any.
+    language_hint: str | None = None
     # SMS_PRICE_PER_SEGMENT, when set: STATS then estimates what the SMS cost.
     sms_price: Decimal | None = None
 

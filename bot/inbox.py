@@ -61,6 +61,8 @@ class Message:
     reached: str | None = None
     # Written under the engine's answer (SMS: only the first 1600 characters were read).
     postscript: str | None = None
+    # The language the channel says the sender uses (Telegram's language_code), if any.
+    language_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,7 @@ class Engine(Protocol):
         menus: bool = False,
         ranks: RankCache | None = None,
         link_base: str | None = None,
+        language_hint: str | None = None,
         sms_price: Decimal | None = None,
     ) -> Awaitable[Reply]: ...
 
@@ -289,6 +292,7 @@ class Inbox:
                         ranks=self.ranks,
                         link_base=self.link_base,
                         sms_price=self.sms_price,
+                        language_hint=message.language_hint,
                     )
         except Exception as exc:
             # The engine promises never to raise; if it does anyway, the customer still

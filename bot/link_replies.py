@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import replies
+from core.locales import say
 from core.rules.gsm import fits_one_segment
 from core.rules.queue_spot import Spot
 
@@ -23,7 +24,7 @@ class Linked:
 
 def live(link: str) -> str:
     """The link alone, as its own message."""
-    return f"Your place in line, live: {link}"
+    return say("live", link=link)
 
 
 def _linked(short: str, full: str, link: str) -> Linked:
@@ -37,11 +38,13 @@ def joined(*, place_name: str, day: str, spot: Spot, no_set_times: bool, link: s
     if no_set_times:
         # That reply's point is the "no set times" answer: it is kept whole.
         return Linked(full, live(link))
-    short = f"You're in line at {replies.place(place_name)} {day}: {replies.spot_phrase(spot)}. Live: {link}"
+    where = say("joined", place=replies.place(place_name), day=day, spot=replies.spot_phrase(spot))
+    short = f"{where} {say('live_short', link=link)}"
     return _linked(short, full, link)
 
 
 def status(standing: replies.Standing, *, link: str) -> Linked:
     """STATUS of one spot, with a fresh link to it."""
     full = replies.status([standing])
-    return _linked(f"{replies.standing_line(standing)}. Live: {link}", full, link)
+    short = f"{replies.standing_line(standing)}. {say('live_short', link=link)}"
+    return _linked(short, full, link)

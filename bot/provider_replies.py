@@ -1,4 +1,6 @@
-"""Every word the engine says to a provider, in one place to review and translate.
+"""Every word the engine says to a provider: the typed functions over the catalogs of
+core.locales, in the provider's own language (its `language`, which the engine speaks
+while it answers the provider).
 
 Each reply fits one SMS segment except the queue, which is summarised into the budget
 its channel gives (bot.provider.QUEUE_BUDGET); names are shortened by bot.replies.person.
@@ -10,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.replies import ECHO_MAX, fit, person, spot_phrase
+from core.locales import say
 from core.rules.gsm import fits_one_segment
 from core.rules.message_stats import NO_MESSAGES, MessageFigures
 from core.rules.notice_texts import place
@@ -21,21 +24,15 @@ from core.rules.vocabulary import Command
 
 
 def help_provider() -> str:
-    return (
-        "QUEUE [day] shows your line, NEXT calls the next person, DONE or NOSHOW [n] "
-        "closes a visit, ADD +phone [name] adds a walk-in, STATS. HELP MORE: the rest."
-    )
+    return say("help_provider")
 
 
 def help_provider_more() -> str:
-    return (
-        "UNDO reverts your last NEXT, DONE or NOSHOW. DELAY n [note] tells those waiting "
-        "you run n min late (DELAY 0 ends it). CLOSE / OPEN stop, resume today's joins."
-    )
+    return say("help_provider_more")
 
 
 def greeting_provider() -> str:
-    return "Hi! Text QUEUE to see your line, NEXT to call the next person, DONE when finished."
+    return say("greeting_provider")
 
 
 def _who(name: str, phone: str) -> str:
@@ -43,23 +40,20 @@ def _who(name: str, phone: str) -> str:
 
 
 def called(*, name: str, phone: str, waiting: int) -> str:
-    return (
-        f"Called {_who(name, phone)}. {waiting} still waiting. "
-        "Text DONE when finished, NOSHOW if they don't come."
-    )
+    return say("called", who=_who(name, phone), waiting=waiting)
 
 
 def nobody_waiting() -> str:
-    return "Nobody is waiting today. Text QUEUE [day] to see a line."
+    return say("nobody_waiting")
 
 
 def closed(*, command: Command, name: str, phone: str, waiting: int) -> str:
-    verb = "Done" if command is Command.DONE else "No-show"
-    return f"{verb}: {_who(name, phone)}. {waiting} waiting. Text NEXT to call the next person."
+    key = "closed_done" if command is Command.DONE else "closed_noshow"
+    return say(key, who=_who(name, phone), waiting=waiting)
 
 
 def nobody_called() -> str:
-    return "Nobody has been called. Text NEXT to call the next person, or DONE 1 / NOSHOW 1 for #1."
+    return say("nobody_called")
 
 
 def _number(n: int) -> str:
@@ -69,62 +63,50 @@ def _number(n: int) -> str:
 
 
 def no_such_position(position: int) -> str:
-    return f"There is no #{_number(position)} in today's line. Text QUEUE to see it."
+    return say("no_such_position", position=_number(position))
 
 
 def no_such_appointment(appointment_id: int) -> str:
-    return f"No active appointment #{_number(appointment_id)} in your line. Text QUEUE to see it."
+    return say("no_such_appointment", id=_number(appointment_id))
 
 
 def too_early_to_close(*, appointment_id: int, day: str) -> str:
-    return (
-        f"#{appointment_id} is booked for {day}: close it on that day or later. "
-        "Text QUEUE to see today's line."
-    )
+    return say("too_early_to_close", id=appointment_id, day=day)
 
 
 def add_usage() -> str:
-    return "To add a walk-in, text ADD and their number, e.g. ADD +14155550101 Ann Bell."
+    return say("add_usage")
 
 
 def add_invalid_number(typed: str) -> str:
-    return (
-        f"{typed[:24]} is not a valid phone number, so nobody was added. Check it and text "
-        "ADD again, e.g. ADD +14155550101 Ann Bell."
-    )
+    return say("add_invalid_number", typed=typed[:24])
 
 
 def _ticket(spot: Spot) -> str:
     """The walk-in's ticket number, for a provider whose board shows tickets."""
-    return "" if spot.ticket is None else f" Ticket: {spot.ticket}."
+    return "" if spot.ticket is None else " " + say("added_ticket", ticket=spot.ticket)
 
 
 def added(*, name: str, phone: str, day: str, spot: Spot) -> str:
-    return f"Added {_who(name, phone)} for {day}: {spot_phrase(spot)}.{_ticket(spot)}"
+    text = say("added", who=_who(name, phone), day=day, spot=spot_phrase(spot))
+    return text + _ticket(spot)
 
 
 def added_past_limits(*, name: str, phone: str, day: str, spot: Spot) -> str:
-    return (
-        f"Added {_who(name, phone)} for {day} past your limits: {spot_phrase(spot)}."
-        f"{_ticket(spot)}"
-    )
+    text = say("added_past_limits", who=_who(name, phone), day=day, spot=spot_phrase(spot))
+    return text + _ticket(spot)
 
 
 def closed_for_today(*, waiting: int) -> str:
-    return (
-        f"Closed: no new joins today. {waiting} still waiting; NEXT calls them. "
-        "Text OPEN to take joins again."
-    )
+    return say("closed_for_today", waiting=waiting)
 
 
 def opened_for_today(*, was_closed: bool) -> str:
-    if was_closed:
-        return "Open again: customers can join today's line."
-    return "You are open: customers can join today's line. Text CLOSE to stop joins."
+    return say("opened_again" if was_closed else "opened_already")
 
 
 def add_already(*, name: str, phone: str, day: str) -> str:
-    return f"{_who(name, phone)} already has a spot {day}. Text QUEUE to see your line."
+    return say("add_already", who=_who(name, phone), day=day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +118,13 @@ class QueueEntry:
     confirmed: bool = False
 
 
-# After a called customer's name in QUEUE when they confirmed (HERE).
-COMING_MARK = " coming"
+def coming_mark() -> str:
+    """After a called customer's name in QUEUE when they confirmed (HERE)."""
+    return " " + say("coming_mark")
 
 
 def _serving(e: QueueEntry) -> str:
-    return _who(e.name, e.phone) + (COMING_MARK if e.confirmed else "")
+    return _who(e.name, e.phone) + (coming_mark() if e.confirmed else "")
 
 
 def queue(
@@ -158,9 +141,9 @@ def queue(
     `waiting` may be the front of a longer line of `waiting_total` people.
     """
     total = len(waiting) if waiting_total is None else waiting_total
-    head = f"{place(place_name)} {day}: {total} waiting."
+    head = say("queue_head", place=place(place_name), day=day, waiting=total)
     if serving:
-        head += " Now: " + ", ".join(_serving(e) for e in serving[:2])
+        head += " " + say("queue_now") + " " + ", ".join(_serving(e) for e in serving[:2])
         head += f" +{len(serving) - 2}." if len(serving) > 2 else "."
     if not waiting:
         return head
@@ -172,26 +155,32 @@ def queue(
 
 
 def _minutes(value: float | None) -> str:
-    return "-" if value is None else f"{round(value)} min"
+    return "-" if value is None else say("minutes", minutes=round(value))
 
 
 def stats(*, week: bool, figures: Figures, messages: MessageFigures = NO_MESSAGES) -> str:
     """STATS: the period's counts and medians, and the messages sent about the line
     (dropped to SMS alone, then left out, where the numbers would not fit one segment)."""
-    label = "Last 7 days" if week else "Today"
     rate = "-" if figures.no_show_rate is None else f"{round(figures.no_show_rate * 100)}%"
-    text = (
-        f"{label}: {figures.served} served, {figures.no_shows} no-shows ({rate}), "
-        f"{figures.cancellations} canceled. Median wait {_minutes(figures.median_wait)}, "
-        f"service {_minutes(figures.median_service)}.{_off_by(figures.estimate_error)}"
+    text = say(
+        "stats",
+        label=say("stats_week" if week else "stats_today"),
+        served=figures.served,
+        no_shows=figures.no_shows,
+        rate=rate,
+        cancellations=figures.cancellations,
+        wait=_minutes(figures.median_wait),
+        service=_minutes(figures.median_service),
     )
+    text += _off_by(figures.estimate_error)
     for part in _sent(messages):
         if fits_one_segment(text + part):
             return text + part
     return text
 
 
-_CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "console": "console"}
+def _channel_name(channel: str) -> str:
+    return say(f"channel_{channel}") if channel in ("whatsapp", "telegram", "console") else channel
 
 
 def _sent(messages: MessageFigures) -> list[str]:
@@ -199,49 +188,41 @@ def _sent(messages: MessageFigures) -> list[str]:
     if not messages.total:
         return []
     sms = messages.sent.get("sms", 0)
-    cost = "" if messages.estimated_cost is None else f", cost {messages.estimated_cost:.2f}"
-    on_sms = f"{sms} SMS ({messages.sms_segments} seg{cost})"
+    cost = (
+        ""
+        if messages.estimated_cost is None
+        else say("stats_cost", cost=f"{messages.estimated_cost:.2f}")
+    )
+    on_sms = say("stats_sms", count=sms, segments=messages.sms_segments, cost=cost)
     others = [
-        f"{count} {_CHANNEL_NAMES.get(channel, channel)}"
+        f"{count} {_channel_name(channel)}"
         for channel, count in messages.sent.items()
         if channel != "sms"
     ]
-    parts = [f" Sent {', '.join([on_sms, *others] if sms else others)}."]
+    parts = [" " + say("stats_sent", what=", ".join([on_sms, *others] if sms else others))]
     if sms and others:
-        parts.append(f" Sent {on_sms}.")
+        parts.append(" " + say("stats_sent", what=on_sms))
     return parts
 
 
 def _off_by(error: float | None) -> str:
     """How far quoted waits were from the waits that followed, once any was quoted."""
-    return "" if error is None else f" Quotes off by {_minutes(error)}."
+    return "" if error is None else " " + say("stats_off_by", minutes=_minutes(error))
 
 
 def delay_usage() -> str:
-    return "Text DELAY and the minutes you run behind (0 to 720), e.g. DELAY 20 flat tyre. DELAY 0 ends it."
+    return say("delay_usage")
 
 
 def delay_set(*, minutes: int, told: int) -> str:
     if not minutes:
-        return "Delay cleared: waits are quoted as usual again. No one was texted."
-    people = "1 person" if told == 1 else f"{told} people"
-    return (
-        f"Told {people} waiting today you run about {minutes} min behind; their waits "
-        "include it until DELAY 0 or the day ends."
-    )
+        return say("delay_cleared")
+    people = say("people_one") if told == 1 else say("people_many", count=told)
+    return say("delay_set", people=people, minutes=minutes)
 
 
 def stats_usage() -> str:
-    return "Text STATS for today's figures, or STATS WEEK for the last 7 days."
-
-
-_UNDONE_WORDS = {
-    Action.NEXT: "NEXT",
-    Action.DONE: "DONE",
-    Action.NOSHOW: "NOSHOW",
-    Action.AUTO_NOSHOW: "the no-show",
-}
-_UNDO_WHAT = "UNDO reverts your last NEXT, DONE or NOSHOW within 10 min, once."
+    return say("stats_usage")
 
 
 def undo(
@@ -254,21 +235,17 @@ def undo(
 ) -> str:
     """UNDO's answer: what was put back, or why nothing was."""
     if outcome is Outcome.NOTHING or action is None:
-        return f"Nothing to undo. {_UNDO_WHAT}"
+        return say("undo_nothing")
     if outcome is Outcome.ALREADY_UNDONE:
-        return f"Your last action was already undone. {_UNDO_WHAT}"
+        return say("undo_already")
+    undone = say(f"undone_{action.value}")
     if outcome is Outcome.EXPIRED:
-        return f"Too late to undo {_UNDONE_WORDS[action]}: it was over 10 minutes ago."
+        return say("undo_expired", action=undone)
     who = _who(name or "?", phone or "")
     if outcome is Outcome.CHANGED_SINCE:
-        return (
-            f"Can't undo {_UNDONE_WORDS[action]}: {who} left or their record changed since. "
-            "Nothing was changed."
-        )
+        return say("undo_changed_since", action=undone, who=who)
     if outcome is Outcome.BOOKED_ELSEWHERE:
-        return (
-            f"Can't undo {_UNDONE_WORDS[action]}: {who} has another spot that day. "
-            "Nothing was changed."
-        )
-    where = f"back in line at #{position}" if position is not None else "called again, visit open"
-    return f"Undone {_UNDONE_WORDS[action]}: {who} is {where}. Text QUEUE to see your line."
+        return say("undo_booked_elsewhere", action=undone, who=who)
+    if position is not None:
+        return say("undone_back_in_line", action=undone, who=who, position=position)
+    return say("undone_called_again", action=undone, who=who)

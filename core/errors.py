@@ -64,6 +64,10 @@ class InvalidRange(DomainError):
     """A range of days refused for a report: backwards, or longer than allowed."""
 
 
+class UnknownLanguage(DomainError):
+    """A language no catalog (core.locales) is written in."""
+
+
 class ClosedDay(InvalidInput):
     """A join for a day the provider is closed (its hours or closed dates)."""
 

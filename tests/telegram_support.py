@@ -60,13 +60,16 @@ class TelegramUser:
     first_name: str = "Ann"
     # Telegram leaves last_name out of a contact when the person has none.
     last_name: str | None = "Lee"
+    # The language their Telegram app is set to (an IETF tag); None: not sent.
+    language_code: str | None = None
 
     @property
     def chat_id(self) -> int:
         return self.user_id
 
     def _sender(self) -> dict[str, Any]:
-        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        sender = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        return sender | ({"language_code": self.language_code} if self.language_code else {})
 
     def _chat(self) -> dict[str, Any]:
         return {"id": self.chat_id, "type": "private", "first_name": self.first_name}
@@ -156,9 +159,16 @@ class Bot:
         return await self.client.post(PATH, json=update, headers=headers)
 
     def user(
-        self, phone: str, first_name: str = "Ann", last_name: str | None = "Lee"
+        self,
+        phone: str,
+        first_name: str = "Ann",
+        last_name: str | None = "Lee",
+        *,
+        language_code: str | None = None,
     ) -> TelegramUser:
-        return TelegramUser(self, next(self._people), phone, first_name, last_name)
+        return TelegramUser(
+            self, next(self._people), phone, first_name, last_name, language_code=language_code
+        )
 
     @property
     def channel(self) -> Any:

@@ -21,6 +21,7 @@ from core.errors import (
     InvalidTransition,
     NoRoom,
     NotFound,
+    UnknownLanguage,
 )
 from core.rules.phones import mask_phones_in
 from core.services import line_events
@@ -40,6 +41,7 @@ _STATUS_OF: dict[type[DomainError], int] = {
     InProgress: 409,
     InvalidRange: 400,
     NoRoom: 400,
+    UnknownLanguage: 400,
 }
 
 # Paths that stay open without the admin token: docs, health, the channel webhooks,

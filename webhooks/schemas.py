@@ -181,6 +181,16 @@ BoardNames = Annotated[
         'initial, "Ann L.") or "ticket" (the short per-day number given at joining).'
     ),
 ]
+Language = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=8,
+        description='The language of the provider\'s own replies and of its customers who have '
+        'not written yet (a walk-in added by ADD): "en" or "es" (any language with a '
+        "catalog in core/locales).",
+    ),
+]
 Chairs = Annotated[
     int,
     Field(
@@ -324,6 +334,7 @@ class ServiceAccountFields(_In):
     auto_call_next: AutoCallNext = False
     board_public: BoardPublic = True
     board_names: BoardNames = "name"
+    language: Language = "en"
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
     staff_phones: StaffPhones = []
@@ -353,6 +364,7 @@ class ServiceAccountUpdate(PartialUpdate):
     auto_call_next: AutoCallNext | None = None
     board_public: BoardPublic | None = None
     board_names: BoardNames | None = None
+    language: Language | None = None
     hours: Hours | None = None
     closed_dates: ClosedDates | None = None
     # The whole list: what is given replaces what was there ([] removes every one).
@@ -439,6 +451,7 @@ class ServiceAccountOut(BaseModel):
     auto_call_next: bool
     board_public: bool
     board_names: str
+    language: str
     # The provider's local day it was CLOSEd for joins (null: open).
     closed_on: date | None
     hours: StoredHours | None = None

@@ -82,6 +82,9 @@ class ServiceAccount(Model):
     board_public = fields.BooleanField(default=True, db_default=True)
     board_names = fields.CharField(max_length=8, default="name", db_default="name")
     board_key_hash = fields.CharField(max_length=64, null=True)
+    # The language of its own replies and of its customers who have not written yet
+    # (a walk-in added by ADD): a catalog's code (core.locales).
+    language = fields.CharField(max_length=8, default="en", db_default="en")
     # Not a column: the phones of its `staff` rows (core.models.console.StaffPhone), set
     # by core.services.staff where the admin API shows them.
     staff_phones: list[str]

@@ -51,6 +51,9 @@ class Contact(Model):
     opted_out = fields.BooleanField(default=False)
     opted_out_at = fields.DatetimeField(null=True)
     preferred_channel = fields.CharField(max_length=16, null=True)
+    # The language it is written in, a catalog's code (core.locales), once its texts
+    # told it; None: its provider's.
+    language = fields.CharField(max_length=8, null=True)
     # Twilio said the number cannot take an SMS at all (not a valid or mobile number,
     # an unknown destination): a failed notice elsewhere is not sent there by SMS.
     # Cleared when the phone writes to us by SMS again.

@@ -8,6 +8,9 @@ because opting someone out by accident silences them on every channel.
 A message made only of greetings, thanks and emoji is a greeting (GREET); one that
 mentions stopping in a sentence ("stop texting me") asks how to stop (HOW_TO_STOP),
 which opts nobody out.
+
+Every language's words are read at once, accents optional; the reading says which
+language its command word is (`Parsed.language`) when only one language has it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from core.locales import fold
 from core.rules.phones import InvalidPhone, normalize_phone
 from core.rules.vocabulary import (
     ACCEPT_WORDS,
@@ -33,9 +37,11 @@ from core.rules.vocabulary import (
     START_WORDS,
     STOP_MENTIONS,
     STOP_WORDS,
+    SWITCH_WORDS,
     WORDS,
     Command,
     Role,
+    language_of,
 )
 
 # Ends at a token boundary, so "24/12" after a number is not read as more digits.
@@ -58,6 +64,9 @@ class Parsed:
     exact: bool
     # When no command was understood: the main commands, in their fixed order.
     hints: tuple[Command, ...]
+    # The language the command word is in, when only one language has it (for
+    # Command.LANGUAGE: the language asked for); None: the text does not tell.
+    language: str | None = None
 
 
 def _fold(text: str) -> str:
@@ -75,7 +84,7 @@ def _fold_phrases(tokens: Sequence[str]) -> list[str]:
     i = 0
     while i < len(tokens):
         for size in range(min(LONGEST_PHRASE, len(tokens) - i), 1, -1):
-            key = tuple(t.lower() for t in tokens[i : i + size])
+            key = tuple(fold(t) for t in tokens[i : i + size])
             if key in PHRASES:
                 out.append(PHRASES[key])
                 i += size
@@ -105,22 +114,24 @@ _GUESSABLE = {
 }
 
 
-def _fuzzy(word: str, role: Role) -> Command | None:
-    """The one command `word` is a small typo of, or None if none or several are close."""
+def _fuzzy(word: str, role: Role) -> tuple[Command, str] | None:
+    """The one command `word` is a small typo of, with the word it is nearest to; None
+    if none or several commands are close."""
     allowed = _allowed_typos(word)
     if not allowed:
         return None
     candidates, commands = _GUESSABLE[role]
-    best: dict[Command, int] = {}
-    for _, d, index in process.extract(
+    best: dict[Command, tuple[int, str]] = {}
+    for candidate, d, index in process.extract(
         word, candidates, scorer=OSA.distance, score_cutoff=allowed, limit=None
     ):
         command = commands[index]
-        best[command] = min(int(d), best.get(command, int(d)))
+        if command not in best or int(d) < best[command][0]:
+            best[command] = (int(d), candidate)
     if not best:
         return None
-    top = min(best.values())
-    winners = [c for c, d in best.items() if d == top]
+    top = min(d for d, _ in best.values())
+    winners = [(c, w) for c, (d, w) in best.items() if d == top]
     return winners[0] if len(winners) == 1 else None
 
 
@@ -159,28 +170,35 @@ def _take_phone(text: str) -> tuple[str | None, str]:
 def parse(text: str, *, role: Role) -> Parsed:
     phone, without_phone = _take_phone(text)
     tokens = _fold_phrases(tokenize(without_phone))
-    words = [t for t in tokens if t.lower() not in FILLERS]
-    # Hyphens go for matching only ("no-show", "opt-out"); args keep the words as sent.
-    lowered = [w.lower().replace("-", "") for w in words]
+    words = [t for t in tokens if fold(t) not in FILLERS]
+    # Hyphens and accents go for matching only ("no-show", "llegué"); args keep the
+    # words as sent.
+    lowered = [fold(w).replace("-", "") for w in words]
     if text.strip() and set(text.strip()) <= {"?", " "}:
         command = Command.STATUS if role is Role.CUSTOMER else Command.QUEUE
         return Parsed(command, (), phone, True, ())
-    if phone is None and _is_greeting(without_phone, [t.lower().replace("-", "") for t in tokens]):
+    if phone is None and _is_greeting(without_phone, [fold(t).replace("-", "") for t in tokens]):
         return Parsed(Command.GREET, (), None, True, ())
-    if len(lowered) == 1 and lowered[0] in STOP_WORDS:
-        return Parsed(Command.STOP, (), phone, True, ())
-    if len(lowered) == 1 and lowered[0] in START_WORDS:
-        return Parsed(Command.START, (), phone, True, ())
+    if len(lowered) == 1:
+        alone = lowered[0]
+        if alone in STOP_WORDS:
+            return Parsed(Command.STOP, (), phone, True, (), language_of(alone))
+        if alone in START_WORDS:
+            return Parsed(Command.START, (), phone, True, (), language_of(alone))
+        if alone in SWITCH_WORDS:
+            return Parsed(Command.LANGUAGE, (), phone, True, (), SWITCH_WORDS[alone])
     vocabulary = WORDS[role]
     for i, word in enumerate(lowered):
         if word in vocabulary:
-            return Parsed(vocabulary[word], tuple(words[i + 1 :]), phone, True, ())
+            command = vocabulary[word]
+            return Parsed(command, tuple(words[i + 1 :]), phone, True, (), language_of(word))
     if STOP_MENTIONS.intersection(lowered):
         return Parsed(Command.HOW_TO_STOP, (), phone, True, ())
     if lowered:
         guess = _fuzzy(lowered[0], role)
         if guess is not None:
-            return Parsed(guess, tuple(words[1:]), phone, False, ())
+            command, nearest = guess
+            return Parsed(command, tuple(words[1:]), phone, False, (), language_of(nearest))
     # Suggestions come in one fixed order, whatever was typed.
     return Parsed(None, tuple(words), phone, False, DEFAULT_HINTS[role])
 
@@ -214,11 +232,13 @@ def read_as(
     return Role.PROVIDER, as_provider
 
 
+# Words around the number of a numbered answer ("number 2", "opción 2").
+_CHOICE_WORDS = frozenset({"number", "no", "option", "choice", "numero", "opcion", "la", "el"})
+
+
 def choice_number(text: str) -> int | None:
     """The number in an answer to a numbered question ("2", "#2", "number 2, thanks")."""
-    words = [
-        t for t in tokenize(text) if t.lower() not in FILLERS | {"number", "no", "option", "choice"}
-    ]
+    words = [t for t in tokenize(text) if fold(t) not in FILLERS | _CHOICE_WORDS]
     if len(words) != 1:
         return None
     match = _NUMBER.match(words[0])
@@ -227,7 +247,7 @@ def choice_number(text: str) -> int | None:
 
 def accepts(text: str) -> bool:
     """Whether `text` is a plain yes ("yes", "yes please", "sure, thanks")."""
-    words = [t.lower() for t in tokenize(text)]
+    words = [fold(t) for t in tokenize(text)]
     return any(w in ACCEPT_WORDS for w in words) and all(
         w in ACCEPT_WORDS or w in FILLERS for w in words
     )

@@ -13,44 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+from core.locales import fold
 from core.rules.regions import FALLBACK_REGION
+from core.rules.vocabulary import DAY_OFFSETS, WEEKDAYS
 
-_WEEKDAYS = {
-    "monday": 0,
-    "mon": 0,
-    "tuesday": 1,
-    "tue": 1,
-    "tues": 1,
-    "wednesday": 2,
-    "wed": 2,
-    "weds": 2,
-    "thursday": 3,
-    "thu": 3,
-    "thur": 3,
-    "thurs": 3,
-    "friday": 4,
-    "fri": 4,
-    "saturday": 5,
-    "sat": 5,
-    "sunday": 6,
-    "sun": 6,
-}
-_OFFSETS = {
-    "today": 0,
-    "tonight": 0,
-    "tday": 0,
-    "tdy": 0,
-    "tomorrow": 1,
-    "tomorow": 1,
-    "tommorow": 1,
-    "tommorrow": 1,
-    "tmrw": 1,
-    "tmr": 1,
-    "tmw": 1,
-    "yesterday": -1,
-    "yday": -1,
-    "yest": -1,
-}
+# Every language's day words (their catalogs' `weekdays` and `day_offsets`), folded.
+_WEEKDAYS = WEEKDAYS
+_OFFSETS = DAY_OFFSETS
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?$")
 
@@ -92,7 +61,7 @@ class Found:
 
 
 def _is_day_token(token: str) -> bool:
-    low = token.lower()
+    low = fold(token)
     return (
         low in _WEEKDAYS or low in _OFFSETS or bool(_ISO.match(low)) or bool(_DAY_MONTH.match(low))
     )
@@ -104,9 +73,9 @@ def find_day(tokens: Sequence[str]) -> Found:
         if not _is_day_token(token):
             continue
         start = i
-        if i > 0 and tokens[i - 1].lower() == "next" and token.lower() in _WEEKDAYS:
+        if i > 0 and tokens[i - 1].lower() == "next" and fold(token) in _WEEKDAYS:
             start = i - 1
-        words = " ".join(t.lower() for t in tokens[start : i + 1])
+        words = " ".join(fold(t) for t in tokens[start : i + 1])
         return Found(DayWords(words), tuple(tokens[:start]) + tuple(tokens[i + 1 :]))
     return Found(None, tuple(tokens))
 
@@ -154,9 +123,7 @@ def resolve_day(words: DayWords, *, today: date, order: DateOrder) -> date:
         readings = [(first, second), (second, first)]  # (day, month), day first
         if order is DateOrder.MONTH_FIRST:
             readings.reverse()
-        day, month = next(
-            ((d, m) for d, m in readings if _possible(m, d, given)), readings[0]
-        )
+        day, month = next(((d, m) for d, m in readings if _possible(m, d, given)), readings[0])
         if given is not None:
             return _calendar(given, month, day)
         candidate = _calendar(today.year, month, day) if not (month == 2 and day == 29) else None

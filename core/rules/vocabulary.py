@@ -1,10 +1,16 @@
-"""The words a text is read with: the commands, the words and phrases for each, and the
-words that carry no meaning (greetings, fillers). core.rules.commands reads a text with them.
+"""The words a text is read with: the commands, and, merged from every language's
+catalog (core.locales, `[words]`), the words and phrases for each, the words that carry
+no meaning (greetings, fillers), and which language each word belongs to.
+core.rules.commands reads a text with them, in every language at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
+
+from core.locales import catalog, fold, languages
 
 
 class Command(StrEnum):
@@ -37,6 +43,8 @@ class Command(StrEnum):
     OPEN = "open"
     # The provider runs late today: DELAY n [note].
     DELAY = "delay"
+    # ESPAÑOL, ENGLISH alone: write in that language from now on (Parsed.language).
+    LANGUAGE = "language"
 
 
 class Role(StrEnum):
@@ -44,84 +52,49 @@ class Role(StrEnum):
     PROVIDER = "provider"
 
 
+def _words(code: str) -> dict[str, Any]:
+    found: dict[str, Any] = catalog(code).get("words", {})
+    return found
+
+
+def _merged_set(key: str) -> frozenset[str]:
+    return frozenset(fold(w) for code in sorted(languages()) for w in _words(code).get(key, ()))
+
+
+def _merged_map(key: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for code in sorted(languages()):
+        for word, value in _words(code).get(key, {}).items():
+            merged.setdefault(fold(word), value)
+    return merged
+
+
+def _owners(keys: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Each word of the tables `keys`, with the languages whose catalogs have it."""
+    owners: dict[str, set[str]] = {}
+    for code in languages():
+        for key in keys:
+            table: Iterable[str] = _words(code).get(key, ())
+            for word in table:
+                owners.setdefault(fold(word), set()).add(code)
+    return {word: frozenset(codes) for word, codes in owners.items()}
+
+
+def _commands(table: Mapping[str, str]) -> dict[str, Command]:
+    return {word: Command(command) for word, command in table.items()}
+
+
 # Carriers' (and Twilio's) opt-out and opt-in keywords, minus CANCEL: we read CANCEL
-# as LEAVE, though on SMS the carrier acts on it first.
-STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit", "revoke", "optout"})
-START_WORDS = frozenset({"start", "unstop", "subscribe", "optin", "resubscribe"})
+# as LEAVE, though on SMS the carrier acts on it first. Other languages' words (BAJA,
+# ALTA) are ours alone: no carrier acts on them, the engine does.
+STOP_WORDS = _merged_set("stop")
+START_WORDS = _merged_set("start")
 # Opt-out words that, inside a sentence, can only be about stopping our texts ("end" and
 # "quit" are everyday words: "what time does it end").
-STOP_MENTIONS = frozenset({"stop", "stopall", "unsubscribe", "optout"})
+STOP_MENTIONS = _merged_set("stop_mentions")
 
-CUSTOMER_WORDS: dict[str, Command] = {
-    "join": Command.JOIN,
-    "book": Command.JOIN,
-    "signup": Command.JOIN,
-    "reserve": Command.JOIN,
-    "enroll": Command.JOIN,
-    "checkin": Command.JOIN,
-    "enqueue": Command.JOIN,
-    "status": Command.STATUS,
-    "position": Command.STATUS,
-    "pos": Command.STATUS,
-    "where": Command.STATUS,
-    "wait": Command.STATUS,
-    "eta": Command.STATUS,
-    "leave": Command.LEAVE,
-    "cancel": Command.LEAVE,
-    "drop": Command.LEAVE,
-    "unbook": Command.LEAVE,
-    "withdraw": Command.LEAVE,
-    "exit": Command.LEAVE,
-    "help": Command.HELP,
-    "info": Command.HELP,
-    "commands": Command.HELP,
-    "menu": Command.HELP,
-    "options": Command.HELP,
-    "here": Command.HERE,
-    "omw": Command.HERE,
-    "coming": Command.HERE,
-    "arrived": Command.HERE,
-    "why": Command.WHY,
-    "late": Command.LATE,
-    "away": Command.AWAY,
-}
-PROVIDER_WORDS: dict[str, Command] = {
-    "queue": Command.QUEUE,
-    "list": Command.QUEUE,
-    "line": Command.QUEUE,
-    "who": Command.QUEUE,
-    "status": Command.QUEUE,
-    "waiting": Command.QUEUE,
-    "next": Command.NEXT,
-    "call": Command.NEXT,
-    "done": Command.DONE,
-    "complete": Command.DONE,
-    "completed": Command.DONE,
-    "finished": Command.DONE,
-    "served": Command.DONE,
-    "finish": Command.DONE,
-    "noshow": Command.NOSHOW,
-    "absent": Command.NOSHOW,
-    "missed": Command.NOSHOW,
-    "add": Command.ADD,
-    "walkin": Command.ADD,
-    "stats": Command.STATS,
-    "statistics": Command.STATS,
-    "report": Command.STATS,
-    "undo": Command.UNDO,
-    "revert": Command.UNDO,
-    "oops": Command.UNDO,
-    "close": Command.CLOSE,
-    "closed": Command.CLOSE,
-    "open": Command.OPEN,
-    "reopen": Command.OPEN,
-    "delay": Command.DELAY,
-    "delayed": Command.DELAY,
-    "help": Command.HELP,
-    "info": Command.HELP,
-    "commands": Command.HELP,
-    "menu": Command.HELP,
-}
+CUSTOMER_WORDS = _commands(_merged_map("customer"))
+PROVIDER_WORDS = _commands(_merged_map("provider"))
 WORDS = {Role.CUSTOMER: CUSTOMER_WORDS, Role.PROVIDER: PROVIDER_WORDS}
 DEFAULT_HINTS = {
     Role.CUSTOMER: (Command.JOIN, Command.STATUS, Command.LEAVE),
@@ -130,173 +103,36 @@ DEFAULT_HINTS = {
 
 # Several words meaning one command, folded into that command's word before matching.
 PHRASES: dict[tuple[str, ...], str] = {
-    ("where", "am", "i"): "status",
-    ("am", "i", "next"): "status",
-    ("am", "i", "up"): "status",
-    ("my", "turn"): "status",
-    ("how", "many"): "status",
-    ("whats", "my", "position"): "status",
-    ("how", "long"): "status",
-    ("my", "spot"): "status",
-    ("my", "place"): "status",
-    ("cant", "make", "it"): "leave",
-    ("cannot", "make", "it"): "leave",
-    ("can", "not", "make", "it"): "leave",
-    ("not", "coming"): "leave",
-    ("remove", "me"): "leave",
-    ("count", "me", "out"): "leave",
-    ("sign", "up"): "signup",
-    ("check", "in"): "checkin",
-    ("add", "me"): "join",
-    ("get", "in", "line"): "join",
-    ("line", "up"): "join",
-    ("opt", "out"): "optout",
-    ("opt", "in"): "optin",
-    ("stop", "all"): "stopall",
-    ("no", "show"): "noshow",
-    ("walk", "in"): "walkin",
-    ("call", "next"): "next",
-    ("whos", "next"): "queue",
-    ("on", "my", "way"): "omw",
-    ("on", "the", "way"): "omw",
-    ("running", "late"): "late",
-    ("minutes", "out"): "away",
-    ("mins", "out"): "away",
-    ("min", "out"): "away",
+    tuple(phrase.split()): fold(word) for phrase, word in _merged_map("phrases").items()
 }
 LONGEST_PHRASE = max(len(p) for p in PHRASES)
 
-# What a message made only of greetings and thanks (and emoji) can hold.
-GREETINGS = frozenset(
-    {
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "yo",
-        "heya",
-        "howdy",
-        "greetings",
-        "hola",
-        "thanks",
-        "thank",
-        "thankyou",
-        "thx",
-        "ty",
-        "ta",
-        "cheers",
-        "you",
-        "u",
-        "so",
-        "much",
-        "very",
-        "lot",
-        "a",
-        "ok",
-        "okay",
-        "k",
-        "great",
-        "cool",
-        "nice",
-        "awesome",
-        "perfect",
-        "good",
-        "morning",
-        "afternoon",
-        "evening",
-        "there",
-        "all",
-        "bye",
-        "goodbye",
-    }
-)
+# What a message made only of greetings and thanks (and emoji) can hold. Greetings say
+# nothing of the sender's language ("hi", "ok" and "hola" are everyone's).
+GREETINGS = _merged_set("greetings")
 
 # After a provider's HELP, the words that ask for its second page (HELP MORE).
-HELP_MORE_WORDS = frozenset({"more", "2", "all"})
+HELP_MORE_WORDS = _merged_set("help_more")
 
 # Words that take what the open question offers ("Next open tomorrow: reply YES").
 # "ok" and "thanks" are not among them: they also just acknowledge a refusal.
-ACCEPT_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "sure"})
+ACCEPT_WORDS = _merged_set("accept")
 
-FILLERS = frozenset(
-    {
-        "please",
-        "pls",
-        "plz",
-        "plse",
-        "pleas",
-        "kindly",
-        "hi",
-        "hello",
-        "hey",
-        "hiya",
-        "yo",
-        "heya",
-        "howdy",
-        "greetings",
-        "thanks",
-        "thank",
-        "thankyou",
-        "thx",
-        "ty",
-        "cheers",
-        "you",
-        "u",
-        "ok",
-        "okay",
-        "k",
-        "sure",
-        "yes",
-        "yeah",
-        "yep",
-        "good",
-        "morning",
-        "afternoon",
-        "evening",
-        "i",
-        "id",
-        "im",
-        "ill",
-        "ive",
-        "me",
-        "my",
-        "we",
-        "us",
-        "our",
-        "to",
-        "want",
-        "wanna",
-        "would",
-        "like",
-        "love",
-        "can",
-        "could",
-        "let",
-        "lets",
-        "need",
-        "just",
-        "the",
-        "a",
-        "an",
-        "for",
-        "at",
-        "with",
-        "on",
-        "in",
-        "of",
-        "and",
-        "also",
-        "again",
-        "is",
-        "am",
-        "are",
-        "be",
-        "do",
-        "there",
-        "sorry",
-        "now",
-    }
-)
+FILLERS = _merged_set("fillers")
+
+# The word that, alone, switches the language a customer is written to.
+SWITCH_WORDS = {
+    fold(word): code for code in sorted(languages()) for word in _words(code).get("switch", ())
+}
+
+# Which languages a command word (either role's), an opt-out or opt-in word belongs to:
+# a text's command word tells its language when only one language has that word.
+WORD_LANGUAGES = _owners(("customer", "provider", "stop", "start"))
+
+# Days as people text them (core.rules.day_words): weekday names (0: Monday), and days
+# named from today (0: today, 1: tomorrow).
+WEEKDAYS: dict[str, int] = _merged_map("weekdays")
+DAY_OFFSETS: dict[str, int] = _merged_map("day_offsets")
 
 # What a phone that is both a provider's and a customer's can still text as the customer.
 CUSTOMER_SIDE = frozenset(
@@ -310,3 +146,9 @@ CUSTOMER_SIDE = frozenset(
         Command.AWAY,
     }
 )
+
+
+def language_of(word: str) -> str | None:
+    """The one language `word` (folded) is a command word of; None: several or none."""
+    owners = WORD_LANGUAGES.get(word, frozenset())
+    return next(iter(owners)) if len(owners) == 1 else None

@@ -1,9 +1,11 @@
 """Use cases for reaching a phone: opt-out (STOP / START), the channel it last used,
-whether it can take an SMS at all, and when it last wrote on a channel."""
+the language it is written in, whether it can take an SMS at all, and when it last
+wrote on a channel."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -56,16 +58,39 @@ async def record_channel(*, phone: str, channel: Channel, now: datetime | None =
     )
 
 
-async def preferred_channel(
-    *, phone: str, using_db: BaseDBAsyncClient | None = None
-) -> Channel | None:
+_RECORD_LANGUAGE = """
+INSERT INTO contacts (phone, opted_out, language, updated_at)
+VALUES ({}, {}, {}, {})
+ON CONFLICT (phone) DO UPDATE
+SET language = excluded.language, updated_at = excluded.updated_at
+"""
+
+
+async def record_language(*, phone: str, language: str, now: datetime | None = None) -> None:
+    """Remember the language a phone is written in (the engine calls it on a change only)."""
+    conn = sql.connection()
+    await conn.execute_query(
+        _RECORD_LANGUAGE.format(*sql.params(conn, 4)), [phone, False, language, now or utcnow()]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How a proactive message reaches a phone: by which channel, in which language
+    (None: the phone has never told us)."""
+
+    channel: Channel | None
+    language: str | None
+
+
+async def reach(*, phone: str, using_db: BaseDBAsyncClient | None = None) -> Reach:
     contact = await Contact.get_or_none(phone=phone, using_db=using_db)
-    if contact is None or contact.preferred_channel is None:
-        return None
-    try:
-        return Channel(contact.preferred_channel)
-    except ValueError:
-        return None
+    if contact is None:
+        return Reach(None, None)
+    channel = None
+    with contextlib.suppress(ValueError):
+        channel = Channel(contact.preferred_channel) if contact.preferred_channel else None
+    return Reach(channel, contact.language)
 
 
 async def set_sms_undeliverable(*, phone: str) -> None:

@@ -57,6 +57,9 @@ class Correspondent:
     in_line: bool | None
     # Whether one of those lines has called them and awaits their HERE (when in_line tells).
     awaited: bool = False
+    # The language the phone is written in, as recorded (contacts.record_language); None:
+    # its texts have not told it yet.
+    language: str | None = None
 
     def with_standings(self, standings: list[Standing]) -> Correspondent:
         return replace(
@@ -110,7 +113,7 @@ def who_statement(
         joined = "LEFT JOIN active ac ON 1 = 1\n"
     return (
         f"{with_clause}"  # noqa: S608 - built from constants only; values are bound
-        f"SELECT {_ACCOUNT}, u.id AS user_id, ct.preferred_channel,\n"
+        f"SELECT {_ACCOUNT}, u.id AS user_id, ct.preferred_channel, ct.language AS ct_language,\n"
         "       c.id AS c_id, c.state AS c_state, c.data AS c_data, "
         f"c.expires_at AS c_expires_at{standing}{extra}\n"
         f"FROM {source}\n"
@@ -217,4 +220,5 @@ async def correspondent_from(
         standings=standings,
         in_line=in_line,
         awaited=awaited,
+        language=first["ct_language"],
     )

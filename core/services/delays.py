@@ -5,6 +5,7 @@ customer waiting today through the outbox, in the same transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from tortoise.transactions import in_transaction
 
@@ -40,7 +41,9 @@ async def set_delay(
         line_events.changed(account.id, today)
         if not minutes:
             return 0
-        text = notice_texts.running_behind(place_name=account.name, minutes=minutes, note=note)
+        text = partial(
+            notice_texts.running_behind, place_name=account.name, minutes=minutes, note=note
+        )
         after = 0
         while True:
             page = (
@@ -63,7 +66,12 @@ async def set_delay(
             for key, phone in keys.items():
                 if key not in sent:
                     await enqueue(
-                        conn=conn, recipient=phone, text=text, idempotency_key=key, now=now,
+                        conn=conn,
+                        recipient=phone,
+                        text=text,
+                        idempotency_key=key,
+                        now=now,
+                        language=account.language,
                         service_account_id=account.id,
                     )
             told += len(keys) - len(sent)

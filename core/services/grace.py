@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -173,7 +174,8 @@ async def _apply(conn: BaseDBAsyncClient, timer: GraceTimer, now: datetime) -> N
             conn=conn,
             service_account_id=account.id,
             recipient=appointment.user.phone,
-            text=notice_texts.grace_reminder(place_name=account.name),
+            text=partial(notice_texts.grace_reminder, place_name=account.name),
+            language=account.language,
             idempotency_key=f"grace-reminder:{timer.id}",
             now=now,
         )
@@ -222,7 +224,9 @@ async def _expire(
         log.info("grace over for %s, not reached: provider asked", mask_phone(user.phone))
         await _tell_provider(
             conn, timer, account, now,
-            notice_texts.grace_ask(name=user.name, phone=user.phone, minutes=minutes),
+            notice_texts.grace_ask(
+                name=user.name, phone=user.phone, minutes=minutes, language=account.language
+            ),
         )
         return
     # NOSHOW's own path (score, UNDO snapshot, notices), inside this transaction.
@@ -233,7 +237,8 @@ async def _expire(
         conn=conn,
         service_account_id=account.id,
         recipient=user.phone,
-        text=notice_texts.grace_closed(place_name=account.name, minutes=minutes),
+        text=partial(notice_texts.grace_closed, place_name=account.name, minutes=minutes),
+        language=account.language,
         idempotency_key=f"grace-closed:{timer.id}",
         now=now,
     )
@@ -241,7 +246,9 @@ async def _expire(
     if account.auto_call_next:
         called = await calling.call_next(service_account_phone=account.phone, now=now)
     if called is None:
-        text = notice_texts.grace_no_show(name=user.name, phone=user.phone, minutes=minutes)
+        text = notice_texts.grace_no_show(
+            name=user.name, phone=user.phone, minutes=minutes, language=account.language
+        )
     else:
         text = notice_texts.grace_no_show_called_next(
             name=user.name,
@@ -249,6 +256,7 @@ async def _expire(
             minutes=minutes,
             next_name=called.user.name,
             next_phone=called.user.phone,
+            language=account.language,
         )
     await _tell_provider(conn, timer, account, now, text)
 

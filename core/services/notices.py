@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -45,9 +46,10 @@ async def line_moved(
             conn=conn,
             service_account_id=account.id,
             recipient=appointment.user.phone,
-            text=_NEAR[position](place_name=account.name),
+            text=partial(_NEAR[position], place_name=account.name),
             idempotency_key=f"near:{appointment.id}:{position}",
             now=now,
+            language=account.language,
         )
     await _head_over(conn=conn, account=account, day=day, now=now)
 
@@ -94,9 +96,10 @@ async def _head_over(
             conn=conn,
             service_account_id=account.id,
             recipient=row["phone"],
-            text=notice_texts.head_over(place_name=account.name, wait_minutes=wait),
+            text=partial(notice_texts.head_over, place_name=account.name, wait_minutes=wait),
             idempotency_key=f"headover:{row['id']}",
             now=now,
+            language=account.language,
         )
         await Appointment.filter(id=row["id"]).using_db(conn).update(head_over_at=now)
 
@@ -115,7 +118,10 @@ async def late_called(
         service_account_id=account.id,
         recipient=account.phone,
         text=notice_texts.running_late(
-            name=appointment.user.name, phone=appointment.user.phone, minutes=minutes
+            name=appointment.user.name,
+            phone=appointment.user.phone,
+            minutes=minutes,
+            language=account.language,
         ),
         idempotency_key=f"late:{appointment.id}",
         now=now,
@@ -136,9 +142,10 @@ async def your_turn(
         conn=conn,
         service_account_id=account.id,
         recipient=appointment.user.phone,
-        text=notice_texts.your_turn(place_name=account.name),
+        text=partial(notice_texts.your_turn, place_name=account.name),
         idempotency_key=your_turn_key(appointment),
         now=now,
+        language=account.language,
     )
 
 
@@ -150,7 +157,9 @@ async def coming(
         conn=conn,
         service_account_id=account.id,
         recipient=account.phone,
-        text=notice_texts.coming(name=appointment.user.name, phone=appointment.user.phone),
+        text=notice_texts.coming(
+            name=appointment.user.name, phone=appointment.user.phone, language=account.language
+        ),
         idempotency_key=f"coming:{appointment.id}",
         now=now,
     )

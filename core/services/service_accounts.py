@@ -7,7 +7,8 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core.errors import InvalidInput
+from core import locales
+from core.errors import InvalidInput, UnknownLanguage
 from core.models import ServiceAccount
 from core.rules.capacity import MAX_CAPACITY, MAX_CHAIRS
 from core.rules.days import (
@@ -64,6 +65,9 @@ def _check_rules(fields: dict[str, Any]) -> None:
             fields["closed_dates"] = check_closed_dates(fields["closed_dates"])
     except InvalidHours as exc:
         raise InvalidInput(str(exc)) from exc
+    if "language" in fields and fields["language"] not in locales.languages():
+        known = ", ".join(sorted(locales.languages()))
+        raise UnknownLanguage(f"language must be one of: {known}")
     if fields.get("country") is not None:
         try:
             fields["country"] = known_region(fields["country"])
@@ -105,6 +109,23 @@ async def is_provider_phone(*, phone: str) -> bool:
     """Whether `phone` is a provider's (a customer who texts it has that provider as
     the default)."""
     return await ServiceAccount.exists(phone=phone)
+
+
+async def language_of(*, phone: str | None) -> str:
+    """The language of the provider whose phone this is (its customers who have not
+    written in theirs are written to in it); no provider: the default language."""
+    if phone is None:
+        return locales.DEFAULT
+    account = await ServiceAccount.get_or_none(phone=phone).only("id", "language")
+    if account is None or account.language not in locales.languages():
+        return locales.DEFAULT
+    return account.language
+
+
+async def set_language(*, account: ServiceAccount, language: str) -> None:
+    """A provider's ESPAÑOL or ENGLISH: its replies are in `language` from now on."""
+    await ServiceAccount.filter(id=account.id).update(language=language)
+    account.language = language
 
 
 async def provider_name(*, phone: str) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -233,7 +234,8 @@ async def _tell_customer(
             conn=conn,
             service_account_id=account.id,
             recipient=appointment.user.phone,
-            text=notice_texts.turn_reopened(place_name=account.name),
+            text=partial(notice_texts.turn_reopened, place_name=account.name),
+            language=account.language,
             idempotency_key=f"undo:{snapshot.id}",
             now=now,
         )
@@ -247,7 +249,10 @@ async def _tell_customer(
             conn=conn,
             service_account_id=account.id,
             recipient=appointment.user.phone,
-            text=notice_texts.back_in_line(place_name=account.name, position=spot.position),
+            text=partial(
+                notice_texts.back_in_line, place_name=account.name, position=spot.position
+            ),
+            language=account.language,
             idempotency_key=f"undo:{snapshot.id}",
             now=now,
         )

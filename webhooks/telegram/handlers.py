@@ -256,6 +256,7 @@ class TelegramBot:
             text=text,
             delivery_id=self._key(update),
             now=utcnow(),
+            language_hint=_language_code(update),
         )
         outcome = await path.receive(message, policy=POLICY, first=first)
         match outcome:
@@ -347,3 +348,9 @@ async def _waiting_request(chat_id: int) -> str | None:
 
 async def _forget_request(chat_id: int) -> None:
     await conversations.clear(channel=Channel.TELEGRAM, phone=_request_key(chat_id))
+
+
+def _language_code(update: Update) -> str | None:
+    """The language the user's Telegram app is set to (an IETF tag, "es" or "es-MX")."""
+    user = update.effective_user
+    return None if user is None else user.language_code

@@ -6,9 +6,11 @@ poll finds it otherwise."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.locales import DEFAULT
 from core.models import Channel, OutboxMessage, OutboxStatus
 from core.services import contacts
 from core.services.outbox.wakeup import note_written
@@ -18,20 +20,33 @@ from core.services.outbox.wakeup import note_written
 DEFAULT_CHANNEL = Channel.SMS
 
 
+class Worded(Protocol):
+    """A notice to be written in its recipient's language (a notice_texts function with
+    its words given: functools.partial(notice_texts.your_turn, place_name=...))."""
+
+    def __call__(self, *, language: str) -> str: ...
+
+
 async def enqueue(
     *,
     conn: BaseDBAsyncClient,
     recipient: str,
-    text: str,
+    text: str | Worded,
     idempotency_key: str,
     now: datetime,
+    language: str = DEFAULT,
     service_account_id: int | None = None,
 ) -> None:
     """Write one message unless one with this key exists (so a notice goes out once).
 
+    A `Worded` text is written in the recipient's language as recorded, else in
+    `language` (the provider's, for a customer who has not written yet).
     `service_account_id` is the provider whose line the message is about (its STATS
     count it); None for messages about no one line (a reply, a sign-in code)."""
-    channel = await contacts.preferred_channel(phone=recipient, using_db=conn) or DEFAULT_CHANNEL
+    reach = await contacts.reach(phone=recipient, using_db=conn)
+    channel = reach.channel or DEFAULT_CHANNEL
+    if not isinstance(text, str):
+        text = text(language=reach.language or language)
     message = OutboxMessage(
         channel=channel.value,
         recipient=recipient,
