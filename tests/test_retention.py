@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -267,3 +270,35 @@ def test_inbound_records_kept_less_than_a_day_are_refused_at_start_up():
     with pytest.raises(ValidationError, match="retain_inbound_days"):
         Settings(_env_file=None, retain_inbound_days=0)  # type: ignore[call-arg]
     assert Settings(_env_file=None).retention == KEEP  # type: ignore[call-arg]
+
+
+def _prune_command(database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "prune"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_waitlist_prune_prints_the_rows_each_table_lost(orm):
+    await _inbound("SMold", ANN, datetime.now(UTC) - timedelta(days=9))
+    await _inbound("SMnew", ANN, datetime.now(UTC))
+
+    result = await asyncio.to_thread(_prune_command, orm)
+
+    assert result.returncode == 0, result.stderr
+    assert "inbound_messages: 1 rows deleted in 1 statements" in result.stdout
+    assert "outbox: 0 rows deleted in 0 statements" in result.stdout
+    assert await InboundMessage.all().values_list("external_id", flat=True) == ["SMnew"]
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the advisory lock is PostgreSQL's")
+async def test_waitlist_prune_does_nothing_while_another_process_prunes(orm):
+    async with elected(db.listen_params(orm)):
+        result = await asyncio.to_thread(_prune_command, orm)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "another process is pruning; nothing done"
+    assert await PruneRun.all().count() == 0
