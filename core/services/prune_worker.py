@@ -83,7 +83,8 @@ async def prune_if_due(
 
 
 class PruneWorker:
-    """Looks every min(interval, LOOK_EVERY) seconds, prunes when due (prune_if_due)."""
+    """Looks every min(interval, LOOK_EVERY) seconds, the first time that long after it
+    starts, and prunes when due (prune_if_due)."""
 
     def __init__(
         self,
@@ -115,6 +116,9 @@ class PruneWorker:
     async def _loop(self) -> None:
         failures = 0
         while True:
+            # First wait, then look: a process that starts is busy enough, and a burst
+            # of restarts then prunes no sooner than a process that stays up.
+            await asyncio.sleep(min(self._interval, LOOK_EVERY))
             try:
                 await prune_if_due(
                     keep=self._keep, interval=self._interval, lock=self._lock, now=self._clock()
@@ -123,4 +127,3 @@ class PruneWorker:
             except Exception as exc:
                 failures += 1
                 connectivity.log_loop_failure(log, "prune", failures, exc)
-            await asyncio.sleep(min(self._interval, LOOK_EVERY))
