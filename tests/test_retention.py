@@ -50,14 +50,24 @@ async def _inbound(sid: str, phone: str | None, received: datetime, channel: str
     return row.id
 
 
-async def _outbox(key: str, status: str, created: datetime, recipient: str = ANN) -> int:
+async def _outbox(
+    key: str,
+    status: str,
+    created: datetime,
+    recipient: str = ANN,
+    account: ServiceAccount | None = None,
+    text: str = "Your turn",
+) -> int:
+    """An outbox row; sent ones about `account`'s line are sent a minute after `created`."""
     row = await OutboxMessage.create(
         channel="sms",
         recipient=recipient,
-        text="Your turn",
+        text=text,
         status=status,
         next_attempt_at=created,
         idempotency_key=key,
+        service_account_id=account.id if account else None,
+        sent_at=created + timedelta(minutes=1) if status == "sent" else None,
     )
     await OutboxMessage.filter(id=row.id).update(created_at=created)
     return row.id
@@ -178,7 +188,7 @@ async def test_a_prune_deletes_in_statements_of_at_most_the_batch_and_counts_eve
     for i in range(25):
         await _inbound(f"SM{i}", ANN if i < 20 else STRANGER, old + timedelta(seconds=i))
     for i in range(12):
-        await _outbox(f"k{i}", "sent", old, recipient=ANN)
+        await _outbox(f"k{i}", "sent", old, recipient=ANN, account=account if i < 10 else None)
 
     swept = await pruning.prune(keep=KEEP, now=NOW, batch=10)
 
@@ -191,8 +201,11 @@ async def test_a_prune_deletes_in_statements_of_at_most_the_batch_and_counts_eve
     assert counts == {
         (old.date(), account.id, "sms", "in"): 20,
         (old.date(), 0, "sms", "in"): 5,
-        (old.date(), account.id, "sms", "out"): 12,
+        (old.date(), account.id, "sms", "sent"): 10,
+        (old.date(), 0, "sms", "sent"): 2,
     }
+    segments = await MessageCount.filter(direction="sent").values_list("segments", flat=True)
+    assert sorted(segments) == [0, 10]
     with pytest.raises(ValueError, match="batch"):
         await pruning.prune(keep=KEEP, now=NOW, batch=5001)
 
@@ -204,7 +217,10 @@ async def test_a_providers_figures_are_the_same_after_a_prune(orm):
     for offset in range(0, 40, 3):
         await _visit(account, ann, start + timedelta(days=offset))
         await _inbound(f"SM{offset}", ANN, NOW - timedelta(days=40 - offset))
-        await _outbox(f"n{offset}", "sent", NOW - timedelta(days=40 - offset))
+        # A long text: STATS count its SMS segments (and their cost) too.
+        await _outbox(
+            f"n{offset}", "sent", NOW - timedelta(days=40 - offset), account=account, text="x" * 200
+        )
     before = await stats.range_stats(service_account_phone=PROVIDER, start=start, end=TODAY)
 
     swept = await pruning.prune(keep=KEEP, now=NOW)
@@ -213,6 +229,8 @@ async def test_a_providers_figures_are_the_same_after_a_prune(orm):
     assert swept["outbox"].rows > 0
     after = await stats.range_stats(service_account_phone=PROVIDER, start=start, end=TODAY)
     assert after == before
+    assert before.messages.sent == {"sms": len(range(0, 40, 3))}
+    assert before.messages.sms_segments == 2 * len(range(0, 40, 3))
     kept = await InboundMessage.all().count() + await OutboxMessage.all().count()
     counted = sum(c.messages for c in await MessageCount.filter(service_account_id=account.id))
     assert kept + counted == 2 * len(range(0, 40, 3))

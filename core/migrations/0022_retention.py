@@ -31,10 +31,11 @@ class Migration(migrations.Migration):
                 ('day', fields.DateField()),
                 ('service_account_id', fields.IntField()),
                 ('channel', fields.CharField(max_length=16)),
-                ('direction', fields.CharField(max_length=3)),
+                ('direction', fields.CharField(max_length=8)),
                 ('messages', fields.BigIntField()),
+                ('segments', fields.BigIntField(default=0)),
             ],
-            options={'table': 'message_counts', 'app': 'models', 'unique_together': (('day', 'service_account_id', 'channel', 'direction'),), 'pk_attr': 'id', 'table_description': 'Messages of one UTC day, per provider, channel and direction ("in", "out").'},
+            options={'table': 'message_counts', 'app': 'models', 'unique_together': (('day', 'service_account_id', 'channel', 'direction'),), 'pk_attr': 'id', 'table_description': 'Messages of one day, per provider, channel and direction ("in", "sent", "unsent"),'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -14,7 +14,8 @@ NO_PROVIDER = 0
 
 
 class MessageCount(Model):
-    """Messages of one UTC day, per provider, channel and direction ("in", "out").
+    """Messages of one day, per provider, channel and direction ("in", "sent", "unsent"),
+    with the SMS segments of those sent (core.services.message_counts says which day).
 
     Added to as pruning deletes the messages, in the same transaction, so a count never
     misses rows nor counts one twice. It holds no phone: erasing a person leaves it.
@@ -26,8 +27,9 @@ class MessageCount(Model):
     day = fields.DateField()
     service_account_id = fields.IntField()
     channel = fields.CharField(max_length=16)
-    direction = fields.CharField(max_length=3)
+    direction = fields.CharField(max_length=8)
     messages = fields.BigIntField()
+    segments = fields.BigIntField(default=0)
 
     class Meta:
         table = "message_counts"

@@ -35,10 +35,8 @@ RATE_WINDOW = timedelta(minutes=1)
 # PostgreSQL. A redelivery (same MessageSid) inserts nothing, bumps nothing and returns
 # no row. The counter restarts when its window is a minute old; the SET expressions
 # all read the row as it was, so `seen` and `window_start` restart together.
-# The dedupe key leads with the UTC day received (core.models.InboundMessage): the record
-# goes under today, and one of the message on the earliest day it may have come
-# (core.rules.retention.dedupe_days) stops it. PostgreSQL types a SELECT's bare
-# parameters as text, hence its casts.
+# Keyed by UTC day received first (core.rules.retention.dedupe_days); PostgreSQL types
+# a SELECT's bare parameters as text, hence its casts.
 _DELIVERY_TEMPLATE = """
 INSERT INTO inbound_messages (channel, external_id, phone, created_at, received_on)
 SELECT {channel}%(text)s, {sid}%(text)s, {phone}%(text)s, {now}%(moment)s, {today}%(day)s
@@ -332,14 +330,12 @@ async def earlier_reply(
     """The reply given to the first delivery of `external_id`, waiting up to
     `wait_seconds` if that delivery is still being answered (a replay racing it).
 
-    `pending` holds this process's replies not stored yet; `now` is when the
-    redelivery came (it says which days the first one may be recorded under)."""
+    `pending`: this process's replies not stored yet; `now`: when the redelivery came."""
     pause = 0.05
     deadline = asyncio.get_running_loop().time() + wait_seconds
-    days = set(retention.dedupe_days(channel.value, now))
     while True:
-        first = InboundMessage.filter(received_on__in=days, channel=channel.value)
-        earlier = await first.filter(external_id=external_id).order_by("id").first()
+        first = InboundMessage.filter(received_on__in=retention.dedupe_days(channel.value, now))
+        earlier = await first.filter(channel=channel.value, external_id=external_id).first()
         if earlier is None or earlier.reply is not None:
             return earlier.reply if earlier else None
         given = pending.get(earlier.id)

@@ -2,9 +2,8 @@
 
 Every statement deletes at most `batch` rows, found through an index on the age it
 tests (migration 0022), and commits on its own: a prune of millions of rows holds no
-lock for long and leaves the hot paths their speed. Messages are counted into
-`message_counts` (per UTC day, provider, channel and direction) in the transaction
-that deletes them, so the counts miss none and count none twice.
+lock for long and leaves the hot paths their speed. Messages are counted
+(core.services.message_counts) in the transaction that deletes them.
 
 The small tables keyed by phone (flood-limit rates, dialogues) are walked by id in
 windows of `batch`: an index on their time column would turn every message's update
@@ -25,30 +24,10 @@ from tortoise.transactions import in_transaction
 from core.models import PruneRun
 from core.rules import retention
 from core.rules.days import utcnow
-from core.services import sql
+from core.services import message_counts, sql
 from core.services.statements import bind
 
 log = logging.getLogger(__name__)
-
-# The provider a message is counted for: the phone's own provider, the one it is staff
-# of, or the provider of its visit that day; NO_PROVIDER (0) otherwise.
-_ACCOUNT_OF = """COALESCE(
-    (SELECT sa.id FROM service_accounts sa WHERE sa.phone = {phone}),
-    (SELECT sp.service_account_id FROM staff_phones sp WHERE sp.phone = {phone}),
-    (SELECT MIN(a.service_account_id) FROM appointments a JOIN users u ON u.id = a.user_id
-     WHERE u.phone = {phone} AND a.day = {day}),
-    0)"""
-
-_COUNT = """
-INSERT INTO message_counts (day, service_account_id, channel, direction, messages)
-SELECT day, account, channel, '{direction}', COUNT(*) FROM (
-  SELECT {day} AS day, m.channel AS channel, {account} AS account
-  FROM {table} m WHERE m.id IN ({ids})
-) counted WHERE true
-GROUP BY day, account, channel
-ON CONFLICT (day, service_account_id, channel, direction)
-DO UPDATE SET messages = message_counts.messages + excluded.messages
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,45 +123,14 @@ def _param(conn: BaseDBAsyncClient, value: Any) -> Any:
     return sql.day_param(conn, value)
 
 
-def _ids_list(conn: BaseDBAsyncClient) -> str:
-    """The set of ids a batch's statements share, as one parameter."""
-    if conn.capabilities.dialect == "postgres":
-        return "SELECT unnest({ids}::bigint[])"
-    return "SELECT value FROM json_each({ids})"
-
-
-def _ids_param(conn: BaseDBAsyncClient, ids: list[int]) -> Any:
-    return ids if conn.capabilities.dialect == "postgres" else "[" + ",".join(map(str, ids)) + "]"
-
-
-def _day_of(conn: BaseDBAsyncClient, step: _Step) -> str:
-    if step.direction == "in":
-        return "m.received_on"
-    if conn.capabilities.dialect == "postgres":
-        return "(m.created_at AT TIME ZONE 'UTC')::date"
-    return "substr(m.created_at, 1, 10)"
-
-
-def _count_statement(conn: BaseDBAsyncClient, step: _Step) -> str:
-    day = _day_of(conn, step)
-    phone = "m.phone" if step.direction == "in" else "m.recipient"
-    account = _ACCOUNT_OF.replace("{phone}", phone).replace("{day}", day)
-    return (
-        _COUNT.replace("{account}", account)
-        .replace("{day}", day)
-        .replace("{direction}", step.direction or "")
-        .replace("{table}", step.table)
-        .replace("{ids}", _ids_list(conn))
-    )
-
-
 async def _delete_batch(conn: BaseDBAsyncClient, step: _Step, ids: list[int]) -> None:
     async with in_transaction("default") as tx:
-        values = {"ids": _ids_param(conn, ids)}
-        if step.direction is not None:
-            await tx.execute_query(*bind(tx, _count_statement(conn, step), values))
-        delete = f"DELETE FROM {step.table} WHERE id IN ({_ids_list(conn)})"  # noqa: S608
-        await tx.execute_query(*bind(tx, delete, values))
+        if step.direction == "in":
+            await message_counts.count_inbound(tx, ids)
+        elif step.direction == "out":
+            await message_counts.count_outbox(tx, ids)
+        delete = f"DELETE FROM {step.table} WHERE id IN ({message_counts.ids_list(tx)})"  # noqa: S608
+        await tx.execute_query(*bind(tx, delete, {"ids": message_counts.ids_param(tx, ids)}))
 
 
 @dataclass(slots=True)
