@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('messages', fields.BigIntField()),
                 ('segments', fields.BigIntField(default=0)),
             ],
-            options={'table': 'message_counts', 'app': 'models', 'unique_together': (('day', 'service_account_id', 'channel', 'direction'),), 'pk_attr': 'id', 'table_description': 'Messages of one day, per provider, channel and direction ("in", "sent", "unsent"),'},
+            options={'table': 'message_counts', 'app': 'models', 'unique_together': (('service_account_id', 'direction', 'day', 'channel'),), 'pk_attr': 'id', 'table_description': 'Messages of one day, per provider, channel and direction ("in", "sent", "unsent"),'},
             bases=['Model'],
         ),
         ops.CreateModel(

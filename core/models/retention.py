@@ -33,7 +33,8 @@ class MessageCount(Model):
 
     class Meta:
         table = "message_counts"
-        unique_together = (("day", "service_account_id", "channel", "direction"),)
+        # In this order for STATS, which read one provider's sent counts over a range of days.
+        unique_together = (("service_account_id", "direction", "day", "channel"),)
 
 
 class PruneRun(Model):
