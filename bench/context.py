@@ -44,6 +44,8 @@ class Options:
     output: Path
     # The growth scenario's history, as a share of 10 million past appointments.
     growth_scale: float = 1.0
+    # Rows past retention the prune scenario seeds before each of its rounds.
+    prune_rows: int = 1_000_000
 
     @property
     def slice_seconds(self) -> float:
@@ -142,6 +144,9 @@ def api_env(bench: Bench, port: int, database_url: str) -> dict[str, str]:
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
         # A thousand customers texting once a second each is the scenario, not abuse.
         "SMS_INBOUND_PER_MINUTE": "1000000",
+        # The servers never prune on their own: the seeded history stays as seeded, and
+        # the prune scenario runs `waitlist prune` when it measures one.
+        "PRUNE_INTERVAL": "0",
     }
 
 

@@ -142,7 +142,9 @@ class _History:
         rng = random.Random(16)
         now = datetime.fromisoformat(self.now)
         # One received time per minute back over MESSAGE_DAYS, shared by that minute's.
-        minutes = [(now - timedelta(minutes=m)).isoformat() for m in range(MESSAGE_DAYS * 1440)]
+        # With its UTC day, which the dedupe key leads with (received_on, migration 0022).
+        moments = [now - timedelta(minutes=m) for m in range(MESSAGE_DAYS * 1440)]
+        minutes = [f"{t.isoformat()}\t{t.astimezone(UTC).date()}" for t in moments]
         per_minute = max(1, self.shape.messages // len(minutes) + 1)
         for n in range(1, self.shape.messages + 1):
             user = 1 + n % self.shape.users
@@ -169,7 +171,7 @@ _COLUMNS = {
     "users": ("id", "name", "phone", "created_at"),
     "appointments": _APPOINTMENT_COLUMNS,
     "reliability_scores": ("user_id", "service_account_id", "cancellations", "no_shows", "as_of"),
-    "inbound_messages": ("id", "channel", "external_id", "phone", "reply", "created_at"),
+    "inbound_messages": ("id", "channel", "external_id", "phone", "reply", "created_at", "received_on"),
 }
 
 

@@ -3,6 +3,7 @@
     python -m bench.run                # everything, PostgreSQL and SQLite (about 7 minutes)
     python -m bench.run --repeat 3     # three measured rounds per scenario instead of two
     python -m bench.run --only booking,queue --no-sqlite
+    python -m bench.run --only prune --no-sqlite --prune-rows 20000   # a small prune
 
 It creates fresh databases (PostgreSQL on 127.0.0.1:5432 as user postgres, and a
 SQLite file under bench/out/), builds them with `waitlist migrate`, seeds them with
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from bench import databases, growth, results, screens, servers, wrk
+from bench import databases, growth, prune, results, screens, servers, wrk
 from bench.context import (
     BENCH_DIR,
     OUT,
@@ -64,6 +65,7 @@ SCENARIOS = (
     "status",
     "fanout",
     "growth",
+    "prune",
 )
 # Scenarios that run on a database of their own, not the one run_database serves.
 OWN_DATABASE = {"growth"}
@@ -199,6 +201,8 @@ async def run_database(
             await screens.scenario_status_page(bench, api)
         if postgres and "fanout" in only:
             await screens.scenario_fanout(bench, api, provider)
+        if postgres and "prune" in only:
+            await prune.scenario_prune(bench, api, provider)
         if base:
             record_memory(bench, base, "its runs", api=False)
         if before:
@@ -290,6 +294,12 @@ def parse_args(argv: list[str] | None) -> Options:
         default=1.0,
         help="the growth scenario's history: 1.0 is 10 million past appointments",
     )
+    parser.add_argument(
+        "--prune-rows",
+        type=int,
+        default=1_000_000,
+        help="rows past retention the prune scenario seeds before each of its rounds",
+    )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
@@ -314,6 +324,7 @@ def parse_args(argv: list[str] | None) -> Options:
         keep=args.keep,
         output=args.output,
         growth_scale=args.growth_scale,
+        prune_rows=max(2, args.prune_rows),
     )
     return options
 
@@ -367,6 +378,10 @@ ROW_ORDER = (
     "growth-queue",
     "growth-sms",
     "growth-status",
+    "prune-booking-quiet",
+    "prune-booking",
+    "prune-sms-quiet",
+    "prune-sms",
 )
 
 

@@ -173,11 +173,12 @@ class Seeder(ABC):
             for phone in phones
             for k in range(per_phone)
         ]
-        await self.rows(
-            "inbound_messages",
-            ("channel", "external_id", "phone", "reply", "created_at"),
-            deliveries,
-        )
+        columns: tuple[str, ...] = ("channel", "external_id", "phone", "reply", "created_at")
+        if await self.has_column("inbound_messages", "received_on"):
+            # The dedupe key's day (migration 0022), as the server writes it.
+            columns += ("received_on",)
+            deliveries = [(*row, row[-1].astimezone(UTC).date()) for row in deliveries]
+        await self.rows("inbound_messages", columns, deliveries)
         await self.rows(
             "contacts",
             ("phone", "opted_out", "preferred_channel", "updated_at"),

@@ -315,4 +315,5 @@ class Inbox:
             external_id=message.delivery_id,
             wait_seconds=policy.repeat_wait,
             pending=self.replies,
+            now=message.now,
         )

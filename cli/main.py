@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
     p_serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     sub.add_parser("migrate", help="apply pending migrations and exit")
+    sub.add_parser("prune", help="delete what is past retention now (RETAIN_* settings)")
     p_chat = sub.add_parser("chat", help="talk to the waitlist as a phone, in this terminal")
     p_chat.add_argument("--phone", required=True)
     p_telegram = sub.add_parser("telegram", help="connect the Telegram bot")
@@ -84,10 +85,25 @@ def _run(args: argparse.Namespace) -> None:
         logs.configure(settings.log_level)
         asyncio.run(db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout))
         print("migrations applied")
+    elif args.command == "prune":
+        settings = _load_settings()
+        logs.configure(settings.log_level)
+        _prune(settings)
     elif args.command == "chat":
         _chat(_load_settings(), args.phone)
     elif args.command == "telegram":
         _telegram(_load_settings(), args.telegram_command)
+
+
+def _prune(settings: Settings) -> None:
+    from cli.prune import prune
+
+    deleted = asyncio.run(prune(settings))
+    if deleted is None:
+        print("another process is pruning; nothing done")
+        return
+    for table, swept in deleted.items():
+        print(f"{table}: {swept.rows} rows deleted in {swept.statements} statements")
 
 
 def _chat(settings: Settings, phone: str) -> None:

@@ -80,7 +80,8 @@ def connection_config(database_url: str) -> dict[str, Any]:
 
 def listen_params(database_url: str) -> dict[str, Any] | None:
     """asyncpg connect() arguments for a connection of its own outside the pools (the
-    screens' LISTEN, webhooks.live); None unless the database is PostgreSQL."""
+    screens' LISTEN, webhooks.live; the prune lock, core.services.prune_worker); None
+    unless the database is PostgreSQL."""
     config = connection_config(database_url)
     if config["engine"] != "tortoise.backends.asyncpg":
         return None

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from core.rules.delivery import DEFAULT_SEND_TIMEOUT, SendBudget
 from core.rules.phones import InvalidPhone, normalize_phone
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, known_region
+from core.rules.retention import Retention
 
 # Values people paste from examples; a server must not start with one of them as a secret.
 _PLACEHOLDERS = {"changeme", "change-me", "change_me", "secret", "token", "xxx", "todo", "example"}
@@ -64,6 +65,16 @@ class Settings(BaseSettings):
     # soon a change made by another process shows where no NOTIFY told (SQLite, or a
     # lost LISTEN connection).
     line_poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
+
+    # Retention (core.services.pruning applies it; README "What we keep"). Inbound
+    # records (SMS and Telegram: phone and the reply) must outlive a redelivery:
+    # Telegram redelivers an update for up to a day, so less than 1 day is refused.
+    retain_inbound_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    # Sent, failed and skipped outbox rows (pending ones are never pruned).
+    retain_outbox_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    # Seconds between two prunes (one process prunes: a PostgreSQL advisory lock elects
+    # it, and the last run's time in the database spaces the runs); 0: only `waitlist prune`.
+    prune_interval: Annotated[float, Field(ge=0, le=7 * 86400)] = 3600.0
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
@@ -178,6 +189,10 @@ class Settings(BaseSettings):
     @property
     def send_budget(self) -> SendBudget:
         return SendBudget(self.outbox_send_timeout)
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(inbound_days=self.retain_inbound_days, outbox_days=self.retain_outbox_days)
 
     @property
     def is_sqlite(self) -> bool:

@@ -132,7 +132,7 @@ async def test_a_delivery_never_answered_gets_no_reply_once_the_wait_is_over(orm
 
 async def earlier(sid: str, pending: PendingReplies, wait_seconds: float = 0) -> str | None:
     return await earlier_reply(
-        channel=Channel.SMS, external_id=sid, wait_seconds=wait_seconds, pending=pending
+        channel=Channel.SMS, external_id=sid, wait_seconds=wait_seconds, pending=pending, now=NOW
     )
 
 

@@ -20,6 +20,7 @@ from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.transport import Transport
 from core.services.outbox.wakeup import Wakeup
 from core.services.pending_links import PendingLinks
+from core.services.prune_worker import PruneWorker
 from core.settings import Settings
 from webhooks import admin, docs, log_filters, pages, sms, telegram
 from webhooks.live import LineHub
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> web.Application:
     # the clients it sends through are closed.
     if settings.outbox_dispatcher:
         app.cleanup_ctx.append(_outbox_dispatcher)
+    app.cleanup_ctx.append(_prune_worker)
     # Last: it stops first, before the dispatcher that sends what it writes.
     app.cleanup_ctx.append(_grace_worker)
     app.router.add_get("/healthz", _healthz)
@@ -178,6 +180,20 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await dispatcher.stop()
+
+
+async def _prune_worker(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    worker = PruneWorker(
+        keep=settings.retention,
+        interval=settings.prune_interval,
+        lock=db.listen_params(settings.database_url),
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        await worker.stop()
 
 
 async def _grace_worker(app: web.Application) -> AsyncIterator[None]:

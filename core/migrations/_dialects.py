@@ -49,3 +49,20 @@ class AddColumn(ops.AddField):
             state_editor.collected_sql.append(statement)
         else:
             await state_editor.client.execute_query(statement)
+
+
+class DropUniqueTogether(ops.RemoveConstraint):
+    """RemoveConstraint of a `unique_together` that works on SQLite as well.
+
+    SQLite keeps such a constraint inside the table's definition (an automatic index
+    with no name of ours), so it goes only with a rebuild of the table, from the model
+    as it is once the constraint is gone. Only for a table without partial indexes or
+    triggers, which a rebuild would lose.
+    """
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if state_editor is None or state_editor.client.capabilities.dialect != "sqlite":
+            await super().database_forward(app_label, old_state, new_state, state_editor)
+            return
+        model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
+        await state_editor._remake_table(model)

@@ -65,3 +65,9 @@ from core.models.messages import (
 from core.models.requests import (
     IdempotencyRecord as IdempotencyRecord,
 )
+from core.models.retention import (
+    MessageCount as MessageCount,
+)
+from core.models.retention import (
+    PruneRun as PruneRun,
+)

@@ -24,6 +24,8 @@ class SignInCode(Model):
 
     class Meta:
         table = "console_codes"
+        # Pruning finds the old codes.
+        indexes = (("created_at",),)
 
 
 class ConsoleSession(Model):
@@ -43,6 +45,8 @@ class ConsoleSession(Model):
 
     class Meta:
         table = "console_sessions"
+        # Pruning finds the expired sessions.
+        indexes = (("expires_at",),)
 
 
 class StaffPhone(Model):

@@ -227,8 +227,8 @@ class UndoSnapshot(Model):
 
     class Meta:
         table = "undo_snapshots"
-        # UNDO reads a provider's latest snapshot.
-        indexes = (("service_account_id", "id"),)
+        # UNDO reads a provider's latest snapshot; pruning finds those past the window.
+        indexes = (("service_account_id", "id"), ("taken_at",))
 
 
 class GraceTimer(Model):

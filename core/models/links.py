@@ -26,4 +26,6 @@ class StatusLink(Model):
 
     class Meta:
         table = "status_links"
+        # Pruning drops the links of days that ended.
+        indexes = (("day",),)
         table_description = "A customer's link to one visit's status page (token stored hashed)"

@@ -105,7 +105,8 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox"
-        indexes = (("status", "next_attempt_at"), ("service_account_id", "sent_at"))
+        # The last: pruning finds old rows by age (core.services.pruning).
+        indexes = (("status", "next_attempt_at"), ("service_account_id", "sent_at"), ("created_at",))
 
 
 class InboundMessage(Model):
@@ -117,10 +118,16 @@ class InboundMessage(Model):
     phone = fields.CharField(max_length=20, null=True)
     reply = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The UTC day it was received, leading the dedupe key: Twilio's ids are random, and
+    # keyed by day a new record goes into today's part of the index, which stays in
+    # memory, instead of anywhere in all the days kept (core.rules.retention.dedupe_days
+    # says which earlier day a redelivery is looked for in). Never NULL once written:
+    # migration 0022 filled the rows before it.
+    received_on = fields.DateField(null=True)
 
     class Meta:
         table = "inbound_messages"
-        unique_together = (("channel", "external_id"),)
+        unique_together = (("received_on", "channel", "external_id"),)
 
 
 class InboundRate(Model):

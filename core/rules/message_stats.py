@@ -46,6 +46,11 @@ class MessageTally:
         if channel == SMS:
             self._segments += segments(text)
 
+    def add_counted(self, *, channel: str, messages: int, sms_segments: int) -> None:
+        """Messages already counted (those a prune deleted, with their SMS segments)."""
+        self._sent[channel] += messages
+        self._segments += sms_segments
+
     def figures(self, *, price_per_segment: Decimal | None) -> MessageFigures:
         cost = None if price_per_segment is None else price_per_segment * self._segments
         return MessageFigures(

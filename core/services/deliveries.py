@@ -21,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from core.models import Channel, InboundMessage
+from core.rules import retention
 from core.services import correspondents, sql
 from core.services.line_ranks import RankCache
 from core.services.pending_links import PendingLinks
@@ -34,12 +35,20 @@ RATE_WINDOW = timedelta(minutes=1)
 # PostgreSQL. A redelivery (same MessageSid) inserts nothing, bumps nothing and returns
 # no row. The counter restarts when its window is a minute old; the SET expressions
 # all read the row as it was, so `seen` and `window_start` restart together.
-_DELIVERY = """
-INSERT INTO inbound_messages (channel, external_id, phone, created_at)
-VALUES ({channel}, {sid}, {phone}, {now})
-ON CONFLICT (channel, external_id) DO NOTHING
+# Keyed by UTC day received first (core.rules.retention.dedupe_days); PostgreSQL types
+# a SELECT's bare parameters as text, hence its casts.
+_DELIVERY_TEMPLATE = """
+INSERT INTO inbound_messages (channel, external_id, phone, created_at, received_on)
+SELECT {channel}%(text)s, {sid}%(text)s, {phone}%(text)s, {now}%(moment)s, {today}%(day)s
+WHERE NOT EXISTS (
+  SELECT 1 FROM inbound_messages
+  WHERE received_on = {earlier}%(day)s AND channel = {channel} AND external_id = {sid}
+)
+ON CONFLICT (received_on, channel, external_id) DO NOTHING
 RETURNING id
 """
+_DELIVERY = _DELIVERY_TEMPLATE % {"text": "::varchar", "moment": "::timestamptz", "day": "::date"}
+_DELIVERY_SQLITE = _DELIVERY_TEMPLATE % {"text": "", "moment": "", "day": ""}
 _BUMP = """
 INSERT INTO inbound_rates (channel, phone, window_start, seen)
 {source}
@@ -78,14 +87,25 @@ class Delivery:
     seen_in_window: int
 
 
-def _record_values(
-    conn: BaseDBAsyncClient, *, channel: Channel, external_id: str, phone: str, now: datetime
+def _delivery_values(
+    conn: BaseDBAsyncClient, *, channel: Channel, external_id: str, phone: str | None, now: datetime
 ) -> dict[str, Any]:
+    today, earlier = retention.dedupe_days(channel.value, now)
     return {
         "channel": channel.value,
         "sid": external_id,
         "phone": phone,
         "now": sql.datetime_param(conn, now),
+        "today": sql.day_param(conn, today),
+        "earlier": sql.day_param(conn, earlier),
+    }
+
+
+def _record_values(
+    conn: BaseDBAsyncClient, *, channel: Channel, external_id: str, phone: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        **_delivery_values(conn, channel=channel, external_id=external_id, phone=phone, now=now),
         "rate_since": sql.datetime_param(conn, now - RATE_WINDOW),
     }
 
@@ -104,7 +124,7 @@ async def record(
         rows = await conn.execute_query_dict(*bind(conn, _RECORD_POSTGRES, values))
         return Delivery(rows[0]["id"], rows[0]["seen"]) if rows else None
     async with in_transaction("default") as tx:
-        inserted = await tx.execute_query_dict(*bind(tx, _DELIVERY, values))
+        inserted = await tx.execute_query_dict(*bind(tx, _DELIVERY_SQLITE, values))
         if not inserted:
             return None
         bumped = await tx.execute_query_dict(*bind(tx, _BUMP_SQLITE, values))
@@ -115,13 +135,9 @@ async def record_once(*, channel: Channel, external_id: str, now: datetime) -> b
     """Record delivery `external_id`, one no flood limit applies to (a button that only
     opens a picker, a chat's blocked notice); False if it was recorded before."""
     conn = sql.deliveries()
-    values = {
-        "channel": channel.value,
-        "sid": external_id,
-        "phone": None,
-        "now": sql.datetime_param(conn, now),
-    }
-    return bool(await conn.execute_query_dict(*bind(conn, _DELIVERY, values)))
+    values = _delivery_values(conn, channel=channel, external_id=external_id, phone=None, now=now)
+    statement = _DELIVERY if conn.capabilities.dialect == "postgres" else _DELIVERY_SQLITE
+    return bool(await conn.execute_query_dict(*bind(conn, statement, values)))
 
 
 async def record_and_identify(
@@ -304,16 +320,22 @@ class PendingReplies:
 
 
 async def earlier_reply(
-    *, channel: Channel, external_id: str, wait_seconds: float, pending: PendingReplies
+    *,
+    channel: Channel,
+    external_id: str,
+    wait_seconds: float,
+    pending: PendingReplies,
+    now: datetime,
 ) -> str | None:
     """The reply given to the first delivery of `external_id`, waiting up to
     `wait_seconds` if that delivery is still being answered (a replay racing it).
 
-    `pending` holds this process's replies not stored yet."""
+    `pending`: this process's replies not stored yet; `now`: when the redelivery came."""
     pause = 0.05
     deadline = asyncio.get_running_loop().time() + wait_seconds
     while True:
-        earlier = await InboundMessage.get_or_none(channel=channel.value, external_id=external_id)
+        first = InboundMessage.filter(received_on__in=retention.dedupe_days(channel.value, now))
+        earlier = await first.filter(channel=channel.value, external_id=external_id).first()
         if earlier is None or earlier.reply is not None:
             return earlier.reply if earlier else None
         given = pending.get(earlier.id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import AlreadyExists
+from core.errors import AlreadyExists, NotFound
 from core.models import User
-from core.services import phone_records
+from core.services import erasure, phone_records
 
 LABEL = "User"
 
@@ -47,4 +47,8 @@ async def update_user(*, phone: str, changes: dict[str, Any]) -> User:
 
 
 async def delete_user(*, phone: str) -> None:
-    await phone_records.delete(User, label=LABEL, phone=phone)
+    """Erase the person with `phone` everywhere (core.services.erasure); NotFound when
+    nothing at all was held about them."""
+    erased = await erasure.erase_person(phone=phone)
+    if not any(erased.values()):
+        raise NotFound(f"{LABEL} not found")
