@@ -19,7 +19,7 @@ from tortoise.migrations.constraints import UniqueConstraint
 from core.migrations._dialects import DropUniqueTogether, RunSQLPerDialect
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0022_whatsapp_failover')]
+    dependencies = [('models', '0023_languages')]
 
     initial = False
 
