@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import TextIO
 
-from bot import inbox, replies
+from bot import inbox
 from core import db
 from core.models import Channel
 from core.rules.days import utcnow
@@ -27,8 +27,8 @@ from core.services.outbox.wakeup import Wakeup
 from core.settings import Settings
 
 POLICY = inbox.ChannelPolicy(
-    slow_down="You are sending messages too fast. Please wait a minute, then type HELP.",
-    sorry=replies.sorry(),
+    slow_down="slow_down_chat",
+    sorry="sorry",
 )
 
 

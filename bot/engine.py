@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -145,7 +145,8 @@ async def _respond(
         )
     language = await _language(message, who, role, parsed)
     with locales.speaking(language):
-        return await _answer(message, who, role, parsed, menus=menus, ranks=ranks)
+        reply = await _answer(message, who, role, parsed, menus=menus, ranks=ranks)
+    return replace(reply, language=locales.code_of(language))
 
 
 async def _language(message: Inbound, who: Correspondent, role: Role, parsed: Parsed) -> str:
@@ -218,13 +219,16 @@ async def _keep(
     return None
 
 
-async def menu_for(*, channel: Channel, phone: str, now: datetime | None = None) -> Menu:
-    """The menu under a message to `phone` that answers nothing (a proactive notice):
-    one read of who the phone is and whether it is in a line."""
+async def menu_for(
+    *, channel: Channel, phone: str, now: datetime | None = None
+) -> tuple[Menu, str | None]:
+    """The menu under a message to `phone` that answers nothing (a proactive notice),
+    and the language the phone is written in (None: not known yet): one read of who
+    the phone is and whether it is in a line."""
     who = await correspondents.identify(
         channel=channel, phone=phone, now=now or utcnow(), with_standings=False, with_in_line=True
     )
-    return _standing_menu(who, in_line=who.in_line, awaited=who.awaited)
+    return _standing_menu(who, in_line=who.in_line, awaited=who.awaited), who.language
 
 
 def _menu(who: Correspondent, answer: Answer, after: conversations.Dialogue | None) -> Menu:

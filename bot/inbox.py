@@ -31,7 +31,10 @@ from typing import Protocol
 
 from bot.engine import Reading, handle_message, read
 from bot.reply import Reply
+from core import locales
+from core.locales import say
 from core.models import Channel
+from core.rules import languages
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
@@ -69,9 +72,10 @@ class Message:
 class ChannelPolicy:
     """What the inbound path does differently per channel."""
 
-    # The one reply to a phone that goes over the flood limit in a window.
+    # The catalog key (core/locales) of the one reply to a phone that goes over the flood
+    # limit in a window, written in the sender's language as far as it is known.
     slow_down: str
-    # The reply when the engine fails, runs out of time or says nothing.
+    # The catalog key of the reply when the engine fails, runs out of time or says nothing.
     sorry: str
     # Seconds the engine may take, when someone waits for the answer (Twilio waits 15 s
     # for the webhook's); None for no limit.
@@ -244,7 +248,7 @@ class Inbox:
                 mask_phone(message.phone),
                 self.per_minute,
             )
-            return SlowedDown(policy.slow_down)
+            return SlowedDown(say(policy.slow_down, language=_language(message, who)))
         if verdict is Verdict.SILENT:
             return Silent()
         answer = await self._engine_reply(message, reading, policy=policy, who=who)
@@ -303,8 +307,8 @@ class Inbox:
                 mask_phone(message.phone),
                 type(exc).__name__,
             )
-            return Reply(policy.sorry)
-        return answer if answer.text else Reply(policy.sorry)
+            return Reply(say(policy.sorry, language=_language(message, who)))
+        return answer if answer.text else Reply(say(policy.sorry, language=answer.language))
 
     async def _earlier_reply(self, message: Message, policy: ChannelPolicy) -> str | None:
         log.info("%s delivery %s seen before", message.channel.value, message.delivery_id)
@@ -317,3 +321,11 @@ class Inbox:
             pending=self.replies,
             now=message.now,
         )
+
+
+def _language(message: Message, who: Correspondent | None) -> str | None:
+    """The language to say the channel's own words in before (or without) the engine:
+    the sender's recorded one, else the channel's hint (None: English)."""
+    if who is not None and who.language is not None:
+        return who.language
+    return languages.from_tag(message.language_hint, known=locales.languages())

@@ -44,3 +44,5 @@ class Reply:
     # A second message the channel sends after `text` (a status link that did not fit
     # in one segment with it); None: none.
     follow_up: str | None = None
+    # The language `text` is written in: a channel writes its own words (buttons) in it.
+    language: str = "en"

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core import db
+from core.locales import say
 from core.models import Contact, InboundMessage, InboundRate, ServiceAccount
 from core.rules.days import utcnow
 from core.rules.gsm import fits_one_segment
@@ -25,7 +26,6 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     start_sms,
     twilio_api_fixture,
 )
-from webhooks.sms import replies
 from webhooks.state import INBOX
 
 SID = "SM" + "f" * 32
@@ -68,7 +68,7 @@ async def test_a_flood_gets_one_slow_down_then_silence_and_other_phones_are_unaf
     answers = [await replies_in(await sms.text(ANN, f"status {n}")) for n in range(25)]
 
     assert answers[:20] == [["Got it."]] * 20
-    assert answers[20] == [replies.SLOW_DOWN]
+    assert answers[20] == [say("slow_down_sms")]
     assert answers[21:] == [[]] * 4
     assert len(sms.engine.calls) == 20
     # Bob is not slowed by Ann's flood.
@@ -98,7 +98,7 @@ async def test_the_limit_comes_from_settings(aiohttp_client, database_url, twili
     )
     answers = [await replies_in(await sms.text(ANN, "status")) for _ in range(4)]
 
-    assert answers == [["Got it."], ["Got it."], [replies.SLOW_DOWN], []]
+    assert answers == [["Got it."], ["Got it."], [say("slow_down_sms")], []]
 
 
 async def test_stop_is_recorded_even_from_a_phone_that_is_being_rate_limited(sms):
@@ -173,7 +173,7 @@ async def test_a_longer_body_is_cut_to_1600_characters_with_a_polite_note(sms):
     answers = await replies_in(await sms.text(ANN, body))
 
     assert sms.engine.calls[0]["text"] == body[:1600]
-    assert answers == [f"Got it.\n{replies.CUT}"]
+    assert answers == [f"Got it.\n{say('sms_cut')}"]
 
 
 async def test_non_ascii_bodies_and_replies_pass_through_intact(sms):
@@ -228,14 +228,14 @@ async def test_an_engine_failure_still_gets_a_polite_twiml_reply_and_is_recorded
     first = await replies_in(await sms.text(ANN, "join", sid=SID))
     again = await replies_in(await sms.text(ANN, "join", sid=SID))
 
-    assert first == again == [replies.SORRY]
+    assert first == again == [say("sorry")]
     assert len(sms.engine.calls) == 1
 
 
 async def test_an_empty_engine_reply_is_replaced_by_a_polite_one(sms):
     sms.engine.reply = ""
 
-    assert await replies_in(await sms.text(ANN, "join")) == [replies.SORRY]
+    assert await replies_in(await sms.text(ANN, "join")) == [say("sorry")]
 
 
 async def test_the_real_engine_is_wired_in_by_default(aiohttp_client, database_url, twilio_api):
@@ -290,7 +290,7 @@ async def test_status_by_sms_shows_every_change_of_the_line_in_the_next_answer(
 
 
 def test_the_channels_own_replies_fit_one_gsm7_segment():
-    for text in (replies.SLOW_DOWN, replies.SORRY, replies.CUT):
+    for text in (say("slow_down_sms"), say("sorry"), say("sms_cut")):
         assert fits_one_segment(text), text
 
 

@@ -17,6 +17,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
     deliver_outbox,
     one_reply,
     real_sms_fixture,
+    replies_in,
     twilio_api_fixture,
 )
 from tests.whatsapp_support import wa_fixture, whatsapp, zen_spa  # noqa: F401 (fixtures)
@@ -70,3 +71,32 @@ async def test_a_spanish_conversation_on_whatsapp_is_answered_in_spanish_through
     with locales.speaking("es"):
         assert await text("ayuda") == replies.help_customer(cancel_opts_out=False)
     assert (await text("salir")).startswith("Has dejado la fila de Zen Spa hoy.")
+
+
+async def test_a_customer_who_writes_spanish_is_slowed_down_in_spanish(real_sms):
+    await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
+    await one_reply(real_sms, ANN, "estado")
+    assert (await Contact.get(phone=ANN)).language == "es"
+
+    # The first text and 19 more are answered; the 21st in the minute is slowed down.
+    answers = [await replies_in(await real_sms.text(ANN, f"estado {n}")) for n in range(20)]
+
+    assert answers[-1] == [locales.say("slow_down_sms", language="es")]
+    assert is_gsm7(answers[-1][0])
+
+
+def test_telegram_buttons_are_labelled_in_the_language_of_the_reply_they_sit_under():
+    from bot.reply import Menu, Reply
+    from webhooks.telegram import keyboards
+
+    def labels(language: str) -> list[str]:
+        markup = keyboards.for_reply(Reply("...", menu=Menu.CUSTOMER_IN_LINE, language=language))
+        assert markup is not None
+        return [b.text for row in markup.inline_keyboard for b in row]
+
+    assert labels("es") == ["Mi lugar", "Voy tarde", "¿Por qué este lugar?", "Salir", "Unirme"]
+    assert labels("en") == ["My place", "I'm running late", "Why this place?", "Leave", "Join"]
+    # The same words go back to the engine whatever the label says.
+    spanish = keyboards.for_reply(Reply("...", menu=Menu.CUSTOMER_IN_LINE, language="es"))
+    assert spanish is not None
+    assert [b.callback_data for b in spanish.inline_keyboard[0]] == ["STATUS", "LATE"]

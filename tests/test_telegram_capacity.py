@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from core.locales import say
 from tests.telegram_support import (  # noqa: F401 (fixtures)
     PROVIDER_PHONE,
     bot,
@@ -11,7 +12,6 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     telegram_api,
 )
 from tests.test_telegram_conversation import customer
-from webhooks.telegram import texts
 from webhooks.telegram.commands import COMMANDS
 
 
@@ -27,7 +27,7 @@ async def test_the_provider_closes_and_opens_todays_joins_from_the_menu(bot):
     assert "closed for joins today" in ann.last_text()
     assert "Next day with room: tomorrow." in ann.last_text()
     # The provider's buttons send the same words.
-    await spa.presses(spa.buttons()[texts.OPEN])
+    await spa.presses(spa.buttons()[say("tg_open")])
     assert spa.last_text().startswith("Open again")
     await ann.says("join spa")
     assert "in line" in ann.last_text()

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
+from core.locales import say
 from core.models import InboundMessage, TelegramLink
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram_support import (  # noqa: F401 (fixtures)
@@ -17,7 +18,7 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     telegram_settings,
 )
 from webhooks.app import create_app
-from webhooks.telegram import commands, texts
+from webhooks.telegram import commands
 
 ANN = "+14155550101"
 
@@ -93,5 +94,5 @@ async def test_polling_handles_updates_like_the_webhook_and_only_once(database_u
         task.cancel()
         await runner.cleanup()
     assert telegram_api.calls_of("deleteWebhook")
-    assert telegram_api.texts(chat)[0] == texts.LINKED.format(tail="0101")
+    assert telegram_api.texts(chat)[0] == say("tg_linked", tail="0101")
     assert telegram_api.texts(chat)[2].startswith("Text JOIN")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.locales import say
 from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status
 from core.rules.days import today_in, utcnow
 from core.services import users
@@ -17,7 +18,7 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     make_provider,
     telegram_api,
 )
-from webhooks.telegram import keyboards, texts
+from webhooks.telegram import keyboards
 from webhooks.telegram.outbound import TelegramTransport
 from webhooks.telegram.pacing import BotPacer
 
@@ -48,7 +49,7 @@ async def test_join_status_and_leave_by_buttons(bot):
     await make_provider()
     ann = await customer(bot)
 
-    await ann.presses(ann.buttons()[texts.JOIN])
+    await ann.presses(ann.buttons()[say("tg_join")])
     # One place: the Join button opens the day picker in place of the old buttons.
     edit = bot.api.calls_of("editMessageReplyMarkup")[-1]
     days = {
@@ -63,23 +64,23 @@ async def test_join_status_and_leave_by_buttons(bot):
     await ann.presses(days["Today"])
     assert ann.last_text().startswith("You're in line at Serene Spa today: #1, 0 ahead")
     assert len(await active()) == 1
-    assert set(ann.buttons()) == {texts.STATUS, texts.LATE, texts.WHY, texts.LEAVE, texts.JOIN}
+    assert set(ann.buttons()) == {say("tg_status"), say("tg_late"), say("tg_why"), say("tg_leave"), say("tg_join")}
 
-    await ann.presses(ann.buttons()[texts.STATUS])
+    await ann.presses(ann.buttons()[say("tg_status")])
     assert ann.last_text().startswith("Serene Spa today: #1, 0 ahead")
     # Late and Why type the words a customer would: alone in line, Ann keeps her place.
-    await ann.presses(ann.buttons()[texts.LATE])
+    await ann.presses(ann.buttons()[say("tg_late")])
     assert ann.last_text().startswith("You keep your place, you'll be in time.")
-    await ann.presses(ann.buttons()[texts.WHY])
+    await ann.presses(ann.buttons()[say("tg_why")])
     assert ann.last_text() == (
         "Serene Spa: you have no cancellations or no-shows counting; "
         "your place is by the time you joined."
     )
 
-    await ann.presses(ann.buttons()[texts.LEAVE])
+    await ann.presses(ann.buttons()[say("tg_leave")])
     assert ann.last_text().startswith("You've left the line at Serene Spa today")
     assert await active() == []
-    assert set(ann.buttons()) == {texts.JOIN, texts.HELP}
+    assert set(ann.buttons()) == {say("tg_join"), say("tg_help")}
 
     # Every press was answered, and each pressed keyboard was taken away or replaced.
     assert len(bot.api.calls_of("answerCallbackQuery")) == 6
@@ -117,7 +118,7 @@ async def test_with_several_places_the_join_button_offers_them_then_the_days(bot
     await make_provider()
     await make_provider("+12025550180", "Barber Bob", code=None)
     ann = await customer(bot)
-    await ann.presses(ann.buttons()[texts.JOIN])
+    await ann.presses(ann.buttons()[say("tg_join")])
     places = bot.api.calls_of("editMessageReplyMarkup")[-1].params["reply_markup"]
     picked = {row[0]["text"]: row[0]["callback_data"] for row in places["inline_keyboard"]}
     assert picked == {"Serene Spa": "ui:day:SPA", "Barber Bob": "ui:day:+12025550180"}
@@ -140,7 +141,7 @@ async def test_the_engines_numbered_questions_become_buttons(bot):
     assert ann.last_text().startswith("You're in line at Barber Bob today")
 
     await ann.says("join spa tomorrow")
-    await ann.presses(ann.buttons()[texts.LEAVE])
+    await ann.presses(ann.buttons()[say("tg_leave")])
     assert ann.last_text().startswith("Which one?")
     assert ann.buttons() == {"1. Barber Bob today": "1", "2. Serene Spa tomorrow": "2"}
     await ann.presses("2")
@@ -154,7 +155,7 @@ async def test_a_new_customer_can_start_with_buttons_and_gets_none_while_asked_f
     ann = bot.user(ANN, "🙂", None)
     await ann.links()
     assert ann.last_text().startswith("Text JOIN")
-    await ann.presses(ann.buttons()[texts.JOIN])
+    await ann.presses(ann.buttons()[say("tg_join")])
     days = bot.api.calls_of("editMessageReplyMarkup")[-1].params["reply_markup"]
     await ann.presses(days["inline_keyboard"][0][1]["callback_data"])
     assert "name" in ann.last_text().lower()
@@ -190,15 +191,15 @@ async def test_a_provider_runs_the_day_with_buttons(bot):
     await ann.says("join spa")
     await bob.says("join spa")
 
-    await spa.presses(spa.buttons()[texts.QUEUE])
+    await spa.presses(spa.buttons()[say("tg_queue")])
     assert spa.last_text().startswith("Serene Spa today: 2 waiting.")
-    await spa.presses(spa.buttons()[texts.NEXT])
+    await spa.presses(spa.buttons()[say("tg_next")])
     assert spa.last_text().startswith("Called Ann L.")
-    await spa.presses(spa.buttons()[texts.DONE])
+    await spa.presses(spa.buttons()[say("tg_done")])
     assert spa.last_text().startswith("Done: Ann L.")
-    await spa.presses(spa.buttons()[texts.NEXT])
+    await spa.presses(spa.buttons()[say("tg_next")])
     assert spa.last_text().startswith("Called Bob S.")
-    await spa.presses(spa.buttons()[texts.NO_SHOW])
+    await spa.presses(spa.buttons()[say("tg_no_show")])
     assert spa.last_text().startswith("No-show: Bob S.")
     assert set(spa.buttons().values()) == PROVIDER_CONSOLE_WORDS
 
@@ -248,5 +249,5 @@ async def test_a_button_from_a_chat_that_is_not_linked_asks_for_the_phone(bot):
     stranger = bot.user(ANN)
     await stranger.says("hi")
     await stranger.presses("STATUS")
-    assert stranger.last_text() == texts.ASK_FOR_PHONE
+    assert stranger.last_text() == say("tg_ask_for_phone")
     assert len(bot.api.calls_of("answerCallbackQuery")) == 1

@@ -5,6 +5,7 @@ on Telegram, hears of the confirmation there."""
 
 from __future__ import annotations
 
+from core.locales import say
 from core.models import Channel
 from core.rules import notice_texts
 from core.services import calling, users
@@ -15,7 +16,6 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     make_provider,
     telegram_api,
 )
-from webhooks.telegram import texts
 from webhooks.telegram.outbound import TelegramTransport
 from webhooks.telegram.pacing import BotPacer
 
@@ -55,7 +55,7 @@ async def test_the_your_turn_notice_carries_a_here_button_that_confirms(bot):
     ann = bot.user(ANN, "Ann")
     await ann.links()
     await ann.says("join spa")
-    assert texts.HERE not in ann.buttons()
+    assert say("tg_here") not in ann.buttons()
 
     await calling.call_next(service_account_phone=PROVIDER_PHONE)
     transport = TelegramTransport(bot.channel.application.bot, BotPacer(per_chat_interval=0))
@@ -63,11 +63,11 @@ async def test_the_your_turn_notice_carries_a_here_button_that_confirms(bot):
         pass
     assert ann.last_text().startswith("It's your turn at Serene Spa")
     notice_buttons = ann.buttons()
-    assert notice_buttons[texts.HERE] == "HERE"
-    assert {texts.LATE, texts.LEAVE} <= set(notice_buttons)
+    assert notice_buttons[say("tg_here")] == "HERE"
+    assert {say("tg_late"), say("tg_leave")} <= set(notice_buttons)
 
-    await ann.presses(notice_buttons[texts.HERE])
+    await ann.presses(notice_buttons[say("tg_here")])
     assert ann.last_text().startswith("Thanks! Serene Spa knows you're coming.")
     # Confirmed: the button has done its job and is not offered again.
-    assert texts.HERE not in ann.buttons()
-    assert texts.STATUS in ann.buttons()
+    assert say("tg_here") not in ann.buttons()
+    assert say("tg_status") in ann.buttons()

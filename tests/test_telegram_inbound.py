@@ -10,6 +10,7 @@ import pytest
 
 from bot.engine import handle_message
 from core.connectivity import DatabaseUnavailable
+from core.locales import say
 from core.models import Appointment, InboundMessage, InboundRate, Status, TelegramLink
 from core.services import users
 from tests.fakes.telegram_api import BOT_ID
@@ -22,7 +23,6 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
 )
 from webhooks.app import create_app
 from webhooks.state import INBOX
-from webhooks.telegram import texts
 
 ANN = "+14155550101"
 
@@ -65,7 +65,7 @@ async def test_a_chat_over_the_inbound_limit_is_told_to_slow_down_once_and_the_e
     answered = len(ann.texts())
 
     await ann.says("status")
-    assert ann.last_text() == texts.SLOW_DOWN
+    assert ann.last_text() == say("slow_down_telegram")
     assert limited_bot.api.last(ann.chat_id).params.get("reply_markup") is None
     await ann.says("join")
     await ann.says("/status")
@@ -79,7 +79,7 @@ async def test_a_chat_over_the_limit_is_answered_again_once_the_window_has_passe
     ann = await linked(limited_bot)
     for _ in range(4):
         await ann.says("status")
-    assert ann.last_text() == texts.SLOW_DOWN
+    assert ann.last_text() == say("slow_down_telegram")
     rate = await InboundRate.get(channel="telegram", phone=ANN)
     rate.window_start = rate.window_start.replace(year=rate.window_start.year - 1)
     await rate.save(update_fields=["window_start"])
@@ -92,9 +92,9 @@ async def test_button_presses_count_towards_the_inbound_limit(limited_bot):
     ann = await linked(limited_bot)
     await ann.presses("HELP")
     await ann.presses("STATUS")
-    assert ann.last_text() != texts.SLOW_DOWN
+    assert ann.last_text() != say("slow_down_telegram")
     await ann.presses("HELP")
-    assert ann.last_text() == texts.SLOW_DOWN
+    assert ann.last_text() == say("slow_down_telegram")
     # The press was answered all the same: the client shows no spinner.
     assert len(limited_bot.api.calls_of("answerCallbackQuery")) == 3
 
@@ -176,7 +176,7 @@ async def test_a_redelivered_message_from_a_chat_not_linked_yet_asks_for_the_pho
     again = await stranger.says("join spa", update_id=900_004)
 
     assert (await again.json())["duplicate"] is True
-    assert stranger.texts() == [texts.ASK_FOR_PHONE]
+    assert stranger.texts() == [say("tg_ask_for_phone")]
 
 
 async def test_the_reply_to_a_telegram_message_is_stored_on_its_delivery(bot):

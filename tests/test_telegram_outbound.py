@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.locales import say
 from core.models import Appointment, Channel, OutboxMessage, OutboxStatus, Status, TelegramLink
 from core.rules.days import utcnow
 from core.services import booking, contacts, service_accounts, users
@@ -17,7 +18,6 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     make_provider,
     telegram_api,
 )
-from webhooks.telegram import texts
 from webhooks.telegram.outbound import TelegramTransport
 from webhooks.telegram.pacing import BotPacer
 
@@ -43,7 +43,7 @@ async def test_a_proactive_message_goes_to_the_linked_chat_with_buttons(bot):
     call = bot.api.last(ann.chat_id)
     assert call.params["text"] == "It's your turn at Serene Spa!"
     assert message_id == str(call.result_id)
-    assert set(ann.buttons(call)) == {texts.JOIN, texts.HELP}
+    assert set(ann.buttons(call)) == {say("tg_join"), say("tg_help")}
 
 
 async def test_a_notice_to_a_customer_in_line_has_the_in_line_buttons(bot):
@@ -55,7 +55,7 @@ async def test_a_notice_to_a_customer_in_line_has_the_in_line_buttons(bot):
     await unpaced_transport(bot).send(
         recipient_phone=ANN, text="You're next at Serene Spa.", idempotency_key="k2"
     )
-    assert set(ann.buttons(bot.api.last(ann.chat_id))) == {texts.STATUS, texts.LATE, texts.WHY, texts.LEAVE, texts.JOIN}
+    assert set(ann.buttons(bot.api.last(ann.chat_id))) == {say("tg_status"), say("tg_late"), say("tg_why"), say("tg_leave"), say("tg_join")}
 
 
 async def test_a_notice_to_a_provider_has_the_provider_console(bot):
@@ -66,15 +66,15 @@ async def test_a_notice_to_a_provider_has_the_provider_console(bot):
         recipient_phone="+14155550100", text="Ann is on her way.", idempotency_key="k3"
     )
     assert set(spa.buttons(bot.api.last(spa.chat_id))) == {
-        texts.NEXT,
-        texts.DONE,
-        texts.NO_SHOW,
-        texts.QUEUE,
-        texts.UNDO,
-        texts.CLOSE,
-        texts.OPEN,
-        texts.DELAY,
-        texts.ON_TIME,
+        say("tg_next"),
+        say("tg_done"),
+        say("tg_no_show"),
+        say("tg_queue"),
+        say("tg_undo"),
+        say("tg_close"),
+        say("tg_open"),
+        say("tg_delay"),
+        say("tg_on_time"),
     }
 
 
@@ -261,4 +261,4 @@ async def test_a_reply_held_by_flood_control_is_delivered_later_through_the_outb
     await Dispatcher({Channel.TELEGRAM: unpaced_transport(bot)}).run_once()
     assert ann.last_text() == deferred.text
     assert ann.last_text().startswith("You're in line at Serene Spa today")
-    assert set(ann.buttons()) == {texts.STATUS, texts.LATE, texts.WHY, texts.LEAVE, texts.JOIN}
+    assert set(ann.buttons()) == {say("tg_status"), say("tg_late"), say("tg_why"), say("tg_leave"), say("tg_join")}

@@ -5,6 +5,7 @@ the customer whose call was undone hears it on Telegram."""
 
 from __future__ import annotations
 
+from core.locales import say
 from core.models import Appointment, Channel
 from core.rules import notice_texts
 from core.services.outbox.dispatcher import Dispatcher
@@ -14,7 +15,6 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
     make_provider,
     telegram_api,
 )
-from webhooks.telegram import texts
 from webhooks.telegram.outbound import TelegramTransport
 from webhooks.telegram.pacing import BotPacer
 
@@ -31,8 +31,8 @@ async def test_the_undo_button_reverts_a_call_and_the_customer_hears_they_are_ba
 
     await spa.says("/next")
     assert spa.last_text().startswith("Called Ann")
-    assert spa.buttons()[texts.UNDO] == "UNDO"
-    await spa.presses(spa.buttons()[texts.UNDO])
+    assert spa.buttons()[say("tg_undo")] == "UNDO"
+    await spa.presses(spa.buttons()[say("tg_undo")])
     assert spa.last_text().startswith("Undone NEXT: Ann")
     assert "back in line at #1" in spa.last_text()
     assert (await Appointment.get(user__phone=ANN)).called_at is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.locales import say
 from core.models import InboundMessage, TelegramLink
 from tests.fakes.telegram_api import BOT_ID, FakeTelegramAPI
 from tests.telegram_support import (  # noqa: F401 (fixtures)
@@ -18,7 +19,6 @@ from tests.telegram_support import (  # noqa: F401 (fixtures)
 )
 from webhooks.app import create_app
 from webhooks.state import INBOX
-from webhooks.telegram import texts
 
 ANN = "+14155550101"
 
@@ -129,7 +129,7 @@ async def test_a_failing_handler_still_answers_200_and_is_logged(bot, monkeypatc
     response = await ann.says("status")
     assert response.status == 200
     assert "failed: RuntimeError" in caplog.text
-    assert ann.last_text() == texts.TROUBLE
+    assert ann.last_text() == say("sorry")
 
 
 async def test_without_a_token_the_route_is_404_and_start_up_says_why(

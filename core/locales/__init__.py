@@ -83,6 +83,12 @@ def spoken() -> str:
     return _speaking.get()
 
 
+def code_of(language: str | None) -> str:
+    """The catalog `language` is written in: its own, or English for none or one with no
+    catalog (None: the one being spoken)."""
+    return _code(language)
+
+
 def _code(language: str | None) -> str:
     if language is None:
         return _speaking.get()

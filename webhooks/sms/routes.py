@@ -29,13 +29,13 @@ from twilio.request_validator import (
 )
 
 from bot import inbox
+from core.locales import say
 from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.optout import Keyword, carrier_keyword
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.services import contacts, opt_outs
 from core.services.outbox.reports import record_delivery_report
-from webhooks.sms import replies
 from webhooks.sms.transport import OPTED_OUT_CODE, UNREACHABLE_CODES, TwilioSmsTransport
 from webhooks.sms.whatsapp import split_address
 from webhooks.state import INBOX, OUTBOX_WAKEUP, SETTINGS
@@ -47,8 +47,8 @@ MAX_BODY_CHARS = 1600
 # Twilio waits 15 s for our answer; answer politely well before that.
 ENGINE_BUDGET_SECONDS = 10.0
 POLICY = inbox.ChannelPolicy(
-    slow_down=replies.SLOW_DOWN,
-    sorry=replies.SORRY,
+    slow_down="slow_down_sms",
+    sorry="sorry",
     engine_budget=ENGINE_BUDGET_SECONDS,
     # A redelivery (Twilio retries, a proxy replays) gets the first delivery's answer,
     # waiting for it while that one is still being answered.
@@ -156,7 +156,7 @@ async def inbound(request: web.Request) -> web.Response:
         raise
     except Exception:
         log.exception("sms from %s: could not answer", mask_phone(phone))
-        return twiml(replies.SORRY)
+        return twiml(say("sorry"))
     # Every outcome answers with its reply: a redelivery repeats the first one's, and
     # the flood limit's silence and the carrier's words answer nothing.
     return twiml(outcome.reply)
@@ -175,7 +175,7 @@ def _message(
         now=utcnow(),
         # Our general number is never a provider's: no lookup for the common case.
         reached=to if to is not None and to not in channel.own_numbers else None,
-        postscript=replies.CUT if len(body) > MAX_BODY_CHARS else None,
+        postscript=say("sms_cut") if len(body) > MAX_BODY_CHARS else None,
     )
 
 

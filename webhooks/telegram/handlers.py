@@ -21,6 +21,7 @@ from telegram import (
     Contact,
     InlineKeyboardMarkup,
     Message,
+    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
@@ -29,13 +30,16 @@ from telegram.error import TelegramError
 
 from bot import inbox
 from bot.reply import Reply
+from core import locales
+from core.locales import say
 from core.models import Channel
+from core.rules import languages
 from core.rules.days import utcnow
 from core.rules.names import clean_name
 from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.services import conversations, deliveries, service_accounts, users
 from core.services.outbox.transport import DeliveryError, RetryLater
-from webhooks.telegram import keyboards, links, texts
+from webhooks.telegram import keyboards, links
 from webhooks.telegram.outbound import REPLY_MAX_WAIT, Markup, send_text
 from webhooks.telegram.pacing import BotPacer
 
@@ -65,7 +69,7 @@ def _is_start(text: str) -> bool:
     return text.strip().split("@", 1)[0].split(" ", 1)[0].lower() == "/start"
 
 
-POLICY = inbox.ChannelPolicy(slow_down=texts.SLOW_DOWN, sorry=texts.TROUBLE, menus=True)
+POLICY = inbox.ChannelPolicy(slow_down="slow_down_telegram", sorry="sorry", menus=True)
 
 
 class TelegramBot:
@@ -101,9 +105,9 @@ class TelegramBot:
         if update.my_chat_member is not None:
             await self._member(update.my_chat_member)
         elif message is not None and message.chat.type == ChatType.PRIVATE:
-            await self._reply(message.chat_id, texts.TEXT_ONLY)
+            await self._reply(message.chat_id, _said(update, "tg_text_only"))
         elif message is not None and message.text and message.text.startswith("/"):
-            await self._reply(message.chat_id, texts.PRIVATE_ONLY)
+            await self._reply(message.chat_id, _said(update, "tg_private_only"))
         return True
 
     async def trouble(self, update: Update, error: Exception) -> None:
@@ -117,7 +121,7 @@ class TelegramBot:
         )
         chat = update.effective_chat
         if chat is not None and chat.type == ChatType.PRIVATE:
-            await self._reply(chat.id, texts.TROUBLE)
+            await self._reply(chat.id, _said(update, "sorry"))
 
     # --- updates -------------------------------------------------------------------
 
@@ -130,7 +134,7 @@ class TelegramBot:
             if not await self._first_time(update):
                 return False
             log.info("telegram chat %s shared a contact that is not their own", chat_id)
-            await self._reply(chat_id, texts.NOT_YOUR_CONTACT, keyboards.share_phone())
+            await self._reply(chat_id, _said(update, "tg_not_your_contact"), _share(update))
             return True
         raw = contact.phone_number.strip()
         try:
@@ -138,7 +142,7 @@ class TelegramBot:
         except InvalidPhone:
             if not await self._first_time(update):
                 return False
-            await self._reply(chat_id, texts.NO_PHONE_IN_CONTACT, keyboards.share_phone())
+            await self._reply(chat_id, _said(update, "tg_no_phone_in_contact"), _share(update))
             return True
         provider = await service_accounts.provider_name(phone=phone)
         request = await _waiting_request(chat_id)
@@ -153,9 +157,9 @@ class TelegramBot:
                 if name is not None:
                     await users.register(phone=phone, name=name)
             confirmation = (
-                texts.LINKED_PROVIDER.format(name=provider)
+                _said(update, "tg_linked_provider", name=provider)
                 if provider is not None
-                else texts.LINKED.format(tail=phone[-4:])
+                else _said(update, "tg_linked", tail=phone[-4:])
             )
             await self._reply(chat_id, confirmation, ReplyKeyboardRemove())
             if request is not None:
@@ -174,7 +178,7 @@ class TelegramBot:
                 return False
             if not _is_start(text):
                 await _remember_request(chat_id, engine_text(text))
-            await self._reply(chat_id, texts.ASK_FOR_PHONE, keyboards.share_phone())
+            await self._reply(chat_id, _said(update, "tg_ask_for_phone"), _share(update))
             return True
 
         async def writing_again() -> inbox.GoOn:
@@ -194,7 +198,7 @@ class TelegramBot:
         if phone is None:
             fresh = await self._answered_once(update, query)
             if fresh:
-                await self._reply(chat.id, texts.ASK_FOR_PHONE, keyboards.share_phone())
+                await self._reply(chat.id, _said(update, "tg_ask_for_phone"), _share(update))
             return fresh
         if data.startswith(keyboards.UI_PREFIX):
             markup = await keyboards.picker(data)
@@ -348,6 +352,20 @@ async def _waiting_request(chat_id: int) -> str | None:
 
 async def _forget_request(chat_id: int) -> None:
     await conversations.clear(channel=Channel.TELEGRAM, phone=_request_key(chat_id))
+
+
+def _said(update: Update, key: str, **values: object) -> str:
+    """The channel's own words (linking a chat, trouble) in the language the person's
+    Telegram is set to, before the conversation knows theirs (no catalog: English)."""
+    return say(key, language=_telegram_language(update), **values)
+
+
+def _share(update: Update) -> ReplyKeyboardMarkup:
+    return keyboards.share_phone(_telegram_language(update))
+
+
+def _telegram_language(update: Update) -> str | None:
+    return languages.from_tag(_language_code(update), known=locales.languages())
 
 
 def _language_code(update: Update) -> str | None:

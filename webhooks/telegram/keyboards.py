@@ -8,6 +8,7 @@ place, then a day) and never changes anything.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
@@ -15,10 +16,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from bot import replies
 from bot.engine import menu_for
 from bot.reply import Menu, Reply
+from core.locales import code_of, say
 from core.models import Channel, ServiceAccount
 from core.rules.days import today_in, utcnow
 from core.services import provider_lookup
-from webhooks.telegram import texts
 
 UI_PREFIX = "ui:"
 PICK_PLACE = "ui:join"
@@ -34,54 +35,54 @@ def _button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
 
 
-def share_phone() -> ReplyKeyboardMarkup:
+def share_phone(language: str | None = None) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(texts.SHARE_BUTTON, request_contact=True)]],
+        [[KeyboardButton(say("tg_share_button", language=language), request_contact=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
 
 
-PROVIDER_CONSOLE = InlineKeyboardMarkup(
-    [
-        [
-            _button(texts.NEXT, "NEXT"),
-            _button(texts.DONE, "DONE"),
-            _button(texts.NO_SHOW, "NOSHOW"),
-        ],
-        [_button(texts.QUEUE, "QUEUE"), _button(texts.UNDO, "UNDO")],
-        [_button(texts.CLOSE, "CLOSE"), _button(texts.OPEN, "OPEN")],
-        # DELAY with the shop's most common figure; other figures are typed (DELAY 40).
-        [_button(texts.DELAY, "DELAY 15"), _button(texts.ON_TIME, "DELAY 0")],
-    ]
-)
-_CUSTOMER_IN_LINE = InlineKeyboardMarkup(
-    [
-        [_button(texts.STATUS, "STATUS"), _button(texts.LATE, "LATE")],
-        [_button(texts.WHY, "WHY"), _button(texts.LEAVE, "LEAVE")],
-        [_button(texts.JOIN, PICK_PLACE)],
-    ]
-)
-# It is their turn: HERE first, on a row of its own so its label shows whole.
-_CUSTOMER_CALLED = InlineKeyboardMarkup(
-    [
-        [_button(texts.HERE, "HERE")],
-        [_button(texts.LATE, "LATE"), _button(texts.LEAVE, "LEAVE")],
-        [_button(texts.STATUS, "STATUS"), _button(texts.WHY, "WHY")],
-    ]
-)
-_CUSTOMER_IDLE = InlineKeyboardMarkup(
-    [[_button(texts.JOIN, PICK_PLACE), _button(texts.HELP, "HELP")]]
-)
+@functools.cache
+def _menus(language: str) -> dict[Menu, InlineKeyboardMarkup | None]:
+    """Each menu's buttons, labelled in `language` (built once per language)."""
+
+    def b(key: str, data: str) -> InlineKeyboardButton:
+        return _button(say(key, language=language), data)
+
+    return {
+        Menu.PROVIDER_CONSOLE: InlineKeyboardMarkup(
+            [
+                [b("tg_next", "NEXT"), b("tg_done", "DONE"), b("tg_no_show", "NOSHOW")],
+                [b("tg_queue", "QUEUE"), b("tg_undo", "UNDO")],
+                [b("tg_close", "CLOSE"), b("tg_open", "OPEN")],
+                # DELAY with the shop's most common figure; other figures are typed (DELAY 40).
+                [b("tg_delay", "DELAY 15"), b("tg_on_time", "DELAY 0")],
+            ]
+        ),
+        Menu.CUSTOMER_IN_LINE: InlineKeyboardMarkup(
+            [
+                [b("tg_status", "STATUS"), b("tg_late", "LATE")],
+                [b("tg_why", "WHY"), b("tg_leave", "LEAVE")],
+                [b("tg_join", PICK_PLACE)],
+            ]
+        ),
+        # It is their turn: HERE first, on a row of its own so its label shows whole.
+        Menu.CUSTOMER_CALLED: InlineKeyboardMarkup(
+            [
+                [b("tg_here", "HERE")],
+                [b("tg_late", "LATE"), b("tg_leave", "LEAVE")],
+                [b("tg_status", "STATUS"), b("tg_why", "WHY")],
+            ]
+        ),
+        Menu.CUSTOMER_IDLE: InlineKeyboardMarkup([[b("tg_join", PICK_PLACE), b("tg_help", "HELP")]]),
+        Menu.NONE: None,
+    }
 
 
-_MENUS: dict[Menu, InlineKeyboardMarkup | None] = {
-    Menu.PROVIDER_CONSOLE: PROVIDER_CONSOLE,
-    Menu.CUSTOMER_IN_LINE: _CUSTOMER_IN_LINE,
-    Menu.CUSTOMER_CALLED: _CUSTOMER_CALLED,
-    Menu.CUSTOMER_IDLE: _CUSTOMER_IDLE,
-    Menu.NONE: None,
-}
+def menu(which: Menu, *, language: str | None = None) -> InlineKeyboardMarkup | None:
+    """The buttons of `which`, labelled in `language` (None or no catalog: English)."""
+    return _menus(code_of(language))[which]
 
 
 def for_reply(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -99,13 +100,14 @@ def for_reply(reply: Reply) -> InlineKeyboardMarkup | None:
                 for choice in reply.choices[:MAX_CHOICES]
             ]
         )
-    return _MENUS[reply.menu]
+    return menu(reply.menu, language=reply.language)
 
 
 async def for_notice(phone: str) -> InlineKeyboardMarkup | None:
     """The buttons under a proactive message to `phone` ("it's your turn... text LEAVE
     if you can't make it"): what the recipient can do now, read once per notice."""
-    return _MENUS[await menu_for(channel=Channel.TELEGRAM, phone=phone)]
+    which, language = await menu_for(channel=Channel.TELEGRAM, phone=phone)
+    return menu(which, language=language)
 
 
 def _place_key(account: ServiceAccount) -> str:
