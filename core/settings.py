@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
+    # Sends per second from one sending number, for all processes and hosts together on
+    # PostgreSQL (core.services.pacing), for the one process on SQLite.
     sms_max_per_second: Annotated[float, Field(gt=0)] = 1.0
     # Messages one phone may send in a minute on each channel before the one "slow
     # down" reply. SMS_INBOUND_PER_MINUTE, its name when only SMS had the limit, is

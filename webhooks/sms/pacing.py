@@ -1,4 +1,5 @@
-"""Pacing of outbound SMS per sending number, within this process."""
+"""Pacing of outbound SMS per sending number: across every process and host on
+PostgreSQL (core.services.pacing), within this process on SQLite."""
 
 from __future__ import annotations
 
@@ -7,39 +8,51 @@ import time
 from collections.abc import Awaitable, Callable
 
 from core.rules.pacing import Spacing
+from core.services import pacing
 from core.services.outbox.transport import HandBack
 
 
 class NumberPacer:
     """Spaces sends from one sending number (or Messaging Service) at least 1/rate
-    seconds apart.
+    seconds apart, with no burst: at most rate + 1 in any one-second window.
 
-    Per process: with several server processes each paces itself, so the combined rate
-    is workers x SMS_MAX_PER_SECOND. Twilio queues what exceeds a number's rate rather
-    than rejecting it, so this keeps its queue short rather than guarding correctness.
+    `shared`: the turns are taken in the database, so every server process and host
+    sending from the number draws on one budget (PostgreSQL). Otherwise this process
+    keeps them, which is right where one process sends (SQLite).
     """
 
     def __init__(
         self,
         per_second: float,
         *,
+        shared: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._spacing = Spacing[str](1.0 / per_second)
+        self._interval = 1.0 / per_second
+        self._spacing = Spacing[str](self._interval)
+        self._shared = shared
         self._clock = clock
         self._sleep = sleep
 
     async def take_turn(self, number: str, *, max_wait: float) -> None:
         """Return when a send from `number` may go; HandBack (nothing was tried, so not
         a failed attempt) if that is more than `max_wait` seconds off."""
-        now = self._clock()
-        slot = self._spacing.free_at(number, now=now)
-        wait = slot - now
-        if wait > max_wait:
-            raise HandBack("sender is paced", retry_after=wait)
-        # Take the turn before sleeping: concurrent callers queue up behind it. No await
-        # between reading and writing, so no lock is needed.
-        self._spacing.take(number, at=slot)
+        if self._shared:
+            turn = await pacing.take_turn(
+                limit=pacing.Limit(f"sms:{number}", self._interval), max_wait=max_wait
+            )
+            if not turn.taken:
+                raise HandBack("sender is paced", retry_after=turn.wait)
+            wait = turn.wait
+        else:
+            now = self._clock()
+            slot = self._spacing.free_at(number, now=now)
+            wait = slot - now
+            if wait > max_wait:
+                raise HandBack("sender is paced", retry_after=wait)
+            # Take the turn before sleeping: concurrent callers queue up behind it. No
+            # await between reading and writing, so no lock is needed.
+            self._spacing.take(number, at=slot)
         if wait > 0:
             await self._sleep(wait)

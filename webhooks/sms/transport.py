@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
+from core.db import is_postgres
 from core.models import Channel
 from core.rules.delivery import SendBudget
 from core.rules.phones import mask_phone
@@ -209,7 +210,9 @@ async def twilio_sms_transport(
         )
         yield TwilioSmsTransport(
             client=client,
-            pacer=NumberPacer(settings.sms_max_per_second),
+            pacer=NumberPacer(
+                settings.sms_max_per_second, shared=is_postgres(settings.database_url)
+            ),
             max_pacing_wait=budget.pacing_wait,
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
