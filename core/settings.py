@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite://waitlist.db"
+    # The PostgreSQL address for the one LISTEN connection a process keeps (the screens'
+    # live updates), when DATABASE_URL goes through a pooler in transaction mode, which
+    # cannot carry LISTEN: a direct or session-mode address. Unset: DATABASE_URL.
+    database_listen_url: str | None = None
     # Seconds start-up waits for a database that refuses connections (not up yet)
     # before giving up; errors that waiting cannot fix fail at once.
     db_connect_timeout: Annotated[float, Field(ge=0)] = 30.0
@@ -100,6 +104,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
+        "database_listen_url",
         "public_base_url",
         "twilio_account_sid",
         "twilio_from_number",
@@ -110,9 +115,11 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_listen_url")
     @classmethod
-    def _known_database(cls, value: str) -> str:
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         scheme = value.split("://", 1)[0].lower()
         if scheme not in {"sqlite", "postgres", "postgresql", "postgresql+asyncpg", "asyncpg"}:
             raise ValueError("must be a sqlite:// or postgres:// URL")
