@@ -72,6 +72,24 @@ async def test_a_turn_further_off_than_the_longest_wait_is_handed_back_untaken(o
     assert (await PacingSlot.get(key=f"sms:{SENDER}")).free_at == free_at
 
 
+async def test_a_turn_the_process_woke_too_late_for_is_dropped_for_a_fresh_one(orm):
+    slept: list[float] = []
+
+    async def oversleeping_once(seconds: float) -> None:
+        slept.append(seconds)
+        await asyncio.sleep(seconds + (0.3 if len(slept) == 1 else 0.0))
+
+    await NumberPacer(RATE, shared=True).take_turn(SENDER, max_wait=5)
+    # Its turn comes after that one; it wakes 0.3 s late, past the turns after its own.
+    await NumberPacer(RATE, shared=True, sleep=oversleeping_once).take_turn(SENDER, max_wait=5)
+
+    # A fresh turn was taken on waking (the next one is free an interval from now); the
+    # late one alone would have left it free 0.25 s ago.
+    free_at = (await PacingSlot.get(key=f"sms:{SENDER}")).free_at
+    assert free_at > time.time() - 0.1
+    assert len(slept) == 1
+
+
 async def test_numbers_are_paced_apart_from_each_other(orm):
     pacer = NumberPacer(1.0, shared=True)
     began = time.monotonic()

@@ -13,9 +13,11 @@ SQLite has one server process: the channels' pacers keep the turns in memory the
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.services import sql
+from core.services.outbox.transport import HandBack
 
 # Times are seconds since the epoch on the database server's clock, read once per
 # statement: extract(epoch FROM statement_timestamp()).
@@ -96,6 +98,42 @@ async def take_turn(*, limit: Limit, within: Limit | None = None, max_wait: floa
     free = await conn.execute_query_dict(_FREE_IN, [keys])
     wait = free[0]["wait"] if free else None
     return Turn(taken=False, wait=max(float(wait if wait is not None else 0.0), 0.0))
+
+
+# A turn whose wait overran by more than half the interval (the process was stalled)
+# would start beside the next turns; it is dropped for a fresh one, this many times.
+_RETAKES = 3
+
+
+async def wait_for_turn(
+    *,
+    limit: Limit,
+    within: Limit | None = None,
+    max_wait: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+    refusal: str,
+) -> None:
+    """Take a turn (as `take_turn`) and sleep until it starts; HandBack with `refusal`
+    (nothing was sent, so no attempt is used) when it is more than `max_wait` off.
+
+    Even spacing holds at the provider only if a send starts when its turn does: a
+    process that wakes late (a busy machine) drops the turn, leaving a gap rather than
+    two sends together, and takes the next one within what is left of `max_wait`.
+    """
+    tight = min(limit.interval, within.interval) if within else limit.interval
+    deadline = clock() + max_wait
+    for _ in range(_RETAKES):
+        turn = await take_turn(limit=limit, within=within, max_wait=max(deadline - clock(), 0.0))
+        if not turn.taken:
+            raise HandBack(refusal, retry_after=turn.wait)
+        # From when the answer came: the statement's own round trip is not lateness.
+        starts = clock() + turn.wait
+        if turn.wait > 0:
+            await sleep(turn.wait)
+        if clock() - starts <= tight / 2:
+            return
+    raise HandBack(refusal, retry_after=tight)
 
 
 async def hold(*, key: str, seconds: float) -> None:

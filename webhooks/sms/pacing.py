@@ -39,20 +39,21 @@ class NumberPacer:
         """Return when a send from `number` may go; HandBack (nothing was tried, so not
         a failed attempt) if that is more than `max_wait` seconds off."""
         if self._shared:
-            turn = await pacing.take_turn(
-                limit=pacing.Limit(f"sms:{number}", self._interval), max_wait=max_wait
+            await pacing.wait_for_turn(
+                limit=pacing.Limit(f"sms:{number}", self._interval),
+                max_wait=max_wait,
+                clock=self._clock,
+                sleep=self._sleep,
+                refusal="sender is paced",
             )
-            if not turn.taken:
-                raise HandBack("sender is paced", retry_after=turn.wait)
-            wait = turn.wait
-        else:
-            now = self._clock()
-            slot = self._spacing.free_at(number, now=now)
-            wait = slot - now
-            if wait > max_wait:
-                raise HandBack("sender is paced", retry_after=wait)
-            # Take the turn before sleeping: concurrent callers queue up behind it. No
-            # await between reading and writing, so no lock is needed.
-            self._spacing.take(number, at=slot)
+            return
+        now = self._clock()
+        slot = self._spacing.free_at(number, now=now)
+        wait = slot - now
+        if wait > max_wait:
+            raise HandBack("sender is paced", retry_after=wait)
+        # Take the turn before sleeping: concurrent callers queue up behind it. No await
+        # between reading and writing, so no lock is needed.
+        self._spacing.take(number, at=slot)
         if wait > 0:
             await self._sleep(wait)

@@ -53,11 +53,10 @@ class BotPacer:
         than `max_wait`: a caller such as the outbox dispatcher is better off
         rescheduling than holding its batch.
         """
-        wait = (
+        if self._shared:
             await self._shared_turn(chat_id, max_wait=max_wait)
-            if self._shared
-            else self._own_turn(chat_id, max_wait=max_wait)
-        )
+            return
+        wait = self._own_turn(chat_id, max_wait=max_wait)
         if wait > 0:
             await self._sleep(wait)
 
@@ -78,20 +77,24 @@ class BotPacer:
                 self._per_chat.forget_passed(now=now)
         return wait
 
-    async def _shared_turn(self, chat_id: int | None, *, max_wait: float) -> float:
+    async def _shared_turn(self, chat_id: int | None, *, max_wait: float) -> None:
         overall = pacing.Limit(self._name, self._overall.interval)
         chat = (
             None
             if chat_id is None
             else pacing.Limit(f"{self._name}:{chat_id}", self._per_chat.interval)
         )
-        turn = await pacing.take_turn(limit=overall, within=chat, max_wait=max_wait)
-        if not turn.taken:
-            raise HandBack("held back by Telegram rate limits", retry_after=turn.wait)
+        await pacing.wait_for_turn(
+            limit=overall,
+            within=chat,
+            max_wait=max_wait,
+            clock=self._clock,
+            sleep=self._sleep,
+            refusal="held back by Telegram rate limits",
+        )
         self._shared_turns += 1
         if self._shared_turns % _PRUNE_AT == 0:
             await pacing.forget_passed()
-        return turn.wait
 
     async def pause(self, seconds: float) -> None:
         """Telegram answered 429: send nothing more until `seconds` from now."""
