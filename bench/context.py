@@ -42,6 +42,8 @@ class Options:
     only: set[str]
     keep: bool
     output: Path
+    # The growth scenario's history, as a share of 10 million past appointments.
+    growth_scale: float = 1.0
 
     @property
     def slice_seconds(self) -> float:

@@ -43,6 +43,10 @@ class Report:
     problems: list[str] = field(default_factory=list)
     # This build against the build before (BENCH_BEFORE), scenario by scenario.
     before: list[str] = field(default_factory=list)
+    # The growth scenario (bench.growth): its cluster, seeding, sizes and verdicts, then
+    # each hot statement's text and plan.
+    growth: list[str] = field(default_factory=list)
+    growth_plans: list[str] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def row(self, key: str) -> Row | None:
@@ -154,6 +158,17 @@ def markdown(report: Report) -> str:
                 "",
             ]
             if report.scale_out
+            else []
+        ),
+        *(
+            [
+                "## Growth: the same scenarios on a deep history and a shallow one",
+                "",
+                *[f"- {x}" for x in report.growth],
+                "",
+                *[f"```\n{plan}\n```\n" for plan in report.growth_plans],
+            ]
+            if report.growth
             else []
         ),
         *(

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from bench import databases, results, screens, servers, wrk
+from bench import databases, growth, results, screens, servers, wrk
 from bench.context import (
     BENCH_DIR,
     OUT,
@@ -50,9 +50,21 @@ from bench.scenarios import (
     workers_supported,
 )
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder, TwinSeeder
-from bench.targets import against_before, judge, judge_memory, scale_out_bound
+from bench.targets import against_before, judge, judge_growth, judge_memory, scale_out_bound
 
-SCENARIOS = ("booking", "queue", "history", "sms", "freetext", "scaleout", "status", "fanout")
+SCENARIOS = (
+    "booking",
+    "queue",
+    "history",
+    "sms",
+    "freetext",
+    "scaleout",
+    "status",
+    "fanout",
+    "growth",
+)
+# Scenarios that run on a database of their own, not the one run_database serves.
+OWN_DATABASE = {"growth"}
 PG_DATABASE = "waitlist_bench"
 
 
@@ -268,6 +280,12 @@ def parse_args(argv: list[str] | None) -> Options:
         help=f"comma-separated subset of {','.join(SCENARIOS)}",
     )
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--growth-scale",
+        type=float,
+        default=1.0,
+        help="the growth scenario's history: 1.0 is 10 million past appointments",
+    )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
@@ -291,6 +309,7 @@ def parse_args(argv: list[str] | None) -> Options:
         only=only,
         keep=args.keep,
         output=args.output,
+        growth_scale=args.growth_scale,
     )
     return options
 
@@ -314,11 +333,15 @@ async def main_async(options: Options) -> Report:
     servers.waitlist_command()
     facts = collect(REPO, await postgres_version(options.postgres_url))
     report = Report(facts=facts, options=options.describe())
-    await run_postgres(options, report)
-    if options.sqlite:
-        await run_sqlite(options, report)
+    if options.only - OWN_DATABASE:
+        await run_postgres(options, report)
+        if options.sqlite:
+            await run_sqlite(options, report)
+    if "growth" in options.only:
+        await growth.run_growth(options, report)
     report.rows.sort(key=display_order)
     judge(report)
+    judge_growth(report, small_suffix=growth.SMALL_SUFFIX)
     judge_memory(report)
     report.scale_out = scale_out_bound(report)
     report.before = against_before(report)
@@ -335,16 +358,22 @@ ROW_ORDER = (
     "sms",
     "freetext",
     "scaleout",
+    "growth-booking",
+    "growth-queue",
+    "growth-sms",
+    "growth-status",
 )
 
 
 def display_order(row: Row) -> tuple[int, int, int]:
     """PostgreSQL first; each reference row just above the row measured against it, and
-    the build before's row just below this build's."""
+    the build before's row just below this build's (the small database's just below the
+    large one's)."""
     database, _, key = row.key.partition(":")
-    main, before = key.removesuffix("-before"), key.endswith("-before")
+    after = key.endswith(("-before", growth.SMALL_SUFFIX))
+    main = key.removesuffix("-before").removesuffix(growth.SMALL_SUFFIX)
     place = ROW_ORDER.index(main) if main in ROW_ORDER else len(ROW_ORDER)
-    return (database != "PostgreSQL", place, int(before))
+    return (database != "PostgreSQL", place, int(after))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -156,3 +156,22 @@ def against_before(report: Report) -> list[str]:
             f"{cpu_per_request(before.result)} — {verdict}"
         )
     return lines
+
+
+def judge_growth(report: Report, *, small_suffix: str = "-small") -> None:
+    """Issue 16's growth targets: each scenario on the deep history against the same on
+    the shallow one, measured in the same rounds: throughput ≥ 0.8× and p50 ≤ 1.25×."""
+    for small in report.rows:
+        if not small.key.endswith(small_suffix) or small.result is None:
+            continue
+        small.target = "reference: the small database"
+        large = report.row(small.key.removesuffix(small_suffix))
+        if large is None or large.result is None:
+            continue
+        large.ratio = paired_ratio(large, small)
+        p50 = paired_ratio(large, small, lambda r: r.p50_ms)
+        large.ratio_label = f"of the small database (p50 {p50:.2f}×)"
+        large.target = "≥ 0.8× throughput, p50 ≤ 1.25× of the small database"
+        large.met = (
+            large.ratio >= 0.8 and p50 <= 1.25 and errors(large) == 0 and errors(small) == 0
+        )

@@ -79,6 +79,7 @@ async def run_chat(
                 ranks=RankCache(),
                 wakeup=wakeup,
                 link_base=settings.public_base_url,
+                sms_price=settings.sms_price_per_segment,
             )
             write(f"Texting as {phone}. Type HELP for commands; Ctrl-D to quit.")
             while True:

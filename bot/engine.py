@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from bot import customer, provider, replies
 from bot.dialogue import CLOSE, Answer, Ask, State, Stay, Then, Turn
@@ -72,6 +73,7 @@ async def handle_message(
     menus: bool = False,
     ranks: RankCache | None = None,
     link_base: str | None = None,
+    sms_price: Decimal | None = None,
 ) -> Reply:
     """Reply to one inbound message. Never raises, never returns an empty reply text.
 
@@ -84,6 +86,7 @@ async def handle_message(
     channel without menus pays nothing for them (the menu is then NONE where unknown).
     `ranks` is the process's rank cache, for the spots the engine reads itself.
     `link_base` is PUBLIC_BASE_URL: join and STATUS replies then carry a status link.
+    `sms_price` is SMS_PRICE_PER_SEGMENT: STATS then estimates what the SMS cost.
     """
     reading = reading or read(text)
     message = Inbound(
@@ -93,6 +96,7 @@ async def handle_message(
         default_provider_phone=default_provider_phone,
         now=now or utcnow(),
         link_base=link_base,
+        sms_price=sms_price,
     )
     try:
         reply = await _respond(message, reading, who, menus=menus, ranks=ranks)

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Protocol
 
@@ -34,7 +35,7 @@ from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
 from core.rules.ratelimit import Verdict, inbound_verdict
-from core.services import deliveries, service_accounts, sql
+from core.services import deliveries, pending_links, service_accounts, sql
 from core.services.correspondents import Correspondent
 from core.services.line_ranks import RankCache
 from core.services.outbox.enqueue import enqueue
@@ -151,6 +152,7 @@ class Engine(Protocol):
         menus: bool = False,
         ranks: RankCache | None = None,
         link_base: str | None = None,
+        sms_price: Decimal | None = None,
     ) -> Awaitable[Reply]: ...
 
 
@@ -168,6 +170,8 @@ class Inbox:
     engine: Engine = handle_message
     # PUBLIC_BASE_URL: join and STATUS replies carry a status link (None: no links).
     link_base: str | None = None
+    # SMS_PRICE_PER_SEGMENT: STATS estimate what the SMS cost (None: no estimate).
+    sms_price: Decimal | None = None
 
     async def receive(
         self, message: Message, *, policy: ChannelPolicy, first: FirstStep | None = None
@@ -270,19 +274,22 @@ class Inbox:
             else None
         )
         try:
-            async with asyncio.timeout(policy.engine_budget):
-                answer = await self.engine(
-                    channel=message.channel,
-                    phone=message.phone,
-                    text=message.text,
-                    default_provider_phone=default_provider,
-                    now=message.now,
-                    reading=reading,
-                    who=who,
-                    menus=policy.menus,
-                    ranks=self.ranks,
-                    link_base=self.link_base,
-                )
+            # The status links the answer gives are written with its stored reply.
+            with pending_links.deferred(self.replies.links):
+                async with asyncio.timeout(policy.engine_budget):
+                    answer = await self.engine(
+                        channel=message.channel,
+                        phone=message.phone,
+                        text=message.text,
+                        default_provider_phone=default_provider,
+                        now=message.now,
+                        reading=reading,
+                        who=who,
+                        menus=policy.menus,
+                        ranks=self.ranks,
+                        link_base=self.link_base,
+                        sms_price=self.sms_price,
+                    )
         except Exception as exc:
             # The engine promises never to raise; if it does anyway, the customer still
             # gets an answer, and it is stored so a redelivery does not run it again.

@@ -125,8 +125,12 @@ async def _stats(message: Inbound, account: ServiceAccount, parsed: Parsed) -> s
     if None in words or len(words) > 1:
         return provider_replies.stats_usage()
     word = words[0] if words else "day"
-    found = await stats.period_stats(account=account, word=word, now=message.now)
-    return provider_replies.stats(week=word == "week", figures=found.total)
+    found = await stats.period_stats(
+        account=account, word=word, now=message.now, sms_price_per_segment=message.sms_price
+    )
+    return provider_replies.stats(
+        week=word == "week", figures=found.total, messages=found.messages
+    )
 
 
 async def _delay(message: Inbound, account: ServiceAccount) -> str:

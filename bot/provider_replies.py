@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.replies import ECHO_MAX, fit, person, spot_phrase
+from core.rules.gsm import fits_one_segment
+from core.rules.message_stats import NO_MESSAGES, MessageFigures
 from core.rules.notice_texts import place
 from core.rules.phones import mask_phone
 from core.rules.queue_spot import Spot
@@ -173,15 +175,41 @@ def _minutes(value: float | None) -> str:
     return "-" if value is None else f"{round(value)} min"
 
 
-def stats(*, week: bool, figures: Figures) -> str:
-    """STATS: the period's counts and medians, one segment whatever the numbers."""
+def stats(*, week: bool, figures: Figures, messages: MessageFigures = NO_MESSAGES) -> str:
+    """STATS: the period's counts and medians, and the messages sent about the line
+    (dropped to SMS alone, then left out, where the numbers would not fit one segment)."""
     label = "Last 7 days" if week else "Today"
     rate = "-" if figures.no_show_rate is None else f"{round(figures.no_show_rate * 100)}%"
-    return (
+    text = (
         f"{label}: {figures.served} served, {figures.no_shows} no-shows ({rate}), "
         f"{figures.cancellations} canceled. Median wait {_minutes(figures.median_wait)}, "
         f"service {_minutes(figures.median_service)}.{_off_by(figures.estimate_error)}"
     )
+    for part in _sent(messages):
+        if fits_one_segment(text + part):
+            return text + part
+    return text
+
+
+_CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "console": "console"}
+
+
+def _sent(messages: MessageFigures) -> list[str]:
+    """What STATS may say about the messages sent, longest first (none: nothing)."""
+    if not messages.total:
+        return []
+    sms = messages.sent.get("sms", 0)
+    cost = "" if messages.estimated_cost is None else f", cost {messages.estimated_cost:.2f}"
+    on_sms = f"{sms} SMS ({messages.sms_segments} seg{cost})"
+    others = [
+        f"{count} {_CHANNEL_NAMES.get(channel, channel)}"
+        for channel, count in messages.sent.items()
+        if channel != "sms"
+    ]
+    parts = [f" Sent {', '.join([on_sms, *others] if sms else others)}."]
+    if sms and others:
+        parts.append(f" Sent {on_sms}.")
+    return parts
 
 
 def _off_by(error: float | None) -> str:

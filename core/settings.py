@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.rules.delivery import DEFAULT_SEND_TIMEOUT, SendBudget
+from core.rules.phones import InvalidPhone, normalize_phone
 from core.rules.regions import FALLBACK_REGION, InvalidRegion, known_region
 
 # Values people paste from examples; a server must not start with one of them as a secret.
@@ -75,6 +77,15 @@ class Settings(BaseSettings):
     # Sends per second from one sending number, for all processes and hosts together on
     # PostgreSQL (core.services.pacing), for the one process on SQLite.
     sms_max_per_second: Annotated[float, Field(gt=0)] = 1.0
+    # The WhatsApp sender on the same Twilio account (+14155238886 is Twilio's sandbox),
+    # with or without "whatsapp:". Without it WhatsApp notices go through the Messaging
+    # Service, when one is set.
+    twilio_whatsapp_from: str | None = None
+    # A notice that cannot go by WhatsApp (outside its 24 h window) or fails for good on
+    # a customer's channel (a blocked Telegram bot) goes once by SMS.
+    fallback_to_sms: bool = True
+    # What one outbound SMS segment costs, for STATS' estimate (unset: no estimate).
+    sms_price_per_segment: Annotated[Decimal | None, Field(ge=0)] = None
     # Messages one phone may send in a minute on each channel before the one "slow
     # down" reply. SMS_INBOUND_PER_MINUTE, its name when only SMS had the limit, is
     # still read; INBOUND_PER_MINUTE wins over it set in the same place (the
@@ -109,11 +120,27 @@ class Settings(BaseSettings):
         "twilio_account_sid",
         "twilio_from_number",
         "twilio_messaging_service_sid",
+        "twilio_whatsapp_from",
+        "sms_price_per_segment",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_sender(cls, value: str | None) -> str | None:
+        # Twilio's console shows the sender as "whatsapp:+1..."; kept as the bare number.
+        if value is None:
+            return None
+        bare = value.strip()
+        if bare[:9].lower() == "whatsapp:":
+            bare = bare[9:]
+        try:
+            return normalize_phone(bare)
+        except InvalidPhone:
+            raise ValueError("must be a phone number, like whatsapp:+14155238886") from None
 
     @field_validator("database_url", "database_listen_url")
     @classmethod

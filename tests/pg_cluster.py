@@ -33,10 +33,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class PrivateCluster:
-    """initdb on start(), pg_ctl for restart() and stop(); trust auth, user postgres."""
+# What a test's cluster runs with: small, and no durability it would never use.
+TEST_SETTINGS = {"fsync": "off", "max_connections": "100", "shared_buffers": "16MB"}
 
-    def __init__(self) -> None:
+
+class PrivateCluster:
+    """initdb on start(), pg_ctl for restart() and stop(); trust auth, user postgres.
+
+    `settings` (postgresql.conf names and values) replace TEST_SETTINGS: the bench's
+    growth scenario runs one with production-like settings.
+    """
+
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        self.settings = TEST_SETTINGS if settings is None else settings
         self.bin = _bin_dir()
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="waitlist-pg-"))
@@ -74,9 +83,8 @@ class PrivateCluster:
         )
         options = (
             f"-c port={self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.root} -c fsync=off "
-            "-c max_connections=100 -c shared_buffers=16MB"
-        )
+            f"-c unix_socket_directories={self.root} "
+        ) + " ".join(f"-c {name}={value}" for name, value in self.settings.items())
         self._options = options
         self._pg_ctl("-l", str(self.logfile), "-o", options, "start")
 

@@ -66,6 +66,7 @@ class RecordingEngine:
         menus: bool = False,
         ranks: Any = None,
         link_base: str | None = None,
+        sms_price: Any = None,
     ) -> Reply:
         self.calls.append(
             {

@@ -30,8 +30,8 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
 DESK = "+14155550160"
 
 
-@pytest.fixture
-async def live(aiohttp_client: Any, database_url: str, twilio_api: Any) -> Sms:
+@pytest.fixture(name="live")
+async def live_fixture(aiohttp_client: Any, database_url: str, twilio_api: Any) -> Sms:
     # Plain http on loopback: a Secure cookie would not be kept by the browser.
     settings = sms_settings(database_url, twilio_api.url, public_base_url="http://127.0.0.1")
     sms = await start_sms(aiohttp_client, settings, twilio_api, engine=None)
@@ -45,7 +45,7 @@ async def live(aiohttp_client: Any, database_url: str, twilio_api: Any) -> Sms:
     return sms
 
 
-async def _signed_in(browser: Any, live: Sms, phone: str, *, javascript: bool = True) -> Any:
+async def signed_in_page(browser: Any, live: Sms, phone: str, *, javascript: bool = True) -> Any:
     context = await browser.new_context(java_script_enabled=javascript)
     page = await context.new_page()
     await page.goto(str(live.client.make_url("/console")))
@@ -73,8 +73,8 @@ def _top(page: Any, label: str) -> Any:
 async def test_next_and_done_clicked_on_one_console_show_on_another_without_a_reload(browser, live):
     from playwright.async_api import expect
 
-    provider = await _signed_in(browser, live, PROVIDER_PHONE)
-    desk = await _signed_in(browser, live, DESK)
+    provider = await signed_in_page(browser, live, PROVIDER_PHONE)
+    desk = await signed_in_page(browser, live, DESK)
     await desk.locator("#line[data-live='1']").wait_for(state="attached")
     await desk.evaluate("window.notReloaded = true")
 
@@ -93,7 +93,7 @@ async def test_next_and_done_clicked_on_one_console_show_on_another_without_a_re
 async def test_the_console_works_with_javascript_off(browser, live):
     from playwright.async_api import expect
 
-    page = await _signed_in(browser, live, PROVIDER_PHONE, javascript=False)
+    page = await signed_in_page(browser, live, PROVIDER_PHONE, javascript=False)
     await _top(page, "Next").click()
     await expect(page.locator("#said")).to_contain_text("Called Ann")
     await page.get_by_label("Minutes").fill("10")

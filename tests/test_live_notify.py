@@ -31,6 +31,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
 )
 from tests.test_status_page import BASE, token_in
 from webhooks.live import APPLICATION_NAME, LineHub, line_of, payload_of
+from webhooks.state import INBOX
 
 # Far longer than any wait below: only a wake-up, not the poll, can deliver in time.
 SLOW_POLL = 30.0
@@ -59,7 +60,10 @@ async def data_events(content: aiohttp.StreamReader) -> AsyncIterator[dict[str, 
 async def _joined_with_token(sms: Sms) -> str:
     await service_accounts.create_service_account(phone=PROVIDER_PHONE, name="Zen Spa", code="SPA")
     await one_reply(sms, ANN, "join")
-    return token_in(await one_reply(sms, ANN, "Ann Bell"))
+    token = token_in(await one_reply(sms, ANN, "Ann Bell"))
+    # Stored with the reply just after the answer; another server reads it from the table.
+    await sms.client.app[INBOX].replies.write()
+    return token
 
 
 def test_a_notification_names_one_line_and_anything_else_is_ignored():
@@ -205,6 +209,9 @@ async def test_the_pages_of_one_line_woken_together_share_one_read_of_it(
     streams = [data_events(r.content) for r in responses]
     firsts = [await asyncio.wait_for(anext(s), 2) for s in streams]
     assert [f["position"] for f in firsts] == [1, 2, 3, 4, 5]
+    # The five pages opened on one read of the line too (the process's StatusViews).
+    assert reads == 1
+    reads = 0
 
     await one_reply(slow_poll_sms, PROVIDER_PHONE, "next")
     after = [await asyncio.wait_for(anext(s), 2) for s in streams]

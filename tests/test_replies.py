@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -12,6 +13,7 @@ from bot import replies as r
 from bot import spot_replies as sr
 from core.rules import notice_texts
 from core.rules.gsm import fits_one_segment, segments
+from core.rules.message_stats import MessageFigures
 from core.rules.queue_spot import Spot
 from core.rules.stats import Figures
 from core.rules.vocabulary import Command
@@ -190,6 +192,13 @@ CORE_REPLIES = {
     ),
     "stats_week": pr.stats(week=True, figures=HUGE_FIGURES),
     "stats_today_empty": pr.stats(week=False, figures=EMPTY_FIGURES),
+    "stats_week_messages": pr.stats(
+        week=True,
+        figures=HUGE_FIGURES,
+        messages=MessageFigures(
+            {"sms": 10**6, "telegram": 10**6, "whatsapp": 10**6}, 10**7, Decimal(10**5)
+        ),
+    ),
     "stats_usage": pr.stats_usage(),
     "queue_sms": pr.queue(
         place_name=LONG_PLACE, day=LONG_DAY, serving=[ENTRY] * 3, waiting=[ENTRY] * 50, budget=160

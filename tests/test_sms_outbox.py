@@ -24,7 +24,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
 )
 from webhooks import sms
 from webhooks.sms import SMS, TwilioSmsTransport
-from webhooks.sms.transport import twilio_sms_transport
+from webhooks.sms.transports import twilio_sms_transport
 
 
 async def enqueue(recipient: str, text: str, key: str) -> OutboxMessage:

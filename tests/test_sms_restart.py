@@ -43,7 +43,7 @@ from core.services.outbox.dispatcher import Dispatcher
 from core import db
 from core.models import Channel
 from core.settings import Settings
-from webhooks.sms.transport import twilio_sms_transport
+from webhooks.sms.transports import twilio_sms_transport
 
 async def main():
     settings = Settings()

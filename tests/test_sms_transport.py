@@ -24,7 +24,8 @@ from tests.fakes.twilio_api import (
 )
 from webhooks.sms import transport as transport_module
 from webhooks.sms.pacing import NumberPacer
-from webhooks.sms.transport import MAX_PACING_WAIT, twilio_sms_transport
+from webhooks.sms.transport import MAX_PACING_WAIT
+from webhooks.sms.transports import twilio_sms_transport
 from webhooks.sms.twilio_http import retry_after_seconds
 
 FROM = "+15005550006"

@@ -34,6 +34,7 @@ from tests.sms_support import (  # noqa: F401 (fixtures)
 )
 from webhooks.log_filters import MaskPhones
 from webhooks.pages import status as status_page
+from webhooks.state import INBOX
 
 # The longest base URL the join reply must fit one segment with.
 BASE = "https://queue.clinic-example.org"
@@ -94,6 +95,8 @@ async def test_tokens_are_url_safe_have_128_bits_and_only_their_digest_is_stored
     linked_sms, provider
 ):
     token = await joined(linked_sms, ANN, "Ann Bell")
+    # Links given in answers are stored with the replies, after the answer.
+    await linked_sms.client.app[INBOX].replies.write()
 
     assert re.fullmatch(r"[A-Za-z0-9_-]{22,}", token)  # 16 bytes from secrets: 128 bits
     [row] = await StatusLink.all().values()
@@ -155,6 +158,7 @@ async def test_a_wrong_token_or_an_ended_day_shows_nothing_of_anyone(linked_sms,
         assert "Zen Spa" not in body
         assert "Ann" not in body
 
+    await linked_sms.client.app[INBOX].replies.write()
     tomorrow = utcnow() + timedelta(days=2)
     assert await status_links.visit(token=token, now=tomorrow) is status_links.ENDED
     await StatusLink.all().update(day=utcnow().date() - timedelta(days=2))

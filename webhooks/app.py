@@ -19,6 +19,7 @@ from core.services.line_ranks import RankCache
 from core.services.outbox.dispatcher import Dispatcher
 from core.services.outbox.transport import Transport
 from core.services.outbox.wakeup import Wakeup
+from core.services.pending_links import PendingLinks
 from core.settings import Settings
 from webhooks import admin, docs, log_filters, pages, sms, telegram
 from webhooks.live import LineHub
@@ -28,11 +29,14 @@ from webhooks.state import (
     INBOX,
     LINE_HUB,
     OUTBOX_WAKEUP,
+    PENDING_LINKS,
     QUEUE_PAGES,
     RANKS,
     RETRY_LOST_CONNECTIONS,
     SETTINGS,
+    STATUS_VIEWS,
 )
+from webhooks.status_views import StatusViews
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +116,7 @@ async def _line_caches(app: web.Application) -> AsyncIterator[None]:
     # Per app, not per module: each app has its own database, and versions repeat.
     app[QUEUE_PAGES] = PageCache()
     app[RANKS] = RankCache()
+    app[PENDING_LINKS] = PendingLinks()
     yield
 
 
@@ -128,21 +133,24 @@ async def _line_hub(app: web.Application) -> AsyncIterator[None]:
         hub.shut()
 
     app.on_shutdown.append(end_streams)
+    app[STATUS_VIEWS] = views = StatusViews(hub, ranks=app[RANKS], pending=app[PENDING_LINKS])
     await hub.start()
     try:
         yield
     finally:
+        views.close()
         await hub.stop()
 
 
 async def _inbox(app: web.Application) -> AsyncIterator[None]:
-    async with PendingReplies().writing() as replies:
+    async with PendingReplies(links=app[PENDING_LINKS]).writing() as replies:
         app[INBOX] = Inbox(
             replies=replies,
             per_minute=app[SETTINGS].inbound_per_minute,
             ranks=app[RANKS],
             wakeup=app[OUTBOX_WAKEUP],
             link_base=app[SETTINGS].public_base_url,
+            sms_price=app[SETTINGS].sms_price_per_segment,
         )
         yield
 
@@ -152,6 +160,7 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
     for channel, transport in (
         (Channel.SMS, sms.transport_of(app)),
         (Channel.TELEGRAM, telegram.transport_of(app)),
+        (Channel.WHATSAPP, sms.whatsapp_transport_of(app)),
     ):
         if transport is not None:
             transports[channel] = transport
@@ -159,6 +168,7 @@ async def _outbox_dispatcher(app: web.Application) -> AsyncIterator[None]:
         transports,
         wakeup=app[OUTBOX_WAKEUP],
         send_timeout=app[SETTINGS].outbox_send_timeout,
+        fallback=Channel.SMS if app[SETTINGS].fallback_to_sms else None,
     )
     await dispatcher.start()
     log.info(

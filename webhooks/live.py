@@ -149,19 +149,27 @@ class LineHub:
 
     @contextlib.asynccontextmanager
     async def watch(self, account_id: int, day: date) -> AsyncIterator[Watch]:
-        line = (account_id, day)
-        watch = Watch(line)
-        self._watches.setdefault(line, set()).add(watch)
+        watch = self.subscribe((account_id, day))
         try:
             yield watch
         finally:
-            watchers = self._watches.get(line)
-            if watchers is not None:
-                watchers.discard(watch)
-                if not watchers:
-                    del self._watches[line]
-                    self._versions.pop(line, None)
-                    self._wakes.pop(line, None)
+            self.unsubscribe(watch)
+
+    def subscribe(self, line: Line) -> Watch:
+        """A watch of `line` held until `unsubscribe` (for holders that outlive a
+        block, such as a cache of the line; pages use `watch`)."""
+        watch = Watch(line)
+        self._watches.setdefault(line, set()).add(watch)
+        return watch
+
+    def unsubscribe(self, watch: Watch) -> None:
+        watchers = self._watches.get(watch.line)
+        if watchers is not None:
+            watchers.discard(watch)
+            if not watchers:
+                del self._watches[watch.line]
+                self._versions.pop(watch.line, None)
+                self._wakes.pop(watch.line, None)
 
     def changed(self, account_id: int, day: date) -> None:
         """Wake this process's watchers of the line (after a commit that changed it)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import (
@@ -36,6 +37,9 @@ from core.rules.phones import normalize_phone
 from core.rules.regions import InvalidRegion, known_region
 
 MAX_SKIP = 10**9
+# Rows in one page of any list, and in a detail read's appointments.
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
 
 
 def _no_nul(value: str) -> str:
@@ -373,7 +377,7 @@ class AppointmentCreate(_In):
 
 class Page(BaseModel):
     skip: Annotated[int, Field(ge=0, le=MAX_SKIP)] = 0
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE
 
 
 class QueueQuery(Page):
@@ -456,12 +460,25 @@ class AppointmentOut(BaseModel):
     created_at: datetime
 
 
+_RECENT = Field(
+    description="The most recent appointments (at most appointments_limit), soonest day "
+    "first; the whole history is the /appointments route beside this one"
+)
+_TOTAL = Field(description="How many appointments there are in all")
+
+
 class UserDetail(UserOut):
-    appointments: list[AppointmentOut]
+    appointments: Annotated[list[AppointmentOut], _RECENT]
+    appointments_total: Annotated[int, _TOTAL]
 
 
 class ServiceAccountDetail(ServiceAccountOut):
-    appointments: list[AppointmentOut]
+    appointments: Annotated[list[AppointmentOut], _RECENT]
+    appointments_total: Annotated[int, _TOTAL]
+
+
+class DetailQuery(BaseModel):
+    appointments_limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE
 
 
 class AppointmentDetail(AppointmentOut):
@@ -513,6 +530,17 @@ class RangeQuery(BaseModel):
     end: IsoDay = Field(alias="to")
 
 
+class HistoryQuery(Page):
+    """A page of appointments on days `from`..`to` (each optional, both included; the
+    provider's own days), of one status or any."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: IsoDay | None = Field(default=None, alias="from")
+    end: IsoDay | None = Field(default=None, alias="to")
+    status: Status | None = None
+
+
 Minutes = Annotated[float | None, Field(description="Minutes; null when nothing was measured")]
 
 
@@ -547,6 +575,25 @@ class DayFiguresOut(FiguresOut):
     day: date
 
 
+class MessagesOut(BaseModel):
+    sent: Annotated[
+        dict[str, int],
+        Field(
+            description="Messages about the provider's lines a channel accepted, per channel "
+            "used (sms, whatsapp, telegram); a notice that went by SMS after failing on "
+            "another channel counts once, as an SMS. Replies are not counted."
+        ),
+    ]
+    sms_segments: Annotated[int, Field(description="SMS segments those SMS took")]
+    estimated_cost: Annotated[
+        Decimal | None,
+        Field(
+            description="sms_segments at SMS_PRICE_PER_SEGMENT, a decimal string in the "
+            "price's currency; null when no price is set"
+        ),
+    ]
+
+
 class StatsOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -555,3 +602,4 @@ class StatsOut(BaseModel):
     end: date = Field(alias="to")
     total: FiguresOut
     days: Annotated[list[DayFiguresOut], Field(description="Each day with appointments, in order")]
+    messages: MessagesOut

@@ -8,8 +8,10 @@ from bot.inbox import Inbox
 from core.services.line_pages import PageCache
 from core.services.line_ranks import RankCache
 from core.services.outbox.wakeup import Wakeup
+from core.services.pending_links import PendingLinks
 from core.settings import Settings
 from webhooks.live import LineHub
+from webhooks.status_views import StatusViews
 
 SETTINGS = web.AppKey("settings", Settings)
 # Rendered queue pages of this app's database, checked against line versions on each read.
@@ -29,3 +31,9 @@ RETRY_LOST_CONNECTIONS = web.AppKey("retry_lost_connections", bool)
 # Who watches which line in this process (the web screens' live updates); started by
 # a cleanup_ctx while the app runs.
 LINE_HUB = web.AppKey("line_hub", LineHub)
+# The status pages' reads of this process, from memory while their lines stand still
+# (webhooks.status_views); created with the hub.
+STATUS_VIEWS = web.AppKey("status_views", StatusViews)
+# Status links given in answers, not stored yet: the inbox's writer stores them with its
+# replies, and a page asked for before that waits for the write.
+PENDING_LINKS = web.AppKey("pending_links", PendingLinks)

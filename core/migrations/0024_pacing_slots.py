@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0021_board")]
+    dependencies = [("models", "0022_whatsapp_failover")]
 
     initial = False
 

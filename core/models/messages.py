@@ -15,6 +15,7 @@ from core.rules.optout import OPT_OUT_WORDS
 class Channel(StrEnum):
     SMS = "sms"
     TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
     CONSOLE = "console"
 
     @property
@@ -50,6 +51,10 @@ class Contact(Model):
     opted_out = fields.BooleanField(default=False)
     opted_out_at = fields.DatetimeField(null=True)
     preferred_channel = fields.CharField(max_length=16, null=True)
+    # Twilio said the number cannot take an SMS at all (not a valid or mobile number,
+    # an unknown destination): a failed notice elsewhere is not sent there by SMS.
+    # Cleared when the phone writes to us by SMS again.
+    sms_undeliverable = fields.BooleanField(default=False, db_default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -87,10 +92,17 @@ class OutboxMessage(Model):
     # undelivered, failed, read), from its status callback.
     delivery_status = fields.CharField(max_length=16, null=True)
     delivered_at = fields.DatetimeField(null=True)
+    # The channel the message first went to, when it failed there for good (a blocked
+    # Telegram bot, WhatsApp outside its window) and was moved to `channel` (SMS):
+    # a message moves once (core.services.outbox.failover).
+    failed_over_from = fields.CharField(max_length=16, null=True)
+    # The provider whose line the message is about (None: a reply, a sign-in code): a
+    # plain id, not a foreign key, so the outbox never waits on the provider's row.
+    service_account_id = fields.IntField(null=True)
 
     class Meta:
         table = "outbox"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("service_account_id", "sent_at"))
 
 
 class InboundMessage(Model):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from core.rules.days import zone
+from core.rules.message_stats import NO_MESSAGES, MessageFigures
 
 # Long enough for a year's report; a longer range is refused rather than summed.
 MAX_RANGE_DAYS = 366
@@ -70,15 +71,21 @@ class Stats:
     total: Figures
     # Only days with at least one appointment, in order.
     days: tuple[DayFigures, ...]
+    # The messages about the provider's lines sent in the range (core.rules.message_stats).
+    messages: MessageFigures = NO_MESSAGES
 
 
 class BadRange(ValueError):
     """A range of days the figures are not given for; the message says why."""
 
 
-def check_range(start: date, end: date) -> None:
+def check_order(start: date, end: date) -> None:
     if start > end:
         raise BadRange("from must be on or before to")
+
+
+def check_range(start: date, end: date) -> None:
+    check_order(start, end)
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise BadRange(f"the range may span at most {MAX_RANGE_DAYS} days")
 

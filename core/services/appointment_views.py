@@ -12,10 +12,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from core.errors import NotFound
+from core.errors import InvalidRange, NotFound
 from core.models import Appointment, ServiceAccount, Status, User
+from core.rules import stats as stats_rules
 from core.services import line_order, sql
 
 
@@ -90,19 +92,95 @@ async def get_appointment(*, appointment_id: int) -> AppointmentWithParties:
     return AppointmentWithParties.of(appointment)
 
 
-async def user_appointments(*, user_id: int) -> list[AppointmentView]:
-    """The user's appointments, soonest day first, each day in booking order."""
+# A user's appointments: soonest day first, each day in booking order; a provider's:
+# soonest day first, each day in line order. Detail reads and history pages share them.
+USER_ORDER = ("day", "created_at", "id")
+ACCOUNT_ORDER = ("day", *line_order.ORM_ORDER)
+
+
+@dataclass(frozen=True, slots=True)
+class Whose:
+    """Whose appointments a read is of, and the order they are listed in."""
+
+    owner: dict[str, int]
+    order: tuple[str, ...]
+
+
+def of_user(user_id: int) -> Whose:
+    return Whose({"user_id": user_id}, USER_ORDER)
+
+
+def of_account(service_account_id: int) -> Whose:
+    return Whose({"service_account_id": service_account_id}, ACCOUNT_ORDER)
+
+
+@dataclass(frozen=True, slots=True)
+class Recent:
+    """The most recent appointments, in their order, and how many there are in all."""
+
+    appointments: list[AppointmentView]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySelection:
+    """A page of one owner's appointments: days start..end (each bound optional, both
+    included), one status or any, `skip` of them passed over, at most `limit`."""
+
+    start: date | None = None
+    end: date | None = None
+    status: Status | None = None
+    skip: int = 0
+    limit: int = 100
+
+
+async def recent(whose: Whose, *, limit: int) -> Recent:
+    """The last `limit` appointments in `whose` order, listed in that order. Read
+    newest first through the owner's index, so a long history costs the page, not the
+    history; it is counted only when the page is full."""
+    mine = Appointment.filter(**whose.owner)
+    newest = await _views(mine.order_by(*(f"-{name}" for name in whose.order)).limit(limit))
+    newest.reverse()
+    total = len(newest) if len(newest) < limit else await mine.count()
+    return Recent(newest, total)
+
+
+async def history(whose: Whose, selection: HistorySelection) -> list[AppointmentView]:
+    """A page of the owner's appointments in `whose` order. InvalidRange when start is
+    after end."""
+    conditions: dict[str, Any] = dict(whose.owner)
+    if selection.start is not None and selection.end is not None:
+        _ordered(selection.start, selection.end)
+    if selection.start is not None:
+        conditions["day__gte"] = selection.start
+    if selection.end is not None:
+        conditions["day__lte"] = selection.end
+    if selection.status is not None:
+        conditions["status"] = selection.status
+    # The page's ids first, from the owner's index alone: the rows passed over are
+    # never joined to their user and provider.
+    page = (
+        Appointment.filter(**conditions)
+        .order_by(*whose.order)
+        .offset(selection.skip)
+        .limit(selection.limit)
+    )
     return await _views(
-        Appointment.filter(user_id=user_id).order_by("day", "created_at", "id")
+        Appointment.filter(id__in=Subquery(page.values("id"))).order_by(*whose.order)
     )
 
 
+def _ordered(start: date, end: date) -> None:
+    try:
+        stats_rules.check_order(start, end)
+    except stats_rules.BadRange as exc:
+        raise InvalidRange(str(exc)) from None
+
+
 async def account_appointments(*, service_account_id: int) -> list[AppointmentView]:
-    """The provider's appointments, soonest day first, each day in line order."""
+    """All the provider's appointments, in ACCOUNT_ORDER."""
     return await _views(
-        Appointment.filter(service_account_id=service_account_id).order_by(
-            "day", *line_order.ORM_ORDER
-        )
+        Appointment.filter(service_account_id=service_account_id).order_by(*ACCOUNT_ORDER)
     )
 
 

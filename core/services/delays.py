@@ -63,7 +63,8 @@ async def set_delay(
             for key, phone in keys.items():
                 if key not in sent:
                     await enqueue(
-                        conn=conn, recipient=phone, text=text, idempotency_key=key, now=now
+                        conn=conn, recipient=phone, text=text, idempotency_key=key, now=now,
+                        service_account_id=account.id,
                     )
             told += len(keys) - len(sent)
             if len(page) < _PAGE:

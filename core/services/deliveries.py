@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from core.models import Channel, InboundMessage
 from core.services import correspondents, sql
 from core.services.line_ranks import RankCache
+from core.services.pending_links import PendingLinks
 from core.services.statements import bind
 
 log = logging.getLogger(__name__)
@@ -222,12 +223,15 @@ class PendingReplies:
     process dies while answering.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, links: PendingLinks | None = None) -> None:
         self._replies: dict[int, str] = {}
         self._writing: dict[int, str] = {}
         self._wake = asyncio.Event()
         self._one_writer = asyncio.Lock()
         self._stopping = False
+        # The status links the answers gave, written with the replies' batches.
+        self.links = links if links is not None else PendingLinks()
+        self.links.on_add(self._wake.set)
 
     def add(self, delivery_id: int, reply: str) -> None:
         self._replies[delivery_id] = reply
@@ -237,10 +241,10 @@ class PendingReplies:
         return self._replies.get(delivery_id, self._writing.get(delivery_id))
 
     def __len__(self) -> int:
-        return len(self._replies) + len(self._writing)
+        return len(self._replies) + len(self._writing) + len(self.links)
 
     async def write(self) -> None:
-        """Store every reply given so far; on failure they stay pending."""
+        """Store every reply and link given so far; on failure they stay pending."""
         async with self._one_writer:
             self._writing, self._replies = self._replies, {}
             try:
@@ -250,6 +254,7 @@ class PendingReplies:
                 raise
             finally:
                 self._writing = {}
+        await self.links.write()
 
     def stop(self) -> None:
         """Ask `run` to write what is pending and return."""
@@ -269,7 +274,7 @@ class PendingReplies:
                 await asyncio.wait_for(writer, stop_within)
             except TimeoutError:
                 log.error(
-                    "%d replies to inbound messages not stored at shutdown: "
+                    "%d replies (and status links) to inbound messages not stored at shutdown: "
                     "the database did not answer",
                     len(self),
                 )
@@ -288,7 +293,7 @@ class PendingReplies:
             try:
                 await self.write()
             except Exception:
-                log.exception("%d replies to inbound messages not stored", len(self))
+                log.exception("%d replies (and status links) to inbound messages not stored", len(self))
                 if stopping:
                     return
                 await asyncio.sleep(retry_after)

@@ -171,6 +171,7 @@ async def _apply(conn: BaseDBAsyncClient, timer: GraceTimer, now: datetime) -> N
     if timer.kind == rules.Kind.REMINDER:
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=notice_texts.grace_reminder(place_name=account.name),
             idempotency_key=f"grace-reminder:{timer.id}",
@@ -230,6 +231,7 @@ async def _expire(
     )
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=user.phone,
         text=notice_texts.grace_closed(place_name=account.name, minutes=minutes),
         idempotency_key=f"grace-closed:{timer.id}",
@@ -256,6 +258,7 @@ async def _tell_provider(
 ) -> None:
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=account.phone,
         text=text,
         idempotency_key=f"grace-expired:{timer.id}",

@@ -43,6 +43,7 @@ async def line_moved(
             continue
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=_NEAR[position](place_name=account.name),
             idempotency_key=f"near:{appointment.id}:{position}",
@@ -91,6 +92,7 @@ async def _head_over(
             continue
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=row["phone"],
             text=notice_texts.head_over(place_name=account.name, wait_minutes=wait),
             idempotency_key=f"headover:{row['id']}",
@@ -110,6 +112,7 @@ async def late_called(
     """Tell the provider that the customer it called is running late; once per spot."""
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=account.phone,
         text=notice_texts.running_late(
             name=appointment.user.name, phone=appointment.user.phone, minutes=minutes
@@ -131,6 +134,7 @@ async def your_turn(
 ) -> None:
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=appointment.user.phone,
         text=notice_texts.your_turn(place_name=account.name),
         idempotency_key=your_turn_key(appointment),
@@ -144,6 +148,7 @@ async def coming(
     """Tell the provider that the customer it called confirmed; once per appointment."""
     await enqueue(
         conn=conn,
+        service_account_id=account.id,
         recipient=account.phone,
         text=notice_texts.coming(name=appointment.user.name, phone=appointment.user.phone),
         idempotency_key=f"coming:{appointment.id}",

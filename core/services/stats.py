@@ -2,13 +2,17 @@
 
 Both read the range in keyset pages, (day, id) after the last row seen, so a year of a
 busy provider is never loaded at once: the figures fold each page into a running
-summary (core.rules.stats.Summary), the export hands each page on as it comes.
+summary (core.rules.stats.Summary), the export hands each page on as it comes. The
+messages sent about the provider's lines are read the same way, by (sent_at, id),
+into core.rules.message_stats.MessageTally.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from core.errors import InvalidRange
@@ -16,6 +20,7 @@ from core.models import ServiceAccount
 from core.rules import stats as stats_rules
 from core.rules.days import today_in, utcnow
 from core.rules.exports import ExportRow
+from core.rules.message_stats import MessageFigures, MessageTally
 from core.services import service_accounts, sql
 from core.services.statements import bind
 
@@ -30,6 +35,17 @@ JOIN users u ON u.id = a.user_id
 WHERE a.service_account_id = {account} AND a.day >= {after_day} AND a.day <= {end}
   AND (a.day > {after_day} OR a.id > {after_id})
 ORDER BY a.day, a.id
+LIMIT {size}
+"""
+
+
+# The provider's messages a channel accepted in [since, until), after (sent_at, id).
+_SENT_PAGE = """
+SELECT id, channel, text, sent_at FROM outbox
+WHERE service_account_id = {account} AND status = 'sent'
+  AND sent_at >= {after} AND sent_at < {until}
+  AND (sent_at > {after} OR id > {after_id})
+ORDER BY sent_at, id
 LIMIT {size}
 """
 
@@ -97,32 +113,71 @@ def _export_row(row: dict[str, Any]) -> ExportRow:
     )
 
 
-async def _stats_of(account: ServiceAccount, start: date, end: date) -> stats_rules.Stats:
+async def _messages(
+    account: ServiceAccount, start: date, end: date, *, price: Decimal | None, size: int
+) -> MessageFigures:
+    """The messages sent about the provider's lines on its days start..end."""
+    midnight = stats_rules.midnight_opening(account.timezone)
+    conn = sql.connection()
+    tally = MessageTally()
+    after, after_id = midnight(start), 0
+    until = midnight(end + timedelta(days=1))
+    while True:
+        values = {
+            "account": account.id,
+            "after": sql.datetime_param(conn, after),
+            "after_id": after_id,
+            "until": sql.datetime_param(conn, until),
+            "size": size,
+        }
+        rows = await conn.execute_query_dict(*bind(conn, _SENT_PAGE, values))
+        for row in rows:
+            tally.add(channel=row["channel"], text=row["text"])
+        if len(rows) < size:
+            return tally.figures(price_per_segment=price)
+        after, after_id = sql.as_datetime(rows[-1]["sent_at"]), rows[-1]["id"]
+
+
+async def _stats_of(
+    account: ServiceAccount, start: date, end: date, *, price: Decimal | None
+) -> stats_rules.Stats:
     summary = stats_rules.Summary(opening=stats_rules.midnight_opening(account.timezone))
     async for page in _pages(account.id, start, end, size=PAGE_SIZE):
         for row in page:
             summary.add(record_of(row))
-    return summary.stats(start=start, end=end)
+    messages = await _messages(account, start, end, price=price, size=PAGE_SIZE)
+    return replace(summary.stats(start=start, end=end), messages=messages)
 
 
-async def range_stats(*, service_account_phone: str, start: date, end: date) -> stats_rules.Stats:
-    """The figures of the provider's appointments on days start..end (its own days).
+async def range_stats(
+    *,
+    service_account_phone: str,
+    start: date,
+    end: date,
+    sms_price_per_segment: Decimal | None = None,
+) -> stats_rules.Stats:
+    """The figures of the provider's appointments on days start..end (its own days), and
+    of the messages sent about its lines (their cost at `sms_price_per_segment`).
 
     NotFound for an unknown provider; InvalidRange when start > end or the range is
     longer than core.rules.stats.MAX_RANGE_DAYS.
     """
     _checked(start, end)
     account = await service_accounts.get_service_account(phone=service_account_phone)
-    return await _stats_of(account, start, end)
+    return await _stats_of(account, start, end, price=sms_price_per_segment)
 
 
 async def period_stats(
-    *, account: ServiceAccount, word: str | None, now: datetime | None = None
+    *,
+    account: ServiceAccount,
+    word: str | None,
+    now: datetime | None = None,
+    sms_price_per_segment: Decimal | None = None,
 ) -> stats_rules.Stats:
     """STATS [day|week] by text: today's figures, or the seven days' ending today."""
     today = today_in(account.timezone, now=now or utcnow())
     start, end = stats_rules.period(word, today=today)
-    return await _stats_of(account, start, end)
+    return await _stats_of(account, start, end, price=sms_price_per_segment)
 
 
 async def export_pages(

@@ -18,6 +18,7 @@ from core.rules.days import today_in, utcnow
 from core.rules.estimate import Basis
 from core.rules.queue_spot import Spot
 from core.services import line_ranks, sql, standings, waits
+from core.services.pending_links import Issued, deferred_to
 from core.services.statements import bind
 
 
@@ -60,35 +61,73 @@ class Ended:
 ENDED = Ended()
 
 
-# One plain statement, without building a model: every STATUS by SMS writes a link.
 _INSERT_LINK = """
 INSERT INTO status_links (token_hash, appointment_id, day, created_at)
 VALUES ({digest}, {appointment}, {day}, {at})
 """
-
-
 async def issue(*, appointment_id: int, day: date, now: datetime | None = None) -> str:
     """A new link's raw token for `appointment_id` (booked for `day`, committed); only
-    its digest is stored, and earlier links stay valid.
-
-    Written on the deliveries connection, as the inbound records are: on PostgreSQL its
-    commit does not wait for the disk. A link lost to a crash costs a STATUS text; a
-    disk flush for every STATUS costs the SMS path a third of its throughput.
-    """
+    its digest is stored, and earlier links stay valid. Inside `pending_links.deferred`, the link is
+    written with the block's batch after the answer; else now, on the deliveries
+    connection (its PostgreSQL commits do not wait for the disk: a link lost to a crash
+    costs a STATUS text)."""
     token = status_tokens.new_token()
+    digest = status_tokens.digest(token)
+    at = now or utcnow()
+    pending = deferred_to()
+    if pending is not None:
+        pending.add(digest, Issued(appointment_id=appointment_id, day=day, at=at))
+        return token
     conn = sql.deliveries()
     query, args = bind(
         conn,
         _INSERT_LINK,
         {
-            "digest": status_tokens.digest(token),
+            "digest": digest,
             "appointment": appointment_id,
             "day": sql.day_param(conn, day),
-            "at": sql.datetime_param(conn, now or utcnow()),
+            "at": sql.datetime_param(conn, at),
         },
     )
     await conn.execute_query(query, args)
     return token
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What a link names, which never changes: its appointment, and the line it was
+    issued in (the provider and the day its validity ends with)."""
+
+    appointment_id: int
+    account_id: int
+    day: date
+
+
+def key_of(token: str) -> str | None:
+    """The stored key (digest) of `token`; None for a token that cannot be one."""
+    return status_tokens.digest(token) if status_tokens.well_formed(token) else None
+
+
+_LINK = """
+SELECT l.appointment_id, l.day, a.service_account_id
+FROM status_links l JOIN appointments a ON a.id = l.appointment_id
+WHERE l.token_hash = {digest}
+"""
+
+
+async def link(*, key: str) -> Link | None:
+    """The link stored under `key` (see `key_of`), or None."""
+    conn = sql.connection()
+    query, args = bind(conn, _LINK, {"digest": key})
+    rows = await conn.execute_query_dict(query, args)
+    if not rows:
+        return None
+    row = rows[0]
+    return Link(
+        appointment_id=int(row["appointment_id"]),
+        account_id=int(row["service_account_id"]),
+        day=sql.as_date(row["day"]),
+    )
 
 
 _VISIT_BY_LINK = """

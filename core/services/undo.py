@@ -231,6 +231,7 @@ async def _tell_customer(
             return None, False
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=notice_texts.turn_reopened(place_name=account.name),
             idempotency_key=f"undo:{snapshot.id}",
@@ -244,6 +245,7 @@ async def _tell_customer(
     if told:
         await enqueue(
             conn=conn,
+            service_account_id=account.id,
             recipient=appointment.user.phone,
             text=notice_texts.back_in_line(place_name=account.name, position=spot.position),
             idempotency_key=f"undo:{snapshot.id}",

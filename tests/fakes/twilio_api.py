@@ -12,6 +12,12 @@ accepted message, `per_key()` the messages for each idempotency key (read from t
 `key` query parameter of the StatusCallback URL), and `duplicates` how many accepted
 messages repeated a key: each one a second text on someone's phone.
 
+WhatsApp: `To` and `From` as `whatsapp:+1...` (a WhatsApp To with an SMS From is
+refused with 21910, as at Twilio). A free-form WhatsApp message to a customer outside
+the 24 h window is accepted and then fails: `close_window(phone)` closes it, and such a
+message's `outcome` is ("failed", "63016"), which `Webhooks.report` posts back as its
+status callback (the others' outcome is "delivered").
+
 GET on the Messages list answers as Twilio does, filtered by To, From and DateSent
 (`DateSent`, `DateSent<`, `DateSent>`, date-granular, on or before / after; a message
 without a DateSent, still queued, never matches a DateSent filter), newest first, paged
@@ -57,6 +63,9 @@ UNAVAILABLE = Failure(503, 20503, message="Service Unavailable")
 HANG = Failure(0, hang=True)
 OPTED_OUT = Failure(400, 21610, message="Attempt to send to unsubscribed recipient")
 INVALID_TO = Failure(400, 21211, message="The 'To' number is not a valid phone number.")
+MIXED_CHANNELS = Failure(400, 21910, message="Invalid From and To pair")
+OUTSIDE_WINDOW_CODE = "63016"
+WHATSAPP = "whatsapp:"
 
 
 @dataclass
@@ -71,6 +80,12 @@ class Message:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # None while queued at Twilio (`hold_in_queue`); Twilio sets it on sending.
     sent_at: datetime | None = None
+    # What became of it, as its status callback will say: (MessageStatus, ErrorCode).
+    outcome: tuple[str, str | None] = ("delivered", None)
+
+    @property
+    def whatsapp(self) -> bool:
+        return self.to.startswith(WHATSAPP)
 
 
 @dataclass
@@ -90,6 +105,8 @@ class FakeTwilio:
     requests: list[Request] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     lookups: list[dict[str, str]] = field(default_factory=list)
+    # Phones whose WhatsApp window is closed: they have not written in 24 hours.
+    closed_windows: set[str] = field(default_factory=set)
     _script: deque[Failure] = field(default_factory=deque)
     _sids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -119,6 +136,10 @@ class FakeTwilio:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    def close_window(self, phone: str) -> None:
+        """`phone` last wrote on WhatsApp over 24 hours ago: free-form messages fail (63016)."""
+        self.closed_windows.add(phone)
 
     def fail_next(self, *failures: Failure) -> None:
         """Answer the next POSTs with these failures, in order, then succeed again."""
@@ -200,6 +221,10 @@ class FakeTwilio:
             form.get("From") or form.get("MessagingServiceSid")
         ):
             return _error(400, 21604, "A 'To', 'Body' and 'From' are required")
+        if form.get("From") and form["To"].startswith(WHATSAPP) != form["From"].startswith(
+            WHATSAPP
+        ):
+            return _error(MIXED_CHANNELS.status, MIXED_CHANNELS.code, MIXED_CHANNELS.message)
         callback = form.get("StatusCallback")
         service = form.get("MessagingServiceSid")
         message = Message(
@@ -211,6 +236,8 @@ class FakeTwilio:
             key=_key_of(callback),
             messaging_service_sid=service,
         )
+        if message.whatsapp and message.to[len(WHATSAPP) :] in self.closed_windows:
+            message.outcome = ("failed", OUTSIDE_WINDOW_CODE)
         if not self.hold_in_queue:
             message.sent_at = message.created_at
         # Accepted now: a request whose caller is killed while the answer is slow
@@ -405,6 +432,25 @@ class Webhooks:
     ) -> Any:
         form = inbound_form(sid=sid or self.next_sid(), sender=sender, to=to, body=body)
         return await self.post("/webhooks/twilio/sms", form, **options)
+
+    async def whatsapp(
+        self, *, sender: str, body: str, to: str, sid: str | None = None, **options: Any
+    ) -> Any:
+        """A WhatsApp message, as Twilio posts it to the same webhook as an SMS."""
+        form = inbound_form(
+            sid=sid or self.next_sid(),
+            sender=WHATSAPP + sender,
+            to=WHATSAPP + to,
+            body=body,
+            ProfileName="Ann",
+            WaId=sender.lstrip("+"),
+        )
+        return await self.post("/webhooks/twilio/sms", form, **options)
+
+    async def report(self, message: Message) -> Any:
+        """The status callback of what became of `message` (its `outcome`)."""
+        state, error = message.outcome
+        return await self.status(message, state, error_code=error)
 
     async def status(
         self, message: Message, status: str, *, error_code: str | None = None

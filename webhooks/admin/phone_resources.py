@@ -3,7 +3,7 @@ delete) that /users/ and /service-accounts/ share."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -11,12 +11,21 @@ from aiohttp import web
 from pydantic import BaseModel
 from tortoise.models import Model
 
-from core.services.appointment_views import AppointmentView
+from core.models import Status
+from core.services import appointment_views
 from webhooks.admin import idempotent
 from webhooks.admin.idempotent import scope_of
 from webhooks.admin.routing import Operation
 from webhooks.responses import envelope
-from webhooks.schemas import Envelope, Page, PartialUpdate, PhonePath
+from webhooks.schemas import (
+    AppointmentOut,
+    DetailQuery,
+    Envelope,
+    HistoryQuery,
+    Page,
+    PartialUpdate,
+    PhonePath,
+)
 from webhooks.validation import body_of, path_of, query_of
 
 R = TypeVar("R", bound=Model)
@@ -39,7 +48,8 @@ class PhoneResource(Generic[R]):
     get: Callable[..., Awaitable[R]]
     update: Callable[..., Awaitable[R]]
     delete: Callable[..., Awaitable[None]]
-    appointments: Callable[[R], Awaitable[Sequence[AppointmentView]]]
+    # Whose appointments a record's are (its id and their order).
+    whose: Callable[[R], appointment_views.Whose]
     # What the create use case takes from the server's settings besides the body.
     create_options: Callable[[web.Request], dict[str, Any]] = lambda request: {}
 
@@ -68,11 +78,31 @@ class PhoneResource(Generic[R]):
             )
 
         async def read(request: web.Request) -> web.Response:
-            record = await self.get(phone=path_of(request, PhonePath).phone)
+            phone = path_of(request, PhonePath).phone
+            limit = query_of(request, DetailQuery).appointments_limit
+            record = await self.get(phone=phone)
+            recent = await appointment_views.recent(self.whose(record), limit=limit)
             # The views carry AppointmentOut's fields and serialise as they are.
-            booked = list(await self.appointments(record))
-            detail: dict[str, Any] = {**self.out_of(record).model_dump(), "appointments": booked}
+            detail: dict[str, Any] = {
+                **self.out_of(record).model_dump(),
+                "appointments": recent.appointments,
+                "appointments_total": recent.total,
+            }
             return envelope(f"{self.noun} retrieved successfully", detail)
+
+        async def history(request: web.Request) -> web.Response:
+            phone = path_of(request, PhonePath).phone
+            query = query_of(request, HistoryQuery)
+            record = await self.get(phone=phone)
+            selection = appointment_views.HistorySelection(
+                start=query.start,
+                end=query.end,
+                status=None if query.status is None else Status(query.status),
+                skip=query.skip,
+                limit=query.limit,
+            )
+            page = await appointment_views.history(self.whose(record), selection)
+            return envelope("Appointments retrieved successfully", page)
 
         async def update(request: web.Request) -> web.Response:
             phone = path_of(request, PhonePath).phone
@@ -116,11 +146,23 @@ class PhoneResource(Generic[R]):
                 "GET",
                 item,
                 read,
-                f"Read a {noun} with its appointments",
+                f"Read a {noun} with its most recent appointments",
                 self.tag,
                 {200: detail},
+                query=DetailQuery,
                 path_params=PhonePath,
                 errors=(404, 422),
+            ),
+            Operation(
+                "GET",
+                f"{item}/appointments",
+                history,
+                f"A page of a {noun}'s appointments, soonest day first",
+                self.tag,
+                {200: Envelope[list[AppointmentOut]]},
+                query=HistoryQuery,
+                path_params=PhonePath,
+                errors=(400, 404, 422),
             ),
             Operation(
                 "PUT",

@@ -8,7 +8,6 @@ from aiohttp import web
 
 from core.models import ServiceAccount
 from core.services import appointment_views, boards, service_accounts
-from core.services.appointment_views import AppointmentView
 from webhooks.admin.phone_resources import PhoneResource, enveloped
 from webhooks.admin.routing import Operation
 from webhooks.responses import envelope
@@ -28,10 +27,6 @@ def _create_options(request: web.Request) -> dict[str, Any]:
     return {"default_country": request.app[SETTINGS].default_phone_region}
 
 
-async def _appointments(account: ServiceAccount) -> list[AppointmentView]:
-    return await appointment_views.account_appointments(service_account_id=account.id)
-
-
 SERVICE_ACCOUNTS: PhoneResource[ServiceAccount] = PhoneResource(
     path="/service-accounts/",
     noun="Service account",
@@ -46,7 +41,7 @@ SERVICE_ACCOUNTS: PhoneResource[ServiceAccount] = PhoneResource(
     get=service_accounts.get_service_account,
     update=service_accounts.update_service_account,
     delete=service_accounts.delete_service_account,
-    appointments=_appointments,
+    whose=lambda account: appointment_views.of_account(account.id),
     create_options=_create_options,
 )
 

@@ -21,10 +21,12 @@ from webhooks.schemas import (
     DayFiguresOut,
     Envelope,
     FiguresOut,
+    MessagesOut,
     PhonePath,
     RangeQuery,
     StatsOut,
 )
+from webhooks.state import SETTINGS
 from webhooks.validation import path_of, query_of
 
 log = logging.getLogger(__name__)
@@ -46,13 +48,24 @@ def _figures(figures: stats_rules.Figures) -> dict[str, Any]:
 async def read_stats(request: web.Request) -> web.Response:
     phone = path_of(request, PhonePath).phone
     query = query_of(request, RangeQuery)
-    found = await stats.range_stats(service_account_phone=phone, start=query.start, end=query.end)
+    found = await stats.range_stats(
+        service_account_phone=phone,
+        start=query.start,
+        end=query.end,
+        sms_price_per_segment=request.app[SETTINGS].sms_price_per_segment,
+    )
+    messages = found.messages
     out = StatsOut(
         service_account_phone=phone,
         start=found.start,
         end=found.end,
         total=FiguresOut(**_figures(found.total)),
         days=[DayFiguresOut(day=d.day, **_figures(d.figures)) for d in found.days],
+        messages=MessagesOut(
+            sent=messages.sent,
+            sms_segments=messages.sms_segments,
+            estimated_cost=messages.estimated_cost,
+        ),
     )
     return envelope("Stats retrieved successfully", out.model_dump(mode="json", by_alias=True))
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from core.models import User
 from core.services import appointment_views, users
-from core.services.appointment_views import AppointmentView
 from webhooks.admin.phone_resources import PhoneResource
 from webhooks.schemas import UserCreate, UserDetail, UserOut, UserUpdate
-
-
-async def _appointments(user: User) -> list[AppointmentView]:
-    return await appointment_views.user_appointments(user_id=user.id)
-
 
 USERS: PhoneResource[User] = PhoneResource(
     path="/users/",
@@ -27,6 +21,6 @@ USERS: PhoneResource[User] = PhoneResource(
     get=users.get_user,
     update=users.update_user,
     delete=users.delete_user,
-    appointments=_appointments,
+    whose=lambda user: appointment_views.of_user(user.id),
 )
 OPERATIONS = USERS.operations()

@@ -11,11 +11,20 @@ from aiohttp import web
 def page(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
-    """`template` rendered with `context`, never cached by the browser or a proxy (pages
-    show a person's place in line)."""
-    response: web.Response = aiohttp_jinja2.render_template(
-        template, request, context, status=status
-    )
+    """`template` rendered with `context` (see `html`)."""
+    return html(draw(request, template, context), status=status)
+
+
+def draw(request: web.Request, template: str, context: dict[str, Any]) -> str:
+    """`template` rendered with `context`, as text (for a caller that keeps it)."""
+    text: str = aiohttp_jinja2.render_string(template, request, context)
+    return text
+
+
+def html(text: str, *, status: int = 200) -> web.Response:
+    """A page, never cached by the browser or a proxy (pages show a person's place in
+    line)."""
+    response = web.Response(text=text, status=status, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"

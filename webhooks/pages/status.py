@@ -18,13 +18,14 @@ from aiohttp import web
 
 from bot import replies
 from core.errors import InvalidTransition, NotFound
-from core.services import arrivals, lateness, status_changes, status_links
+from core.services import arrivals, lateness, status_changes
 from core.services.status_links import Ended, State, Visit
 from webhooks.live import LineHub
 from webhooks.pages.events import HEARTBEAT, HEARTBEAT_SECONDS, open_stream
 from webhooks.pages.origin import require_same_origin
-from webhooks.pages.render import page, problem
-from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, RANKS, SETTINGS
+from webhooks.pages.render import draw, html, page, problem
+from webhooks.state import LINE_HUB, OUTBOX_WAKEUP, SETTINGS, STATUS_VIEWS
+from webhooks.status_views import StatusViews
 
 _HEADLINES = {
     State.WAITING: "You're in line",
@@ -61,9 +62,12 @@ def view(visit: Visit) -> dict[str, Any]:
     }
 
 
-async def _visit(request: web.Request) -> Visit | web.Response:
-    """The visit the URL's token names, or the page that says there is none."""
-    found = await status_links.visit(token=request.match_info["token"], ranks=request.app[RANKS])
+async def _visit(request: web.Request, *, fresh: bool = False) -> Visit | web.Response:
+    """The visit the URL's token names, or the page that says there is none: from the
+    process's StatusViews, read anew when `fresh` (a form acts on it)."""
+    views = request.app[STATUS_VIEWS]
+    token = request.match_info["token"]
+    found = await (views.fresh(token) if fresh else views.visit(token))
     if isinstance(found, Ended):
         return problem(
             request, 404, "This visit has ended", "This link was for a day that is over."
@@ -76,12 +80,20 @@ async def _visit(request: web.Request) -> Visit | web.Response:
 
 
 async def show(request: web.Request) -> web.Response:
+    views = request.app[STATUS_VIEWS]
     found = await _visit(request)
     if isinstance(found, web.Response):
         return found
     token = request.match_info["token"]
-    context = {**view(found), "token": token, "said": _SAID.get(request.query.get("said", ""))}
-    return page(request, "status.html", context)
+    said = _SAID.get(request.query.get("said", ""))
+    if said is None:
+        kept = views.drawn(token, found)
+        if kept is not None:
+            return html(kept)
+    text = draw(request, "status.html", {**view(found), "token": token, "said": said})
+    if said is None:
+        views.keep_drawn(token, found, text)
+    return html(text)
 
 
 async def confirm_leave(request: web.Request) -> web.Response:
@@ -104,7 +116,7 @@ def _acting(said: str, act: Act) -> Callable[[web.Request], Awaitable[web.Stream
 
     async def handler(request: web.Request) -> web.StreamResponse:
         require_same_origin(request, request.app[SETTINGS])
-        found = await _visit(request)
+        found = await _visit(request, fresh=True)
         if isinstance(found, web.Response):
             return found
         try:
@@ -143,6 +155,7 @@ async def _leave(visit: Visit) -> None:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: the page's state at once, again whenever the line changes
     (within the hub's poll, or at once after a change here), a heartbeat when idle."""
+    views = request.app[STATUS_VIEWS]
     found = await _visit(request)
     if isinstance(found, web.Response):
         return found
@@ -163,7 +176,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 if await watch.wait(HEARTBEAT_SECONDS):
                     if hub.closing:
                         break
-                    current = await _after_change(request, hub, found)
+                    current = await _after_change(views, found)
                 else:
                     await response.write(HEARTBEAT)
     except (ConnectionResetError, ConnectionError):
@@ -172,21 +185,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _after_change(request: web.Request, hub: LineHub, visit: Visit) -> Visit | Ended | None:
-    """The visit once its line changed, from one read of the line shared by every page
-    of it that this wake-up woke (a NEXT read once for a thousand pages)."""
-    line = (visit.account_id, visit.day)
-    key = ("status", *line, hub.wakes(*line))
-    snapshot = await hub.shared(
-        key,
-        lambda: status_links.line_snapshot(
-            account_id=visit.account_id, day=visit.day, ranks=request.app[RANKS]
-        ),
-    )
+async def _after_change(views: StatusViews, visit: Visit) -> Visit | Ended | None:
+    """The visit once its line changed, from the line's one snapshot in this process,
+    read once for every page of it (a NEXT read once for a thousand pages)."""
+    snapshot = await views.snapshot(visit.account_id, visit.day)
     if snapshot is None:
         return None
-    found: Visit | Ended | None = snapshot.visit(visit.appointment_id)
-    return found
+    return snapshot.visit(visit.appointment_id)
 
 
 def setup(app: web.Application) -> None:

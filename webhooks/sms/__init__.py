@@ -6,6 +6,9 @@ is registered (so both answer 404) and start-up logs why.
 
     sms.setup(app)            # in create_app, before the outbox dispatcher's cleanup_ctx
     sms.transport_of(app)     # the outbox's Transport for Channel.SMS while the app runs, or None
+    sms.whatsapp_transport_of(app)  # the same for Channel.WHATSAPP (TWILIO_WHATSAPP_FROM)
+
+WhatsApp comes through the same webhooks (webhooks.sms.whatsapp).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from webhooks.sms.transport import (
     STATUS_PATH,
     TwilioSmsTransport,
     outbound_problem,
-    twilio_sms_transport,
 )
+from webhooks.sms.transports import twilio_transports
 from webhooks.state import SETTINGS
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "TwilioSmsTransport",
     "setup",
     "transport_of",
+    "whatsapp_transport_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,8 @@ def setup(app: web.Application) -> None:
     if settings.twilio_from_number:
         with contextlib.suppress(InvalidPhone):
             own.add(normalize_phone(settings.twilio_from_number))
+    if settings.twilio_whatsapp_from:
+        own.add(settings.twilio_whatsapp_from)
     app[SMS] = SmsChannel(
         validator=RequestValidator(token.get_secret_value()) if token else None,
         # Settings refuse a token without PUBLIC_BASE_URL, so "" only when the channel is off.
@@ -68,6 +74,12 @@ def transport_of(app: web.Application) -> Transport | None:
     """The SMS Transport, once start-up has run; None when outbound SMS is off."""
     channel = app.get(SMS)
     return channel.transport if channel is not None else None
+
+
+def whatsapp_transport_of(app: web.Application) -> Transport | None:
+    """The WhatsApp Transport, once start-up has run; None when outbound WhatsApp is off."""
+    channel = app.get(SMS)
+    return channel.whatsapp if channel is not None else None
 
 
 async def _sms_channel(app: web.Application) -> AsyncIterator[None]:
@@ -92,10 +104,20 @@ async def _outbound(app: web.Application, channel: SmsChannel) -> AsyncIterator[
         log.warning("SMS replies work, outbound SMS is off: %s", problem)
         yield
         return
-    async with twilio_sms_transport(app[SETTINGS]) as transport:
-        channel.transport = transport
-        log.info("SMS channel on: webhook %s%s", channel.public_base_url, INBOUND_PATH)
+    async with twilio_transports(app[SETTINGS]) as transports:
+        channel.transport, channel.whatsapp = transports.sms, transports.whatsapp
+        if transports.whatsapp is None:
+            log.info(
+                "WhatsApp messages are answered, but notices to customers who last wrote "
+                "on WhatsApp wait: set TWILIO_WHATSAPP_FROM or TWILIO_MESSAGING_SERVICE_SID"
+            )
+        log.info(
+            "SMS channel on%s: webhook %s%s",
+            " with WhatsApp" if transports.whatsapp else "",
+            channel.public_base_url,
+            INBOUND_PATH,
+        )
         try:
             yield
         finally:
-            channel.transport = None
+            channel.transport = channel.whatsapp = None

@@ -1,7 +1,8 @@
 """Twilio's webhooks: inbound SMS (answered inline with TwiML) and delivery status.
 
-Each handler is thin. Inbound: verify the signature, read the form, map the carrier's
-keywords, hand the message to the one inbound path (bot.inbox) and answer its outcome
+Each handler is thin. Inbound (SMS, and WhatsApp with `whatsapp:` addresses, through
+webhooks.sms.whatsapp): verify the signature, read the form, map the carrier's
+keywords (SMS only), hand the message to the one inbound path (bot.inbox) and answer its outcome
 in TwiML. Status: verify, record the report. They never answer 5xx: a bad request gets
 a 4xx, anything failing after the signature check still gets a polite TwiML reply,
 because Twilio shows the customer nothing on an error and logs it as 11200 on our
@@ -35,8 +36,9 @@ from core.rules.phones import InvalidPhone, mask_phone, normalize_phone
 from core.services import contacts, opt_outs
 from core.services.outbox.reports import record_delivery_report
 from webhooks.sms import replies
-from webhooks.sms.transport import OPTED_OUT_CODE, TwilioSmsTransport
-from webhooks.state import INBOX
+from webhooks.sms.transport import OPTED_OUT_CODE, UNREACHABLE_CODES, TwilioSmsTransport
+from webhooks.sms.whatsapp import split_address
+from webhooks.state import INBOX, OUTBOX_WAKEUP, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class SmsChannel:
     own_numbers: frozenset[str]
     off_reason: str | None = None
     transport: TwilioSmsTransport | None = None
+    # WhatsApp's, over the same client, when a WhatsApp sender is set.
+    whatsapp: TwilioSmsTransport | None = None
 
 
 SMS = web.AppKey("sms", SmsChannel)
@@ -138,15 +142,16 @@ async def inbound(request: web.Request) -> web.Response:
     sid = form.get("MessageSid", "").strip()
     if not sid or len(sid) > 64:
         raise web.HTTPBadRequest(reason="MessageSid is required")
+    via, sender = split_address(form.get("From", ""))
     try:
-        phone = normalize_phone(form.get("From", ""))
+        phone = normalize_phone(sender)
     except InvalidPhone:
         raise web.HTTPBadRequest(reason="From is not a phone number") from None
     try:
-        message = _message(channel, sid=sid, phone=phone, form=form)
-        outcome = await request.app[INBOX].receive(
-            message, policy=POLICY, first=_carrier_step(message, form.get("Body", ""))
-        )
+        message = _message(channel, via=via, sid=sid, phone=phone, form=form)
+        # Twilio acts on opt-out words on SMS only; on WhatsApp they are the engine's.
+        first = _carrier_step(message, form.get("Body", "")) if via is Channel.SMS else None
+        outcome = await request.app[INBOX].receive(message, policy=POLICY, first=first)
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -158,12 +163,12 @@ async def inbound(request: web.Request) -> web.Response:
 
 
 def _message(
-    channel: SmsChannel, *, sid: str, phone: str, form: MultiDictProxy[str]
+    channel: SmsChannel, *, via: Channel, sid: str, phone: str, form: MultiDictProxy[str]
 ) -> inbox.Message:
     body = form.get("Body", "")
-    to = _normalized_or_none(form.get("To", ""))
+    to = _normalized_or_none(split_address(form.get("To", ""))[1])
     return inbox.Message(
-        channel=Channel.SMS,
+        channel=via,
         phone=phone,
         text=body[:MAX_BODY_CHARS],
         delivery_id=sid,
@@ -220,15 +225,28 @@ async def status(request: web.Request) -> web.Response:
     if not sid or not state:
         raise web.HTTPBadRequest(reason="MessageSid and MessageStatus are required")
     key = request.query.get("key")
+    # A WhatsApp message Twilio could not deliver goes once by SMS, from this process's
+    # dispatcher (woken once the move is written) or any other's.
+    fallback = (
+        Channel.SMS
+        if request.app[SETTINGS].fallback_to_sms and channel.transport is not None
+        else None
+    )
     try:
         error = (form.get("ErrorCode") or "").strip() or None
-        await record_delivery_report(
-            external_id=sid[:64],
-            state=state,
-            error=error,
-            key=key,
-            recipient_opted_out=error == str(OPTED_OUT_CODE),
-        )
+        with request.app[OUTBOX_WAKEUP].after_writes():
+            await record_delivery_report(
+                external_id=sid[:64],
+                state=state,
+                error=error,
+                key=key,
+                channel=split_address(form.get("To", ""))[0],
+                recipient_opted_out=error == str(OPTED_OUT_CODE),
+                recipient_unreachable=error is not None
+                and error.isdigit()
+                and int(error) in UNREACHABLE_CODES,
+                fallback=fallback,
+            )
     except asyncio.CancelledError:
         raise
     except Exception:

@@ -13,8 +13,7 @@ first unknown attempt) and, if Twilio has it, records it as sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -22,14 +21,12 @@ from urllib.parse import urlencode
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from core.db import is_postgres
 from core.models import Channel
 from core.rules.delivery import SendBudget
 from core.rules.phones import mask_phone
-from core.services.outbox.transport import RetryLater, Undeliverable
+from core.services.outbox.transport import Refused, RetryLater, Undeliverable
 from core.settings import Settings
 from webhooks.sms.pacing import NumberPacer
-from webhooks.sms.twilio_http import TwilioHttpClient
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +34,13 @@ STATUS_PATH = "/webhooks/twilio/status"
 
 # Twilio error code for "Attempt to send to unsubscribed recipient".
 OPTED_OUT_CODE = 21610
+# Twilio's codes for a number that cannot take an SMS at all: not a valid phone number,
+# not a mobile number, no route to it; and, in delivery reports, an unknown handset and
+# a landline or unreachable carrier.
+UNREACHABLE_CODES = frozenset({21211, 21612, 21614, 30005, 30006})
+# WhatsApp: "outside the allowed window" (free-form messages only within 24 hours of the
+# customer's last message).
+OUTSIDE_WINDOW_CODE = 63016
 
 # The longest wait for a pacing slot is one half of the outbox's send budget
 # (OUTBOX_SEND_TIMEOUT, core.rules.delivery.SendBudget), the request the other: a paced
@@ -52,7 +56,10 @@ LOOKUP_PAGE_SIZE = 100
 
 
 class TwilioSmsTransport:
-    """Sends one outbox message as one SMS; returns Twilio's MessageSid."""
+    """Sends one outbox message as one SMS; returns Twilio's MessageSid.
+
+    A subclass sends over another of Twilio's channels by addressing both ends in its
+    form (`address`, webhooks.sms.whatsapp)."""
 
     channel = Channel.SMS
 
@@ -74,13 +81,25 @@ class TwilioSmsTransport:
         self._from = from_number
         self._service = messaging_service_sid
         self._status_callback_url = status_callback_url
-        self._pacing_key = from_number or messaging_service_sid or ""
+        # Each channel's sender has its own turns, a service's WhatsApp sends included.
+        self._pacing_key = self.address(from_number or messaging_service_sid or "")
+
+    def address(self, phone: str) -> str:
+        """How Twilio's API names `phone` on this channel."""
+        return phone
+
+    async def refusal(self, recipient_phone: str) -> str | None:
+        """Why the channel may not carry a message to `recipient_phone` now (None: it may)."""
+        return None
 
     async def send(self, *, recipient_phone: str, text: str, idempotency_key: str) -> str | None:
+        refused = await self.refusal(recipient_phone)
+        if refused is not None:
+            raise Refused(refused)
         await self._pacer.take_turn(self._pacing_key, max_wait=self._max_pacing_wait)
-        options: dict[str, Any] = {"to": recipient_phone, "body": text}
+        options: dict[str, Any] = {"to": self.address(recipient_phone), "body": text}
         if self._from:
-            options["from_"] = self._from
+            options["from_"] = self.address(self._from)
         if self._service:
             options["messaging_service_sid"] = self._service
         if self._status_callback_url:
@@ -112,12 +131,12 @@ class TwilioSmsTransport:
         row is taken).
         """
         options: dict[str, Any] = {
-            "to": recipient_phone,
+            "to": self.address(recipient_phone),
             "limit": LOOKUP_LIMIT,
             "page_size": LOOKUP_PAGE_SIZE,
         }
         if self._from:
-            options["from_"] = self._from
+            options["from_"] = self.address(self._from)
         try:
             messages = await self._client.messages.list_async(**options)
         except TwilioException as exc:
@@ -149,6 +168,8 @@ def _undeliverable(exc: TwilioRestException, recipient_phone: str) -> Undelivera
     code = exc.code
     if code == OPTED_OUT_CODE:
         return Undeliverable(f"twilio {OPTED_OUT_CODE}: recipient opted out", opted_out=True)
+    if code == OUTSIDE_WINDOW_CODE:
+        return Refused(f"twilio {OUTSIDE_WINDOW_CODE}: outside the 24 h window")
     if exc.status in (401, 403):
         log.error(
             "twilio refused our credentials (HTTP %s): check TWILIO_ACCOUNT_SID and "
@@ -160,7 +181,10 @@ def _undeliverable(exc: TwilioRestException, recipient_phone: str) -> Undelivera
             "twilio rejected an SMS to %s: HTTP %s, error %s", mask_phone(recipient_phone),
             exc.status, code,
         )
-    return Undeliverable(f"twilio {exc.status} error {code}: {str(exc.msg)[:200]}")
+    return Undeliverable(
+        f"twilio {exc.status} error {code}: {str(exc.msg)[:200]}",
+        unreachable=code in UNREACHABLE_CODES,
+    )
 
 
 def outbound_problem(settings: Settings) -> str | None:
@@ -172,51 +196,3 @@ def outbound_problem(settings: Settings) -> str | None:
     if not settings.twilio_from_number and not settings.twilio_messaging_service_sid:
         return "neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID is set"
     return None
-
-
-@asynccontextmanager
-async def twilio_sms_transport(
-    settings: Settings, *, request_timeout: float | None = None
-) -> AsyncIterator[TwilioSmsTransport]:
-    """The SMS Transport with its HTTP session; enter it inside the running loop.
-
-    AsyncTwilioHttpClient opens an aiohttp session when constructed, which must belong
-    to the loop that uses it; the session is closed on the way out.
-    """
-    problem = outbound_problem(settings)
-    if problem is not None:
-        raise ValueError(f"outbound SMS is off: {problem}")
-    assert settings.twilio_auth_token is not None
-    budget = settings.send_budget
-    http = TwilioHttpClient(
-        timeout=request_timeout if request_timeout is not None else budget.request_timeout
-    )
-    try:
-        client = Client(
-            username=settings.twilio_account_sid,
-            password=settings.twilio_auth_token.get_secret_value(),
-            account_sid=settings.twilio_account_sid,
-            http_client=http,
-            # twilio falls back to os.environ for anything not passed, and TWILIO_EDGE or
-            # TWILIO_REGION there would rewrite the host we point it at. Our Settings are
-            # the only source of configuration.
-            environment={"TWILIO_EDGE": "", "TWILIO_REGION": ""},
-        )
-        # The Api domain builds every Messages URL from this base: a sandbox or the
-        # test fake stands in for api.twilio.com here.
-        client.api.base_url = settings.twilio_api_base_url.rstrip("/")
-        status_url = (
-            settings.public_base_url.rstrip("/") + STATUS_PATH if settings.public_base_url else None
-        )
-        yield TwilioSmsTransport(
-            client=client,
-            pacer=NumberPacer(
-                settings.sms_max_per_second, shared=is_postgres(settings.database_url)
-            ),
-            max_pacing_wait=budget.pacing_wait,
-            from_number=settings.twilio_from_number,
-            messaging_service_sid=settings.twilio_messaging_service_sid,
-            status_callback_url=status_url,
-        )
-    finally:
-        await http.close()

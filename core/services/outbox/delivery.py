@@ -12,6 +12,10 @@ message list, so SMS delivery is exactly once across crashes. Telegram cannot (t
 API has no lookup of sent messages): a Telegram message whose send was cut off is sent
 again, at least once.
 
+A permanent failure (Undeliverable, or Refused: the channel may not carry the message
+now) moves the message once to the dispatcher's fallback channel when the recipient did
+not opt out (core.services.outbox.failover); otherwise it is failed (Refused: skipped).
+
 Proactive messages go stale: one older than `max_age` (core.rules.delivery) is skipped,
 not sent. A transport that hands a message back unsent because of its own pacing
 (HandBack) does not use up one of the message's attempts.
@@ -25,15 +29,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from core.models import OutboxStatus
+from core.models import Channel, OutboxMessage, OutboxStatus
 from core.rules.delivery import DEFAULT_MAX_AGE, SendBudget, too_old
 from core.rules.phones import mask_phone
 from core.services import contacts
-from core.services.outbox import claims
+from core.services.outbox import claims, failover
 from core.services.outbox.claims import Backoff, Claim
 from core.services.outbox.transport import (
     FindsSent,
     HandBack,
+    Refused,
     RetryLater,
     Transport,
     Undeliverable,
@@ -55,6 +60,8 @@ class Terms:
     budget: SendBudget = field(default_factory=SendBudget)
     backoff: Backoff = field(default_factory=Backoff)
     max_age: timedelta | None = DEFAULT_MAX_AGE
+    # Where a message that fails for good on its own channel goes once (None: nowhere).
+    fallback: Channel | None = None
 
 
 async def deliver(
@@ -98,10 +105,7 @@ async def deliver(
                 idempotency_key=message.idempotency_key,
             )
     except Undeliverable as exc:
-        log.warning("outbox %s to %s undeliverable: %s", message.id, who, exc)
-        if exc.opted_out:
-            await contacts.set_opted_out(phone=message.recipient, opted_out=True)
-        await claims.finish(message=message, status=OutboxStatus.FAILED, last_error=str(exc))
+        await _undeliverable(message, exc, terms=terms, now=clock())
     except HandBack as exc:
         await claims.hand_back(
             message=message,
@@ -122,6 +126,24 @@ async def deliver(
             message=message, status=OutboxStatus.SENT, sent_at=clock(), external_id=external_id
         )
         log.info("outbox %s sent to %s via %s", message.id, who, message.channel)
+
+
+async def _undeliverable(
+    message: OutboxMessage, exc: Undeliverable, *, terms: Terms, now: datetime
+) -> None:
+    """Record a permanent failure on the message's channel, and move the message to the
+    fallback channel once when the recipient did not opt out."""
+    log.warning("outbox %s to %s undeliverable: %s", message.id, mask_phone(message.recipient), exc)
+    if exc.opted_out:
+        await contacts.set_opted_out(phone=message.recipient, opted_out=True)
+    elif exc.unreachable and message.channel == Channel.SMS.value:
+        await contacts.set_sms_undeliverable(phone=message.recipient)
+    if not exc.opted_out and await failover.fail_over(
+        message=message, reason=str(exc), to=terms.fallback, now=now
+    ):
+        return
+    status = OutboxStatus.SKIPPED if isinstance(exc, Refused) else OutboxStatus.FAILED
+    await claims.finish(message=message, status=status, last_error=str(exc))
 
 
 async def _reconciled(

@@ -42,13 +42,16 @@ class Dispatcher:
         base_backoff: float = 1.0,
         max_backoff: float = 900.0,
         max_age: timedelta | None = DEFAULT_MAX_AGE,
+        fallback: Channel | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`wakeup` is the app's (None: a Wakeup of its own, so only polling finds
         work). `recipient` restricts this dispatcher to one phone (a console session must
         not print, and so consume, messages meant for other people's consoles). Messages
         older than `max_age` are skipped (None: never). `send_timeout` bounds each call
-        to a channel (OUTBOX_SEND_TIMEOUT); the claim lease derives from it."""
+        to a channel (OUTBOX_SEND_TIMEOUT); the claim lease derives from it. A message that
+        fails for good on its channel moves once to `fallback` (FALLBACK_TO_SMS), when
+        this dispatcher delivers on that channel too (core.services.outbox.failover)."""
         self._transports = dict(transports)
         self._wakeup = wakeup or Wakeup()
         self._poll_interval = poll_interval
@@ -58,6 +61,7 @@ class Dispatcher:
             budget=SendBudget(send_timeout),
             backoff=Backoff(max_attempts=max_attempts, base=base_backoff, cap=max_backoff),
             max_age=max_age,
+            fallback=fallback if fallback in self._transports else None,
         )
         self._clock = clock
         self._task: asyncio.Task[None] | None = None

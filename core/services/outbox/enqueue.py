@@ -25,8 +25,12 @@ async def enqueue(
     text: str,
     idempotency_key: str,
     now: datetime,
+    service_account_id: int | None = None,
 ) -> None:
-    """Write one message unless one with this key exists (so a notice goes out once)."""
+    """Write one message unless one with this key exists (so a notice goes out once).
+
+    `service_account_id` is the provider whose line the message is about (its STATS
+    count it); None for messages about no one line (a reply, a sign-in code)."""
     channel = await contacts.preferred_channel(phone=recipient, using_db=conn) or DEFAULT_CHANNEL
     message = OutboxMessage(
         channel=channel.value,
@@ -36,6 +40,7 @@ async def enqueue(
         attempts=0,
         next_attempt_at=now,
         idempotency_key=idempotency_key,
+        service_account_id=service_account_id,
     )
     # ON CONFLICT DO NOTHING: a failed INSERT would abort the caller's PostgreSQL transaction.
     await OutboxMessage.bulk_create([message], ignore_conflicts=True, using_db=conn)

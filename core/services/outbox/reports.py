@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from core.models import OutboxMessage, OutboxStatus
+from core.models import Channel, OutboxMessage, OutboxStatus
 from core.rules.days import utcnow
 from core.rules.delivery import supersedes
 from core.services import contacts
+from core.services.outbox import failover
 
 _FAILED = frozenset({"failed", "undelivered"})
 
@@ -17,19 +18,27 @@ async def record_delivery_report(
     error: str | None,
     key: str | None,
     recipient_opted_out: bool,
+    channel: Channel = Channel.SMS,
+    recipient_unreachable: bool = False,
+    fallback: Channel | None = None,
 ) -> None:
     """A channel's delivery report (Twilio's status callback) for a message we sent.
 
-    `key` is the idempotency key the channel echoes back; `recipient_opted_out` means
-    the carrier refused the message because the recipient opted out there.
+    `key` is the idempotency key the channel echoes back, `channel` the one the report
+    is about; `recipient_opted_out` means
+    the carrier refused the message because the recipient opted out there, and
+    `recipient_unreachable` that the number cannot take an SMS at all. A failed message
+    moves once to `fallback` (core.services.outbox.failover) unless it was already on it.
     """
     sid = external_id
     messages = OutboxMessage.filter(external_id=sid)
     if key and not await messages.exists():
         # The sending process may have died between Twilio accepting the message and
-        # recording its sid: the key in the callback URL still finds the row.
-        messages = OutboxMessage.filter(idempotency_key=key)
+        # recording its sid: the key in the callback URL still finds the row, if it is
+        # still on the report's channel (a notice moved to SMS since is another send).
+        messages = OutboxMessage.filter(idempotency_key=key, channel=channel.value)
         await messages.filter(external_id__isnull=True).update(external_id=sid)
+        messages = messages.filter(external_id=sid)
     now = utcnow()
     # Any report at all means Twilio has the message: a row still pending (its sender
     # died mid-send) is sent, and must not go out again when its lease runs out.
@@ -43,9 +52,20 @@ async def record_delivery_report(
             if state == "delivered":
                 changes["delivered_at"] = now
             await OutboxMessage.filter(id=row_id).update(**changes)
-    if state in _FAILED:
-        reason = f"carrier: {state}" + (f" (error {error})" if error else "")
-        await messages.update(status=OutboxStatus.FAILED, last_error=reason)
+    if state not in _FAILED:
+        return
+    reason = f"carrier: {state}" + (f" (error {error})" if error else "")
+    for message in await messages:
         if recipient_opted_out:
-            for phone in await messages.values_list("recipient", flat=True):
-                await contacts.set_opted_out(phone=str(phone), opted_out=True)
+            await contacts.set_opted_out(phone=message.recipient, opted_out=True)
+        elif recipient_unreachable and message.channel == Channel.SMS.value:
+            await contacts.set_sms_undeliverable(phone=message.recipient)
+        if message.status == OutboxStatus.SENT and not recipient_opted_out and (
+            await failover.fail_over(
+                message=message, reason=reason, to=fallback, now=now, claimed=False
+            )
+        ):
+            continue
+        await OutboxMessage.filter(id=message.id).update(
+            status=OutboxStatus.FAILED, last_error=reason
+        )

@@ -45,11 +45,20 @@ class HandBack(RetryLater):
 
 
 class Undeliverable(DeliveryError):
-    """A permanent failure: never retry. `opted_out` means the recipient refused messages."""
+    """A permanent failure on this channel: never retry here (the outbox may move the
+    message to its fallback channel once). `opted_out` means the recipient refused
+    messages; `unreachable` that the recipient's number cannot take this channel's
+    messages at all (for SMS: not a valid or mobile number)."""
 
-    def __init__(self, reason: str, *, opted_out: bool = False) -> None:
+    def __init__(self, reason: str, *, opted_out: bool = False, unreachable: bool = False) -> None:
         super().__init__(reason)
         self.opted_out = opted_out
+        self.unreachable = unreachable
+
+
+class Refused(Undeliverable):
+    """The channel may not carry this message now and nothing was sent (WhatsApp outside
+    its 24 h window): skipped, not failed, when no other channel takes it."""
 
 
 class Transport(Protocol):
