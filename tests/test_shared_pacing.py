@@ -67,7 +67,7 @@ async def test_a_turn_further_off_than_the_longest_wait_is_handed_back_untaken(o
     with pytest.raises(HandBack) as held:
         await first.take_turn(SENDER, max_wait=0.5)
 
-    assert 0 < held.value.retry_after <= 1.0
+    assert 0 < held.value.retry_after <= 1.05  # a turn a little over a second apart
     # Nothing was taken: the next turn is where it was.
     assert (await PacingSlot.get(key=f"sms:{SENDER}")).free_at == free_at
 

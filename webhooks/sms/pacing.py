@@ -7,14 +7,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from core.rules.pacing import Spacing
+from core.rules.pacing import Spacing, turn_interval
 from core.services import pacing
 from core.services.outbox.transport import HandBack
 
 
 class NumberPacer:
-    """Spaces sends from one sending number (or Messaging Service) at least 1/rate
-    seconds apart, with no burst: at most rate + 1 in any one-second window.
+    """Spaces sends from one sending number (or Messaging Service) evenly, with no
+    burst, so that Twilio sees at most rate + 1 in any one-second window
+    (core.rules.pacing.turn_interval: a little over 1/rate apart).
 
     `shared`: the turns are taken in the database, so every server process and host
     sending from the number draws on one budget (PostgreSQL). Otherwise this process
@@ -29,7 +30,7 @@ class NumberPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._interval = 1.0 / per_second
+        self._interval = turn_interval(per_second)
         self._spacing = Spacing[str](self._interval)
         self._shared = shared
         self._clock = clock
