@@ -39,6 +39,11 @@ def tortoise_url(database_url: str) -> str:
     raise ValueError(f"unsupported database scheme {scheme!r}")
 
 
+def is_postgres(database_url: str) -> bool:
+    """Whether `database_url` names PostgreSQL (several processes and hosts may share it)."""
+    return tortoise_url(database_url).startswith("postgres://")
+
+
 # A silent network must not hang a request forever: bound connecting and each command.
 _POSTGRES_LIMITS = {"timeout": 5.0, "command_timeout": 30.0}
 # Connections per pool unless DATABASE_URL says (?maxsize=): enough that the bench's

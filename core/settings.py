@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite://waitlist.db"
+    # The PostgreSQL address for the one LISTEN connection a process keeps (the screens'
+    # live updates), when DATABASE_URL goes through a pooler in transaction mode, which
+    # cannot carry LISTEN: a direct or session-mode address. Unset: DATABASE_URL.
+    database_listen_url: str | None = None
     # Seconds start-up waits for a database that refuses connections (not up yet)
     # before giving up; errors that waiting cannot fix fail at once.
     db_connect_timeout: Annotated[float, Field(ge=0)] = 30.0
@@ -81,6 +85,8 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
+    # Sends per second from one sending number, for all processes and hosts together on
+    # PostgreSQL (core.services.pacing), for the one process on SQLite.
     sms_max_per_second: Annotated[float, Field(gt=0)] = 1.0
     # The WhatsApp sender on the same Twilio account (+14155238886 is Twilio's sandbox),
     # with or without "whatsapp:". Without it WhatsApp notices go through the Messaging
@@ -120,6 +126,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
+        "database_listen_url",
         "public_base_url",
         "twilio_account_sid",
         "twilio_from_number",
@@ -146,9 +153,11 @@ class Settings(BaseSettings):
         except InvalidPhone:
             raise ValueError("must be a phone number, like whatsapp:+14155238886") from None
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_listen_url")
     @classmethod
-    def _known_database(cls, value: str) -> str:
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         scheme = value.split("://", 1)[0].lower()
         if scheme not in {"sqlite", "postgres", "postgresql", "postgresql+asyncpg", "asyncpg"}:
             raise ValueError("must be a sqlite:// or postgres:// URL")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,16 +41,25 @@ class Served:
 
 
 @contextmanager
-def serving(database_url: str, folder: Path) -> Iterator[Served]:
-    """The server on `database_url` without the admin token, run in `folder` (no .env)."""
+def serving(
+    database_url: str, folder: Path, *, env: Mapping[str, str] | None = None, name: str = "server"
+) -> Iterator[Served]:
+    """The server on `database_url` without the admin token, run in `folder` (no .env),
+    with `env` on top of this process's environment; its output in `folder/name.log`."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
-    env.pop("ADMIN_API_TOKEN", None)
-    log_path = folder / "server.log"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    environment.pop("ADMIN_API_TOKEN", None)
+    log_path = folder / f"{name}.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", "--no-migrate"],
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=folder,

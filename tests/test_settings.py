@@ -46,6 +46,14 @@ def test_an_unknown_database_is_refused():
         Settings(_env_file=None, database_url="mysql://u@h/db")  # type: ignore[call-arg]
 
 
+def test_the_listen_url_is_a_database_url_or_unset():
+    direct = "postgres://waitlist@db.internal:5432/waitlist"
+    assert Settings(_env_file=None, database_listen_url=direct).database_listen_url == direct  # type: ignore[call-arg]
+    assert Settings(_env_file=None, database_listen_url=" ").database_listen_url is None  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="database_listen_url"):
+        Settings(_env_file=None, database_listen_url="mysql://u@h/db")  # type: ignore[call-arg]
+
+
 def test_a_channel_missing_its_companion_setting_fails_at_start():
     with pytest.raises(ValidationError, match="TELEGRAM_WEBHOOK_SECRET"):
         Settings(_env_file=None, telegram_bot_token="123:abc")  # type: ignore[call-arg]

@@ -232,7 +232,7 @@ async def test_pacing_lets_different_chats_go_at_thirty_a_second():
 async def test_pacing_never_holds_a_caller_longer_than_it_allows():
     clock = Clock()
     pacer = BotPacer(clock=clock, sleep=clock.sleep)
-    pacer.pause(30)
+    await pacer.pause(30)
     with pytest.raises(HandBack) as held:
         await pacer.take_turn(1, max_wait=5)
     assert held.value.retry_after == 30

@@ -126,7 +126,7 @@ async def _line_hub(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     hub = LineHub(
         poll_interval=settings.line_poll_interval,
-        listen=db.listen_params(settings.database_url),
+        listen=db.listen_params(settings.database_listen_url or settings.database_url),
     )
     app[LINE_HUB] = hub
 

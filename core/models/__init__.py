@@ -62,6 +62,9 @@ from core.models.messages import (
 from core.models.messages import (
     TelegramLink as TelegramLink,
 )
+from core.models.pacing import (
+    PacingSlot as PacingSlot,
+)
 from core.models.requests import (
     IdempotencyRecord as IdempotencyRecord,
 )

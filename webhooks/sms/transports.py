@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from twilio.rest import Client
 
+from core.db import is_postgres
 from core.settings import Settings
 from webhooks.sms.pacing import NumberPacer
 from webhooks.sms.transport import STATUS_PATH, TwilioSmsTransport, outbound_problem
@@ -69,7 +70,9 @@ async def twilio_transports(
             settings.public_base_url.rstrip("/") + STATUS_PATH if settings.public_base_url else None
         )
         # One pacer: each sender (a number, WhatsApp's sender, a service) has its own turns.
-        pacer = NumberPacer(settings.sms_max_per_second)
+        pacer = NumberPacer(
+            settings.sms_max_per_second, shared=is_postgres(settings.database_url)
+        )
         sms = TwilioSmsTransport(
             client=client,
             pacer=pacer,

@@ -16,6 +16,7 @@ from telegram.ext import Application
 
 from bot.inbox import Inbox
 from core import connectivity
+from core.db import is_postgres
 from core.settings import Settings
 from webhooks.telegram.handlers import TelegramBot
 from webhooks.telegram.outbound import OUTBOX_MAX_WAIT, TelegramTransport
@@ -60,7 +61,9 @@ class TelegramChannel:
         prefix = settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdecimal() else 0
         self.application = build_application(settings.telegram_bot_token, api_base(settings))
-        self.pacer = pacer or BotPacer()
+        self.pacer = pacer or BotPacer(
+            shared=is_postgres(settings.database_url), name=f"telegram:{self.bot_id}"
+        )
         self.transport = TelegramTransport(
             self.application.bot,
             self.pacer,

@@ -57,7 +57,7 @@ async def send_text(
         return await bot.send_message(chat_id=chat_id, text=text, reply_markup=reply_markup)
     except RetryAfter as exc:
         seconds = retry_after_seconds(exc)
-        pacer.pause(seconds)
+        await pacer.pause(seconds)
         raise RetryLater("Telegram flood control", retry_after=seconds) from exc
     except Forbidden as exc:
         # Blocked by the user (or a deactivated account): nothing will reach them until
