@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import pytest
 
-from core.models import OutboxMessage, OutboxStatus
+from core.models import OutboxMessage, OutboxStatus, PruneRun
 from tests.api_helpers import data_of, today
 from tests.conftest import ON_POSTGRES
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Webhooks
@@ -50,8 +50,11 @@ class Host:
 
 
 @contextlib.contextmanager
-def two_servers(database_url: str, folder: Path, api_url: str) -> Iterator[tuple[Served, Served]]:
+def two_servers(
+    database_url: str, folder: Path, api_url: str, **extra: str
+) -> Iterator[tuple[Served, Served]]:
     env = {
+        **extra,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": OUR_NUMBER,
@@ -194,5 +197,20 @@ async def test_notices_triggered_through_both_servers_go_out_once_each_at_the_sh
     )
 
 
-# TODO(ops-retention): "the prune runs on one of them only" needs the pruning process
-# elected by an advisory lock (branch ops-retention); add it here once that is on main.
+PRUNE_EVERY = 2.0
+
+
+async def test_the_hourly_prune_runs_on_one_server_only_each_interval(orm: str, tmp_path: Path):
+    async with FakeTwilio() as api:
+        with two_servers(orm, tmp_path, api.url, PRUNE_INTERVAL=str(PRUNE_EVERY)):
+            # Both servers look PRUNE_EVERY seconds after they start; one is elected.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 15
+            while await PruneRun.filter(finished_at__isnull=False).count() == 0:
+                assert loop.time() < deadline, "no prune ran"
+                await asyncio.sleep(0.1)
+            # Well within the interval: the other server looked too, and did not prune.
+            await asyncio.sleep(PRUNE_EVERY / 2)
+            runs = await PruneRun.all().order_by("id")
+
+    assert len(runs) == 1

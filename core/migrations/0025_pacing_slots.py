@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0022_whatsapp_failover")]
+    dependencies = [("models", "0024_retention")]
 
     initial = False
 
