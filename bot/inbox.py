@@ -31,6 +31,7 @@ from typing import Protocol
 
 from bot.engine import Reading, handle_message, read
 from bot.reply import Reply
+from core import metrics
 from core.models import Channel
 from core.rules.days import utcnow
 from core.rules.phones import mask_phone
@@ -191,6 +192,7 @@ class Inbox:
             ranks=self.ranks,
         )
         if recorded is None:
+            metrics.inbound_by[message.channel.value, metrics.DUPLICATE].inc()
             return Duplicate(await self._earlier_reply(message, policy))
         delivery, who = recorded
         # What the answer wrote to the outbox (the engine's notices, a carrier CANCEL's)
@@ -205,6 +207,8 @@ class Inbox:
                 seen=delivery.seen_in_window,
             )
         self.replies.add(delivery.id, outcome.reply)
+        outcome_name = metrics.ANSWERED if isinstance(outcome, Answered) else metrics.FLOODED
+        metrics.inbound_by[message.channel.value, outcome_name].inc()
         return outcome
 
     async def queue_reply(self, message: Message, reply: str) -> None:
