@@ -8,8 +8,9 @@ kept on the request for the access log, and sent back in the response's header.
 from __future__ import annotations
 
 import contextvars
+import itertools
+import os
 import re
-import secrets
 
 from aiohttp import web
 
@@ -23,11 +24,18 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 ON_REQUEST = web.RequestKey("request_id", str)
 
 
+# A new id is this process's random prefix and a count: unique across processes and
+# restarts without a system call per request (ids name requests; they guard nothing).
+# Workers are spawned, so each draws its own prefix.
+_PREFIX = os.urandom(6).hex()
+_COUNT = itertools.count(1)
+
+
 def of(given: str | None) -> str:
     """The id of a request whose `X-Request-Id` header is `given` (None: absent)."""
     if given is not None and _SHAPE.fullmatch(given):
         return given
-    return secrets.token_hex(8)
+    return f"{_PREFIX}-{next(_COUNT):x}"
 
 
 async def send_back(request: web.Request, response: web.StreamResponse) -> None:
