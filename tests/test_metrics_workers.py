@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server_process import free_port
+from tests.server_process import free_port, start_workers
 
 REQUESTS = 40
 
@@ -46,16 +45,7 @@ def _start(database_url: str, folder: Path, port: int, **env: str) -> subprocess
     environment.pop("ADMIN_API_TOKEN", None)
     if "PROMETHEUS_MULTIPROC_DIR" not in env:
         environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with (folder / "serve.log").open("w") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--workers", "2", "--no-migrate"],
-            env=environment,
-            cwd=folder,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+    return start_workers(environment, folder, folder / "serve.log")
 
 
 def _wait_for_both(folder: Path, server: subprocess.Popen[str]) -> None:
