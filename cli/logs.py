@@ -104,8 +104,10 @@ class AccessLog(AbstractAccessLogger):
 def _route_of(request: BaseRequest) -> str | None:
     """The route template that served the request (never the raw path, which carries
     phones and tokens); None when no route matched."""
-    match_info = getattr(request, "match_info", None)
-    resource = match_info.route.resource if match_info is not None else None
+    try:
+        resource = request.match_info.route.resource  # type: ignore[attr-defined]
+    except (AttributeError, AssertionError):  # refused before routing: a malformed request
+        return None
     return resource.canonical if resource is not None else None
 
 
