@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tortoise.transactions import in_transaction
 
 from core.models import Channel
 from core.rules.days import utcnow
@@ -16,6 +17,7 @@ from core.services import sql
 from core.services.outbox.enqueue import enqueue
 from core.settings import Settings
 from tests.api_helpers import ANN, PROVIDER, day_after, make_provider
+from tests.conftest import ON_POSTGRES
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms_support import deliver_outbox, sms_settings, start_sms
 from webhooks.app import create_app
@@ -198,3 +200,20 @@ async def test_metrics_are_in_the_openapi_document(client):
 
     operation = spec["paths"]["/metrics"]["get"]
     assert {"200", "401", "403"} <= set(operation["responses"])
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has no pool")
+async def test_the_pool_gauge_shows_a_borrowed_connection_while_it_is_held(
+    aiohttp_client, database_url
+):
+    # No background work that would borrow a connection of its own meanwhile.
+    quiet = _settings(database_url, outbox_dispatcher=False, grace_poll_interval=60,
+                      line_poll_interval=60)
+    client = await aiohttp_client(create_app(quiet))
+    async with in_transaction("default"):
+        held = await scrape(client)
+    released = await scrape(client)
+
+    assert value(held, "waitlist_db_pool_connections_in_use", pool="default") == 1
+    assert value(released, "waitlist_db_pool_connections_in_use", pool="default") == 0
+    assert value(released, "waitlist_db_pool_connections_in_use", pool="deliveries") == 0
