@@ -3,6 +3,8 @@
 Metrics are process-wide, so each test compares a scrape after its traffic with one
 before it."""
 
+# ruff: noqa: F811 (pytest fixtures imported by name)
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,6 +22,7 @@ from tests.api_helpers import ANN, PROVIDER, day_after, make_provider
 from tests.conftest import ON_POSTGRES
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms_support import deliver_outbox, sms_settings, start_sms
+from tests.telegram_support import bot, telegram_api  # noqa: F401 (fixtures)
 from webhooks.app import create_app
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -217,3 +220,23 @@ async def test_the_pool_gauge_shows_a_borrowed_connection_while_it_is_held(
     assert value(held, "waitlist_db_pool_connections_in_use", pool="default") == 1
     assert value(released, "waitlist_db_pool_connections_in_use", pool="default") == 0
     assert value(released, "waitlist_db_pool_connections_in_use", pool="deliveries") == 0
+
+
+async def test_telegram_messages_count_answered_and_a_wrong_secret_as_refused(bot):
+    before = await scrape(bot.client)
+    ann = bot.user(ANN)
+
+    # A chat linked to its phone reaches the inbound path; its first text before that
+    # only asks for the phone.
+    assert (await ann.shares_contact()).status == 200
+    assert (await ann.says("HELP")).status == 200
+    assert (await bot.deliver({"message": {}}, secret="wrong")).status == 403
+
+    after = await scrape(bot.client)
+
+    def inbound(outcome: str) -> float:
+        return moved(before, after, "waitlist_inbound_messages_total", channel="telegram",
+                     outcome=outcome)
+
+    assert inbound("answered") == 2
+    assert inbound("refused_signature") == 1
