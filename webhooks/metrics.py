@@ -29,6 +29,7 @@ from tortoise import connections
 
 from core import metrics
 from core.db import DELIVERIES
+from core.models import Channel
 from core.rules.days import utcnow
 from core.services.outbox import backlog
 from webhooks.responses import error
@@ -41,6 +42,8 @@ PATH = "/metrics"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # How often each process writes how many of its pool connections are borrowed.
 POOL_SAMPLE_SECONDS = 1.0
+# Channels whose backlog is always shown, 0 when empty (the terminal chat sends nothing).
+_OUTBOUND = frozenset(c.value for c in Channel if c is not Channel.CONSOLE)
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -126,7 +129,7 @@ class _Backlog:
             "Seconds since the oldest pending outbox message was written (0 when none)",
             labels=("channel",),
         )
-        for channel in ("sms", "telegram"):
+        for channel in sorted({*_OUTBOUND, *self._by_channel}):
             waiting = self._by_channel.get(channel)
             pending.add_metric((channel,), waiting.pending if waiting else 0)
             oldest.add_metric((channel,), waiting.oldest_age if waiting else 0.0)

@@ -57,7 +57,8 @@ POLICY = inbox.ChannelPolicy(
 )
 
 _FORM = "application/x-www-form-urlencoded"
-# Inbound messages and delivery reports alike: a forgery is refused before it is read.
+# Inbound messages and delivery reports alike, SMS and WhatsApp (one Twilio webhook): a
+# forgery is refused before anything in it, its channel included, can be believed.
 _REFUSED = metrics.inbound_by[Channel.SMS.value, metrics.REFUSED_SIGNATURE]
 
 
