@@ -51,6 +51,14 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
+def inbound_moved(before: Samples, after: Samples, channel: str) -> dict[str, float]:
+    return {
+        outcome: moved(before, after, "waitlist_inbound_messages_total", channel=channel,
+                       outcome=outcome)
+        for outcome in ("answered", "duplicate", "flooded", "refused_signature")
+    }
+
+
 REQUESTS = "waitlist_http_request_duration_seconds_count"
 
 
@@ -110,14 +118,9 @@ async def test_inbound_messages_count_answered_duplicate_flooded_and_refused(
 
         after = await scrape(sms.client)
 
-    def inbound(outcome: str) -> float:
-        return moved(before, after, "waitlist_inbound_messages_total", channel="sms",
-                     outcome=outcome)
-
-    assert inbound("answered") == 1
-    assert inbound("duplicate") == 1
-    assert inbound("flooded") == 1
-    assert inbound("refused_signature") == 2
+    assert inbound_moved(before, after, "sms") == {
+        "answered": 1, "duplicate": 1, "flooded": 1, "refused_signature": 2
+    }
 
 
 async def test_the_outbox_backlog_is_read_at_scrape_and_sends_count_with_their_lag(
@@ -234,9 +237,6 @@ async def test_telegram_messages_count_answered_and_a_wrong_secret_as_refused(bo
 
     after = await scrape(bot.client)
 
-    def inbound(outcome: str) -> float:
-        return moved(before, after, "waitlist_inbound_messages_total", channel="telegram",
-                     outcome=outcome)
-
-    assert inbound("answered") == 2
-    assert inbound("refused_signature") == 1
+    assert inbound_moved(before, after, "telegram") == {
+        "answered": 2, "duplicate": 0, "flooded": 0, "refused_signature": 1
+    }
