@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cli import logs
-from tests.api_helpers import ANN
+from tests.api_helpers import ANN, PROVIDER, day_after, make_provider
 from tests.fakes.twilio_api import FakeTwilio
 from tests.sms_support import sms_settings
 from webhooks.app import create_app
@@ -130,3 +130,16 @@ async def test_text_log_lines_name_the_request_id_and_stay_the_default_shape(
     assert "5550101" not in access
     logging.getLogger("waitlist").info("outside any request")
     assert lines("text")[-1].endswith(" INFO waitlist: outside any request")
+
+
+async def test_a_streamed_response_carries_its_request_id_too(client):
+    await make_provider(client)
+
+    response = await client.get(
+        f"/service-accounts/{PROVIDER}/appointments.csv?from={day_after(0)}&to={day_after(1)}",
+        headers={"X-Request-Id": "req-csv-4"},
+    )
+
+    assert response.status == 200
+    assert response.content_type == "text/csv"
+    assert response.headers["X-Request-Id"] == "req-csv-4"
