@@ -31,7 +31,7 @@ from typing import Protocol
 
 from bot.engine import Reading, handle_message, read
 from bot.reply import Reply
-from core import locales
+from core import locales, metrics
 from core.locales import say
 from core.models import Channel
 from core.rules import languages
@@ -195,6 +195,7 @@ class Inbox:
             ranks=self.ranks,
         )
         if recorded is None:
+            metrics.inbound_by[message.channel.value, metrics.DUPLICATE].inc()
             return Duplicate(await self._earlier_reply(message, policy))
         delivery, who = recorded
         # What the answer wrote to the outbox (the engine's notices, a carrier CANCEL's)
@@ -209,6 +210,8 @@ class Inbox:
                 seen=delivery.seen_in_window,
             )
         self.replies.add(delivery.id, outcome.reply)
+        outcome_name = metrics.ANSWERED if isinstance(outcome, Answered) else metrics.FLOODED
+        metrics.inbound_by[message.channel.value, outcome_name].inc()
         return outcome
 
     async def queue_reply(self, message: Message, reply: str) -> None:

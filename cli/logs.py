@@ -4,21 +4,60 @@ of the server it runs (the app installs its own filters: webhooks.log_filters)."
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+import sys
+from typing import IO, Any, ClassVar
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
+from pythonjsonlogger.json import JsonFormatter
 
-from core.settings import AccessLogMode
-from webhooks import log_filters
+from core.settings import AccessLogMode, LogFormat
+from webhooks import log_filters, request_ids
 
 # A request slower than this is a problem worth a line even when it succeeded.
 SLOW_REQUEST_SECONDS = 1.0
 
+_TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-def configure(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+class TextFormatter(logging.Formatter):
+    """The plain line, with the request's id after the logger's name when there is one."""
+
+    _WITH_ID = logging.PercentStyle("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+
+    def __init__(self) -> None:
+        super().__init__(_TEXT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        if getattr(record, "request_id", None) is not None:
+            return self._WITH_ID.format(record)
+        return super().formatMessage(record)
+
+
+def json_formatter() -> JsonFormatter:
+    """One JSON object a line: time (ISO 8601, UTC), level, logger, message and
+    request_id, then whatever a line adds (the access log: method, route, status,
+    duration)."""
+    return JsonFormatter(
+        "{levelname}{name}{message}{request_id}",
+        style="{",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+    )
+
+
+def handler(log_format: LogFormat, stream: IO[str] | None = None) -> logging.Handler:
+    """Where a process's records go (stderr unless `stream`), in `log_format`, each
+    carrying its request's id."""
+    out = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    out.setFormatter(json_formatter() if log_format == "json" else TextFormatter())
+    out.addFilter(log_filters.RequestIds())
+    return out
+
+
+def configure(level: str, log_format: LogFormat = "text") -> None:
+    logging.basicConfig(level=level, handlers=[handler(log_format)])
     # Library loggers at INFO would echo request URLs (with phones and tokens) verbatim.
     for noisy in ("httpx", "telegram", "twilio.http_client", "tortoise", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
@@ -42,12 +81,34 @@ class AccessLog(AbstractAccessLogger):
         if self.only_problems and status < 400 and time < SLOW_REQUEST_SECONDS:
             return
         self.logger.info(
-            '%s "%s %s" %d %.3fs', request.remote, request.method, request.path_qs, status, time
+            '%s "%s %s" %d %.3fs',
+            request.remote,
+            request.method,
+            request.path_qs,
+            status,
+            time,
+            extra={
+                "request_id": request.get(request_ids.ON_REQUEST),
+                "method": request.method,
+                "route": _route_of(request),
+                "status": status,
+                "duration": round(time, 6),
+            },
         )
 
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
+
+
+def _route_of(request: BaseRequest) -> str | None:
+    """The route template that served the request (never the raw path, which carries
+    phones and tokens); None when no route matched."""
+    try:
+        resource = request.match_info.route.resource  # type: ignore[attr-defined]
+    except (AttributeError, AssertionError):  # refused before routing: a malformed request
+        return None
+    return resource.canonical if resource is not None else None
 
 
 class ProblemsAccessLog(AccessLog):

@@ -82,7 +82,7 @@ def _run(args: argparse.Namespace) -> None:
         serve(settings, migrate=not args.no_migrate, workers=args.workers)
     elif args.command == "migrate":
         settings = _load_settings()
-        logs.configure(settings.log_level)
+        logs.configure(settings.log_level, settings.log_format)
         asyncio.run(db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout))
         print("migrations applied")
     elif args.command == "prune":
@@ -122,7 +122,7 @@ def _chat(settings: Settings, phone: str) -> None:
 def _telegram(settings: Settings, command: str) -> None:
     from webhooks.telegram import commands
 
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if command == "set-webhook":
         print(f"Telegram will deliver updates to {asyncio.run(commands.set_webhook(settings))}")
     else:

@@ -15,7 +15,7 @@ from multiprocessing.connection import wait
 
 from aiohttp import web
 
-from cli import logs
+from cli import logs, metrics_dir
 from core import db
 from core.settings import Settings
 
@@ -73,7 +73,7 @@ _BIND_ERRNOS = {errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL}
 def _serve_one(settings: Settings, reuse_port: bool) -> None:
     from webhooks.app import create_app
 
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     app = create_app(settings)
     # First, before the channels and the dispatcher start: a signal during start-up
     # then stops what has started, and the stop of a started worker is never cut short.
@@ -123,7 +123,7 @@ def _warn_if_pools_outgrow_the_server(database_url: str, workers: int) -> None:
 
 
 def serve(settings: Settings, *, migrate: bool, workers: int) -> None:
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     if settings.admin_api_token is None:
         if not settings.host_is_loopback:
             raise SystemExit(
@@ -135,9 +135,14 @@ def serve(settings: Settings, *, migrate: bool, workers: int) -> None:
         asyncio.run(db.migrate(settings.database_url, connect_timeout=settings.db_connect_timeout))
         log.info("migrations applied")
     _warn_if_pools_outgrow_the_server(settings.database_url, workers)
-    if workers == 1:
-        _serve_one(settings, reuse_port=False)
-        return
+    with metrics_dir.shared(workers=workers) as directory:
+        if workers == 1:
+            _serve_one(settings, reuse_port=False)
+        else:
+            _supervise(settings, workers=workers, metrics=directory)
+
+
+def _supervise(settings: Settings, *, workers: int, metrics: str | None) -> None:
     log.info("starting %d workers on %s port %d", workers, settings.host, settings.port)
     # Several processes share the port (SO_REUSEPORT); the kernel spreads connections.
     ctx = multiprocessing.get_context("spawn")
@@ -163,6 +168,7 @@ def serve(settings: Settings, *, migrate: bool, workers: int) -> None:
             proc = next(p for p in running if p.sentinel == sentinel)
             proc.join()
             running.remove(proc)
+            metrics_dir.worker_exited(proc.pid, metrics)
             if proc.exitcode and not stopping:
                 _stop(signal.SIGTERM, None)
     failed = [p.exitcode for p in procs if p.exitcode and p.exitcode > 0]

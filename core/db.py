@@ -65,10 +65,17 @@ async def _release(conn: Any) -> None:
         await conn.execute("ROLLBACK")
 
 
-def connection_config(database_url: str) -> dict[str, Any]:
+def connection_config(database_url: str, *, statement_timeout: float = 0.0) -> dict[str, Any]:
+    """Tortoise's config of one connection; `statement_timeout` seconds (0: none) bound
+    every statement on it (PostgreSQL's statement_timeout, SQLite's busy timeout)."""
     url = tortoise_url(database_url)
     config: dict[str, Any] = expand_db_url(url)
-    if url.startswith("postgres://"):
+    if not url.startswith("postgres://"):
+        # SQLite cannot stop a running statement; what it can bound is the wait for
+        # the file's lock (otherwise sqlite3's default, 5 s).
+        if statement_timeout > 0:
+            config["credentials"]["busy_timeout"] = _milliseconds(statement_timeout)
+    else:
         credentials = config["credentials"]
         # A Unix socket's directory arrives percent-encoded, as libpq writes it in a URL
         # (postgres://user@%2Fvar%2Frun%2Fpostgresql/db); asyncpg wants the path.
@@ -80,7 +87,17 @@ def connection_config(database_url: str) -> dict[str, Any]:
         # Connection loss is reported as one error, where the connection is known.
         credentials["connection_class"] = connectivity.Connection
         credentials["connect"] = connectivity.connect
+        if statement_timeout > 0:
+            # Set when each connection opens: a statement over it is cancelled by the
+            # server (QueryCanceledError) and the connection stays usable.
+            credentials["server_settings"] = {
+                "statement_timeout": str(_milliseconds(statement_timeout))
+            }
     return config
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 def listen_params(database_url: str) -> dict[str, Any] | None:
@@ -104,7 +121,7 @@ def listen_params(database_url: str) -> dict[str, Any] | None:
 DELIVERIES = "deliveries"
 
 
-def connections_config(database_url: str) -> dict[str, Any]:
+def connections_config(database_url: str, *, statement_timeout: float = 0.0) -> dict[str, Any]:
     """ "default" for everything, and on PostgreSQL a "deliveries" pool whose commits
     do not wait for the disk.
 
@@ -114,17 +131,23 @@ def connections_config(database_url: str) -> dict[str, Any]:
     no durable effect yet, and an SMS STATUS waits for no disk flush at all. SQLite
     keeps one connection: a second writer would only queue behind the first.
     """
-    default = connection_config(database_url)
+    default = connection_config(database_url, statement_timeout=statement_timeout)
     if default["engine"] != "tortoise.backends.asyncpg":
         return {"default": default}
-    deliveries = connection_config(database_url)
-    deliveries["credentials"]["server_settings"] = {"synchronous_commit": "off"}
+    deliveries = connection_config(database_url, statement_timeout=statement_timeout)
+    credentials = deliveries["credentials"]
+    credentials["server_settings"] = {
+        **credentials.get("server_settings", {}),
+        "synchronous_commit": "off",
+    }
     return {"default": default, DELIVERIES: deliveries}
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def tortoise_config(database_url: str, *, statement_timeout: float = 0.0) -> dict[str, Any]:
+    """The whole Tortoise config; `statement_timeout` as for connection_config (the
+    server's request paths set one, migrations none)."""
     return {
-        "connections": connections_config(database_url),
+        "connections": connections_config(database_url, statement_timeout=statement_timeout),
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],
@@ -150,9 +173,9 @@ class MigrationRefused(StartupError):
     applied, and the message says what to fix before migrating again."""
 
 
-def _config_or_fail(database_url: str) -> dict[str, Any]:
+def _config_or_fail(database_url: str, statement_timeout: float = 0.0) -> dict[str, Any]:
     try:
-        return tortoise_config(database_url)
+        return tortoise_config(database_url, statement_timeout=statement_timeout)
     except (ValueError, ConfigurationError) as exc:
         raise StartupError(f"DATABASE_URL is not usable: {exc}") from None
 
@@ -217,10 +240,13 @@ async def _connect_all(ctx: TortoiseContext, connect_timeout: float) -> None:
         await _connect(client, connect_timeout)
 
 
-async def start(database_url: str, *, connect_timeout: float = 0.0) -> TortoiseContext:
+async def start(
+    database_url: str, *, connect_timeout: float = 0.0, statement_timeout: float = 0.0
+) -> TortoiseContext:
     """Start Tortoise with every connection open; StartupError if the database cannot
-    be used (after waiting up to `connect_timeout` seconds for one that is not up)."""
-    ctx = await Tortoise.init(config=_config_or_fail(database_url))
+    be used (after waiting up to `connect_timeout` seconds for one that is not up).
+    Every statement is bounded by `statement_timeout` seconds (0: no bound)."""
+    ctx = await Tortoise.init(config=_config_or_fail(database_url, statement_timeout))
     try:
         await _connect_all(ctx, connect_timeout)
     except BaseException:

@@ -21,6 +21,7 @@ _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 AccessLogMode = Literal["problems", "all", "off"]
+LogFormat = Literal["text", "json"]
 
 
 def _is_placeholder(value: str) -> bool:
@@ -41,12 +42,22 @@ class Settings(BaseSettings):
     # Seconds start-up waits for a database that refuses connections (not up yet)
     # before giving up; errors that waiting cannot fix fail at once.
     db_connect_timeout: Annotated[float, Field(ge=0)] = 30.0
+    # Seconds any one statement of the server's pools may run (PostgreSQL's
+    # statement_timeout; SQLite's busy timeout, how long a statement waits for the
+    # file's lock), so one stuck query cannot hold the pool; 0 for no limit. Migrations
+    # run without it.
+    db_statement_timeout: Annotated[float, Field(ge=0, le=3600)] = 5.0
     admin_api_token: SecretStr | None = None
+    # Bearer token for /metrics; without it /metrics answers only a server that listens
+    # on loopback alone (webhooks.metrics).
+    metrics_token: SecretStr | None = None
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     log_level: LogLevel = "INFO"
     # A line per failed or slow request ("problems"), per request ("all"), or none.
     access_log: AccessLogMode = "problems"
+    # One line of text per record, or one JSON object (cli.logs).
+    log_format: LogFormat = "text"
 
     # The region (ISO 3166 alpha-2) of a new provider whose time zone names no single
     # country: numbers it types without a country code are read there.
@@ -112,6 +123,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "admin_api_token",
+        "metrics_token",
         "twilio_auth_token",
         "telegram_bot_token",
         "telegram_webhook_secret",

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -31,6 +32,22 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError("server did not come up")
+
+
+def start_workers(env: dict[str, str], folder: Path, log: Path, *, workers: int = 2) -> Any:
+    """`waitlist serve --workers N --no-migrate` in `folder`, its output in `log`, in a
+    session of its own: os.killpg reaches the supervisor and every worker, as Ctrl-C
+    from a terminal does."""
+    with log.open("w") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--workers", str(workers), "--no-migrate"],
+            env=env,
+            cwd=folder,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
 
 @dataclass(frozen=True)

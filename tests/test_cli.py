@@ -18,6 +18,7 @@ import pytest
 
 from tests.api_helpers import ANN
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+from tests.server_process import start_workers
 from tests.tcp_proxy import Forwarder, free_port
 
 
@@ -106,16 +107,7 @@ def test_ctrl_c_stops_every_worker_cleanly_with_the_sms_channel_on(tmp_path, dat
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
     }
     log = tmp_path / "serve.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--workers", "2", "--no-migrate"],
-            env=env,
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+    server = start_workers(env, tmp_path, log)
     try:
         # Both workers are starting once each has said so (the SMS channel's line); they
         # listen only when their start-up is over, so the first request may be refused.

@@ -22,9 +22,14 @@ from core.services.outbox.wakeup import Wakeup
 from core.services.pending_links import PendingLinks
 from core.services.prune_worker import PruneWorker
 from core.settings import Settings
-from webhooks import admin, docs, log_filters, pages, sms, telegram
+from webhooks import admin, docs, log_filters, metrics, pages, request_ids, sms, telegram
 from webhooks.live import LineHub
-from webhooks.middleware import auth_middleware, error_middleware, lines_changed_middleware
+from webhooks.middleware import (
+    auth_middleware,
+    error_middleware,
+    lines_changed_middleware,
+    request_middleware,
+)
 from webhooks.responses import error
 from webhooks.state import (
     INBOX,
@@ -48,7 +53,12 @@ READY_TIMEOUT_SECONDS = 1.0
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware, lines_changed_middleware],
+        middlewares=[
+            request_middleware,
+            error_middleware,
+            auth_middleware,
+            lines_changed_middleware,
+        ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
@@ -61,6 +71,9 @@ def create_app(settings: Settings) -> web.Application:
     # Before the channels: they hand it their messages, and it stores the last replies
     # after they have stopped.
     app.cleanup_ctx.append(_inbox)
+    # Once the database is up: it samples the pools.
+    metrics.setup(app)
+    app.on_response_prepare.append(request_ids.send_back)
     docs.setup(app)
     admin.setup(app)
     telegram.setup(app)
@@ -101,7 +114,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     # Tortoise is started here and its context closed here, not with its aiohttp
     # helper, which leaves connections open when setup and cleanup run in different tasks.
     settings = app[SETTINGS]
-    ctx = await db.start(settings.database_url, connect_timeout=settings.db_connect_timeout)
+    ctx = await db.start(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
+    )
     try:
         yield
     finally:

@@ -132,6 +132,7 @@ def build_spec(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, defs)
     paths.update(_probe_paths(refs[ErrorOut]))
+    paths["/metrics"] = _metrics_path(refs[ErrorOut])
     return {
         "openapi": "3.1.0",
         "info": {
@@ -142,7 +143,14 @@ def build_spec(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": defs,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "metrics": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "METRICS_TOKEN (not the admin token)",
+                },
+            },
         },
         "security": [{"bearer": []}],
     }
@@ -187,6 +195,35 @@ def _probe_paths(error_ref: dict[str, Any]) -> dict[str, Any]:
                 },
             },
         ),
+    }
+
+
+def _metrics_path(error_ref: dict[str, Any]) -> dict[str, Any]:
+    """/metrics: Prometheus text, behind METRICS_TOKEN or a loopback-only listener."""
+
+    def refused(description: str) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": error_ref}}}
+
+    return {
+        "get": {
+            "summary": "Prometheus metrics of every worker (text format 0.0.4)",
+            "description": (
+                "Open without a token only while the server listens on loopback alone; "
+                "otherwise `Authorization: Bearer <METRICS_TOKEN>`. The peer's address "
+                "decides nothing."
+            ),
+            "tags": ["operations"],
+            "operationId": "get_metrics",
+            "security": [{}, {"metrics": []}],
+            "responses": {
+                "200": {
+                    "description": "The metrics",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                "401": refused("METRICS_TOKEN is set and the request lacks it"),
+                "403": refused("No METRICS_TOKEN is set and the server listens beyond loopback"),
+            },
+        }
     }
 
 

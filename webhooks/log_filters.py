@@ -1,6 +1,6 @@
-"""The log filters the app installs: phone numbers never reach a log in full, and a
+"""The log filters the app installs: phone numbers never reach a log in full, a
 library's failure the app expects (a malformed request, a database outage) takes one
-line instead of a traceback."""
+line instead of a traceback, and a line written for a request carries its id."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from core import connectivity
 from core.rules import status_tokens
 from core.rules.phones import mask_phones_in
+from webhooks import request_ids
 
 
 class MaskPhones(logging.Filter):
@@ -51,6 +52,17 @@ class OutagesInOneLine(logging.Filter):
         if exc is not None and connectivity.is_outage(exc):
             record.msg, record.args = "%s: %s", (record.getMessage(), connectivity.describe(exc))
             record.exc_info, record.exc_text = None, None
+        return True
+
+
+class RequestIds(logging.Filter):
+    """Sets `request_id` on every record: the id of the request being handled (None
+    outside one). A handler's filter, so it sees every logger's records; the access
+    log, written once the request's context has ended, passes the id itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_ids.REQUEST_ID.get()
         return True
 
 

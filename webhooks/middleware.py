@@ -1,10 +1,12 @@
-"""Cross-cutting concerns: domain errors to HTTP in one place, and admin authentication."""
+"""Cross-cutting concerns: each request's id and measure, domain errors to HTTP in one
+place, and admin authentication."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
 import logging
+from time import perf_counter
 
 import asyncpg
 from aiohttp import web
@@ -25,6 +27,8 @@ from core.errors import (
 )
 from core.rules.phones import mask_phones_in
 from core.services import line_events
+from webhooks import request_ids
+from webhooks.metrics import http_requests
 from webhooks.responses import error
 from webhooks.state import LINE_HUB, RETRY_LOST_CONNECTIONS, SETTINGS
 from webhooks.validation import RequestInvalid, errors_of
@@ -53,6 +57,8 @@ _PUBLIC_PREFIXES = (
     "/openapi.json",
     "/healthz",
     "/readyz",
+    # Its own rule: METRICS_TOKEN, or a loopback-only listener (webhooks.metrics).
+    "/metrics",
     "/static/",
     "/webhooks/",
     "/s/",
@@ -64,6 +70,9 @@ _PUBLIC_PREFIXES = (
 # (rare: e.g. two deletions each spanning several lines, see migration 0008). Nothing
 # was written; the same request succeeds when sent again.
 _COLLIDED = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+# A statement ran past DB_STATEMENT_TIMEOUT (or was cancelled by an operator): its
+# transaction was rolled back, and the connection goes back to the pool usable.
+_CANCELLED = (asyncpg.QueryCanceledError,)
 
 
 def _status_of(exc: DomainError) -> int:
@@ -114,6 +123,26 @@ async def _once_more_if_nothing_was_written(
 
 
 @web.middleware
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: the request's id for its log lines and its response
+    (webhooks.request_ids), and its duration and final status in the request histogram.
+    A request whose client went away (cancelled) is not measured."""
+    request_id = request_ids.of(request.headers.get(request_ids.HEADER))
+    request[request_ids.ON_REQUEST] = request_id
+    token = request_ids.REQUEST_ID.set(request_id)
+    start = perf_counter()
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # a redirect, raised past error_middleware
+        http_requests.observe(request, exc.status, perf_counter() - start)
+        raise
+    finally:
+        request_ids.REQUEST_ID.reset(token)
+    http_requests.observe(request, response.status, perf_counter() - start)
+    return response
+
+
+@web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await _once_more_if_nothing_was_written(request, handler)
@@ -140,6 +169,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if connectivity.is_outage(exc):
             log.warning("database unavailable for %s %s: %r", request.method, where, exc)
             return error(503, "Database unavailable, try again shortly")
+        if connectivity.caused_by(exc, _CANCELLED):
+            log.warning("database statement cancelled for %s %s: %r", request.method, where, exc)
+            return error(
+                503, "The database took too long to answer; the request was stopped, try again"
+            )
         if connectivity.caused_by(exc, _COLLIDED):
             log.warning("concurrent change collided for %s %s: %r", request.method, where, exc)
             return error(503, "A concurrent change got in the way; nothing was saved, try again")

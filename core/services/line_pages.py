@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 
+from core import metrics
 from core.errors import NotFound
 from core.services import sql
 
@@ -74,9 +75,11 @@ class PageCache:
         entry = self._pages.get(key)
         if entry is None or entry[0] != line:
             self.misses += 1
+            metrics.queue_page_cache_misses.inc()
             return None
         self._pages.move_to_end(key)
         self.hits += 1
+        metrics.queue_page_cache_hits.inc()
         return entry[1]
 
     def put(self, key: Hashable, line: LineStamp, page: bytes) -> None:

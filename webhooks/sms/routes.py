@@ -29,6 +29,7 @@ from twilio.request_validator import (
 )
 
 from bot import inbox
+from core import metrics
 from core.locales import say
 from core.models import Channel
 from core.rules.days import utcnow
@@ -56,6 +57,9 @@ POLICY = inbox.ChannelPolicy(
 )
 
 _FORM = "application/x-www-form-urlencoded"
+# Inbound messages and delivery reports alike, SMS and WhatsApp (one Twilio webhook): a
+# forgery is refused before anything in it, its channel included, can be believed.
+_REFUSED = metrics.inbound_by[Channel.SMS.value, metrics.REFUSED_SIGNATURE]
 
 
 @dataclass
@@ -120,6 +124,7 @@ async def _verified_form(request: web.Request, channel: SmsChannel) -> MultiDict
         raise web.HTTPNotFound()
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
+        _REFUSED.inc()
         raise web.HTTPForbidden(reason="missing X-Twilio-Signature")
     if request.content_type != _FORM:
         raise web.HTTPUnsupportedMediaType(reason=f"expected {_FORM}")
@@ -131,6 +136,7 @@ async def _verified_form(request: web.Request, channel: SmsChannel) -> MultiDict
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     if not _signed(channel.validator, url=url, form=form, signature=signature, algorithm=algorithm):
         log.warning("twilio webhook %s: bad signature", request.path)
+        _REFUSED.inc()
         raise web.HTTPForbidden(reason="bad X-Twilio-Signature")
     # Twilio sends text fields only; a file part would be a forgery or a mistake.
     return MultiDictProxy(MultiDict((k, v) for k, v in form.items() if isinstance(v, str)))

@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
+from core import metrics
+from core.models import Channel
 from core.services.outbox.transport import Transport
 from webhooks.responses import error, json_response
 from webhooks.state import INBOX, SETTINGS
@@ -68,6 +70,7 @@ async def receive(request: web.Request) -> web.Response:
     given = request.headers.get(SECRET_HEADER, "").encode()
     if not hmac.compare_digest(given, channel.secret):
         log.warning("telegram webhook call with a wrong secret token from %s", request.remote)
+        metrics.inbound_by[Channel.TELEGRAM.value, metrics.REFUSED_SIGNATURE].inc()
         return error(403, "Forbidden")
     if not channel.ready:
         # Telegram retries a non-2xx delivery, so nothing is lost while we connect.

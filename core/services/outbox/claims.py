@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from core import metrics
 from core.models import Channel, OutboxMessage, OutboxStatus
 from core.rules.backoff import retry_delay
 from core.rules.delivery import SendBudget
@@ -190,7 +191,21 @@ async def finish(
         changes["sent_at"] = sent_at
     if external_id is not None:
         changes["external_id"] = external_id[:64]
-    await OutboxMessage.filter(id=message.id, attempts=message.attempts).update(**changes)
+    won = await OutboxMessage.filter(id=message.id, attempts=message.attempts).update(**changes)
+    if won:
+        _count(message, status, sent_at)
+
+
+def _count(message: OutboxMessage, status: OutboxStatus, sent_at: datetime | None) -> None:
+    """The outcome in the metrics, once per message: only the claim that recorded it counts."""
+    if status is OutboxStatus.SENT:
+        metrics.sent_by[message.channel].inc()
+        if sent_at is not None:
+            # next_attempt_at as claimed: when the message fell due for this attempt.
+            lag = (sent_at - message.next_attempt_at).total_seconds()
+            metrics.lag_by[message.channel].observe(max(lag, 0.0))
+    elif status is OutboxStatus.FAILED:
+        metrics.failed_by[message.channel].inc()
 
 
 async def unaccounted(*, message: OutboxMessage, found: Sequence[str]) -> str | None:
