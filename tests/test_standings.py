@@ -223,4 +223,5 @@ async def test_the_standings_use_the_active_indexes_under_a_generic_plan(orm):
         _LINE, {"account": str(spa.id), "day": f"DATE '{NOV[18]}'"}
     )
     assert "Seq Scan" not in line, line
-    assert "idx_active_queue" in line, line
+    # On these few rows the planner may take either partial index on active appointments.
+    assert "idx_active_queue" in line or "uniq_active_appointment_per_user_day" in line, line
