@@ -153,8 +153,10 @@ async def scrape(request: web.Request) -> web.Response:
     refusal = _refusal(request)
     if refusal is not None:
         return refusal
-    _sample_pools()
+    # The backlog is read first, so the pools are sampled once its connection is back:
+    # a scrape reports the connections others hold, never the one it borrowed itself.
     outbox = await _backlog_text()
+    _sample_pools()
     # Reading every worker's files is disk work: off the event loop.
     body = await asyncio.to_thread(generate_latest, _registry())
     return web.Response(body=body + outbox, headers={"Content-Type": CONTENT_TYPE_LATEST})
