@@ -1,6 +1,6 @@
 """Where a request's time goes: SQL statements per request, and a py-spy profile under load.
 
-    python -m bench.profile                      # booking, queue and SMS, on PostgreSQL
+    python -m bench.profile                      # booking, queue and SMS (English, Spanish), on PostgreSQL
     python -m bench.profile --scenarios booking --seconds 15
 
 1. Statements per request: the profile database gets `log_statement = all` (that
@@ -338,6 +338,12 @@ async def seed(url: str, seconds: float) -> tuple[list[Scenario], int]:
         await seeder.queue(sms_provider, today, 6_000_000, 1_000)
         sms_phones = [user_phone(i) for i in range(6_000_000, 6_001_000)]
         await seeder.sms_history(sms_phones, per_phone=SMS_HISTORY, now=datetime.now(UTC))
+        # The same line in Spanish: its customers kept in Spanish, as bench's sms_es.
+        es_provider = await seeder.provider("+19990000902", "Profile SMS ES", code="ESP")
+        await seeder.queue(es_provider, today, 6_100_000, 1_000)
+        es_phones = [user_phone(i) for i in range(6_100_000, 6_101_000)]
+        await seeder.sms_history(es_phones, per_phone=SMS_HISTORY, now=datetime.now(UTC))
+        await seeder.speaking(es_phones, "es")
         await seeder.users([user_phone(i) for i in range(1_000_000, 1_000_000 + budget)])
         await seeder.analyze()
     finally:
@@ -369,46 +375,53 @@ async def seed(url: str, seconds: float) -> tuple[list[Scenario], int]:
         first = str(1_000_000 + SAMPLED_REQUESTS)
         return [keys, TOKEN, provider.phone, first, keys, str(epoch_day)]
 
-    customers = [user_phone(6_000_000 + i) for i in range(1_000)]
+    def sms(
+        first_user: int, body: str
+    ) -> tuple[Callable[[servers.Server], list[Sample]], Callable[[servers.Server], list[str]]]:
+        """STATUS texted as `body` by the 1,000 customers from `first_user`."""
+        customers = [user_phone(first_user + i) for i in range(1_000)]
 
-    def sms_samples(server: servers.Server) -> list[Sample]:
-        validator = RequestValidator(TWILIO_TOKEN)
-        url = server.url + twilio_payloads.SMS_PATH
-        samples = []
-        for n in range(SAMPLED_REQUESTS):
-            params = twilio_payloads.delivery(
-                n,
-                from_phone=customers[n],
-                to_phone=TWILIO_NUMBER,
-                body="STATUS",
-                account_sid=TWILIO_ACCOUNT_SID,
-            )
-            signature = validator.compute_signature(url, params)
-            samples.append(
-                Sample(
-                    "POST",
-                    twilio_payloads.SMS_PATH,
-                    form=params,
-                    headers={"X-Twilio-Signature": signature},
+        def samples(server: servers.Server) -> list[Sample]:
+            validator = RequestValidator(TWILIO_TOKEN)
+            url = server.url + twilio_payloads.SMS_PATH
+            found = []
+            for n in range(SAMPLED_REQUESTS):
+                params = twilio_payloads.delivery(
+                    first_user + n,
+                    from_phone=customers[n],
+                    to_phone=TWILIO_NUMBER,
+                    body=body,
+                    account_sid=TWILIO_ACCOUNT_SID,
                 )
+                signature = validator.compute_signature(url, params)
+                found.append(
+                    Sample(
+                        "POST",
+                        twilio_payloads.SMS_PATH,
+                        form=params,
+                        headers={"X-Twilio-Signature": signature},
+                    )
+                )
+            return found
+
+        def load(server: servers.Server) -> list[str]:
+            path = OUT / f"profile-sms-{body.lower()}-payloads.txt"
+            twilio_payloads.write(
+                path,
+                count=int(seconds + 5) * 4000,
+                first_sid=first_user + SAMPLED_REQUESTS + 1,
+                customers=customers,
+                to_phone=TWILIO_NUMBER,
+                body=body,
+                auth_token=TWILIO_TOKEN,
+                account_sid=TWILIO_ACCOUNT_SID,
+                public_base_url=server.url,
             )
-        return samples
+            return [str(path), twilio_payloads.SMS_PATH]
 
-    def sms_load(server: servers.Server) -> list[str]:
-        path = OUT / "profile-sms-payloads.txt"
-        twilio_payloads.write(
-            path,
-            count=int(seconds + 5) * 4000,
-            first_sid=SAMPLED_REQUESTS + 1,
-            customers=customers,
-            to_phone=TWILIO_NUMBER,
-            body="STATUS",
-            auth_token=TWILIO_TOKEN,
-            account_sid=TWILIO_ACCOUNT_SID,
-            public_base_url=server.url,
-        )
-        return [str(path), twilio_payloads.SMS_PATH]
+        return samples, load
 
+    english, spanish = sms(6_000_000, "STATUS"), sms(6_100_000, "ESTADO")
     scenarios = [
         Scenario("booking", bookings, "booking.lua", booking_load),
         Scenario(
@@ -417,7 +430,8 @@ async def seed(url: str, seconds: float) -> tuple[list[Scenario], int]:
             "queue.lua",
             lambda _: [queue_path, TOKEN],
         ),
-        Scenario("sms", sms_samples, "sms.lua", sms_load),
+        Scenario("sms", english[0], "sms.lua", english[1]),
+        Scenario("sms_es", spanish[0], "sms.lua", spanish[1]),
     ]
     return scenarios, budget
 
@@ -474,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.profile", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--scenarios", default="booking,queue,sms")
+    parser.add_argument("--scenarios", default="booking,queue,sms,sms_es")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--postgres-url", default=databases.DEFAULT_POSTGRES)
     asyncio.run(main_async(parser.parse_args(argv)))

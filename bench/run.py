@@ -48,7 +48,6 @@ from bench.scenarios import (
     scenario_queue,
     scenario_queue_changing,
     scenario_sms,
-    scenario_sms_es,
     workers_supported,
 )
 from bench.seed import PostgresSeeder, Seeder, SqliteSeeder, TwinSeeder
@@ -191,10 +190,10 @@ async def run_database(
         if "history" in only:
             history_provider = await seeder.provider("+19990000003", "Bench history provider")
             await scenario_history(bench, api, history_provider, before)
-        if postgres and "sms" in only:
-            await scenario_sms(bench, api, before)
-        if postgres and "sms_es" in only:
-            await scenario_sms_es(bench, api, before)
+        if postgres and ("sms" in only or "sms_es" in only):
+            await scenario_sms(
+                bench, api, before, english="sms" in only, spanish="sms_es" in only
+            )
         if postgres and "freetext" in only:
             await scenario_freetext(bench, api, before)
         if postgres and "status" in only:

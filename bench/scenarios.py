@@ -339,6 +339,17 @@ async def sms_route_answers(bench: Bench, server: servers.Server, key: str, labe
     return True
 
 
+@dataclass(frozen=True)
+class Texting:
+    """One SMS load: `customers` in turn text `bodies(count, first_sid)` to `server`,
+    reported as row `key`."""
+
+    key: str
+    server: servers.Server
+    customers: list[str]
+    bodies: Callable[[int, int], list[str]]
+
+
 async def run_sms(
     bench: Bench,
     targets: list[tuple[str, servers.Server]],
@@ -346,14 +357,20 @@ async def run_sms(
     *,
     bodies: Callable[[int, int], list[str]],
 ) -> list[list[wrk.WrkResult]]:
-    """Signed deliveries from `customers` in turn, `bodies(count, first_sid)` their texts,
-    a fresh MessageSid each, replayed by wrk at each (key, server) in the same rounds:
-    a warm-up, then the measured runs. No two runs send one MessageSid, even to servers
-    of different databases."""
+    """The same texts from `customers` at each (key, server), in the same rounds."""
+    return await run_texting(
+        bench, [Texting(key, server, customers, bodies) for key, server in targets]
+    )
+
+
+async def run_texting(bench: Bench, loads: list[Texting]) -> list[list[wrk.WrkResult]]:
+    """Signed deliveries of each load, a fresh MessageSid each, replayed by wrk in the
+    same rounds (so their ratios pair round by round): a warm-up, then the measured
+    runs. No two runs send one MessageSid, even to servers of different databases."""
     o = bench.options
     next_sid = 1
 
-    def subject(key: str, server: servers.Server) -> Subject:
+    def subject(load: Texting) -> Subject:
         nonlocal next_sid
         files: dict[str, list[Path]] = {"warmup": [], "run": []}
         for phase, seconds, count in (
@@ -361,19 +378,19 @@ async def run_sms(
             ("run", o.slice_seconds, o.wrk_runs),
         ):
             for n in range(count):
-                path = OUT / f"{key}-{bench.label.lower()}-{phase}-{n}.txt"
+                path = OUT / f"{load.key}-{bench.label.lower()}-{phase}-{n}.txt"
                 lines = int(o.max_rps * seconds)
                 twilio_payloads.write(
                     path,
                     count=lines,
                     first_sid=next_sid,
-                    customers=customers,
+                    customers=load.customers,
                     to_phone=TWILIO_NUMBER,
                     body="",
-                    bodies=bodies(lines, next_sid),
+                    bodies=load.bodies(lines, next_sid),
                     auth_token=bench.twilio_token,
                     account_sid=TWILIO_ACCOUNT_SID,
-                    public_base_url=server.url,
+                    public_base_url=load.server.url,
                 )
                 next_sid += lines
                 files[phase].append(path)
@@ -381,9 +398,9 @@ async def run_sms(
         def args_for(phase: str) -> list[str]:
             return [str(files[phase].pop(0)), twilio_payloads.SMS_PATH]
 
-        return Subject(key, server, args_for)
+        return Subject(load.key, load.server, args_for)
 
-    subjects = [subject(key, server) for key, server in targets]
+    subjects = [subject(load) for load in loads]
     return await asyncio.to_thread(measure, bench, "sms.lua", subjects)
 
 
@@ -395,35 +412,40 @@ SMS_ES_PROVIDER_PHONE = "+19990000902"
 
 
 async def scenario_sms(
-    bench: Bench, server: servers.Server, before: servers.Server | None = None
+    bench: Bench,
+    server: servers.Server,
+    before: servers.Server | None = None,
+    *,
+    english: bool = True,
+    spanish: bool = False,
 ) -> None:
-    echo("SMS webhook (STATUS)")
-    if not await sms_route_answers(bench, server, "sms", SMS_LABEL):
+    """STATUS from 1,000 customers; with `spanish`, also ESTADO from 1,000 others kept in
+    Spanish and answered from the Spanish catalog, in the same rounds, so targets.judge
+    pairs it with the English row round by round. The build before has no Spanish: its
+    Spanish is not measured."""
+    words = [word for word, on in (("STATUS", english), ("ESTADO in Spanish", spanish)) if on]
+    echo(f"SMS webhook ({', '.join(words)})")
+    loads: list[Texting] = []
+    labels: dict[str, str] = {}
+    if english and await sms_route_answers(bench, server, "sms", SMS_LABEL):
+        customers = await sms_customers(bench)
+        await sms_check(bench, server, customers[0])
+        for key, target in with_before("sms", server, before):
+            loads.append(Texting(key, target, customers, lambda count, _: ["STATUS"]))
+            labels[key] = SMS_LABEL + (BEFORE_SUFFIX if key.endswith("-before") else "")
+    if spanish and await sms_route_answers(bench, server, "sms_es", SMS_ES_LABEL):
+        customers = await sms_customers(
+            bench, provider_phone=SMS_ES_PROVIDER_PHONE, name="Bench Spanish provider", code="ESP"
+        )
+        await bench.seeder.speaking(customers, "es")
+        await sms_check(bench, server, customers[0], body="ESTADO", needle="delante")
+        loads.append(Texting("sms_es", server, customers, lambda count, _: ["ESTADO"]))
+        labels["sms_es"] = SMS_ES_LABEL
+    if not loads:
         return
-    customers = await sms_customers(bench)
-    await sms_check(bench, server, customers[0])
-    targets = with_before("sms", server, before)
-    runs = await run_sms(bench, targets, customers, bodies=lambda count, _: ["STATUS"])
-    add_rows(bench, targets, SMS_LABEL, runs)
-
-
-async def scenario_sms_es(
-    bench: Bench, server: servers.Server, before: servers.Server | None = None
-) -> None:
-    """The SMS scenario in Spanish: 1,000 customers kept in Spanish text ESTADO and are
-    answered from the Spanish catalog; judged against the English row (targets.judge).
-    The build before has no Spanish: it is not measured."""
-    echo("SMS webhook (ESTADO, Spanish)")
-    if not await sms_route_answers(bench, server, "sms_es", SMS_ES_LABEL):
-        return
-    customers = await sms_customers(
-        bench, provider_phone=SMS_ES_PROVIDER_PHONE, name="Bench Spanish provider", code="ESP"
-    )
-    await bench.seeder.speaking(customers, "es")
-    await sms_check(bench, server, customers[0], body="ESTADO", needle="delante")
-    targets = [("sms_es", server)]
-    runs = await run_sms(bench, targets, customers, bodies=lambda count, _: ["ESTADO"])
-    add_rows(bench, targets, SMS_ES_LABEL, runs)
+    runs = await run_texting(bench, loads)
+    for load, result in zip(loads, runs, strict=True):
+        add_row(bench, load.key, labels[load.key], result)
 
 
 def with_before(
