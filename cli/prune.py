@@ -13,7 +13,9 @@ async def prune(settings: Settings) -> dict[str, pruning.Swept] | None:
     ctx = await db.start(settings.database_url, connect_timeout=settings.db_connect_timeout)
     try:
         async with elected(db.listen_params(settings.database_url)):
-            return await pruning.prune(keep=settings.retention)
+            return await pruning.prune(
+                keep=settings.retention, pacing=pruning.Pacing(settings.prune_pause_ratio)
+            )
     except Busy:
         return None
     finally:

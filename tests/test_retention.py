@@ -210,6 +210,41 @@ async def test_a_prune_deletes_in_statements_of_at_most_the_batch_and_counts_eve
         await pruning.prune(keep=KEEP, now=NOW, batch=5001)
 
 
+async def test_a_paced_prune_pauses_after_each_full_batch_for_its_ratio_of_the_batchs_time(orm):
+    old = NOW - timedelta(days=40)
+    for i in range(25):
+        await _inbound(f"SM{i}", ANN, old + timedelta(seconds=i))
+    for i in range(12):
+        await _outbox(f"k{i}", "sent", old, recipient=ANN)
+    pauses: list[tuple[float, int, int]] = []
+
+    async def sleep(seconds: float) -> None:
+        # What is left when it pauses: the batch before it has been deleted and committed.
+        pauses.append((seconds, await InboundMessage.all().count(), await OutboxMessage.all().count()))
+
+    swept = await pruning.prune(keep=KEEP, now=NOW, batch=10, pacing=pruning.Pacing(3.0, sleep))
+
+    assert swept["inbound_messages"].rows == 25 and swept["outbox"].rows == 12
+    # Two full batches of inbound records, one of the outbox; a step's last, short
+    # batch ends it without a pause.
+    assert [(inbound, outbox) for _, inbound, outbox in pauses] == [(15, 12), (5, 12), (0, 2)]
+    assert all(seconds > 0 for seconds, _, _ in pauses)
+
+
+async def test_a_prune_without_pacing_never_pauses(orm):
+    for i in range(25):
+        await _inbound(f"SM{i}", ANN, NOW - timedelta(days=40))
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+
+    await pruning.prune(keep=KEEP, now=NOW, batch=10, pacing=pruning.Pacing(0.0, sleep))
+
+    assert pauses == []
+    assert await InboundMessage.all().count() == 0
+
+
 async def test_a_providers_figures_are_the_same_after_a_prune(orm):
     account = await ServiceAccount.create(name="Spa", phone=PROVIDER)
     ann = await User.create(name="Ann", phone=ANN)

@@ -12,6 +12,7 @@ from aiohttp.http import HttpVersion11
 from bot.inbox import Inbox
 from core import connectivity, db
 from core.models import Channel
+from core.services import pruning
 from core.services.deliveries import PendingReplies
 from core.services.grace_worker import GraceWorker
 from core.services.line_pages import PageCache
@@ -205,6 +206,7 @@ async def _prune_worker(app: web.Application) -> AsyncIterator[None]:
         keep=settings.retention,
         interval=settings.prune_interval,
         lock=db.listen_params(settings.database_url),
+        pacing=pruning.Pacing(settings.prune_pause_ratio),
     )
     worker.start()
     try:

@@ -68,6 +68,7 @@ async def prune_if_due(
     interval: float,
     lock: dict[str, Any] | None,
     now: datetime | None = None,
+    pacing: pruning.Pacing = pruning.NO_PAUSE,
 ) -> dict[str, pruning.Swept] | None:
     """Prune when no run finished in the last `interval` seconds and no other process
     is pruning; return what went, or None when nothing ran."""
@@ -77,7 +78,7 @@ async def prune_if_due(
             last = await last_finished()
             if last is not None and moment - last < timedelta(seconds=interval):
                 return None
-            return await pruning.prune(keep=keep, now=moment)
+            return await pruning.prune(keep=keep, now=moment, pacing=pacing)
     except Busy:
         return None
 
@@ -93,8 +94,10 @@ class PruneWorker:
         interval: float,
         lock: dict[str, Any] | None,
         clock: Callable[[], datetime] = utcnow,
+        pacing: pruning.Pacing = pruning.NO_PAUSE,
     ) -> None:
         self._keep = keep
+        self._pacing = pacing
         self._interval = interval
         self._lock = lock
         self._clock = clock
@@ -121,7 +124,11 @@ class PruneWorker:
             await asyncio.sleep(min(self._interval, LOOK_EVERY))
             try:
                 await prune_if_due(
-                    keep=self._keep, interval=self._interval, lock=self._lock, now=self._clock()
+                    keep=self._keep,
+                    interval=self._interval,
+                    lock=self._lock,
+                    now=self._clock(),
+                    pacing=self._pacing,
                 )
                 failures = 0
             except Exception as exc:

@@ -5,6 +5,10 @@ tests (migration 0022), and commits on its own: a prune of millions of rows hold
 lock for long and leaves the hot paths their speed. Messages are counted
 (core.services.message_counts) in the transaction that deletes them.
 
+Between batches the prune pauses `pause_ratio` times as long as the batch took
+(PRUNE_PAUSE_RATIO): it then works at most 1 / (1 + ratio) of the time, and the
+bookings' commits do not queue behind a stream of its deletions' WAL.
+
 The small tables keyed by phone (flood-limit rates, dialogues) are walked by id in
 windows of `batch`: an index on their time column would turn every message's update
 of the row into one that rewrites the index.
@@ -12,8 +16,10 @@ of the row into one that rewrites the index.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -133,6 +139,24 @@ async def _delete_batch(conn: BaseDBAsyncClient, step: _Step, ids: list[int]) ->
         await tx.execute_query(*bind(tx, delete, {"ids": message_counts.ids_param(tx, ids)}))
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """After each batch, a pause of `ratio` times the batch's own time (0: none)."""
+
+    ratio: float = 0.0
+    sleep: Sleep = asyncio.sleep
+
+    async def after(self, began: float) -> None:
+        if self.ratio > 0:
+            await self.sleep((time.monotonic() - began) * self.ratio)
+
+
+NO_PAUSE = Pacing()
+
+
 @dataclass(slots=True)
 class Swept:
     """What a prune did to one table: rows deleted, in how many DELETE statements."""
@@ -146,7 +170,7 @@ class Swept:
 
 
 async def _prune_step(
-    conn: BaseDBAsyncClient, step: _Step, cutoffs: retention.Cutoffs, batch: int
+    conn: BaseDBAsyncClient, step: _Step, cutoffs: retention.Cutoffs, batch: int, pacing: Pacing
 ) -> Swept:
     cutoff = _param(conn, step.cutoff(cutoffs))
     swept = Swept()
@@ -155,14 +179,17 @@ async def _prune_step(
         high_water = top[0]["top"] or 0
         low = 0
         while low < high_water:
+            began = time.monotonic()
             values = {"low": low, "high": low + batch, "cutoff": cutoff}
             rows = await conn.execute_query_dict(*bind(conn, step.select, values))
             if rows:
                 await _delete_batch(conn, step, [row["id"] for row in rows])
                 swept.add(rows)
+                await pacing.after(began)
             low += batch
         return swept
     while True:
+        began = time.monotonic()
         rows = await conn.execute_query_dict(
             *bind(conn, step.select, {"cutoff": cutoff, "limit": batch})
         )
@@ -171,6 +198,7 @@ async def _prune_step(
             swept.add(rows)
         if len(rows) < batch:
             return swept
+        await pacing.after(began)
 
 
 async def prune(
@@ -178,8 +206,10 @@ async def prune(
     keep: retention.Retention,
     now: datetime | None = None,
     batch: int = retention.BATCH_ROWS,
+    pacing: Pacing = NO_PAUSE,
 ) -> dict[str, Swept]:
-    """Delete every row past retention at `now`; return what went from each table.
+    """Delete every row past retention at `now`, pausing after each batch as `pacing`
+    says; return what went from each table.
 
     Records the run in `prune_runs`. Run by one process at a time (core.services.prune_worker
     elects it on PostgreSQL); two at once would only count some messages twice.
@@ -192,7 +222,7 @@ async def prune(
     conn = sql.connection()
     swept: dict[str, Swept] = {}
     for step in _STEPS:
-        swept[step.name] = await _prune_step(conn, step, cutoffs, batch)
+        swept[step.name] = await _prune_step(conn, step, cutoffs, batch, pacing)
     run.finished_at = utcnow()
     run.deleted = {name: table.rows for name, table in swept.items()}
     await run.save(update_fields=["finished_at", "deleted"])
