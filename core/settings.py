@@ -91,9 +91,9 @@ class Settings(BaseSettings):
     # it, and the last run's time in the database spaces the runs); 0: only `waitlist prune`.
     prune_interval: Annotated[float, Field(ge=0, le=7 * 86400)] = 3600.0
     # After each batch of deletions, a prune pauses this many times as long as the batch
-    # took: at 1 it works at most half the time, and the requests keep their speed
-    # meanwhile; 0: no pause (a maintenance window).
-    prune_pause_ratio: Annotated[float, Field(ge=0, le=100)] = 1.0
+    # took: at 2 it works at most a third of the time, and the requests keep their
+    # speed meanwhile; 0: no pause (a maintenance window).
+    prune_pause_ratio: Annotated[float, Field(ge=0, le=100)] = 2.0
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
