@@ -224,7 +224,8 @@ async def test_a_paced_prune_pauses_after_each_full_batch_for_its_ratio_of_the_b
 
     swept = await pruning.prune(keep=KEEP, now=NOW, batch=10, pacing=pruning.Pacing(3.0, sleep))
 
-    assert swept["inbound_messages"].rows == 25 and swept["outbox"].rows == 12
+    assert swept["inbound_messages"].rows == 25
+    assert swept["outbox"].rows == 12
     # Two full batches of inbound records, one of the outbox; a step's last, short
     # batch ends it without a pause.
     assert [(inbound, outbox) for _, inbound, outbox in pauses] == [(15, 12), (5, 12), (0, 2)]
