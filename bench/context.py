@@ -46,6 +46,8 @@ class Options:
     growth_scale: float = 1.0
     # Rows past retention the prune scenario seeds before each of its rounds.
     prune_rows: int = 1_000_000
+    # The PostgreSQL scenarios on a private cluster with production-like settings.
+    private_postgres: bool = False
 
     @property
     def slice_seconds(self) -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 
 from bench import databases, growth, prune, results, screens, servers, wrk
@@ -280,6 +281,12 @@ def parse_args(argv: list[str] | None) -> Options:
         default=databases.DEFAULT_POSTGRES,
         help="an admin URL of the PostgreSQL server to create databases on",
     )
+    parser.add_argument(
+        "--private-postgres",
+        action="store_true",
+        help="run the PostgreSQL scenarios on a private cluster with production-like "
+        "settings (autovacuum on; bench.growth.GROWTH_SETTINGS) instead of --postgres-url",
+    )
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite runs")
     parser.add_argument(
         "--only",
@@ -324,6 +331,7 @@ def parse_args(argv: list[str] | None) -> Options:
         output=args.output,
         growth_scale=args.growth_scale,
         prune_rows=max(2, args.prune_rows),
+        private_postgres=args.private_postgres,
     )
     return options
 
@@ -338,6 +346,24 @@ async def postgres_version(admin_url: str) -> str:
         await conn.close()
 
 
+async def _on_private_cluster(options: Options, report: Report) -> None:
+    """The PostgreSQL runs on a cluster of their own, set as a production server would
+    be: the shared server on these machines runs with autovacuum off, so its tables
+    bloat round after round and every figure drifts down through a run."""
+    from tests.pg_cluster import PrivateCluster
+
+    cluster = PrivateCluster(growth.GROWTH_SETTINGS)
+    echo(f"PostgreSQL: a private cluster on port {cluster.port} (production-like settings)")
+    cluster.start()
+    try:
+        report.options += "; PostgreSQL on a private cluster: " + ", ".join(
+            f"`{k}={v}`" for k, v in growth.GROWTH_SETTINGS.items()
+        )
+        await run_postgres(replace(options, postgres_url=cluster.url), report)
+    finally:
+        cluster.stop()
+
+
 async def main_async(options: Options) -> Report:
     OUT.mkdir(exist_ok=True)
     # Logs are appended to during a run; start each run with none, so problems are this run's.
@@ -348,7 +374,10 @@ async def main_async(options: Options) -> Report:
     facts = collect(REPO, await postgres_version(options.postgres_url))
     report = Report(facts=facts, options=options.describe())
     if options.only - OWN_DATABASE:
-        await run_postgres(options, report)
+        if options.private_postgres:
+            await _on_private_cluster(options, report)
+        else:
+            await run_postgres(options, report)
         if options.sqlite:
             await run_sqlite(options, report)
     if "growth" in options.only:
