@@ -40,7 +40,7 @@ from twilio.request_validator import RequestValidator
 
 from bench import databases, servers, twilio_payloads, wrk
 from bench.context import TWILIO_ACCOUNT_SID, TWILIO_NUMBER
-from bench.scenarios import SMS_HISTORY
+from bench.scenarios import SMS_ES_PROVIDER_PHONE, SMS_HISTORY, SMS_PROVIDER_PHONE
 from bench.seed import PostgresSeeder, user_phone
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -331,7 +331,7 @@ async def seed(url: str, seconds: float) -> tuple[list[Scenario], int]:
     try:
         provider = await seeder.provider("+19990000001", "Profile provider")
         queue_provider = await seeder.provider("+19990000002", "Profile queue")
-        sms_provider = await seeder.provider("+19990000900", "Profile SMS", code="BENCH")
+        sms_provider = await seeder.provider(SMS_PROVIDER_PHONE, "Profile SMS", code="BENCH")
         today = datetime.now(UTC).date()
         queue_day = today + timedelta(days=2)
         await seeder.queue(queue_provider, queue_day, 5_000_000, 2_000)
@@ -339,7 +339,7 @@ async def seed(url: str, seconds: float) -> tuple[list[Scenario], int]:
         sms_phones = [user_phone(i) for i in range(6_000_000, 6_001_000)]
         await seeder.sms_history(sms_phones, per_phone=SMS_HISTORY, now=datetime.now(UTC))
         # The same line in Spanish: its customers kept in Spanish, as bench's sms_es.
-        es_provider = await seeder.provider("+19990000902", "Profile SMS ES", code="ESP")
+        es_provider = await seeder.provider(SMS_ES_PROVIDER_PHONE, "Profile SMS ES", code="ESP")
         await seeder.queue(es_provider, today, 6_100_000, 1_000)
         es_phones = [user_phone(i) for i in range(6_100_000, 6_101_000)]
         await seeder.sms_history(es_phones, per_phone=SMS_HISTORY, now=datetime.now(UTC))

@@ -18,7 +18,7 @@ import time
 
 from bench import servers, twilio_payloads, wrk
 from bench.context import OUT, TWILIO_ACCOUNT_SID, TWILIO_NUMBER, Bench, add_row, echo, wrk_once
-from bench.scenarios import BookingKeys, sms_customers
+from bench.scenarios import PRUNE_PROVIDER_PHONE, BookingKeys, sms_customers
 from bench.seed import Provider
 
 BOOKING_QUIET = "Booking, distinct users, no prune"
@@ -119,7 +119,7 @@ async def scenario_prune(bench: Bench, api: servers.Server, provider: Provider) 
     rows = o.prune_rows
     echo(f"prune: booking and SMS STATUS during a prune of {rows:,} rows, against none")
     customers = await sms_customers(
-        bench, provider_phone="+19990000902", name="Bench prune provider", code="PRUNE"
+        bench, provider_phone=PRUNE_PROVIDER_PHONE, name="Bench prune provider", code="PRUNE"
     )
     booking = BookingKeys(bench, provider, int(o.max_rps * max(o.slice_seconds, o.warmup)))
     await booking.prepare(1 + o.repeat * (1 + MAX_DURING))

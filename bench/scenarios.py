@@ -409,6 +409,7 @@ FREETEXT_LABEL = "SMS webhook, free text from 1,000 customers (names, typos, sen
 FREETEXT_PROVIDER_PHONE = "+19990000901"
 SMS_ES_LABEL = "SMS webhook, ESTADO (STATUS in Spanish) from 1,000 customers"
 SMS_ES_PROVIDER_PHONE = "+19990000902"
+PRUNE_PROVIDER_PHONE = "+19990000903"
 
 
 async def scenario_sms(

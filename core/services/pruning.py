@@ -5,7 +5,7 @@ tests (migration 0022), and commits on its own: a prune of millions of rows hold
 lock for long and leaves the hot paths their speed. Messages are counted
 (core.services.message_counts) in the transaction that deletes them.
 
-Between batches the prune pauses `pause_ratio` times as long as the batch took
+Between batches the prune pauses `Pacing.ratio` times as long as the batch took
 (PRUNE_PAUSE_RATIO): it then works at most 1 / (1 + ratio) of the time, and the
 bookings' commits do not queue behind a stream of its deletions' WAL.
 
